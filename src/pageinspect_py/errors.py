@@ -26,3 +26,27 @@ class CorruptPageError(PageInspectError):
 
 class SchemaError(PageInspectError):
     """A relation description (schema file, column list) is invalid."""
+
+
+class ConnectionFailedError(SourceError):
+    """The server could not be reached, refused the session, or the connection was lost."""
+
+
+class RelationNotFoundError(SourceError):
+    """The named relation does not exist (or the name cannot be parsed as one)."""
+
+
+class NoStorageError(SourceError):
+    """The relation has no pages: a view, composite type, foreign or partitioned relation."""
+
+
+class ForkNotFoundError(SourceError):
+    """The relation exists but the requested fork has no file (e.g. no VACUUM yet for vm)."""
+
+
+class ExtensionMissingError(SourceError):
+    """A server extension the source needs (pageinspect) is not installed or not available."""
+
+
+class PrivilegeError(SourceError):
+    """The connected role lacks a privilege the source needs (pageinspect needs a superuser)."""

@@ -1,0 +1,1 @@
+"""Meaning: typed models built from the layouts. Construct containers stop here."""

@@ -1,0 +1,145 @@
+"""PostgreSQL's on-disk constants, named as in its C headers.
+
+Each group cites the header it comes from. Values are the same in every major from 12 to 18
+unless a comment says otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- pg_config_manual.h / pg_config.h ----------------------------------------------------------
+BLCKSZ: Final = 8192  #: default block size (--with-blocksize can change it: 1..32 kB)
+MAXIMUM_ALIGNOF: Final = 8  #: MAXALIGN on every 64-bit platform PostgreSQL supports
+RELSEG_SIZE_BYTES: Final = 1024 * 1024 * 1024  #: default segment size: 1 GB (--with-segsize)
+VALID_BLOCK_SIZES: Final = (1024, 2048, 4096, 8192, 16384, 32768)
+
+# --- storage/bufpage.h --------------------------------------------------------------------------
+SizeOfPageHeaderData: Final = 24
+PG_PAGE_LAYOUT_VERSION: Final = 4  #: 8.3 and later
+PD_HAS_FREE_LINES: Final = 0x0001  #: are there any unused line pointers?
+PD_PAGE_FULL: Final = 0x0002  #: not enough free space for new tuple?
+PD_ALL_VISIBLE: Final = 0x0004  #: all tuples on page are visible to everyone
+PD_VALID_FLAG_BITS: Final = 0x0007
+PD_FLAG_NAMES: Final = {
+    PD_HAS_FREE_LINES: "PD_HAS_FREE_LINES",
+    PD_PAGE_FULL: "PD_PAGE_FULL",
+    PD_ALL_VISIBLE: "PD_ALL_VISIBLE",
+}
+
+# --- storage/itemid.h ---------------------------------------------------------------------------
+SizeOfItemIdData: Final = 4
+LP_UNUSED: Final = 0  #: unused (should always have lp_len=0)
+LP_NORMAL: Final = 1  #: used (should always have lp_len>0)
+LP_REDIRECT: Final = 2  #: HOT redirect (should have lp_len=0)
+LP_DEAD: Final = 3  #: dead, may or may not have storage
+LP_FLAG_NAMES: Final = ("LP_UNUSED", "LP_NORMAL", "LP_REDIRECT", "LP_DEAD")
+
+# --- access/htup_details.h ----------------------------------------------------------------------
+SizeofHeapTupleHeader: Final = 23  #: offsetof(HeapTupleHeaderData, t_bits)
+MaxTupleAttributeNumber: Final = 1664
+MaxHeapAttributeNumber: Final = 1600
+
+HEAP_HASNULL: Final = 0x0001  #: has null attribute(s)
+HEAP_HASVARWIDTH: Final = 0x0002  #: has variable-width attribute(s)
+HEAP_HASEXTERNAL: Final = 0x0004  #: has external stored attribute(s)
+HEAP_HASOID_OLD: Final = 0x0008  #: has an object-id field (before 12)
+HEAP_XMAX_KEYSHR_LOCK: Final = 0x0010  #: xmax is a key-shared locker
+HEAP_COMBOCID: Final = 0x0020  #: t_cid is a combo CID
+HEAP_XMAX_EXCL_LOCK: Final = 0x0040  #: xmax is exclusive locker
+HEAP_XMAX_LOCK_ONLY: Final = 0x0080  #: xmax, if valid, is only a locker
+HEAP_XMAX_SHR_LOCK: Final = HEAP_XMAX_EXCL_LOCK | HEAP_XMAX_KEYSHR_LOCK
+HEAP_XMIN_COMMITTED: Final = 0x0100  #: t_xmin committed
+HEAP_XMIN_INVALID: Final = 0x0200  #: t_xmin invalid/aborted
+HEAP_XMIN_FROZEN: Final = HEAP_XMIN_COMMITTED | HEAP_XMIN_INVALID
+HEAP_XMAX_COMMITTED: Final = 0x0400  #: t_xmax committed
+HEAP_XMAX_INVALID: Final = 0x0800  #: t_xmax invalid/aborted
+HEAP_XMAX_IS_MULTI: Final = 0x1000  #: t_xmax is a MultiXactId
+HEAP_UPDATED: Final = 0x2000  #: this is UPDATEd version of row
+HEAP_MOVED_OFF: Final = 0x4000  #: moved to another place by pre-9.0 VACUUM FULL
+HEAP_MOVED_IN: Final = 0x8000  #: moved from another place by pre-9.0 VACUUM FULL
+HEAP_MOVED: Final = HEAP_MOVED_OFF | HEAP_MOVED_IN
+
+HEAP_NATTS_MASK: Final = 0x07FF  #: 11 bits for number of attributes
+HEAP_KEYS_UPDATED: Final = 0x2000  #: tuple was updated and key cols modified, or deleted
+HEAP_HOT_UPDATED: Final = 0x4000  #: tuple was HOT-updated
+HEAP_ONLY_TUPLE: Final = 0x8000  #: this is heap-only tuple
+
+#: t_infomask bits in the order heap_tuple_infomask_flags() lists them (contrib/pageinspect)
+INFOMASK_FLAGS: Final = (
+    (HEAP_HASNULL, "HEAP_HASNULL"),
+    (HEAP_HASVARWIDTH, "HEAP_HASVARWIDTH"),
+    (HEAP_HASEXTERNAL, "HEAP_HASEXTERNAL"),
+    (HEAP_HASOID_OLD, "HEAP_HASOID_OLD"),
+    (HEAP_XMAX_KEYSHR_LOCK, "HEAP_XMAX_KEYSHR_LOCK"),
+    (HEAP_COMBOCID, "HEAP_COMBOCID"),
+    (HEAP_XMAX_EXCL_LOCK, "HEAP_XMAX_EXCL_LOCK"),
+    (HEAP_XMAX_LOCK_ONLY, "HEAP_XMAX_LOCK_ONLY"),
+    (HEAP_XMIN_COMMITTED, "HEAP_XMIN_COMMITTED"),
+    (HEAP_XMIN_INVALID, "HEAP_XMIN_INVALID"),
+    (HEAP_XMAX_COMMITTED, "HEAP_XMAX_COMMITTED"),
+    (HEAP_XMAX_INVALID, "HEAP_XMAX_INVALID"),
+    (HEAP_XMAX_IS_MULTI, "HEAP_XMAX_IS_MULTI"),
+    (HEAP_UPDATED, "HEAP_UPDATED"),
+    (HEAP_MOVED_OFF, "HEAP_MOVED_OFF"),
+    (HEAP_MOVED_IN, "HEAP_MOVED_IN"),
+)
+#: t_infomask2 bits, same source
+INFOMASK2_FLAGS: Final = (
+    (HEAP_KEYS_UPDATED, "HEAP_KEYS_UPDATED"),
+    (HEAP_HOT_UPDATED, "HEAP_HOT_UPDATED"),
+    (HEAP_ONLY_TUPLE, "HEAP_ONLY_TUPLE"),
+)
+#: multi-bit t_infomask values heap_tuple_infomask_flags() reports as combined flags
+INFOMASK_COMBINED_FLAGS: Final = (
+    (HEAP_XMAX_SHR_LOCK, "HEAP_XMAX_SHR_LOCK"),
+    (HEAP_XMIN_FROZEN, "HEAP_XMIN_FROZEN"),
+    (HEAP_MOVED, "HEAP_MOVED"),
+)
+
+# --- access/transam.h ---------------------------------------------------------------------------
+InvalidTransactionId: Final = 0
+BootstrapTransactionId: Final = 1
+FrozenTransactionId: Final = 2
+FirstNormalTransactionId: Final = 3
+
+# --- storage/fsm_internals.h --------------------------------------------------------------------
+#: FSMPageData = int fp_next_slot; uint8 fp_nodes[]; placed at PageGetContents() (MAXALIGN(24))
+FSM_NODES_OFFSET: Final = SizeOfPageHeaderData + 4
+
+# --- access/visibilitymapdefs.h, access/visibilitymap.c -----------------------------------------
+BITS_PER_HEAPBLOCK: Final = 2
+VISIBILITYMAP_ALL_VISIBLE: Final = 0x01
+VISIBILITYMAP_ALL_FROZEN: Final = 0x02
+
+# --- access/nbtree.h ----------------------------------------------------------------------------
+BTREE_METAPAGE: Final = 0
+BTREE_MAGIC: Final = 0x053162
+BTP_LEAF: Final = 1 << 0  #: leaf page, i.e. not internal page
+BTP_ROOT: Final = 1 << 1  #: root page (has no parent)
+BTP_DELETED: Final = 1 << 2  #: page has been deleted from tree
+BTP_META: Final = 1 << 3  #: meta-page
+BTP_HALF_DEAD: Final = 1 << 4  #: empty, but still in tree
+BTP_SPLIT_END: Final = 1 << 5  #: rightmost page of split group
+BTP_HAS_GARBAGE: Final = 1 << 6  #: page has LP_DEAD tuples (deprecated)
+BTP_INCOMPLETE_SPLIT: Final = 1 << 7  #: right sibling's downlink is missing
+BTP_HAS_FULLXID: Final = 1 << 8  #: contains BTDeletedPageData (14+)
+BTP_FLAG_NAMES: Final = (
+    (BTP_LEAF, "BTP_LEAF"),
+    (BTP_ROOT, "BTP_ROOT"),
+    (BTP_DELETED, "BTP_DELETED"),
+    (BTP_META, "BTP_META"),
+    (BTP_HALF_DEAD, "BTP_HALF_DEAD"),
+    (BTP_SPLIT_END, "BTP_SPLIT_END"),
+    (BTP_HAS_GARBAGE, "BTP_HAS_GARBAGE"),
+    (BTP_INCOMPLETE_SPLIT, "BTP_INCOMPLETE_SPLIT"),
+    (BTP_HAS_FULLXID, "BTP_HAS_FULLXID"),
+)
+SizeOfBTPageOpaqueData: Final = 16
+MAX_BT_CYCLE_ID: Final = 0xFF7F
+
+# --- special-space page ids of other index AMs (hash.h, gist.h, spgist_private.h, brin_page.h) ---
+HASHO_PAGE_ID: Final = 0xFF80
+GIST_PAGE_ID: Final = 0xFF81
+SPGIST_PAGE_ID: Final = 0xFF82
+SEQUENCE_MAGIC: Final = 0x1717  #: commands/sequence.c: sequence_magic in a 4-byte special space

@@ -1,0 +1,175 @@
+"""``decode_page()``: recognise a page's kind and decode it into the matching model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pageinspect_py import constants as C
+from pageinspect_py.decode.common import Region, RegionKind, Span
+from pageinspect_py.decode.fsm import FsmContents, decode_fsm_contents, fsm_regions
+from pageinspect_py.decode.heap import HeapPage, decode_heap_items
+from pageinspect_py.decode.page import (
+    DiagnosticLog,
+    Page,
+    PageHeader,
+    PageKind,
+    check_header,
+    check_line_pointer,
+    compute_checksum,
+    frame_claims,
+    header_is_sane,
+    parse_header,
+    parse_line_pointers,
+    tile,
+)
+from pageinspect_py.decode.vm import VmContents, decode_vm_contents, vm_regions
+from pageinspect_py.errors import CorruptPageError
+from pageinspect_py.sources.base import RawPage
+
+
+@dataclass(frozen=True, slots=True)
+class FsmPage(Page):
+    fsm: FsmContents | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VmPage(Page):
+    vm: VmContents | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPage(Page):
+    """A page of an index access method whose items are not decoded here (yet)."""
+
+
+_SPECIAL_PAGE_IDS = {
+    C.HASHO_PAGE_ID: PageKind.HASH,
+    C.GIST_PAGE_ID: PageKind.GIST,
+    C.SPGIST_PAGE_ID: PageKind.SPGIST,
+}
+
+
+def detect_kind(data: bytes, header: PageHeader, fork: str | None = None) -> PageKind:
+    """What kind of page this is, from its header, special space and (if known) fork."""
+    size = len(data)
+    if header.pd_upper == 0:
+        return PageKind.NEW if not any(data) else PageKind.UNKNOWN
+    if fork == "fsm":
+        return PageKind.FSM
+    if fork == "vm":
+        return PageKind.VM
+    if not header_is_sane(header, size) or header.pagesize != size:
+        return PageKind.UNKNOWN
+    special = size - header.pd_special
+    if special == 0:
+        if fork is None and header.pd_lower == C.SizeOfPageHeaderData and \
+                header.pd_upper == size and any(data[C.SizeOfPageHeaderData:]):
+            # no line pointers and no free space used, yet bytes after the header: a map page
+            return PageKind.FSM if _looks_like_fsm(data) else PageKind.VM
+        return PageKind.HEAP
+    tail = int.from_bytes(data[size - 2 :], "little")
+    if tail in _SPECIAL_PAGE_IDS:
+        return _SPECIAL_PAGE_IDS[tail]
+    if special == C.SizeOfBTPageOpaqueData and tail <= C.MAX_BT_CYCLE_ID:
+        flags = int.from_bytes(data[size - 4 : size - 2], "little")
+        magic = int.from_bytes(data[C.SizeOfPageHeaderData : C.SizeOfPageHeaderData + 4],
+                               "little")
+        if flags & C.BTP_META and magic == C.BTREE_MAGIC:
+            return PageKind.BTREE_META
+        return PageKind.BTREE
+    if special == 4 and int.from_bytes(data[size - 4 :], "little") == C.SEQUENCE_MAGIC:
+        return PageKind.SEQUENCE
+    return PageKind.UNKNOWN
+
+
+def _looks_like_fsm(data: bytes) -> bool:
+    contents = decode_fsm_contents(data, 0)
+    return not contents.inconsistent_nodes()
+
+
+def decode_page(page: RawPage | bytes, blkno: int = 0, *, fork: str | None = None,
+                origin: str = "<bytes>", checksum_verifiable: bool = True,
+                strict: bool = False) -> Page:
+    """Decode one page. ``blkno`` must be the absolute block number (checksums use it).
+
+    Raises CorruptPageError only when the page is shorter than its header, or, with
+    ``strict``, when any error was found.
+    """
+    if isinstance(page, RawPage):
+        data, blkno, fork, origin = page.data, page.blkno, page.fork, page.origin
+        checksum_verifiable = page.checksum_verifiable
+    else:
+        data = bytes(page)
+    header = parse_header(data)
+    log = DiagnosticLog()
+    kind = detect_kind(data, header, fork)
+    checksum = compute_checksum(data, header, blkno, checksum_verifiable,
+                                kind is PageKind.NEW, log)
+    common = {"blkno": blkno, "fork": fork or "main", "origin": origin, "kind": kind,
+              "header": header, "checksum": checksum, "data": data}
+    result: Page
+    if kind is PageKind.NEW:
+        result = Page(line_pointers=(), regions=(Region(RegionKind.ZERO, Span(0, len(data))),),
+                      diagnostics=tuple(log.items), **common)  # type: ignore[arg-type]
+    elif kind in (PageKind.FSM, PageKind.VM):
+        result = _decode_map_page(data, header, kind, log, common)
+    elif kind is PageKind.UNKNOWN:
+        check_header(header, len(data), log)
+        regions = tile([Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData)),
+                        Region(RegionKind.UNKNOWN, Span(C.SizeOfPageHeaderData, len(data)))],
+                       len(data), log)
+        if header.pd_upper == 0:
+            log.error("new-page-not-zero", "pd_upper is 0 (a new page) but the page has "
+                      "non-zero bytes", Span(0, C.SizeOfPageHeaderData))
+        result = Page(line_pointers=(), regions=regions, diagnostics=tuple(log.items),
+                      **common)  # type: ignore[arg-type]
+    elif kind in (PageKind.HEAP, PageKind.SEQUENCE):
+        check_header(header, len(data), log)
+        lps = parse_line_pointers(data, header, log)
+        items, claims = decode_heap_items(data, header, lps, log)
+        regions = tile(frame_claims(header, lps, len(data)) + claims, len(data), log)
+        result = HeapPage(line_pointers=lps, regions=regions, diagnostics=tuple(log.items),
+                          items=items, **common)  # type: ignore[arg-type]
+    else:
+        result = _decode_index_page(data, header, kind, log, common)
+    if strict and result.has_errors:
+        first = next(d for d in result.diagnostics if d.severity == "error")
+        raise CorruptPageError(f"{origin} block {blkno}: {first.describe()}")
+    return result
+
+
+def _decode_map_page(data: bytes, header: PageHeader, kind: PageKind, log: DiagnosticLog,
+                     common: dict[str, object]) -> Page:
+    claims = [Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData))]
+    if kind is PageKind.FSM:
+        claims += fsm_regions(len(data))
+        regions = tile(claims, len(data), log)
+        return FsmPage(line_pointers=(), regions=regions, diagnostics=tuple(log.items),
+                       fsm=decode_fsm_contents(data, int(common["blkno"])),  # type: ignore[call-overload]
+                       **common)  # type: ignore[arg-type]
+    claims += vm_regions(len(data))
+    regions = tile(claims, len(data), log)
+    return VmPage(line_pointers=(), regions=regions, diagnostics=tuple(log.items),
+                  vm=decode_vm_contents(data, int(common["blkno"])),  # type: ignore[call-overload]
+                  **common)  # type: ignore[arg-type]
+
+
+def _decode_index_page(data: bytes, header: PageHeader, kind: PageKind, log: DiagnosticLog,
+                       common: dict[str, object]) -> Page:
+    """Line pointers and items as opaque byte runs, plus the special space."""
+    check_header(header, len(data), log)
+    if kind is PageKind.BTREE_META:
+        lps: tuple = ()
+        claims = [Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData)),
+                  Region(RegionKind.ITEM, Span(C.SizeOfPageHeaderData, header.pd_lower),
+                         label="BTMetaPageData"),
+                  Region(RegionKind.SPECIAL, Span(header.pd_special, len(data)))]
+    else:
+        lps = parse_line_pointers(data, header, log)
+        claims = frame_claims(header, lps, len(data))
+        for lp in lps:
+            if check_line_pointer(lp, len(data), len(lps), log):
+                claims.append(Region(RegionKind.ITEM, lp.item_span, lp.lp))
+    regions = tile(claims, len(data), log)
+    return IndexPage(line_pointers=lps, regions=regions, diagnostics=tuple(log.items),
+                     **common)  # type: ignore[arg-type]

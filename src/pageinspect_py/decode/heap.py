@@ -1,0 +1,235 @@
+"""Heap pages: tuple headers, infomask flags, null bitmaps and tuple data.
+
+The rules for when a tuple header is decoded follow ``heap_page_items()``
+(contrib/pageinspect/heapfuncs.c), so our output and pageinspect's agree field by field;
+everything that rule hides is reported as a diagnostic instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pageinspect_py import constants as C
+from pageinspect_py.decode.common import Field, Region, RegionKind, Span, maxalign
+from pageinspect_py.decode.page import (
+    DiagnosticLog,
+    ItemId,
+    Page,
+    PageHeader,
+    check_line_pointer,
+)
+from pageinspect_py.layouts.heap import (
+    HEAP_TUPLE_HEADER_DOCS,
+    HEAP_TUPLE_HEADER_OFFSETS,
+    HeapTupleHeaderData,
+)
+
+#: MinHeapTupleSize: the smallest lp_len heap_page_items() decodes
+MIN_HEAP_TUPLE_SIZE = maxalign(C.SizeofHeapTupleHeader)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPointer:
+    """ItemPointerData: (block, offset). The block is stored as bi_hi << 16 | bi_lo."""
+
+    block: int
+    offset: int
+
+    def __str__(self) -> str:
+        return f"({self.block},{self.offset})"
+
+
+def infomask_flags(t_infomask: int, t_infomask2: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(raw_flags, combined_flags)`` exactly as heap_tuple_infomask_flags() names them."""
+    raw = [name for bit, name in C.INFOMASK_FLAGS if t_infomask & bit]
+    raw += [name for bit, name in C.INFOMASK2_FLAGS if t_infomask2 & bit]
+    combined = [name for mask, name in C.INFOMASK_COMBINED_FLAGS if t_infomask & mask == mask]
+    return tuple(raw), tuple(combined)
+
+
+@dataclass(frozen=True, slots=True)
+class HeapTupleHeader:
+    """HeapTupleHeaderData (htup_details.h) of one tuple, at page offset ``offset``."""
+
+    offset: int
+    t_xmin: int
+    t_xmax: int
+    t_field3: int
+    t_ctid: ItemPointer
+    t_infomask2: int
+    t_infomask: int
+    t_hoff: int
+
+    @property
+    def natts(self) -> int:
+        """HeapTupleHeaderGetNatts: attributes stored in this tuple."""
+        return self.t_infomask2 & C.HEAP_NATTS_MASK
+
+    @property
+    def span(self) -> Span:
+        return Span(self.offset, self.offset + C.SizeofHeapTupleHeader)
+
+    @property
+    def raw_flags(self) -> tuple[str, ...]:
+        return infomask_flags(self.t_infomask, self.t_infomask2)[0]
+
+    @property
+    def combined_flags(self) -> tuple[str, ...]:
+        return infomask_flags(self.t_infomask, self.t_infomask2)[1]
+
+    def has(self, bit: int) -> bool:
+        return self.t_infomask & bit == bit
+
+    def fields(self) -> tuple[Field, ...]:
+        out = []
+        for name, (offset, size) in HEAP_TUPLE_HEADER_OFFSETS.items():
+            value = getattr(self, name)
+            if isinstance(value, ItemPointer):
+                value = (value.block << 16) | value.offset
+            out.append(Field(name, value, Span(offset, offset + size).shifted(self.offset),
+                             HEAP_TUPLE_HEADER_DOCS[name]))
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class HeapTuple:
+    """A decoded heap tuple: header, null bitmap, optional old-style OID and data bytes."""
+
+    header: HeapTupleHeader
+    span: Span  #: lp_off .. lp_off + lp_len
+    t_bits: str | None  #: pageinspect's text: one '0'/'1' per bit, lowest bit first
+    t_oid: int | None
+    data_span: Span | None  #: t_hoff .. lp_len, None when t_hoff is out of bounds
+    t_data: bytes | None = field(repr=False)
+
+    def is_null(self, attnum: int) -> bool:
+        """att_isnull for 1-based ``attnum``: True when the bitmap marks it NULL.
+
+        Attributes beyond natts are not stored in this tuple (missing, see attmissingval).
+        """
+        if attnum > self.header.natts:
+            return True
+        if self.t_bits is None:
+            return False
+        return self.t_bits[attnum - 1] == "0"
+
+
+@dataclass(frozen=True, slots=True)
+class HeapItem:
+    """One line pointer of a heap page and, when it has a decodable tuple, that tuple."""
+
+    lp: ItemId
+    tuple: HeapTuple | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeapPage(Page):
+    items: tuple[HeapItem, ...] = ()
+
+    def tuples(self) -> tuple[HeapTuple, ...]:
+        return tuple(i.tuple for i in self.items if i.tuple is not None)
+
+
+def decode_heap_items(data: bytes, header: PageHeader, line_pointers: tuple[ItemId, ...],
+                      log: DiagnosticLog) -> tuple[tuple[HeapItem, ...], list[Region]]:
+    """Tuples behind each line pointer, and the regions they claim."""
+    items: list[HeapItem] = []
+    claims: list[Region] = []
+    size = len(data)
+    for lp in line_pointers:
+        inside = check_line_pointer(lp, size, len(line_pointers), log)
+        tup = None
+        if inside:
+            if (lp.lp_len >= MIN_HEAP_TUPLE_SIZE and lp.lp_off == maxalign(lp.lp_off)):
+                tup = _decode_tuple(data, lp, log)
+                claims.extend(_tuple_regions(tup, lp))
+            else:
+                if lp.lp_len < MIN_HEAP_TUPLE_SIZE:
+                    log.error("tuple-too-short",
+                              f"lp {lp.lp} has lp_len {lp.lp_len}, less than a tuple header "
+                              f"({MIN_HEAP_TUPLE_SIZE})", lp.span)
+                claims.append(Region(RegionKind.ITEM, lp.item_span, lp.lp, "undecodable item"))
+        items.append(HeapItem(lp, tup))
+    _check_redirects(line_pointers, log)
+    return tuple(items), claims
+
+
+def _decode_tuple(data: bytes, lp: ItemId, log: DiagnosticLog) -> HeapTuple:
+    start, stop = lp.lp_off, lp.lp_off + lp.lp_len
+    raw = HeapTupleHeaderData.parse(data[start : start + C.SizeofHeapTupleHeader])
+    ctid = raw.t_ctid
+    header = HeapTupleHeader(
+        offset=start,
+        t_xmin=raw.t_xmin,
+        t_xmax=raw.t_xmax,
+        t_field3=raw.t_field3,
+        t_ctid=ItemPointer((ctid.ip_blkid.bi_hi << 16) | ctid.ip_blkid.bi_lo, ctid.ip_posid),
+        t_infomask2=raw.t_infomask2,
+        t_infomask=raw.t_infomask,
+        t_hoff=raw.t_hoff,
+    )
+    t_bits = t_oid = None
+    hoff_ok = (C.SizeofHeapTupleHeader <= header.t_hoff <= lp.lp_len
+               and header.t_hoff == maxalign(header.t_hoff))
+    if hoff_ok:
+        if header.t_infomask & C.HEAP_HASNULL:
+            nbytes = (header.natts + 7) // 8
+            bits = data[start + C.SizeofHeapTupleHeader : start + C.SizeofHeapTupleHeader + nbytes]
+            t_bits = "".join("1" if byte >> bit & 1 else "0" for byte in bits for bit in range(8))
+            if C.SizeofHeapTupleHeader + nbytes > header.t_hoff:
+                log.error("bitmap-past-hoff",
+                          f"lp {lp.lp}: a null bitmap for {header.natts} attributes needs "
+                          f"{nbytes} bytes, more than t_hoff {header.t_hoff} leaves", lp.span)
+        if header.t_infomask & C.HEAP_HASOID_OLD:
+            oid_at = start + header.t_hoff - 4
+            t_oid = int.from_bytes(data[oid_at : oid_at + 4], "little")
+    else:
+        log.error("t-hoff", f"lp {lp.lp}: t_hoff {header.t_hoff} is not a MAXALIGNed offset "
+                  f"between {C.SizeofHeapTupleHeader} and lp_len {lp.lp_len}",
+                  Span(start + 22, start + 23))
+    data_span = Span(start + header.t_hoff, stop) if header.t_hoff <= lp.lp_len else None
+    t_data = data[data_span.start : data_span.stop] if data_span is not None else None
+    _check_header(header, lp, log)
+    return HeapTuple(header, Span(start, stop), t_bits, t_oid, data_span, t_data)
+
+
+def _check_header(header: HeapTupleHeader, lp: ItemId, log: DiagnosticLog) -> None:
+    name = f"lp {lp.lp}"
+    if header.natts > C.MaxHeapAttributeNumber:
+        log.error("natts", f"{name}: {header.natts} attributes, more than the maximum "
+                  f"{C.MaxHeapAttributeNumber}", header.span)
+
+
+def _tuple_regions(tup: HeapTuple, lp: ItemId) -> list[Region]:
+    start = tup.span.start
+    hdr_end = start + C.SizeofHeapTupleHeader
+    regions = [Region(RegionKind.TUPLE_HEADER, Span(start, hdr_end), lp.lp)]
+    if tup.data_span is None or tup.header.t_hoff < C.SizeofHeapTupleHeader:
+        regions.append(Region(RegionKind.ITEM, Span(hdr_end, tup.span.stop), lp.lp,
+                              "tuple with invalid t_hoff"))
+        return regions
+    hoff = start + tup.header.t_hoff
+    cursor = hdr_end
+    if tup.header.t_infomask & C.HEAP_HASNULL:
+        bitmap_end = min(hdr_end + (tup.header.natts + 7) // 8, hoff)
+        regions.append(Region(RegionKind.NULL_BITMAP, Span(hdr_end, bitmap_end), lp.lp))
+        cursor = bitmap_end
+    oid_start = hoff - 4 if tup.t_oid is not None and hoff - 4 >= cursor else hoff
+    if cursor < oid_start:
+        regions.append(Region(RegionKind.HEADER_PADDING, Span(cursor, oid_start), lp.lp))
+    if oid_start < hoff:
+        regions.append(Region(RegionKind.OID, Span(oid_start, hoff), lp.lp))
+    if hoff < tup.span.stop:
+        regions.append(Region(RegionKind.TUPLE_DATA, Span(hoff, tup.span.stop), lp.lp))
+    return regions
+
+
+def _check_redirects(line_pointers: tuple[ItemId, ...], log: DiagnosticLog) -> None:
+    """A redirect must lead to a normal heap-only tuple (or, briefly, an unused/dead slot)."""
+    for lp in line_pointers:
+        target = lp.redirect_target
+        if target is None or not 1 <= target <= len(line_pointers):
+            continue
+        if line_pointers[target - 1].lp_flags == C.LP_REDIRECT:
+            log.error("redirect-chain", f"lp {lp.lp} redirects to lp {target}, itself a "
+                      "redirect", lp.span)

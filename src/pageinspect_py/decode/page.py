@@ -1,0 +1,380 @@
+"""Page header, line pointers, page kinds, checksums and the region tiling every page shares.
+
+``decode_page()`` is the entry point: it takes a page's bytes (or a :class:`RawPage`) and returns
+a model whose regions tile the page. After the 24-byte header, decoding never raises on bad
+data; problems become :class:`Diagnostic` records (``strict=True`` raises instead).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from pageinspect_py import constants as C
+from pageinspect_py.analysis.checksum import page_checksum
+from pageinspect_py.decode.common import (
+    Diagnostic,
+    Field,
+    Region,
+    RegionKind,
+    Severity,
+    Span,
+    maxalign,
+)
+from pageinspect_py.errors import CorruptPageError
+from pageinspect_py.layouts.page import (
+    ITEMID_DOCS,
+    PAGE_HEADER_DOCS,
+    PAGE_HEADER_OFFSETS,
+    ItemIdData,
+    PageHeaderData,
+)
+
+
+class PageKind(enum.StrEnum):
+    HEAP = "heap"
+    BTREE_META = "btree_meta"
+    BTREE = "btree"
+    FSM = "fsm"
+    VM = "vm"
+    NEW = "new"  #: all-zero page (extended but never initialised)
+    HASH = "hash"
+    GIST = "gist"
+    SPGIST = "spgist"
+    SEQUENCE = "sequence"
+    UNKNOWN = "unknown"  #: another access method, or garbage
+
+
+class ChecksumStatus(enum.StrEnum):
+    OK = "ok"  #: pd_checksum equals the computed checksum
+    MISMATCH = "mismatch"  #: pd_checksum differs: the page is damaged (or moved)
+    NOT_SET = "not_set"  #: pd_checksum is 0: data checksums are off in that cluster
+    NOT_VERIFIABLE = "not_verifiable"  #: a get_raw_page copy; its pd_checksum may be stale
+    NOT_APPLICABLE = "not_applicable"  #: new (all-zero) page, or not a whole page
+
+
+@dataclass(frozen=True, slots=True)
+class ChecksumCheck:
+    stored: int  #: pd_checksum as stored (unsigned)
+    computed: int | None  #: pg_checksum_page(page, absolute blkno), None for new pages
+    status: ChecksumStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PageHeader:
+    """PageHeaderData (bufpage.h), with derived values named as ``page_header()`` names them."""
+
+    pd_lsn: int
+    pd_checksum: int
+    pd_flags: int
+    pd_lower: int
+    pd_upper: int
+    pd_special: int
+    pd_pagesize_version: int
+    pd_prune_xid: int
+
+    @property
+    def pagesize(self) -> int:
+        return self.pd_pagesize_version & 0xFF00
+
+    @property
+    def version(self) -> int:
+        return self.pd_pagesize_version & 0x00FF
+
+    @property
+    def lsn(self) -> str:
+        """The LSN as ``pg_lsn`` prints it (PostgreSQL 18 zero-pads the low half)."""
+        return f"{self.pd_lsn >> 32:X}/{self.pd_lsn & 0xFFFFFFFF:08X}"
+
+    @property
+    def flag_names(self) -> tuple[str, ...]:
+        return tuple(name for bit, name in C.PD_FLAG_NAMES.items() if self.pd_flags & bit)
+
+    def fields(self) -> tuple[Field, ...]:
+        out = []
+        for name, (offset, size) in PAGE_HEADER_OFFSETS.items():
+            out.append(
+                Field(name, getattr(self, name), Span(offset, offset + size),
+                      PAGE_HEADER_DOCS[name])
+            )
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemId:
+    """One line pointer (ItemIdData, itemid.h). ``lp`` is its 1-based offset number."""
+
+    lp: int
+    lp_off: int
+    lp_flags: int
+    lp_len: int
+    span: Span
+
+    @property
+    def flags_name(self) -> str:
+        return C.LP_FLAG_NAMES[self.lp_flags]
+
+    @property
+    def has_storage(self) -> bool:
+        """ItemIdHasStorage: the pointer claims bytes on the page."""
+        return self.lp_len != 0
+
+    @property
+    def redirect_target(self) -> int | None:
+        """For LP_REDIRECT, the offset number the pointer redirects to (kept in lp_off)."""
+        return self.lp_off if self.lp_flags == C.LP_REDIRECT else None
+
+    @property
+    def item_span(self) -> Span:
+        return Span(self.lp_off, self.lp_off + self.lp_len)
+
+    def fields(self) -> tuple[Field, ...]:
+        # the three bitfields share one 4-byte word: each field's span is that word
+        return tuple(
+            Field(name, getattr(self, name), self.span, ITEMID_DOCS[name])
+            for name in ("lp_off", "lp_flags", "lp_len")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What every decoded page has. Subclasses add what their kind means."""
+
+    blkno: int
+    fork: str
+    origin: str
+    kind: PageKind
+    header: PageHeader
+    line_pointers: tuple[ItemId, ...]
+    regions: tuple[Region, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    checksum: ChecksumCheck
+    data: bytes = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def item(self, lp: int) -> ItemId:
+        """The line pointer with offset number ``lp`` (1-based, as PostgreSQL counts)."""
+        if not 1 <= lp <= len(self.line_pointers):
+            raise IndexError(f"line pointer {lp} is not on this page "
+                             f"(1..{len(self.line_pointers)})")
+        return self.line_pointers[lp - 1]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    def regions_of(self, kind: RegionKind) -> tuple[Region, ...]:
+        return tuple(r for r in self.regions if r.kind is kind)
+
+    def bytes_in(self, kind: RegionKind) -> int:
+        return sum(r.span.length for r in self.regions if r.kind is kind)
+
+
+# ----------------------------------------------------------------------------------------------
+# decoding helpers shared by the page kinds
+
+
+class DiagnosticLog:
+    """Collects diagnostics while a page is decoded."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def error(self, code: str, message: str, span: Span | None = None) -> None:
+        self.items.append(Diagnostic(Severity.ERROR, code, message, span))
+
+    def warning(self, code: str, message: str, span: Span | None = None) -> None:
+        self.items.append(Diagnostic(Severity.WARNING, code, message, span))
+
+
+def parse_header(data: bytes) -> PageHeader:
+    """PageHeaderData from the first 24 bytes; raises CorruptPageError when they are missing."""
+    if len(data) < C.SizeOfPageHeaderData:
+        raise CorruptPageError(
+            f"page too small: {len(data)} bytes, a page header needs {C.SizeOfPageHeaderData}"
+        )
+    raw = PageHeaderData.parse(data[: C.SizeOfPageHeaderData])
+    return PageHeader(
+        pd_lsn=(raw.pd_lsn.xlogid << 32) | raw.pd_lsn.xrecoff,
+        pd_checksum=raw.pd_checksum,
+        pd_flags=raw.pd_flags,
+        pd_lower=raw.pd_lower,
+        pd_upper=raw.pd_upper,
+        pd_special=raw.pd_special,
+        pd_pagesize_version=raw.pd_pagesize_version,
+        pd_prune_xid=raw.pd_prune_xid,
+    )
+
+
+def header_is_sane(header: PageHeader, size: int) -> bool:
+    """The checks of PageIsVerified/PageHeaderIsValid (bufpage.c), without the checksum."""
+    return (
+        header.pd_flags & ~C.PD_VALID_FLAG_BITS == 0
+        and C.SizeOfPageHeaderData <= header.pd_lower <= header.pd_upper <= header.pd_special
+        and header.pd_special <= size
+        and header.pd_special == maxalign(header.pd_special)
+    )
+
+
+def check_header(header: PageHeader, size: int, log: DiagnosticLog) -> None:
+    span = Span(0, C.SizeOfPageHeaderData)
+    if header.pagesize != size:
+        log.error("pagesize-mismatch",
+                  f"pd_pagesize_version says {header.pagesize} bytes, the page has {size}",
+                  _field_span("pd_pagesize_version"))
+    if header.version != C.PG_PAGE_LAYOUT_VERSION:
+        log.error("layout-version",
+                  f"page layout version {header.version}, expected "
+                  f"{C.PG_PAGE_LAYOUT_VERSION}", _field_span("pd_pagesize_version"))
+    if header.pd_flags & ~C.PD_VALID_FLAG_BITS:
+        log.error("pd-flags", f"unknown pd_flags bits 0x{header.pd_flags:04x}",
+                  _field_span("pd_flags"))
+    if not C.SizeOfPageHeaderData <= header.pd_lower <= header.pd_upper:
+        log.error("pd-lower-upper",
+                  f"pd_lower {header.pd_lower} / pd_upper {header.pd_upper} are not "
+                  f"24 <= pd_lower <= pd_upper", span)
+    if not header.pd_upper <= header.pd_special <= size:
+        log.error("pd-special",
+                  f"pd_special {header.pd_special} is not between pd_upper "
+                  f"{header.pd_upper} and the page size {size}", span)
+    elif header.pd_special != maxalign(header.pd_special):
+        log.error("pd-special-align", f"pd_special {header.pd_special} is not MAXALIGNed",
+                  _field_span("pd_special"))
+
+
+def _field_span(name: str) -> Span:
+    offset, size = PAGE_HEADER_OFFSETS[name]
+    return Span(offset, offset + size)
+
+
+def parse_line_pointers(data: bytes, header: PageHeader, log: DiagnosticLog
+                        ) -> tuple[ItemId, ...]:
+    """The line pointer array between the header and pd_lower, bounded by the page."""
+    lower = min(header.pd_lower, len(data))
+    if lower <= C.SizeOfPageHeaderData:
+        return ()
+    if (lower - C.SizeOfPageHeaderData) % C.SizeOfItemIdData:
+        log.warning("pd-lower-partial",
+                    f"pd_lower {header.pd_lower} leaves a partial line pointer",
+                    Span(lower - (lower - C.SizeOfPageHeaderData) % C.SizeOfItemIdData, lower))
+    count = (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
+    items = []
+    for index in range(count):
+        start = C.SizeOfPageHeaderData + index * C.SizeOfItemIdData
+        raw = ItemIdData.parse(data[start : start + C.SizeOfItemIdData])
+        items.append(ItemId(index + 1, raw.lp_off, raw.lp_flags, raw.lp_len,
+                            Span(start, start + C.SizeOfItemIdData)))
+    return tuple(items)
+
+
+def check_line_pointer(item: ItemId, size: int, nitems: int, log: DiagnosticLog) -> bool:
+    """Report what is wrong with one pointer; True when its storage lies inside the page."""
+    name = f"lp {item.lp}"
+    if item.lp_flags == C.LP_UNUSED:
+        if item.lp_len or item.lp_off:
+            log.warning("lp-unused-nonzero",
+                        f"{name} is LP_UNUSED but has lp_off {item.lp_off}, lp_len "
+                        f"{item.lp_len}", item.span)
+        return False
+    if item.lp_flags == C.LP_REDIRECT:
+        if item.lp_len:
+            log.error("lp-redirect-len", f"{name} is LP_REDIRECT with lp_len {item.lp_len}",
+                      item.span)
+        if not 1 <= item.lp_off <= nitems:
+            log.error("lp-redirect-target",
+                      f"{name} redirects to {item.lp_off}, not a line pointer on this page "
+                      f"(1..{nitems})", item.span)
+        return False
+    if item.lp_flags == C.LP_NORMAL and item.lp_len == 0:
+        log.error("lp-normal-empty", f"{name} is LP_NORMAL with lp_len 0", item.span)
+        return False
+    if not item.has_storage:
+        return False
+    if item.lp_off < C.SizeOfPageHeaderData or item.lp_off + item.lp_len > size:
+        log.error("lp-out-of-bounds",
+                  f"{name} points at {item.lp_off}..{item.lp_off + item.lp_len}, outside the "
+                  f"page (24..{size})", item.span)
+        return False
+    if item.lp_off != maxalign(item.lp_off):
+        log.error("lp-misaligned", f"{name} lp_off {item.lp_off} is not MAXALIGNed",
+                  item.span)
+    return True
+
+
+def compute_checksum(data: bytes, header: PageHeader, blkno: int, verifiable: bool,
+                     is_new: bool, log: DiagnosticLog) -> ChecksumCheck:
+    if is_new or len(data) % 128:
+        return ChecksumCheck(header.pd_checksum, None, ChecksumStatus.NOT_APPLICABLE)
+    computed = page_checksum(data, blkno)
+    if not verifiable:
+        status = ChecksumStatus.NOT_VERIFIABLE
+    elif header.pd_checksum == 0:
+        status = ChecksumStatus.NOT_SET
+    elif header.pd_checksum == computed:
+        status = ChecksumStatus.OK
+    else:
+        status = ChecksumStatus.MISMATCH
+        log.error("checksum-mismatch",
+                  f"pd_checksum {header.pd_checksum} but the page checksums to {computed} "
+                  f"for block {blkno}", _field_span("pd_checksum"))
+    return ChecksumCheck(header.pd_checksum, computed, status)
+
+
+def tile(claims: Iterable[Region], size: int, log: DiagnosticLog) -> tuple[Region, ...]:
+    """Sort claimed regions and fill every gap, so the result covers ``[0, size)`` exactly.
+
+    Gaps of fewer than 8 bytes right after an item are MAXALIGN padding; other gaps are bytes
+    no pointer accounts for. Overlapping claims are clipped and reported.
+    """
+    out: list[Region] = []
+    cursor = 0
+    for region in sorted(claims, key=lambda r: (r.span.start, -r.span.stop)):
+        start, stop = region.span.start, min(region.span.stop, size)
+        if stop <= start:
+            continue
+        if start < cursor:
+            if stop <= cursor:
+                log.error("overlap",
+                          f"{_describe(region)} lies inside bytes already claimed",
+                          region.span)
+                continue
+            log.error("overlap", f"{_describe(region)} overlaps the region before it",
+                      Span(start, cursor))
+            start = cursor
+        if start > cursor:
+            out.append(_gap(out[-1] if out else None, Span(cursor, start)))
+        out.append(Region(region.kind, Span(start, stop), region.item, region.label))
+        cursor = stop
+    if cursor < size:
+        out.append(_gap(out[-1] if out else None, Span(cursor, size)))
+    return tuple(out)
+
+
+def _describe(region: Region) -> str:
+    owner = f" of lp {region.item}" if region.item is not None else ""
+    return f"{region.kind}{owner} {region.span.hex()}"
+
+
+def _gap(previous: Region | None, span: Span) -> Region:
+    if (previous is not None and previous.item is not None
+            and span.length < C.MAXIMUM_ALIGNOF and span.stop == maxalign(span.stop)):
+        return Region(RegionKind.ALIGNMENT_PADDING, span, previous.item)
+    return Region(RegionKind.UNUSED, span)
+
+
+def frame_claims(header: PageHeader, line_pointers: Sequence[ItemId], size: int,
+                 *, free_space: bool = True) -> list[Region]:
+    """Header, line pointers, free space and special space: the page's frame."""
+    claims = [Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData))]
+    claims.extend(Region(RegionKind.LINE_POINTER, lp.span, lp.lp) for lp in line_pointers)
+    lower = C.SizeOfPageHeaderData + len(line_pointers) * C.SizeOfItemIdData
+    if free_space and lower <= header.pd_upper <= size:
+        claims.append(Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper)))
+    if header.pd_upper <= header.pd_special < size:
+        claims.append(Region(RegionKind.SPECIAL, Span(header.pd_special, size)))
+    return claims

@@ -1,0 +1,26 @@
+"""Helpers shared by the layout modules: field offsets derived from the definitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def field_offsets(struct: Any) -> dict[str, tuple[int, int]]:
+    """``{field name: (offset, size)}`` for a construct Struct of fixed-size fields.
+
+    Offsets are derived from the definition itself (``sizeof()`` of each subcon), so byte
+    spans and the bulk decoder never restate a layout by hand.
+    """
+    offsets: dict[str, tuple[int, int]] = {}
+    position = 0
+    for sub in struct.subcons:
+        size = sub.sizeof()
+        if sub.name is not None:
+            offsets[sub.name] = (position, size)
+        position += size
+    return offsets
+
+
+def field_docs(struct: Any) -> dict[str, str]:
+    """``{field name: C comment}`` attached to each field with ``* "doc"``."""
+    return {sub.name: (sub.docs or "") for sub in struct.subcons if sub.name is not None}
