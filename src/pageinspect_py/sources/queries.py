@@ -21,10 +21,10 @@ between versions add a field to :class:`Variants` and set it in :func:`choose_va
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, LiteralString, TypeVar
 
 from psycopg import Connection, sql
-from psycopg.abc import Params, Query
+from psycopg.abc import Params
 from psycopg.rows import class_row
 
 from pageinspect_py.sources.base import Fork
@@ -35,6 +35,8 @@ MAX_BLOCK_NUMBER = 0xFFFF_FFFE
 MAX_INT4 = 0x7FFF_FFFF
 
 T = TypeVar("T")
+#: A statement: a literal string, or one composed with psycopg.sql for identifiers.
+Query = LiteralString | sql.Composed
 
 
 def _one(conn: Connection[Any], query: Query, params: Params, row: type[T]) -> T:

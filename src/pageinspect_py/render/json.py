@@ -1,0 +1,135 @@
+"""JSON output: one object per block, keyed with pageinspect's own column names.
+
+Values are what pageinspect returns, except: bytea as lowercase hex without ``\\x``, tids as
+``"(b,o)"``, xids as integers, checksums as signed int16 (``smallint``). Keys of our own
+(``regions``, ``diagnostics``, flag names, spans) sit beside them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pageinspect_py.analysis.checksum import as_int16
+from pageinspect_py.decode.common import Diagnostic, Region, Span
+from pageinspect_py.decode.dispatch import FsmPage, VmPage
+from pageinspect_py.decode.heap import HeapItem, HeapPage, HeapTuple
+from pageinspect_py.decode.page import Page, PageHeader
+
+JSONObject = dict[str, Any]
+
+
+def page_header_json(header: PageHeader) -> JSONObject:
+    """The columns of ``page_header()``."""
+    return {
+        "lsn": header.lsn,
+        "checksum": as_int16(header.pd_checksum),
+        "flags": header.pd_flags,
+        "lower": header.pd_lower,
+        "upper": header.pd_upper,
+        "special": header.pd_special,
+        "pagesize": header.pagesize,
+        "version": header.version,
+        "prune_xid": header.pd_prune_xid,
+        "flag_names": list(header.flag_names),
+    }
+
+
+def span_json(span: Span | None) -> list[int] | None:
+    return None if span is None else [span.start, span.stop]
+
+
+def heap_item_json(item: HeapItem) -> JSONObject:
+    """The columns of ``heap_page_items()`` with ``heap_tuple_infomask_flags()`` beside them."""
+    lp = item.lp
+    out: JSONObject = {
+        "lp": lp.lp,
+        "lp_off": lp.lp_off,
+        "lp_flags": lp.lp_flags,
+        "lp_len": lp.lp_len,
+        "t_xmin": None, "t_xmax": None, "t_field3": None, "t_ctid": None,
+        "t_infomask2": None, "t_infomask": None, "t_hoff": None, "t_bits": None,
+        "t_oid": None, "t_data": None,
+        "heap_tuple_infomask_flags": None,
+        "lp_flags_name": lp.flags_name,
+        "redirect_to": lp.redirect_target,
+    }
+    if item.tuple is not None:
+        out.update(_tuple_json(item.tuple))
+    return out
+
+
+def _tuple_json(tup: HeapTuple) -> JSONObject:
+    h = tup.header
+    return {
+        "t_xmin": h.t_xmin,
+        "t_xmax": h.t_xmax,
+        "t_field3": h.t_field3,
+        "t_ctid": str(h.t_ctid),
+        "t_infomask2": h.t_infomask2,
+        "t_infomask": h.t_infomask,
+        "t_hoff": h.t_hoff,
+        "t_bits": tup.t_bits,
+        "t_oid": tup.t_oid,
+        "t_data": tup.t_data.hex() if tup.t_data is not None else None,
+        "heap_tuple_infomask_flags": {
+            "raw_flags": list(h.raw_flags),
+            "combined_flags": list(h.combined_flags),
+        },
+        "natts": h.natts,
+        "spans": {"tuple": span_json(tup.span), "data": span_json(tup.data_span)},
+    }
+
+
+def region_json(region: Region) -> JSONObject:
+    out: JSONObject = {"kind": str(region.kind), "start": region.span.start,
+                       "stop": region.span.stop}
+    if region.item is not None:
+        out["lp"] = region.item
+    if region.label:
+        out["label"] = region.label
+    return out
+
+
+def diagnostic_json(diagnostic: Diagnostic) -> JSONObject:
+    return {"severity": str(diagnostic.severity), "code": diagnostic.code,
+            "message": diagnostic.message, "span": span_json(diagnostic.span)}
+
+
+def page_json(page: Page, *, heap_blocks: int | None = None) -> JSONObject:
+    """One block as a JSON object. ``heap_blocks`` bounds the VM entries listed."""
+    computed = page.checksum.computed
+    out: JSONObject = {
+        "block": page.blkno,
+        "fork": page.fork,
+        "kind": str(page.kind),
+        "origin": page.origin,
+        "page_header": page_header_json(page.header),
+        "page_checksum": as_int16(computed) if computed is not None else None,
+        "checksum_status": str(page.checksum.status),
+    }
+    if isinstance(page, HeapPage):
+        out["heap_page_items"] = [heap_item_json(item) for item in page.items]
+    elif isinstance(page, FsmPage) and page.fsm is not None:
+        out["fsm_page_contents"] = page.fsm.contents_text()
+        out["fsm"] = {
+            "level": page.fsm.level,
+            "logpageno": page.fsm.logpageno,
+            "fp_next_slot": page.fsm.fp_next_slot,
+            "leaves": [{"slot": leaf.slot, "category": leaf.category,
+                        "heap_block": leaf.heap_block,
+                        "free_bytes_at_least": leaf.free_bytes_at_least}
+                       for leaf in page.fsm.leaves() if leaf.category],
+        }
+    elif isinstance(page, VmPage) and page.vm is not None:
+        out["pg_visibility_map"] = [
+            {"blkno": e.blkno, "all_visible": e.all_visible, "all_frozen": e.all_frozen}
+            for e in page.vm.entries(heap_blocks)
+        ]
+    elif page.line_pointers:
+        out["line_pointers"] = [
+            {"lp": lp.lp, "lp_off": lp.lp_off, "lp_flags": lp.lp_flags, "lp_len": lp.lp_len}
+            for lp in page.line_pointers
+        ]
+    out["regions"] = [region_json(r) for r in page.regions]
+    out["diagnostics"] = [diagnostic_json(d) for d in page.diagnostics]
+    return out

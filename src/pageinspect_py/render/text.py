@@ -1,0 +1,139 @@
+"""Text output for people: an annotated tree with byte ranges and flag names, 80 columns wide."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pageinspect_py import constants as C
+from pageinspect_py.decode.common import RegionKind, Span
+from pageinspect_py.decode.dispatch import FsmPage, VmPage
+from pageinspect_py.decode.heap import HeapPage, HeapTuple
+from pageinspect_py.decode.page import ChecksumStatus, ItemId, Page
+
+WIDTH = 80
+RANGE_WIDTH = 13  #: "0x0018-0x001b"
+
+
+def _line(indent: int, text: str, span: Span | None = None) -> str:
+    """``text`` indented, with the byte range right-aligned at column 80 when it fits."""
+    left = "  " * indent + text
+    if span is None:
+        return left
+    rng = span.hex()
+    room = WIDTH - len(rng) - 1
+    if len(left) <= room:
+        return f"{left:<{room}} {rng}"
+    return f"{left}  {rng}"
+
+
+_CHECKSUM_NOTES = {
+    ChecksumStatus.OK: "verified",
+    ChecksumStatus.MISMATCH: "MISMATCH, computed {computed}",
+    ChecksumStatus.NOT_SET: "not set: data checksums off",
+    ChecksumStatus.NOT_VERIFIABLE: "server buffer copy, not verified; computed {computed}",
+    ChecksumStatus.NOT_APPLICABLE: "new page",
+}
+
+
+def render_page(page: Page, *, heap_blocks: int | None = None) -> str:
+    return "\n".join(_page_lines(page, heap_blocks)) + "\n"
+
+
+def _page_lines(page: Page, heap_blocks: int | None) -> Iterator[str]:
+    yield f"block {page.blkno} ({page.fork} fork): {page.kind} page, {page.size} bytes"
+    yield f"  from {page.origin}"
+    if page.kind == "new":
+        yield _line(1, "all-zero new page (never initialised)", Span(0, page.size))
+        yield from _diagnostic_lines(page)
+        return
+    h = page.header
+    yield _line(1, "page_header", Span(0, C.SizeOfPageHeaderData))
+    notes = {
+        "pd_lsn": h.lsn,
+        "pd_checksum": f"{h.pd_checksum} ({_CHECKSUM_NOTES[page.checksum.status].format(computed=page.checksum.computed)})",
+        "pd_flags": f"0x{h.pd_flags:04x} {'|'.join(h.flag_names)}".rstrip(),
+        "pd_pagesize_version": f"{h.pd_pagesize_version} (pagesize {h.pagesize}, "
+                               f"version {h.version})",
+    }
+    for f in h.fields():
+        yield _line(2, f"{f.name}: {notes.get(f.name, f.value)}", f.span)
+    if page.line_pointers:
+        first, last = page.line_pointers[0].span, page.line_pointers[-1].span
+        yield _line(1, f"line pointers: {len(page.line_pointers)}", Span(first.start, last.stop))
+        for lp in page.line_pointers:
+            yield _line(2, _lp_text(lp), lp.span)
+    if isinstance(page, HeapPage):
+        tuples = [item for item in page.items if item.tuple is not None]
+        if tuples:
+            yield _line(1, f"tuples: {len(tuples)}")
+        for item in tuples:
+            assert item.tuple is not None
+            yield from _tuple_lines(item.lp, item.tuple)
+    elif isinstance(page, FsmPage) and page.fsm is not None:
+        fsm = page.fsm
+        yield _line(1, f"FSM page: level {fsm.level}, logical page {fsm.logpageno}, "
+                       f"fp_next_slot {fsm.fp_next_slot}")
+        for leaf in fsm.leaves():
+            if leaf.category:
+                target = (f"heap block {leaf.heap_block}" if leaf.heap_block is not None
+                          else f"slot {leaf.slot}")
+                yield _line(2, f"{target}: category {leaf.category} "
+                               f"(>= {leaf.free_bytes_at_least} bytes free)")
+    elif isinstance(page, VmPage) and page.vm is not None:
+        entries = page.vm.entries(heap_blocks)
+        yield _line(1, f"visibility map: heap blocks {page.vm.first_heap_block}.."
+                       f"{page.vm.first_heap_block + page.vm.heapblocks_per_page - 1}")
+        for e in entries:
+            flags = [name for name, on in (("all-visible", e.all_visible),
+                                           ("all-frozen", e.all_frozen)) if on]
+            yield _line(2, f"heap block {e.blkno}: {', '.join(flags) or '-'}")
+    yield _line(1, "space")
+    for kind in RegionKind:
+        total = page.bytes_in(kind)
+        if total:
+            yield _line(2, f"{kind}: {total} bytes")
+    yield from _diagnostic_lines(page)
+
+
+def _lp_text(lp: ItemId) -> str:
+    if lp.lp_flags == C.LP_REDIRECT:
+        return f"lp {lp.lp}: LP_REDIRECT -> lp {lp.lp_off}"
+    if lp.lp_flags == C.LP_UNUSED and not lp.lp_len:
+        return f"lp {lp.lp}: LP_UNUSED"
+    return f"lp {lp.lp}: {lp.flags_name} lp_off: {lp.lp_off} lp_len: {lp.lp_len}"
+
+
+def _tuple_lines(lp: ItemId, tup: HeapTuple) -> Iterator[str]:
+    h = tup.header
+    yield _line(2, f"lp {lp.lp} ({lp.flags_name}), {tup.span.length} bytes", tup.span)
+    for f in h.fields():
+        if f.name == "t_ctid":
+            text = f"t_ctid: {h.t_ctid}"
+        elif f.name == "t_infomask2":
+            names = [name for bit, name in C.INFOMASK2_FLAGS if h.t_infomask2 & bit]
+            text = f"t_infomask2: 0x{h.t_infomask2:04x} natts {h.natts} {' '.join(names)}"
+        elif f.name == "t_infomask":
+            text = f"t_infomask: 0x{h.t_infomask:04x}"
+        else:
+            text = f"{f.name}: {f.value}"
+        yield _line(3, text.rstrip(), f.span)
+        if f.name == "t_infomask":
+            raw = [name for bit, name in C.INFOMASK_FLAGS if h.t_infomask & bit]
+            for name in raw + [f"= {c}" for c in h.combined_flags]:
+                yield _line(4, name)
+    if tup.t_bits is not None:
+        nbytes = (h.natts + 7) // 8
+        start = h.offset + C.SizeofHeapTupleHeader
+        yield _line(3, f"t_bits: {tup.t_bits[: h.natts]}", Span(start, start + nbytes))
+    if tup.t_oid is not None:
+        at = h.offset + h.t_hoff - 4
+        yield _line(3, f"t_oid: {tup.t_oid}", Span(at, at + 4))
+    if tup.data_span is not None:
+        yield _line(3, f"t_data: {tup.data_span.length} bytes", tup.data_span)
+
+
+def _diagnostic_lines(page: Page) -> Iterator[str]:
+    if page.diagnostics:
+        yield _line(1, f"diagnostics: {len(page.diagnostics)}")
+        for d in page.diagnostics:
+            yield _line(2, d.describe())

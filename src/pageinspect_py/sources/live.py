@@ -1,0 +1,297 @@
+"""Pages of a relation read from a running server with pageinspect's ``get_raw_page``.
+
+:func:`open_live` connects, resolves the relation and checks, before any page is read, that
+it has storage, that pageinspect is installed and that the role may use it. Every failure
+becomes a :class:`~pageinspect_py.errors.SourceError` subclass whose message is one line
+naming what failed and what would fix it; psycopg exceptions never escape (they stay chained
+as ``__cause__`` for debugging).
+
+Pages come from shared buffers, not from the relation files: ``checksum_verifiable`` is
+False because ``pd_checksum`` is only set when a page is written out, so a buffer copy can
+carry a stale or zero checksum.
+
+All SQL lives in :mod:`pageinspect_py.sources.queries`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg
+
+from pageinspect_py.errors import (
+    BlockOutOfRangeError,
+    ConnectionFailedError,
+    ExtensionMissingError,
+    ForkNotFoundError,
+    NoStorageError,
+    PrivilegeError,
+    RelationNotFoundError,
+    SourceError,
+)
+from pageinspect_py.sources import queries
+from pageinspect_py.sources.base import FORKS, Fork, PageSource, RawPage
+
+#: How a relation without storage is described, and where its data is instead.
+_NO_STORAGE: dict[str, tuple[str, str]] = {
+    "v": ("a view", "read the tables it selects from"),
+    "c": ("a composite type", "it only describes a row type"),
+    "f": ("a foreign table", "its rows live on the foreign server"),
+    "p": ("a partitioned table", "its partitions hold the data"),
+    "I": ("a partitioned index", "the indexes of its partitions hold the data"),
+}
+#: Why a fork may have no file.
+_FORK_ABSENT: dict[str, str] = {
+    "main": "its data file is missing",
+    "fsm": "VACUUM creates the free space map",
+    "vm": "VACUUM creates the visibility map",
+    "init": "only unlogged relations have an init fork",
+}
+#: Children named in a message about a partitioned relation before "and N more".
+_CHILDREN_SHOWN = 3
+
+#: Prefixes psycopg puts before libpq's own message.
+_PSYCOPG_PREFIX = re.compile(r"^(?:connection failed|connection is bad): ")
+
+
+def _one_line(text: str) -> str:
+    """The first line of ``text`` with runs of blanks collapsed (libpq writes ``FATAL:  x``)."""
+    lines = text.strip().splitlines()
+    return re.sub(r"\s+", " ", lines[0]).strip() if lines else ""
+
+
+def _server_message(exc: psycopg.Error) -> str:
+    """The server's primary message, else libpq's first line (connection errors have no diag)."""
+    primary = exc.diag.message_primary
+    return _one_line(primary) if primary else _one_line(_PSYCOPG_PREFIX.sub("", str(exc)))
+
+
+def _blocks(n: int) -> str:
+    return f"{n} block" if n == 1 else f"{n} blocks"
+
+
+def open_live(dsn: str | None, relation: str) -> LiveSource:
+    """Connect to a server and open ``relation`` (any text a ``regclass`` cast accepts).
+
+    ``dsn`` is a libpq connection string or URI; None or ``""`` leaves everything to libpq's
+    environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSERVICE, ...) and defaults.
+    """
+    try:
+        conn = psycopg.connect(dsn or "", autocommit=True, fallback_application_name="pgpage")
+    except psycopg.Error as exc:
+        raise ConnectionFailedError(
+            f"cannot connect to PostgreSQL: {_server_message(exc)}"
+        ) from exc
+    try:
+        return LiveSource(conn, relation)
+    except BaseException:
+        conn.close()
+        raise
+
+
+class LiveSource(PageSource):
+    """One relation on a live server; each ``read_page`` is one ``get_raw_page`` call.
+
+    Build it with :func:`open_live`. The connection is in autocommit mode, so a failed
+    statement leaves nothing to roll back and the next one runs normally.
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any], relation: str) -> None:
+        self._conn = conn
+        info = conn.info
+        #: ``host:port``; the host of a unix-socket connection is the socket directory
+        self.server_address = f"{info.host}:{info.port}"
+        #: ``host:port/database``, as named in messages and page origins
+        self.location = f"{self.server_address}/{info.dbname}"
+        with self._server_errors("reading server settings"):
+            self.server: queries.ServerInfo = queries.server_info(conn)
+        self.block_size = self.server.block_size
+        self.checksum_verifiable = False
+        self.relation: queries.RelationInfo = self._resolve(relation)
+        self.name = f"{self.relation.qualified_name} on {self.location}"
+        self._require_storage()
+        self.variants: queries.Variants = queries.choose_variants(
+            self.server, self._require_pageinspect()
+        )
+        self._require_superuser()
+
+    @property
+    def connection(self) -> psycopg.Connection[Any]:
+        """The session, for catalog queries about the same relation."""
+        return self._conn
+
+    # ----------------------------------------------------------------------------------------
+    # PageSource
+
+    def nblocks(self, fork: Fork = "main") -> int:
+        """Whole blocks in ``fork``, from ``pg_relation_size``; 0 when the fork has no file."""
+        self._check_fork(fork)
+        with self._server_errors(f"sizing the {fork} fork of {self.relation.qualified_name}"):
+            size = queries.fork_nblocks(self._conn, self.relation.oid, fork)
+        if size.nblocks is None:
+            raise RelationNotFoundError(
+                f"{self.relation.qualified_name} (OID {self.relation.oid}) was dropped "
+                f"from {self.location}"
+            )
+        return size.nblocks
+
+    def read_page(self, blkno: int, fork: Fork = "main") -> RawPage:
+        """Block ``blkno`` of ``fork`` as ``get_raw_page`` returns it (a shared-buffer copy)."""
+        self._check_fork(fork)
+        qualified_name = self.relation.qualified_name
+        if not 0 <= blkno <= self.variants.raw_page_max_blkno:
+            self._refuse_block_number(blkno, fork)
+        with self._server_errors(f"reading block {blkno} ({fork}) of {qualified_name}"):
+            try:
+                row = queries.get_raw_page(self._conn, self.variants, qualified_name, fork, blkno)
+            except pg.InvalidParameterValue as exc:
+                # "block number N is out of range": confirm with the fork's size, then say it
+                nblocks = self.nblocks(fork)
+                if blkno >= nblocks:
+                    raise self._out_of_range(blkno, fork, nblocks) from exc
+                raise
+            except pg.UndefinedFile as exc:
+                raise ForkNotFoundError(
+                    f"{qualified_name} has no {fork} fork on {self.location} ({_FORK_ABSENT[fork]})"
+                ) from exc
+            except pg.InsufficientPrivilege as exc:
+                raise self._privilege_error(exc) from exc
+            except pg.UndefinedTable as exc:
+                raise RelationNotFoundError(
+                    f"{qualified_name} was dropped from {self.location}"
+                ) from exc
+            except pg.UndefinedFunction as exc:
+                raise ExtensionMissingError(
+                    f"pageinspect's get_raw_page is gone from database {self.server.database} "
+                    f"on {self.server_address}: {_server_message(exc)}"
+                ) from exc
+        return RawPage(
+            blkno=blkno,
+            data=row.page,
+            fork=fork,
+            origin=f"{qualified_name} block {blkno} ({fork}) on {self.location}",
+            checksum_verifiable=False,
+        )
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        self._conn.close()
+
+    def __enter__(self) -> LiveSource:
+        return self
+
+    # ----------------------------------------------------------------------------------------
+    # Checks made once, when the source is opened
+
+    def _resolve(self, relation: str) -> queries.RelationInfo:
+        where = f"in {self.location}"
+        with self._server_errors(f"looking up relation {relation!r}"):
+            try:
+                found = queries.resolve_relation(self._conn, relation)
+            except (
+                pg.UndefinedTable,  # relation "x" does not exist
+                pg.InvalidSchemaName,  # schema "x" does not exist (12-15)
+                pg.SyntaxError,  # improper relation name (too many dotted names)
+                pg.InvalidName,  # invalid name syntax
+                pg.FeatureNotSupported,  # cross-database references are not implemented
+            ) as exc:
+                raise RelationNotFoundError(f"{_server_message(exc)} ({where})") from exc
+            except pg.InsufficientPrivilege as exc:
+                raise PrivilegeError(
+                    f"{_server_message(exc)} (role {self.server.user} {where}): "
+                    f"looking up {relation!r} needs USAGE on its schema"
+                ) from exc
+        if found is None:
+            raise RelationNotFoundError(f"no relation has OID {relation} ({where})")
+        return found
+
+    def _require_storage(self) -> None:
+        relation = self.relation
+        if relation.has_storage:
+            return
+        kind, hint = _NO_STORAGE.get(relation.relkind, (f"of relkind {relation.relkind!r}", ""))
+        message = f"{relation.qualified_name} is {kind} and has no storage of its own"
+        if relation.relkind in ("p", "I"):
+            with self._server_errors(f"listing the partitions of {relation.qualified_name}"):
+                children = [
+                    c.qualified_name for c in queries.child_relations(self._conn, relation.oid)
+                ]
+            if children:
+                shown = ", ".join(children[:_CHILDREN_SHOWN])
+                more = len(children) - _CHILDREN_SHOWN
+                hint += f": {shown}" + (f" and {more} more" if more > 0 else "")
+            else:
+                hint += " (it has no partitions yet)"
+        raise NoStorageError(f"{message}: {hint}" if hint else message)
+
+    def _require_pageinspect(self) -> queries.ExtensionInfo:
+        with self._server_errors("checking for the pageinspect extension"):
+            pageinspect = queries.extension(self._conn, "pageinspect")
+        database = self.server.database
+        remedy = f"run CREATE EXTENSION pageinspect; in database {database} as a superuser"
+        if pageinspect.installed_version is not None:
+            return pageinspect
+        if pageinspect.default_version is None:
+            raise ExtensionMissingError(
+                f"the server at {self.server_address} has no pageinspect extension: install "
+                f"its contrib modules (Debian: postgresql-contrib), then {remedy}"
+            )
+        raise ExtensionMissingError(
+            f"pageinspect is not installed in database {database} on {self.server_address}: "
+            f"{remedy}"
+        )
+
+    def _require_superuser(self) -> None:
+        """pageinspect 1.5-1.13 (PostgreSQL 12-18) refuse raw pages to non-superusers."""
+        if not self.server.is_superuser:
+            raise self._privilege_error(None)
+
+    def _privilege_error(self, exc: psycopg.Error | None) -> PrivilegeError:
+        why = f" ({_server_message(exc)})" if exc is not None else ""
+        return PrivilegeError(
+            f"role {self.server.user} is not a superuser{why}: pageinspect's get_raw_page "
+            f"only runs for superusers, so connect to {self.location} as one (e.g. postgres)"
+        )
+
+    # ----------------------------------------------------------------------------------------
+    # Helpers
+
+    @staticmethod
+    def _check_fork(fork: str) -> None:
+        if fork not in FORKS:
+            raise SourceError(f"unknown fork {fork!r}: expected one of {', '.join(FORKS)}")
+
+    def _out_of_range(self, blkno: int, fork: Fork, nblocks: int) -> BlockOutOfRangeError:
+        return BlockOutOfRangeError(
+            f"block {blkno} is out of range for {self.relation.qualified_name} on "
+            f"{self.location}: its {fork} fork has {_blocks(nblocks)}"
+        )
+
+    def _refuse_block_number(self, blkno: int, fork: Fork) -> None:
+        """Raise for a block number ``get_raw_page`` cannot be asked for."""
+        nblocks = self.nblocks(fork)
+        if 0 <= blkno < nblocks:  # only with pageinspect < 1.9 on a relation of >= 16 TiB
+            raise SourceError(
+                f"pageinspect {'.'.join(map(str, self.variants.pageinspect_version))} in "
+                f"database {self.server.database} takes int4 block numbers and cannot read "
+                f"block {blkno}: run ALTER EXTENSION pageinspect UPDATE;"
+            )
+        raise self._out_of_range(blkno, fork, nblocks)
+
+    @contextmanager
+    def _server_errors(self, doing: str) -> Iterator[None]:
+        """Turn any psycopg error left unhandled inside the block into a one-line SourceError."""
+        try:
+            yield
+        except psycopg.Error as exc:
+            # not "isinstance(OperationalError)": psycopg files SQLSTATE class 58 (I/O errors
+            # such as a missing file) under it too, with the session still usable
+            if self._conn.broken or self._conn.closed:
+                raise ConnectionFailedError(
+                    f"lost the connection to {self.location} while {doing}: {_server_message(exc)}"
+                ) from exc
+            raise SourceError(f"{doing} failed on {self.location}: {_server_message(exc)}") from exc
