@@ -1,0 +1,38 @@
+"""Alignment and length rules of tuple data (``access/tupmacs.h``, ``varatt.h``).
+
+Shared by the attribute decoder and the layout advisor, so that what we predict and what we
+decode follow the same rules.
+"""
+
+from __future__ import annotations
+
+from pageinspect_py.catalog.attributes import ALIGNMENT
+
+
+def typealign(offset: int, alignment: int) -> int:
+    """TYPEALIGN: round ``offset`` up to a multiple of ``alignment`` (a power of two)."""
+    return (offset + alignment - 1) & ~(alignment - 1)
+
+
+def att_align_nominal(offset: int, attalign: str) -> int:
+    """att_align_nominal: align for the type's declared typalign."""
+    return typealign(offset, ALIGNMENT[attalign])
+
+
+def att_align_pointer(offset: int, attalign: str, attlen: int, first_byte: int) -> int:
+    """att_align_pointer: a varlena whose first byte is non-zero is a 1-byte-header (or
+    external) datum and is never aligned; a zero byte is padding before an aligned datum."""
+    if attlen == -1 and first_byte != 0:
+        return offset
+    return att_align_nominal(offset, attalign)
+
+
+def null_bitmap_bytes(natts: int) -> int:
+    """BITMAPLEN."""
+    return (natts + 7) // 8
+
+
+def heap_t_hoff(natts: int, has_nulls: bool, maxalign: int = 8) -> int:
+    """t_hoff of a new tuple: 23 header bytes, the null bitmap if any, MAXALIGNed."""
+    size = 23 + (null_bitmap_bytes(natts) if has_nulls else 0)
+    return typealign(size, maxalign)
