@@ -133,6 +133,8 @@ def _dump(source: PageSource, fork: Fork, start: int, stop: int | None, fmt: str
         click.echo(f"pgpage: {problem.path}: {problem.message}", err=True)
         problems = True
     nblocks = source.nblocks(fork)
+    if nblocks == 0:
+        raise BlockOutOfRangeError(f"{source.name}: the {fork} fork has 0 blocks")
     if stop is not None and stop >= nblocks or start >= max(nblocks, 1):
         wanted = stop if stop is not None else start
         raise BlockOutOfRangeError(

@@ -94,6 +94,8 @@ class FileSource(PageSource):
             raise SourceError(f"{self.path}: block size {self.block_size} is not one PostgreSQL "
                               f"supports ({', '.join(map(str, C.VALID_BLOCK_SIZES))})")
         self.segment_blocks = segment_bytes // self.block_size
+        for fork in FORKS:  # find every file now, so that ``problems`` is complete
+            self.segments(fork)
 
     # -- discovery ------------------------------------------------------------------------------
 
