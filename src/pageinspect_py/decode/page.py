@@ -85,8 +85,8 @@ class PageHeader:
 
     @property
     def lsn(self) -> str:
-        """The LSN as ``pg_lsn`` prints it (PostgreSQL 18 zero-pads the low half)."""
-        return f"{self.pd_lsn >> 32:X}/{self.pd_lsn & 0xFFFFFFFF:08X}"
+        """The LSN as ``pg_lsn`` prints it: ``%X/%X``."""
+        return f"{self.pd_lsn >> 32:X}/{self.pd_lsn & 0xFFFFFFFF:X}"
 
     @property
     def flag_names(self) -> tuple[str, ...]:
