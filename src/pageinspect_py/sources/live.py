@@ -195,11 +195,16 @@ class LiveSource(PageSource):
             except (
                 pg.UndefinedTable,  # relation "x" does not exist
                 pg.InvalidSchemaName,  # schema "x" does not exist (12-15)
-                pg.SyntaxError,  # improper relation name (too many dotted names)
-                pg.InvalidName,  # invalid name syntax
                 pg.FeatureNotSupported,  # cross-database references are not implemented
             ) as exc:
                 raise RelationNotFoundError(f"{_server_message(exc)} ({where})") from exc
+            except (
+                pg.SyntaxError,  # improper relation name (too many dotted names)
+                pg.InvalidName,  # invalid name syntax
+            ) as exc:
+                raise RelationNotFoundError(
+                    f"{relation!r} is not a relation name: {_server_message(exc)}"
+                ) from exc
             except pg.InsufficientPrivilege as exc:
                 raise PrivilegeError(
                     f"{_server_message(exc)} (role {self.server.user} {where}): "
@@ -215,7 +220,7 @@ class LiveSource(PageSource):
             return
         kind, hint = _NO_STORAGE.get(relation.relkind, (f"of relkind {relation.relkind!r}", ""))
         message = f"{relation.qualified_name} is {kind} and has no storage of its own"
-        if relation.relkind in ("p", "I"):
+        if relation.relkind in ("p", "I"):  # name where the data is
             with self._server_errors(f"listing the partitions of {relation.qualified_name}"):
                 children = [
                     c.qualified_name for c in queries.child_relations(self._conn, relation.oid)
@@ -223,10 +228,10 @@ class LiveSource(PageSource):
             if children:
                 shown = ", ".join(children[:_CHILDREN_SHOWN])
                 more = len(children) - _CHILDREN_SHOWN
-                hint += f": {shown}" + (f" and {more} more" if more > 0 else "")
+                hint += f" ({shown}{f' and {more} more' if more > 0 else ''})"
             else:
                 hint += " (it has no partitions yet)"
-        raise NoStorageError(f"{message}: {hint}" if hint else message)
+        raise NoStorageError(f"{message}; {hint}" if hint else message)
 
     def _require_pageinspect(self) -> queries.ExtensionInfo:
         with self._server_errors("checking for the pageinspect extension"):
@@ -290,7 +295,7 @@ class LiveSource(PageSource):
         except psycopg.Error as exc:
             # not "isinstance(OperationalError)": psycopg files SQLSTATE class 58 (I/O errors
             # such as a missing file) under it too, with the session still usable
-            if self._conn.broken or self._conn.closed:
+            if self._conn.closed:  # also true when the connection broke
                 raise ConnectionFailedError(
                     f"lost the connection to {self.location} while {doing}: {_server_message(exc)}"
                 ) from exc

@@ -1,0 +1,170 @@
+"""Shared fixtures: throwaway PostgreSQL clusters for the live tests.
+
+A test that asks for ``pg_cluster`` (directly or through another fixture) runs once per server
+bin directory from :func:`pgcluster.test_bindirs` (``$PGPAGE_TEST_BINDIRS``, colon-separated,
+else ``pg_config --bindir``), is marked ``live``, and is counted in the terminal summary line
+that says which server versions the live tests covered. Clusters start lazily, the first time
+a test needs them, and nothing connects at import time.
+
+Without any server binaries the live tests are skipped, except under CI (``$CI`` set), where
+they fail: CI must not pass without having run them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pgcluster
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.rows import TupleRow
+
+LIVE_FIXTURE = "pg_cluster"
+#: Created in every cluster when the server ships them; pageinspect is required.
+OPTIONAL_EXTENSIONS = ("pg_visibility", "pgstattuple", "amcheck")
+NO_SERVER_REASON = (
+    "no PostgreSQL server binaries found: install PostgreSQL (pg_config --bindir) or set "
+    f"{pgcluster.TEST_BINDIRS_ENV} to colon-separated bin directories"
+)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@functools.cache
+def _bindirs() -> tuple[Path, ...]:
+    return tuple(pgcluster.test_bindirs())
+
+
+@functools.cache
+def _label(bindir: Path) -> str:
+    """``pg15`` for a bin directory whose ``postgres --version`` says 15.x."""
+    try:
+        out = subprocess.run(
+            [str(bindir / "postgres"), "--version"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        ).stdout
+    except OSError:
+        out = ""
+    found = re.search(r"\(PostgreSQL\) (\d+)", out)
+    return f"pg{found.group(1)}" if found else f"pg-{bindir.parent.name}"
+
+
+@dataclass
+class _Coverage:
+    """What the live tests ran against, for the terminal summary."""
+
+    #: bin directory -> server version string, for each cluster that started
+    servers: dict[str, str] = field(default_factory=dict)
+    #: test node id -> bin directory (None: no server binaries)
+    items: dict[str, str | None] = field(default_factory=dict)
+
+
+_COVERAGE = pytest.StashKey[_Coverage]()
+
+
+def _coverage(config: pytest.Config) -> _Coverage:
+    return config.stash.setdefault(_COVERAGE, _Coverage())
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One instance of each live test per server bin directory."""
+    if LIVE_FIXTURE not in metafunc.fixturenames:
+        return
+    bindirs = _bindirs()
+    if bindirs:
+        params: list[Path | None] = list(bindirs)
+        ids = [_label(b) for b in bindirs]
+    else:
+        params, ids = [None], ["no-server"]
+    metafunc.parametrize(LIVE_FIXTURE, params, ids=ids, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that uses a cluster ``live`` and remember which server it targets."""
+    coverage = _coverage(config)
+    for item in items:
+        if LIVE_FIXTURE not in getattr(item, "fixturenames", ()):
+            continue
+        item.add_marker(pytest.mark.live)
+        callspec = getattr(item, "callspec", None)
+        bindir = callspec.params.get(LIVE_FIXTURE) if callspec is not None else None
+        coverage.items[item.nodeid] = str(bindir) if bindir is not None else None
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(request: pytest.FixtureRequest) -> Iterator[pgcluster.Cluster]:
+    """A running throwaway cluster (superuser ``postgres``, database ``postgres``, trust auth)
+    with pageinspect installed, plus pg_visibility, pgstattuple and amcheck where available."""
+    bindir: Path | None = request.param
+    if bindir is None:
+        if _in_ci():
+            pytest.fail(f"CI must run the live tests, but {NO_SERVER_REASON}", pytrace=False)
+        pytest.skip(NO_SERVER_REASON)
+    cluster = pgcluster.Cluster(bindir)
+    try:
+        cluster.start()
+        with psycopg.connect(cluster.dsn, autocommit=True) as conn:
+            available = {row[0] for row in conn.execute("SELECT name FROM pg_available_extensions")}
+            if "pageinspect" not in available:
+                pytest.fail(f"{bindir}: the server has no pageinspect extension", pytrace=False)
+            for name in ("pageinspect", *OPTIONAL_EXTENSIONS):
+                if name in available:
+                    conn.execute(sql.SQL("CREATE EXTENSION {}").format(sql.Identifier(name)))
+            version = conn.execute("SHOW server_version").fetchone()
+        _coverage(request.config).servers[str(bindir)] = str(version[0] if version else "?")
+        yield cluster
+    finally:
+        if getattr(cluster, "root", None) is not None:  # start() got as far as a directory
+            cluster.stop()
+
+
+@pytest.fixture
+def pg_conn(pg_cluster: pgcluster.Cluster) -> Iterator[psycopg.Connection[TupleRow]]:
+    """An autocommit superuser session on ``pg_cluster``'s database ``postgres``."""
+    with psycopg.connect(pg_cluster.dsn, autocommit=True) as conn:
+        yield conn
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
+    """One line saying which server versions the live tests ran against, and how they did."""
+    coverage = _coverage(config)
+    if not coverage.items or config.option.collectonly:
+        return
+    tallies: dict[str | None, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", None)
+            if nodeid not in coverage.items:
+                continue
+            when = getattr(report, "when", "call")
+            if outcome == "passed" and when != "call":
+                continue
+            counts = tallies.setdefault(coverage.items[nodeid], {})
+            counts[outcome] = counts.get(outcome, 0) + 1
+    parts = []
+    for bindir, counts in tallies.items():
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
+        if bindir is None:
+            parts.append(f"no server ({summary})")
+        elif bindir in coverage.servers:
+            parts.append(f"PostgreSQL {coverage.servers[bindir]} ({summary})")
+        else:
+            parts.append(f"{bindir}: did not start ({summary})")
+    if parts:
+        terminalreporter.write_line("live tests covered: " + "; ".join(sorted(parts)))
+    else:
+        terminalreporter.write_line("live tests covered: none ran")
