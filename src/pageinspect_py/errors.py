@@ -28,6 +28,20 @@ class SchemaError(PageInspectError):
     """A relation description (schema file, column list) is invalid."""
 
 
+class DatumError(PageInspectError):
+    """A datum's bytes cannot be turned into its value: truncated or malformed varlena,
+    corrupt compressed data, missing TOAST chunks, bytes its type's output function rejects."""
+
+
+class DecompressionError(DatumError):
+    """pglz or lz4 data is corrupt, truncated, or would decompress past its declared size."""
+
+
+class ToastError(DatumError):
+    """An out-of-line value cannot be reassembled: no TOAST relation, missing, duplicate or
+    wrong-sized chunks."""
+
+
 class ConnectionFailedError(SourceError):
     """The server could not be reached, refused the session, or the connection was lost."""
 
