@@ -137,6 +137,27 @@ BTP_FLAG_NAMES: Final = (
 )
 SizeOfBTPageOpaqueData: Final = 16
 MAX_BT_CYCLE_ID: Final = 0xFF7F
+BTREE_VERSION: Final = 4  #: current version number (12+)
+BTREE_MIN_VERSION: Final = 2  #: minimum supported version
+BTREE_NOVAC_VERSION: Final = 3  #: version with all meta fields set
+P_NONE: Final = 0  #: "no page": btpo_prev of a leftmost page, btpo_next of a rightmost one
+P_HIKEY: Final = 1  #: offset number of the high key on a non-rightmost page
+P_FIRSTKEY: Final = 2  #: first data item on a non-rightmost page
+INDEX_ALT_TID_MASK: Final = 0x2000  #: INDEX_AM_RESERVED_BIT: t_tid holds pivot/posting data
+BT_OFFSET_MASK: Final = 0x0FFF  #: t_tid offset bits: pivot natts, or posting TID count
+BT_STATUS_OFFSET_MASK: Final = 0xF000
+BT_PIVOT_HEAP_TID_ATTR: Final = 0x1000  #: pivot tuple keeps a heap TID at its end
+BT_IS_POSTING: Final = 0x2000  #: posting list tuple (13+)
+
+# --- access/itup.h ------------------------------------------------------------------------------
+SizeOfIndexTupleData: Final = 8  #: sizeof(IndexTupleData): t_tid (6) + t_info (2)
+INDEX_SIZE_MASK: Final = 0x1FFF
+INDEX_AM_RESERVED_BIT: Final = 0x2000  #: reserved for index-AM specific usage
+INDEX_VAR_MASK: Final = 0x4000
+INDEX_NULL_MASK: Final = 0x8000
+INDEX_MAX_KEYS: Final = 32  #: pg_config_manual.h
+SizeOfIndexAttributeBitMapData: Final = (INDEX_MAX_KEYS + 8 - 1) // 8
+InvalidBlockNumber: Final = 0xFFFFFFFF  #: storage/block.h
 
 # --- special-space page ids of other index AMs (hash.h, gist.h, spgist_private.h, brin_page.h) ---
 HASHO_PAGE_ID: Final = 0xFF80
