@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import re
 import shutil
@@ -47,7 +48,7 @@ from psycopg import sql
 from psycopg.rows import TupleRow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pgcluster  # noqa: E402
+import pgcluster
 
 #: A parsed JSON value as the server printed it.
 Json = Any
@@ -137,7 +138,8 @@ them at first: t_hoff 24/32/40), `heap_hot` (HOT chains, LP_REDIRECT/LP_DEAD/LP_
 on-access pruning), `heap_frozen` (VACUUM FREEZE, VM all-frozen), `heap_locks` (FOR UPDATE,
 FOR NO KEY UPDATE, FOR SHARE, FOR KEY SHARE, multixacts, an aborted update), `heap_altered`
 (dropped column, fast defaults: old tuples have fewer attributes), `heap_big` (~40 pages
-after VACUUM: FSM and VM forks).
+after VACUUM: FSM and VM forks),
+`heap_new_pages` (COPY on 16+ leaves all-zero pages at the end; none before 16).
 
 Btree (each on its own table `<name>_tbl`): `bt_int_unique` (2 levels), `bt_text_split`,
 `bt_multi` (a DESC, b NULLS FIRST, c; NULL keys), `bt_include` (INCLUDE columns),
@@ -189,10 +191,10 @@ class Build:
     notes: dict[str, list[str]] = field(default_factory=dict)
 
     def run(self, statement: str, params: Sequence[Any] | None = None) -> None:
-        self.conn.execute(statement.encode(), params)  # type: ignore[arg-type]
+        self.conn.execute(statement.encode(), params)
 
     def scalar(self, statement: str, params: Sequence[Any] | None = None) -> Any:
-        row = self.conn.execute(statement.encode(), params).fetchone()  # type: ignore[arg-type]
+        row = self.conn.execute(statement.encode(), params).fetchone()
         return None if row is None else row[0]
 
     def skip(self, obj: str, reason: str) -> None:
@@ -215,59 +217,133 @@ def first_line(exc: BaseException) -> str:
 # Heap relations
 # --------------------------------------------------------------------------------------
 
+
 def heap_types_columns(major: int) -> list[tuple[str, str, list[str]]]:
     """(column, type, SQL literals cycled through the rows)."""
     numeric_inf = ["'Infinity'", "'-Infinity'"] if major >= 14 else []
     return [
         ("c_int2", "int2", ["0", "1", "-1", "32767", "-32768"]),
         ("c_int4", "int4", ["0", "2147483647", "-2147483648", "42"]),
-        ("c_int8", "int8", ["0", "9223372036854775807", "-9223372036854775808",
-                            "1234567890123"]),
+        ("c_int8", "int8", ["0", "9223372036854775807", "-9223372036854775808", "1234567890123"]),
         ("c_oid", "oid", ["0", "4294967295", "1259"]),
-        ("c_float4", "float4", ["0", "'-0'", "'NaN'", "'Infinity'", "'-Infinity'", "3.14159",
-                                "1e-40"]),
-        ("c_float8", "float8", ["0", "'-0'", "'NaN'", "'Infinity'", "'-Infinity'",
-                                "2.718281828459045", "1e308", "5e-324"]),
-        ("c_numeric", "numeric", ["0", "1.5", "-123.456", "'NaN'", "0.000000000001", "1e20",
-                                  "-0.5", *numeric_inf]),
-        ("c_numeric_long", "numeric(40,10)", ["123456789012345678901234567890.1234567890",
-                                              "-0.0000000001", "9999999999.9999999999"]),
+        (
+            "c_float4",
+            "float4",
+            ["0", "'-0'", "'NaN'", "'Infinity'", "'-Infinity'", "3.14159", "1e-40"],
+        ),
+        (
+            "c_float8",
+            "float8",
+            [
+                "0",
+                "'-0'",
+                "'NaN'",
+                "'Infinity'",
+                "'-Infinity'",
+                "2.718281828459045",
+                "1e308",
+                "5e-324",
+            ],
+        ),
+        (
+            "c_numeric",
+            "numeric",
+            ["0", "1.5", "-123.456", "'NaN'", "0.000000000001", "1e20", "-0.5", *numeric_inf],
+        ),
+        (
+            "c_numeric_long",
+            "numeric(40,10)",
+            ["123456789012345678901234567890.1234567890", "-0.0000000001", "9999999999.9999999999"],
+        ),
         ("c_bool", "bool", ["true", "false"]),
         ("c_char", '"char"', ["'a'", "'Z'", "'0'"]),
         ("c_bpchar", "char(5)", ["'ab'", "'abcde'", "''"]),
         ("c_varchar", "varchar(20)", ["'hello'", "''", "'ünïcödé'"]),
         ("c_text_short", "text", ["'x'", "''", "'short text value'", "'ä€𝄞'"]),
-        ("c_text_long", "text", ["repeat('long text ', 20)", "repeat('Z', 127)",
-                                 "repeat('0123456789', 30)"]),
+        (
+            "c_text_long",
+            "text",
+            ["repeat('long text ', 20)", "repeat('Z', 127)", "repeat('0123456789', 30)"],
+        ),
         ("c_name", "name", ["'pg_class'", "''", "'a name with spaces'"]),
         ("c_bytea", "bytea", ["'\\x'", "'\\xdeadbeef'", "decode(repeat('ab', 200), 'hex')"]),
-        ("c_date", "date", ["'2000-01-01'", "'infinity'", "'-infinity'", "'4713-01-01 BC'",
-                            "'0044-03-15 BC'", "'5874897-12-31'", "'1970-01-01'"]),
+        (
+            "c_date",
+            "date",
+            [
+                "'2000-01-01'",
+                "'infinity'",
+                "'-infinity'",
+                "'4713-01-01 BC'",
+                "'0044-03-15 BC'",
+                "'5874897-12-31'",
+                "'1970-01-01'",
+            ],
+        ),
         ("c_time", "time", ["'00:00:00'", "'23:59:59.999999'", "'24:00:00'", "'12:34:56.789'"]),
         ("c_timetz", "timetz", ["'12:34:56+05:30'", "'00:00:00-12'", "'23:59:59.5+14'"]),
-        ("c_timestamp", "timestamp", ["'2000-01-01 00:00:00'", "'infinity'", "'-infinity'",
-                                      "'1999-12-31 23:59:59.999999'", "'0001-01-01 00:00:00 BC'",
-                                      "'294276-12-31 23:59:59'", "'4714-11-24 00:00:00 BC'"]),
-        ("c_timestamptz", "timestamptz", ["'2000-01-01 00:00:00+00'", "'infinity'",
-                                          "'-infinity'", "'2024-02-29 12:00:00+05'",
-                                          "'1900-01-01 00:00:00+00'"]),
-        ("c_interval", "interval", ["'1 year 2 mons 3 days 04:05:06.789'", "'-1 day'", "'0'",
-                                    "'178000000 years'", "'-00:00:00.000001'"]),
-        ("c_uuid", "uuid", ["'00000000-0000-0000-0000-000000000000'",
-                            "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'",
-                            "'ffffffff-ffff-ffff-ffff-ffffffffffff'"]),
+        (
+            "c_timestamp",
+            "timestamp",
+            [
+                "'2000-01-01 00:00:00'",
+                "'infinity'",
+                "'-infinity'",
+                "'1999-12-31 23:59:59.999999'",
+                "'0001-01-01 00:00:00 BC'",
+                "'294276-12-31 23:59:59'",
+                "'4714-11-24 00:00:00 BC'",
+            ],
+        ),
+        (
+            "c_timestamptz",
+            "timestamptz",
+            [
+                "'2000-01-01 00:00:00+00'",
+                "'infinity'",
+                "'-infinity'",
+                "'2024-02-29 12:00:00+05'",
+                "'1900-01-01 00:00:00+00'",
+            ],
+        ),
+        (
+            "c_interval",
+            "interval",
+            [
+                "'1 year 2 mons 3 days 04:05:06.789'",
+                "'-1 day'",
+                "'0'",
+                "'178000000 years'",
+                "'-00:00:00.000001'",
+            ],
+        ),
+        (
+            "c_uuid",
+            "uuid",
+            [
+                "'00000000-0000-0000-0000-000000000000'",
+                "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'",
+                "'ffffffff-ffff-ffff-ffff-ffffffffffff'",
+            ],
+        ),
         ("c_inet", "inet", ["'192.168.1.1/24'", "'::1'", "'10.0.0.1'", "'2001:db8::1/64'"]),
         ("c_cidr", "cidr", ["'10.0.0.0/8'", "'2001:db8::/32'", "'192.168.100.128/25'"]),
         ("c_macaddr", "macaddr", ["'08:00:2b:01:02:03'", "'ff:ff:ff:ff:ff:ff'"]),
         ("c_macaddr8", "macaddr8", ["'08:00:2b:01:02:03:04:05'", "'00:00:00:00:00:00:00:00'"]),
         ("c_money", "money", ["'12.34'", "'-92233720368547758.08'", "'0'"]),
         ("c_point", "point", ["'(1,2)'", "'(-1.5,1e300)'", "'(0,-0)'"]),
-        ("c_json", "json", ["'{\"a\": 1, \"a\": 2}'", "'[]'", "'  \"spaces\"  '"]),
-        ("c_jsonb", "jsonb", ["'{\"a\": [1, 2, {\"b\": null}], \"c\": \"d\"}'", "'\"str\"'",
-                              "'123.45'", "'true'", "'{}'"]),
+        ("c_json", "json", ['\'{"a": 1, "a": 2}\'', "'[]'", "'  \"spaces\"  '"]),
+        (
+            "c_jsonb",
+            "jsonb",
+            ['\'{"a": [1, 2, {"b": null}], "c": "d"}\'', "'\"str\"'", "'123.45'", "'true'", "'{}'"],
+        ),
         ("c_int4_arr", "int4[]", ["'{1,NULL,3}'", "'{}'", "'{{1,2},{3,4}}'", "'[0:2]={7,8,9}'"]),
-        ("c_text_arr", "text[]", ["'{{a,b},{c,NULL}}'", "'{\"with space\",\"quo\\\"te\"}'",
-                                  "'{}'", "'{x}'"]),
+        (
+            "c_text_arr",
+            "text[]",
+            ["'{{a,b},{c,NULL}}'", '\'{"with space","quo\\"te"}\'', "'{}'", "'{x}'"],
+        ),
         ("c_tsvector", "tsvector", ["'a fat cat:1,3 sat:2A'", "''", "'ｗｉｄｅ:5'"]),
     ]
 
@@ -317,14 +393,15 @@ def build_heap_wide_nulls(b: Build) -> None:
     for nulls in second:
         vals = ", ".join(val(i, n) for i, n in enumerate(nulls, start=1))
         b.run(f"INSERT INTO heap_wide_nulls VALUES ({vals})")
-    b.relations.append(Relation("heap_wide_nulls", "heap_wide_nulls", "heap",
-                                column_sizes=True))
+    b.relations.append(Relation("heap_wide_nulls", "heap_wide_nulls", "heap", column_sizes=True))
 
 
 def build_heap_hot(b: Build) -> None:
     b.run("CREATE TABLE heap_hot (id int4 PRIMARY KEY, n int4, pad text) WITH (fillfactor = 50)")
-    b.run("INSERT INTO heap_hot SELECT i, 0, repeat(chr(97 + i % 26), 60) "
-          "FROM generate_series(1, 100) i")
+    b.run(
+        "INSERT INTO heap_hot SELECT i, 0, repeat(chr(97 + i % 26), 60) "
+        "FROM generate_series(1, 100) i"
+    )
     for _ in range(6):  # HOT updates (n is not indexed); each round prunes the previous one
         b.run("UPDATE heap_hot SET n = n + 1 WHERE id % 4 = 0")
     b.run("DELETE FROM heap_hot WHERE id % 10 = 3 OR id % 20 = 8")  # LP_DEAD after pruning
@@ -335,8 +412,10 @@ def build_heap_hot(b: Build) -> None:
 
 def build_heap_frozen(b: Build) -> None:
     b.run("CREATE TABLE heap_frozen (id int4, label text, amount numeric)")
-    b.run("INSERT INTO heap_frozen SELECT i, 'frozen row ' || i, i * 1.25 "
-          "FROM generate_series(1, 300) i")
+    b.run(
+        "INSERT INTO heap_frozen SELECT i, 'frozen row ' || i, i * 1.25 "
+        "FROM generate_series(1, 300) i"
+    )
     b.run("VACUUM (FREEZE) heap_frozen")
     b.relations.append(Relation("heap_frozen", "heap_frozen", "heap"))
 
@@ -386,37 +465,66 @@ def build_heap_locks(b: Build) -> None:
 
 def build_heap_altered(b: Build) -> None:
     b.run("CREATE TABLE heap_altered (a int4, b text, c int8, d varchar(10))")
-    b.run("INSERT INTO heap_altered SELECT i, 'dropped ' || i, i * 1000, 'd' || i "
-          "FROM generate_series(1, 12) i")
+    b.run(
+        "INSERT INTO heap_altered SELECT i, 'dropped ' || i, i * 1000, 'd' || i "
+        "FROM generate_series(1, 12) i"
+    )
     b.run("INSERT INTO heap_altered VALUES (13, NULL, NULL, NULL)")
     b.run("ALTER TABLE heap_altered DROP COLUMN b")
     b.run("ALTER TABLE heap_altered ADD COLUMN e int4 DEFAULT 42")
     b.run("ALTER TABLE heap_altered ADD COLUMN f text DEFAULT 'x'::text")
-    b.run("INSERT INTO heap_altered (a, c, d, e, f) VALUES "
-          "(14, 14000, 'new', 7, 'new row'), (15, NULL, NULL, NULL, NULL), "
-          "(16, 16000, 'defaults', DEFAULT, DEFAULT)")
+    b.run(
+        "INSERT INTO heap_altered (a, c, d, e, f) VALUES "
+        "(14, 14000, 'new', 7, 'new row'), (15, NULL, NULL, NULL, NULL), "
+        "(16, 16000, 'defaults', DEFAULT, DEFAULT)"
+    )
     b.relations.append(Relation("heap_altered", "heap_altered", "heap", column_sizes=True))
 
 
 def build_heap_big(b: Build) -> None:
     # fillfactor 20 keeps ~40 pages to a few hundred tuples, so the oracle stays small
     b.run("CREATE TABLE heap_big (id int4, grp int4, pad text) WITH (fillfactor = 20)")
-    b.run("INSERT INTO heap_big SELECT i, i % 7, repeat(chr(97 + i % 26), 4 + (i * 37) % 60) "
-          "FROM generate_series(1, 850) i")
+    b.run(
+        "INSERT INTO heap_big SELECT i, i % 7, repeat(chr(97 + i % 26), 4 + (i * 37) % 60) "
+        "FROM generate_series(1, 850) i"
+    )
     # free space of varying size per page, one page emptied entirely
     b.run("DELETE FROM heap_big WHERE (id / 21) % 4 = 1 AND id % ((id / 21) % 5 + 2) = 0")
     b.run("DELETE FROM heap_big WHERE id BETWEEN 400 AND 445")
     b.run("VACUUM heap_big")
     # wide rows placed through the FSM, and two updates that clear VM bits
-    b.run("INSERT INTO heap_big SELECT 1000 + i, -1, repeat('w', 300 + i * 40) "
-          "FROM generate_series(1, 12) i")
+    b.run(
+        "INSERT INTO heap_big SELECT 1000 + i, -1, repeat('w', 300 + i * 40) "
+        "FROM generate_series(1, 12) i"
+    )
     b.run("UPDATE heap_big SET grp = -2 WHERE id IN (100, 700)")
     b.relations.append(Relation("heap_big", "heap_big", "heap"))
+
+
+def build_heap_new_pages(b: Build) -> None:
+    """COPY of wide rows: from 16 on, bulk extension leaves all-zero (new) pages at the end.
+
+    Most rows are then deleted and VACUUMed (without truncation, which would drop the new
+    pages) so the pages hold few tuples; VACUUM records new pages in the FSM but leaves them
+    all-zero. Before 16 the relation simply has no new page.
+    """
+    b.run("CREATE TABLE heap_new_pages (id int4, pad text) WITH (vacuum_truncate = false)")
+    b.run("ALTER TABLE heap_new_pages ALTER COLUMN pad SET STORAGE PLAIN")
+    with b.conn.cursor() as cur, cur.copy("COPY heap_new_pages (id, pad) FROM STDIN") as copy:
+        for i in range(1, 31):  # ~4000 incompressible bytes each: two rows per page
+            pad = "".join(hashlib.md5(f"{i}/{j}".encode()).hexdigest() for j in range(125))
+            copy.write_row((i, pad))
+    b.run("DELETE FROM heap_new_pages WHERE id % 5 <> 0")
+    b.run("VACUUM heap_new_pages")
+    if b.major < 16:
+        b.note("heap_new_pages", "no all-zero page: bulk relation extension arrives in 16")
+    b.relations.append(Relation("heap_new_pages", "heap_new_pages", "heap"))
 
 
 # --------------------------------------------------------------------------------------
 # Btree relations
 # --------------------------------------------------------------------------------------
+
 
 def add_index(b: Build, name: str) -> None:
     b.relations.append(Relation(name, name, "btree", table=f"{name}_tbl"))
@@ -442,17 +550,20 @@ def build_bt_text_split(b: Build) -> None:
 
 def build_bt_multi(b: Build) -> None:
     b.run("CREATE TABLE bt_multi_tbl (a int4, b text, c int8)")
-    b.run("INSERT INTO bt_multi_tbl SELECT CASE WHEN i % 17 = 0 THEN NULL ELSE i % 50 END, "
-          "CASE WHEN i % 13 = 0 THEN NULL ELSE 'k' || (i % 7) END, i "
-          "FROM generate_series(1, 700) i")
+    b.run(
+        "INSERT INTO bt_multi_tbl SELECT CASE WHEN i % 17 = 0 THEN NULL ELSE i % 50 END, "
+        "CASE WHEN i % 13 = 0 THEN NULL ELSE 'k' || (i % 7) END, i "
+        "FROM generate_series(1, 700) i"
+    )
     b.run("CREATE INDEX bt_multi ON bt_multi_tbl (a DESC, b NULLS FIRST, c)")
     add_index(b, "bt_multi")
 
 
 def build_bt_include(b: Build) -> None:
     b.run("CREATE TABLE bt_include_tbl (id int4, payload text, extra int8)")
-    b.run("INSERT INTO bt_include_tbl SELECT i, 'payload ' || i, i * 7 "
-          "FROM generate_series(1, 800) i")
+    b.run(
+        "INSERT INTO bt_include_tbl SELECT i, 'payload ' || i, i * 7 FROM generate_series(1, 800) i"
+    )
     b.run("CREATE UNIQUE INDEX bt_include ON bt_include_tbl (id) INCLUDE (payload, extra)")
     add_index(b, "bt_include")
 
@@ -465,8 +576,10 @@ def build_bt_dedup(b: Build) -> None:
     if b.major >= 13:
         b.run("CREATE INDEX bt_nodedup ON bt_nodedup_tbl (v) WITH (deduplicate_items = off)")
     else:
-        b.skip("bt_nodedup WITH (deduplicate_items = off)",
-               "no deduplication before PostgreSQL 13: built without the option")
+        b.skip(
+            "bt_nodedup WITH (deduplicate_items = off)",
+            "no deduplication before PostgreSQL 13: built without the option",
+        )
         b.run("CREATE INDEX bt_nodedup ON bt_nodedup_tbl (v)")
     # inserts after the build go through _bt_dedup_pass on 13+
     for name in ("bt_dedup", "bt_nodedup"):
@@ -479,12 +592,15 @@ def build_bt_three_levels(b: Build) -> None:
     b.run("CREATE TABLE bt_three_levels_tbl (k text)")
     b.run("CREATE INDEX bt_three_levels ON bt_three_levels_tbl (k)")
     # ~1900-byte incompressible keys (md5 hex, pglz gives up), distinct in the first bytes
-    key = "lpad(i::text, 5, '0') || (SELECT string_agg(md5(i::text || '/' || j), '') " \
-          "FROM generate_series(1, 59) j)"
+    key = (
+        "lpad(i::text, 5, '0') || (SELECT string_agg(md5(i::text || '/' || j), '') "
+        "FROM generate_series(1, 59) j)"
+    )
     i = 0
     while bt_metap_level(b, "bt_three_levels") < 2:
-        b.run(f"INSERT INTO bt_three_levels_tbl SELECT {key} "
-              f"FROM generate_series({i + 1}, {i + 5}) i")
+        b.run(
+            f"INSERT INTO bt_three_levels_tbl SELECT {key} FROM generate_series({i + 1}, {i + 5}) i"
+        )
         i += 5
         if i > 2000:
             raise RuntimeError("bt_three_levels never reached 3 levels")
@@ -519,6 +635,7 @@ def build_bt_lp_dead(b: Build) -> None:
 # TOAST
 # --------------------------------------------------------------------------------------
 
+
 def build_toast_values(b: Build) -> None:
     lz4_col = ""
     if b.major >= 14:
@@ -530,8 +647,10 @@ def build_toast_values(b: Build) -> None:
         except psycopg.Error as exc:
             b.skip("toast_values.l text COMPRESSION lz4", first_line(exc))
     else:
-        b.skip("toast_values.l text COMPRESSION lz4",
-               "column compression methods arrive in PostgreSQL 14")
+        b.skip(
+            "toast_values.l text COMPRESSION lz4",
+            "column compression methods arrive in PostgreSQL 14",
+        )
     b.run(f"CREATE TABLE toast_values (id int4, t text, e text{lz4_col})")
     b.run("ALTER TABLE toast_values ALTER COLUMN e SET STORAGE EXTERNAL")
     digits = "(SELECT string_agg(lpad(i::text, 7, '0'), ' ') FROM generate_series(1, {n}) i)"
@@ -554,10 +673,12 @@ def build_toast_values(b: Build) -> None:
         else:
             b.run(f"INSERT INTO toast_values VALUES ({i}, {t}, {e})")
     cols = ("t", "e", "l") if b.lz4 else ("t", "e")
-    b.relations.append(Relation("toast_values", "toast_values", "heap", toast_columns=cols,
-                                column_sizes=True))
-    toast = b.scalar("SELECT reltoastrelid::regclass::text FROM pg_class "
-                     "WHERE oid = 'toast_values'::regclass")
+    b.relations.append(
+        Relation("toast_values", "toast_values", "heap", toast_columns=cols, column_sizes=True)
+    )
+    toast = b.scalar(
+        "SELECT reltoastrelid::regclass::text FROM pg_class WHERE oid = 'toast_values'::regclass"
+    )
     b.relations.append(Relation("toast_values_toast", str(toast), "heap"))
 
 
@@ -578,6 +699,7 @@ BUILDERS: tuple[Callable[[Build], None], ...] = (
     build_bt_deleted,
     build_bt_lp_dead,
     build_toast_values,
+    build_heap_new_pages,  # last: added later, keeps the other relfilenodes stable
 )
 
 
@@ -587,8 +709,8 @@ BUILDERS: tuple[Callable[[Build], None], ...] = (
 
 ATTRIBUTES_SQL = """
 SELECT coalesce(json_agg(x ORDER BY x.attnum), '[]')::text FROM (
-  SELECT a.attnum, a.attname, a.atttypid::int8 AS atttypid, t.typname, a.attlen, a.attalign, a.attbyval,
-         a.attstorage, a.atttypmod, a.attisdropped, a.atthasmissing,
+  SELECT a.attnum, a.attname, a.atttypid::int8 AS atttypid, t.typname, a.attlen, a.attalign,
+         a.attbyval, a.attstorage, a.atttypmod, a.attisdropped, a.atthasmissing,
          a.attmissingval::text AS attmissingval, a.attnotnull, t.typelem::int8 AS typelem,
          et.typname AS elemtypname, et.typlen AS elemtyplen, et.typalign AS elemtypalign,
          et.typbyval AS elemtypbyval, a.attcollation::int8 AS attcollation,
@@ -601,9 +723,11 @@ SELECT coalesce(json_agg(x ORDER BY x.attnum), '[]')::text FROM (
 
 CLASS_SQL = """
 SELECT row_to_json(x)::text FROM (
-  SELECT c.oid::int8 AS oid, c.relname, n.nspname, c.relkind, c.relfilenode::int8 AS relfilenode,
+  SELECT c.oid::int8 AS oid, c.relname, n.nspname, c.relkind,
+         c.relfilenode::int8 AS relfilenode,
          pg_relation_filepath(c.oid) AS filepath, c.relpages, c.reltuples, c.relnatts,
-         c.reltoastrelid::int8 AS reltoastrelid, nullif(c.reltoastrelid, 0)::regclass::text AS toast_relation,
+         c.reltoastrelid::int8 AS reltoastrelid,
+         nullif(c.reltoastrelid, 0)::regclass::text AS toast_relation,
          c.relfrozenxid, c.relminmxid, c.relpersistence, am.amname
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_am am ON am.oid = c.relam
@@ -636,7 +760,7 @@ SELECT coalesce(json_agg(x ORDER BY x.attnum), '[]')::text FROM (
 def query_json(conn: Conn, statement: str, params: Sequence[Any] = ()) -> Json:
     """Run a statement returning one JSON text value; errors become {"error": message}."""
     try:
-        row = conn.execute(statement.encode(), params).fetchone()  # type: ignore[arg-type]
+        row = conn.execute(statement.encode(), params).fetchone()
     except psycopg.Error as exc:
         if conn.closed or isinstance(exc, psycopg.OperationalError):
             raise  # the server went away: not an answer to record
@@ -670,8 +794,9 @@ def catalog_entry(conn: Conn, rel: Relation) -> dict[str, Json]:
 PAGE_HEADER_SQL = "SELECT row_to_json(x)::text FROM page_header(%s::bytea) x"
 PAGE_CHECKSUM_SQL = "SELECT to_json(page_checksum(%s::bytea, %s::int4))::text"
 FSM_SQL = "SELECT to_json(fsm_page_contents(%s::bytea))::text"
-HEAP_ITEMS_SQL = "SELECT coalesce(json_agg(x ORDER BY x.lp), '[]')::text " \
-                 "FROM heap_page_items(%s::bytea) x"
+HEAP_ITEMS_SQL = (
+    "SELECT coalesce(json_agg(x ORDER BY x.lp), '[]')::text FROM heap_page_items(%s::bytea) x"
+)
 HEAP_ITEMS_FLAGS_SQL = """
 SELECT coalesce(json_agg(x ORDER BY x.lp), '[]')::text FROM (
   SELECT h.*,
@@ -681,15 +806,20 @@ SELECT coalesce(json_agg(x ORDER BY x.lp), '[]')::text FROM (
   FROM heap_page_items(%s::bytea) h) x
 """
 BT_PAGE_STATS_SQL = "SELECT row_to_json(x)::text FROM bt_page_stats(%s::text, %s::int4) x"
-BT_PAGE_ITEMS_SQL = "SELECT coalesce(json_agg(x ORDER BY x.itemoffset), '[]')::text " \
-                    "FROM bt_page_items(%s::text, %s::int4) x"
+BT_PAGE_ITEMS_SQL = (
+    "SELECT coalesce(json_agg(x ORDER BY x.itemoffset), '[]')::text "
+    "FROM bt_page_items(%s::text, %s::int4) x"
+)
 BT_METAP_SQL = "SELECT row_to_json(x)::text FROM bt_metap(%s::text) x"
 PGSTATINDEX_SQL = "SELECT row_to_json(x)::text FROM pgstatindex(%s::text) x"
 RAW_PAGE_SQL = "SELECT get_raw_page(%s::text, %s::text, %s::int4)"
-VISIBILITY_MAP_SQL = "SELECT coalesce(json_agg(x ORDER BY x.blkno), '[]')::text " \
-                     "FROM pg_visibility_map(%s::regclass) x"
-VISIBILITY_SQL = "SELECT coalesce(json_agg(x ORDER BY x.blkno), '[]')::text " \
-                 "FROM pg_visibility(%s::regclass) x"
+VISIBILITY_MAP_SQL = (
+    "SELECT coalesce(json_agg(x ORDER BY x.blkno), '[]')::text "
+    "FROM pg_visibility_map(%s::regclass) x"
+)
+VISIBILITY_SQL = (
+    "SELECT coalesce(json_agg(x ORDER BY x.blkno), '[]')::text FROM pg_visibility(%s::regclass) x"
+)
 
 
 @dataclass
@@ -716,13 +846,15 @@ def read_forks(datadir: Path, filepath: str, block_size: int) -> dict[str, bytes
     return forks
 
 
-def page_oracle(conn: Conn, major: int, rel: Relation, fork: str, blkno: int,
-                page: bytes) -> dict[str, Json]:
+def page_oracle(
+    conn: Conn, major: int, rel: Relation, *, fork: str, blkno: int, page: bytes
+) -> dict[str, Json]:
     block: dict[str, Json] = {"fork": fork, "block": blkno, "new_page": not any(page)}
     block["page_header"] = query_json(conn, PAGE_HEADER_SQL, [page])
     block["page_checksum"] = query_json(conn, PAGE_CHECKSUM_SQL, [page, blkno])
-    block["page_checksum_seg1"] = query_json(conn, PAGE_CHECKSUM_SQL,
-                                             [page, SEGMENT1_OFFSET + blkno])
+    block["page_checksum_seg1"] = query_json(
+        conn, PAGE_CHECKSUM_SQL, [page, SEGMENT1_OFFSET + blkno]
+    )
     if fork == "fsm":
         block["fsm_page_contents"] = query_json(conn, FSM_SQL, [page])
     elif fork == "main" and rel.kind == "heap":
@@ -735,8 +867,8 @@ def capture_pages(conn: Conn, major: int, cap: Captured, block_size: int) -> Non
     blocks: list[dict[str, Json]] = []
     for fork, data in cap.forks.items():
         for blkno in range(len(data) // block_size):
-            page = data[blkno * block_size:(blkno + 1) * block_size]
-            blocks.append(page_oracle(conn, major, cap.rel, fork, blkno, page))
+            page = data[blkno * block_size : (blkno + 1) * block_size]
+            blocks.append(page_oracle(conn, major, cap.rel, fork=fork, blkno=blkno, page=page))
     cap.oracle["blocks"] = blocks
 
 
@@ -746,7 +878,7 @@ def capture_btree(conn: Conn, cap: Captured, block_size: int) -> None:
     main = cap.forks["main"]
     for blkno in range(len(main) // block_size):
         row = conn.execute(RAW_PAGE_SQL.encode(), [name, "main", blkno]).fetchone()
-        if row is None or bytes(row[0]) != main[blkno * block_size:(blkno + 1) * block_size]:
+        if row is None or bytes(row[0]) != main[blkno * block_size : (blkno + 1) * block_size]:
             raise RuntimeError(f"{name} block {blkno}: buffer differs from the file")
     cap.oracle["bt_metap"] = query_json(conn, BT_METAP_SQL, [name])
     for block in cap.oracle["blocks"]:
@@ -762,7 +894,7 @@ def capture_visibility(conn: Conn, cap: Captured) -> None:
     cap.oracle["pg_visibility"] = query_json(conn, VISIBILITY_SQL, [cap.rel.qualname])
 
 
-def text_rows(conn: Conn, statement: sql.Composable) -> list[dict[str, str | None]]:
+def text_rows(conn: Conn, statement: sql.Composed) -> list[dict[str, str | None]]:
     """Rows in text format, each value exactly as the type's output function printed it."""
     with conn.cursor() as cur:
         cur.execute(statement, binary=False)
@@ -787,29 +919,40 @@ def capture_rows(conn: Conn, major: int, cap: Captured) -> None:
     rel = cap.rel
     table = qualified(rel.qualname)
     cap.oracle["rows"] = text_rows(
-        conn, sql.SQL("SELECT ctid, * FROM {} ORDER BY ctid").format(table))
+        conn, sql.SQL("SELECT ctid, * FROM {} ORDER BY ctid").format(table)
+    )
     live = [a for a in cap.entry["attributes"] if not a["attisdropped"]]
     if rel.column_sizes:
         sizes = sql.SQL(", ").join(
-            sql.SQL("pg_column_size({}) AS {}").format(sql.Identifier(a["attname"]),
-                                                      sql.Identifier(a["attname"]))
-            for a in live)
-        statement = sql.SQL("SELECT coalesce(json_agg(x ORDER BY x.ctid), '[]')::text "
-                            "FROM (SELECT ctid, {} FROM {}) x").format(sizes, table)
+            sql.SQL("pg_column_size({}) AS {}").format(
+                sql.Identifier(a["attname"]), sql.Identifier(a["attname"])
+            )
+            for a in live
+        )
+        statement = sql.SQL(
+            "SELECT coalesce(json_agg(x ORDER BY x.ctid), '[]')::text "
+            "FROM (SELECT ctid, {} FROM {}) x"
+        ).format(sizes, table)
         cap.oracle["column_sizes"] = query_json(conn, statement.as_string(conn))
     if rel.toast_columns:
         parts: list[sql.Composable] = []
         for col in rel.toast_columns:
             ident = sql.Identifier(col)
-            compression = (sql.SQL(", 'pg_column_compression', pg_column_compression({})")
-                           .format(ident) if major >= 14 else sql.SQL(""))
-            parts.append(sql.SQL(
-                "json_build_object('length', length({c}), 'octet_length', octet_length({c}), "
-                "'md5', md5({c}::text), 'pg_column_size', pg_column_size({c}){comp}) AS {c}"
-            ).format(c=ident, comp=compression))
-        statement = sql.SQL("SELECT coalesce(json_agg(x ORDER BY x.ctid), '[]')::text "
-                            "FROM (SELECT ctid, id, {} FROM {}) x").format(
-                                sql.SQL(", ").join(parts), table)
+            compression = (
+                sql.SQL(", 'pg_column_compression', pg_column_compression({})").format(ident)
+                if major >= 14
+                else sql.SQL("")
+            )
+            parts.append(
+                sql.SQL(
+                    "json_build_object('length', length({c}), 'octet_length', octet_length({c}), "
+                    "'md5', md5({c}::text), 'pg_column_size', pg_column_size({c}){comp}) AS {c}"
+                ).format(c=ident, comp=compression)
+            )
+        statement = sql.SQL(
+            "SELECT coalesce(json_agg(x ORDER BY x.ctid), '[]')::text "
+            "FROM (SELECT ctid, id, {} FROM {}) x"
+        ).format(sql.SQL(", ").join(parts), table)
         cap.oracle["toast_columns"] = query_json(conn, statement.as_string(conn))
 
 
@@ -837,7 +980,7 @@ def index_pages(cap: Captured, block_size: int) -> Iterator[bytes]:
     """The non-meta, non-new pages of an index."""
     main = cap.forks["main"]
     for blkno in range(1, len(main) // block_size):
-        page = main[blkno * block_size:(blkno + 1) * block_size]
+        page = main[blkno * block_size : (blkno + 1) * block_size]
         if any(page):
             yield page
 
@@ -845,13 +988,13 @@ def index_pages(cap: Captured, block_size: int) -> Iterator[bytes]:
 def btpo_flags(page: bytes) -> int:
     """btpo_flags, read from the page's special space (BTPageOpaqueData offset 12)."""
     special = int.from_bytes(page[16:18], "little")
-    return int.from_bytes(page[special + 12:special + 14], "little")
+    return int.from_bytes(page[special + 12 : special + 14], "little")
 
 
 def lp_flags(page: bytes) -> list[int]:
     """lp_flags of every line pointer (bits 15-16 of the 32-bit ItemIdData)."""
     lower = int.from_bytes(page[12:14], "little")
-    words = (int.from_bytes(page[off:off + 4], "little") for off in range(24, lower, 4))
+    words = (int.from_bytes(page[off : off + 4], "little") for off in range(24, lower, 4))
     return [(w >> 15) & 3 for w in words]
 
 
@@ -866,26 +1009,38 @@ def run_checks(caps: list[Captured], block_size: int, log: Progress) -> dict[str
             heap_flags.update(flags)
     checks["heap.lp_flags"] = sorted(heap_flags)
     checks["heap_wide_nulls.t_hoff"] = sorted(
-        {i["t_hoff"] for i in heap_items(by_name["heap_wide_nulls"]) if i["t_hoff"] is not None})
+        {i["t_hoff"] for i in heap_items(by_name["heap_wide_nulls"]) if i["t_hoff"] is not None}
+    )
     checks["heap_frozen.xmin_frozen_tuples"] = sum(
-        1 for i in heap_items(by_name["heap_frozen"])
-        if i["t_infomask"] is not None and i["t_infomask"] & HEAP_XMIN_FROZEN == HEAP_XMIN_FROZEN)
+        1
+        for i in heap_items(by_name["heap_frozen"])
+        if i["t_infomask"] is not None and i["t_infomask"] & HEAP_XMIN_FROZEN == HEAP_XMIN_FROZEN
+    )
     vm = by_name["heap_frozen"].oracle.get("pg_visibility_map")
-    checks["heap_frozen.vm_all_frozen"] = isinstance(vm, list) and bool(vm) and all(
-        r["all_frozen"] for r in vm)
+    checks["heap_frozen.vm_all_frozen"] = (
+        isinstance(vm, list) and bool(vm) and all(r["all_frozen"] for r in vm)
+    )
     locks = [i["t_infomask"] for i in heap_items(by_name["heap_locks"]) if i["t_infomask"]]
     checks["heap_locks.lock_only"] = sum(1 for m in locks if m & HEAP_XMAX_LOCK_ONLY)
     checks["heap_locks.shr_lock"] = sum(
-        1 for m in locks
+        1
+        for m in locks
         if m & (HEAP_XMAX_EXCL_LOCK | HEAP_XMAX_KEYSHR_LOCK)
-        == HEAP_XMAX_EXCL_LOCK | HEAP_XMAX_KEYSHR_LOCK)
+        == HEAP_XMAX_EXCL_LOCK | HEAP_XMAX_KEYSHR_LOCK
+    )
     checks["heap_locks.keyshr_lock"] = sum(
-        1 for m in locks
-        if m & (HEAP_XMAX_EXCL_LOCK | HEAP_XMAX_KEYSHR_LOCK) == HEAP_XMAX_KEYSHR_LOCK)
+        1
+        for m in locks
+        if m & (HEAP_XMAX_EXCL_LOCK | HEAP_XMAX_KEYSHR_LOCK) == HEAP_XMAX_KEYSHR_LOCK
+    )
     checks["heap_locks.multixact"] = sum(1 for m in locks if m & HEAP_XMAX_IS_MULTI)
     checks["heap_altered.natts"] = sorted(
-        {i["t_infomask2"] & 0x07FF for i in heap_items(by_name["heap_altered"])
-         if i["t_infomask2"] is not None})
+        {
+            i["t_infomask2"] & 0x07FF
+            for i in heap_items(by_name["heap_altered"])
+            if i["t_infomask2"] is not None
+        }
+    )
     checks["heap_big.forks"] = sorted(by_name["heap_big"].forks)
     for cap in caps:
         if cap.rel.kind != "btree":
@@ -894,9 +1049,11 @@ def run_checks(caps: list[Captured], block_size: int, log: Progress) -> dict[str
         checks[f"{cap.rel.name}.levels"] = (meta.get("level", -1) + 1) if "level" in meta else None
         pages = list(index_pages(cap, block_size))
         checks[f"{cap.rel.name}.deleted_pages"] = sum(
-            1 for p in pages if btpo_flags(p) & BTP_DELETED)
+            1 for p in pages if btpo_flags(p) & BTP_DELETED
+        )
         checks[f"{cap.rel.name}.has_garbage_pages"] = sum(
-            1 for p in pages if btpo_flags(p) & BTP_HAS_GARBAGE)
+            1 for p in pages if btpo_flags(p) & BTP_HAS_GARBAGE
+        )
         dead = sum(1 for p in pages for f in lp_flags(p) if f == 3)
         postings = 0
         for block in cap.oracle["blocks"]:
@@ -905,13 +1062,21 @@ def run_checks(caps: list[Captured], block_size: int, log: Progress) -> dict[str
                 postings += sum(1 for it in items if it.get("tids"))
         checks[f"{cap.rel.name}.lp_dead_items"] = dead
         checks[f"{cap.rel.name}.bt_page_items_dead"] = sum(
-            1 for block in cap.oracle["blocks"] for it in block.get("bt_page_items") or []
-            if isinstance(it, dict) and it.get("dead"))
+            1
+            for block in cap.oracle["blocks"]
+            for it in block.get("bt_page_items") or []
+            if isinstance(it, dict) and it.get("dead")
+        )
         checks[f"{cap.rel.name}.posting_items"] = postings
     toast = by_name["toast_values"].oracle.get("toast_columns") or []
     checks["toast_values.compression"] = sorted(
-        {str(v.get("pg_column_compression")) for row in toast for k, v in row.items()
-         if isinstance(v, dict) and v.get("pg_column_compression")})
+        {
+            str(v.get("pg_column_compression"))
+            for row in toast
+            for k, v in row.items()
+            if isinstance(v, dict) and v.get("pg_column_compression")
+        }
+    )
     for key, value in checks.items():
         log(f"check {key}: {value}")
     if checks["heap.lp_flags"] != [0, 1, 2, 3]:
@@ -929,6 +1094,7 @@ def run_checks(caps: list[Captured], block_size: int, log: Progress) -> dict[str
 # One version
 # --------------------------------------------------------------------------------------
 
+
 def bindir_for(major: int) -> Path:
     """Debian's build for 15 (it has lz4), the embedded builds otherwise."""
     if major == 15:
@@ -937,8 +1103,10 @@ def bindir_for(major: int) -> Path:
                 return candidate
     found = pgcluster.bindir_for_major(major)
     if found is None:
-        raise SystemExit(f"no PostgreSQL {major} binaries: run "
-                         f"../shared/pg/get-postgres.sh {major} /opt/pgpage-postgres")
+        raise SystemExit(
+            f"no PostgreSQL {major} binaries: run "
+            f"../shared/pg/get-postgres.sh {major} /opt/pgpage-postgres"
+        )
     return found
 
 
@@ -946,17 +1114,20 @@ def server_major(bindir: Path) -> int | None:
     postgres = bindir / "postgres"
     if not postgres.exists():
         return None
-    out = subprocess.run([str(postgres), "--version"], capture_output=True, text=True,
-                         check=False).stdout
+    out = subprocess.run(
+        [str(postgres), "--version"], capture_output=True, text=True, check=False
+    ).stdout
     match = re.search(r"\(PostgreSQL\) (\d+)", out)
     return int(match.group(1)) if match else None
 
 
 @contextmanager
 def running_cluster(major: int) -> Iterator[pgcluster.Cluster]:
-    cluster = pgcluster.Cluster(bindir_for(major), checksums=CHECKSUMS[major],
-                                settings={"autovacuum": "off", "timezone": "'UTC'",
-                                          "datestyle": "'ISO, MDY'"})
+    cluster = pgcluster.Cluster(
+        bindir_for(major),
+        checksums=CHECKSUMS[major],
+        settings={"autovacuum": "off", "timezone": "'UTC'", "datestyle": "'ISO, MDY'"},
+    )
     cluster.start()
     try:
         yield cluster
@@ -988,13 +1159,13 @@ def compact_json(value: Json, indent: str = "") -> str:
     The oracle holds thousands of small records (line pointers, tuples, index items); one
     per line keeps the files small and their diffs readable.
     """
+
     def inline(v: Json) -> str:
         return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
 
     inner = indent + " "
     if isinstance(value, dict) and nesting(value) > 3:
-        body = ",\n".join(f"{inner}{inline(k)}:{compact_json(v, inner)}"
-                           for k, v in value.items())
+        body = ",\n".join(f"{inner}{inline(k)}:{compact_json(v, inner)}" for k, v in value.items())
         return "{\n" + body + "\n" + indent + "}"
     if isinstance(value, list) and value and nesting(value) > 1:
         body = ",\n".join(inner + compact_json(v, inner) for v in value)
@@ -1019,7 +1190,9 @@ def generate(major: int, out: Path) -> None:
             for builder in BUILDERS:
                 log(builder.__name__)
                 builder(build)
-            settings = query_json(conn, """
+            settings = query_json(
+                conn,
+                """
                 SELECT json_build_object(
                   'server_version', version(),
                   'server_version_num', current_setting('server_version_num')::int,
@@ -1028,7 +1201,8 @@ def generate(major: int, out: Path) -> None:
                   'segment_size_blocks', current_setting('segment_size', true),
                   'database', current_database(),
                   'database_oid', (SELECT oid::int8 FROM pg_database
-                                   WHERE datname = current_database()))::text""")
+                                   WHERE datname = current_database()))::text""",
+            )
             caps = [Captured(rel, catalog_entry(conn, rel), {}) for rel in build.relations]
             conn.execute("CHECKPOINT")
         log("restart (clean shutdown writes every dirty buffer)")
@@ -1051,12 +1225,28 @@ def generate(major: int, out: Path) -> None:
                 if cap.rel.kind == "heap" and cap.rel.dump_rows:
                     capture_rows(conn, major, cap)
     checks = run_checks(caps, block_size, log)
-    write_version(out / f"pg{major}", major, settings, caps, build, checks, block_size)
+    write_version(
+        out / f"pg{major}",
+        major,
+        settings=settings,
+        caps=caps,
+        build=build,
+        checks=checks,
+        block_size=block_size,
+    )
     log("done")
 
 
-def write_version(vdir: Path, major: int, settings: dict[str, Json], caps: list[Captured],
-                  build: Build, checks: dict[str, Json], block_size: int) -> None:
+def write_version(
+    vdir: Path,
+    major: int,
+    *,
+    settings: dict[str, Json],
+    caps: list[Captured],
+    build: Build,
+    checks: dict[str, Json],
+    block_size: int,
+) -> None:
     if vdir.exists():
         shutil.rmtree(vdir)
     vdir.mkdir(parents=True)
@@ -1078,8 +1268,10 @@ def write_version(vdir: Path, major: int, settings: dict[str, Json], caps: list[
         if cap.rel.name in build.notes:
             entry["notes"] = build.notes[cap.rel.name]
         relations[cap.rel.name] = entry
-        write_oracle(rdir / "pageinspect.json",
-                   {"relation": cap.rel.name, "kind": cap.rel.kind, **cap.oracle})
+        write_oracle(
+            rdir / "pageinspect.json",
+            {"relation": cap.rel.name, "kind": cap.rel.kind, **cap.oracle},
+        )
     manifest: dict[str, Json] = {
         "server_version": settings["server_version"],
         "server_version_num": settings["server_version_num"],
@@ -1110,10 +1302,12 @@ def segment_blocks(setting: str | None, block_size: int) -> int | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--majors", default=",".join(map(str, MAJORS)),
-                        help="comma-separated majors (default: all)")
-    parser.add_argument("--out", type=Path,
-                        default=Path(__file__).resolve().parent.parent / "fixtures")
+    parser.add_argument(
+        "--majors", default=",".join(map(str, MAJORS)), help="comma-separated majors (default: all)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).resolve().parent.parent / "fixtures"
+    )
     parser.add_argument("--jobs", type=int, default=4, help="versions generated in parallel")
     args = parser.parse_args(argv)
     majors = [int(m) for m in args.majors.split(",") if m.strip()]
