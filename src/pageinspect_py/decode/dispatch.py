@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from pageinspect_py import constants as C
 from pageinspect_py.decode.common import Region, RegionKind, Span
 from pageinspect_py.decode.fsm import FsmContents, decode_fsm_contents, fsm_regions
 from pageinspect_py.decode.heap import HeapPage, decode_heap_items
 from pageinspect_py.decode.page import (
+    ChecksumCheck,
     DiagnosticLog,
+    ItemId,
     Page,
     PageHeader,
     PageKind,
@@ -40,6 +43,29 @@ class VmPage(Page):
 @dataclass(frozen=True, slots=True)
 class IndexPage(Page):
     """A page of an index access method whose items are not decoded here (yet)."""
+
+
+P = TypeVar("P", bound=Page)
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """What every page model shares, known before the kind-specific decoding starts."""
+
+    blkno: int
+    fork: str
+    origin: str
+    kind: PageKind
+    header: PageHeader
+    checksum: ChecksumCheck
+    data: bytes
+
+    def build(self, cls: type[P], line_pointers: tuple[ItemId, ...],
+              regions: tuple[Region, ...], log: DiagnosticLog, **extra: Any) -> P:
+        return cls(blkno=self.blkno, fork=self.fork, origin=self.origin, kind=self.kind,
+                   header=self.header, line_pointers=line_pointers, regions=regions,
+                   diagnostics=tuple(log.items), checksum=self.checksum, data=self.data,
+                   **extra)
 
 
 _SPECIAL_PAGE_IDS = {
@@ -105,14 +131,12 @@ def decode_page(page: RawPage | bytes, blkno: int = 0, *, fork: str | None = Non
     kind = detect_kind(data, header, fork)
     checksum = compute_checksum(data, header, blkno, checksum_verifiable,
                                 kind is PageKind.NEW, log)
-    common = {"blkno": blkno, "fork": fork or "main", "origin": origin, "kind": kind,
-              "header": header, "checksum": checksum, "data": data}
+    frame = _Frame(blkno, fork or "main", origin, kind, header, checksum, data)
     result: Page
     if kind is PageKind.NEW:
-        result = Page(line_pointers=(), regions=(Region(RegionKind.ZERO, Span(0, len(data))),),
-                      diagnostics=tuple(log.items), **common)  # type: ignore[arg-type]
+        result = frame.build(Page, (), (Region(RegionKind.ZERO, Span(0, len(data))),), log)
     elif kind in (PageKind.FSM, PageKind.VM):
-        result = _decode_map_page(data, header, kind, log, common)
+        result = _decode_map_page(frame, log)
     elif kind is PageKind.UNKNOWN:
         check_header(header, len(data), log)
         regions = tile([Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData)),
@@ -121,45 +145,38 @@ def decode_page(page: RawPage | bytes, blkno: int = 0, *, fork: str | None = Non
         if header.pd_upper == 0:
             log.error("new-page-not-zero", "pd_upper is 0 (a new page) but the page has "
                       "non-zero bytes", Span(0, C.SizeOfPageHeaderData))
-        result = Page(line_pointers=(), regions=regions, diagnostics=tuple(log.items),
-                      **common)  # type: ignore[arg-type]
+        result = frame.build(Page, (), regions, log)
     elif kind in (PageKind.HEAP, PageKind.SEQUENCE):
         check_header(header, len(data), log)
         lps = parse_line_pointers(data, header, log)
         items, claims = decode_heap_items(data, header, lps, log)
         regions = tile(frame_claims(header, lps, len(data)) + claims, len(data), log)
-        result = HeapPage(line_pointers=lps, regions=regions, diagnostics=tuple(log.items),
-                          items=items, **common)  # type: ignore[arg-type]
+        result = frame.build(HeapPage, lps, regions, log, items=items)
     else:
-        result = _decode_index_page(data, header, kind, log, common)
+        result = _decode_index_page(frame, log)
     if strict and result.has_errors:
         first = next(d for d in result.diagnostics if d.severity == "error")
         raise CorruptPageError(f"{origin} block {blkno}: {first.describe()}")
     return result
 
 
-def _decode_map_page(data: bytes, header: PageHeader, kind: PageKind, log: DiagnosticLog,
-                     common: dict[str, object]) -> Page:
+def _decode_map_page(frame: _Frame, log: DiagnosticLog) -> Page:
+    size = len(frame.data)
     claims = [Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData))]
-    if kind is PageKind.FSM:
-        claims += fsm_regions(len(data))
-        regions = tile(claims, len(data), log)
-        return FsmPage(line_pointers=(), regions=regions, diagnostics=tuple(log.items),
-                       fsm=decode_fsm_contents(data, int(common["blkno"])),  # type: ignore[call-overload]
-                       **common)  # type: ignore[arg-type]
-    claims += vm_regions(len(data))
-    regions = tile(claims, len(data), log)
-    return VmPage(line_pointers=(), regions=regions, diagnostics=tuple(log.items),
-                  vm=decode_vm_contents(data, int(common["blkno"])),  # type: ignore[call-overload]
-                  **common)  # type: ignore[arg-type]
+    if frame.kind is PageKind.FSM:
+        regions = tile(claims + fsm_regions(size), size, log)
+        return frame.build(FsmPage, (), regions, log,
+                           fsm=decode_fsm_contents(frame.data, frame.blkno))
+    regions = tile(claims + vm_regions(size), size, log)
+    return frame.build(VmPage, (), regions, log, vm=decode_vm_contents(frame.data, frame.blkno))
 
 
-def _decode_index_page(data: bytes, header: PageHeader, kind: PageKind, log: DiagnosticLog,
-                       common: dict[str, object]) -> Page:
+def _decode_index_page(frame: _Frame, log: DiagnosticLog) -> Page:
     """Line pointers and items as opaque byte runs, plus the special space."""
+    data, header = frame.data, frame.header
     check_header(header, len(data), log)
-    if kind is PageKind.BTREE_META:
-        lps: tuple = ()
+    lps: tuple[ItemId, ...] = ()
+    if frame.kind is PageKind.BTREE_META:
         claims = [Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData)),
                   Region(RegionKind.ITEM, Span(C.SizeOfPageHeaderData, header.pd_lower),
                          label="BTMetaPageData"),
@@ -170,6 +187,4 @@ def _decode_index_page(data: bytes, header: PageHeader, kind: PageKind, log: Dia
         for lp in lps:
             if check_line_pointer(lp, len(data), len(lps), log):
                 claims.append(Region(RegionKind.ITEM, lp.item_span, lp.lp))
-    regions = tile(claims, len(data), log)
-    return IndexPage(line_pointers=lps, regions=regions, diagnostics=tuple(log.items),
-                     **common)  # type: ignore[arg-type]
+    return frame.build(IndexPage, lps, tile(claims, len(data), log), log)
