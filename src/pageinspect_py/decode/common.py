@@ -77,6 +77,9 @@ class RegionKind(enum.StrEnum):
     ALIGNMENT_PADDING = "alignment_padding"  #: MAXALIGN gap after a tuple
     UNUSED = "unused"  #: bytes in the tuple area that no line pointer claims
     SPECIAL = "special"
+    METADATA = "metadata"  #: page contents that are one struct (BTMetaPageData, BTDeletedPageData)
+    POSTING_LIST = "posting_list"  #: btree posting list: an array of heap TIDs (13+)
+    HEAP_TID = "heap_tid"  #: heap TID kept at the end of a btree pivot tuple
     FSM_NODES = "fsm_nodes"
     VM_BITS = "vm_bits"
     ZERO = "zero"  #: an all-zero (new) page
