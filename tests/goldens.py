@@ -27,7 +27,7 @@ class FixtureRelation:
         return load_manifest(self.version_dir)
 
     def file(self, fork: str = "main") -> Path:
-        return self.version_dir / self.meta["files"][fork]
+        return self.version_dir / str(self.meta["files"][fork])
 
     @property
     def oracle(self) -> dict[str, Any]:

@@ -50,7 +50,7 @@ class Tuple:
         )
         head += self.bits or b""
         head += bytes(max(0, hoff - len(head)))
-        return head + self.data
+        return bytes(head) + self.data
 
 
 @dataclass

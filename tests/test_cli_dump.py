@@ -7,20 +7,26 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from pageinspect_py.analysis.checksum import page_checksum
-from pageinspect_py.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
-
 from pagebuilder import Item, PageSpec, Tuple
 
 import pageinspect_py.constants as C
+from pageinspect_py.analysis.checksum import page_checksum
+from pageinspect_py.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
 
 
 def write_relation(path: Path, pages: int = 3, corrupt: int | None = None) -> None:
     out = b""
     for blkno in range(pages):
-        raw = bytearray(PageSpec(items=[Item(Tuple(b"abcd")), Item(flags=C.LP_REDIRECT, off=1),
-                                        Item(flags=C.LP_DEAD), Item(flags=C.LP_UNUSED)]).build())
+        raw = bytearray(
+            PageSpec(
+                items=[
+                    Item(Tuple(b"abcd")),
+                    Item(flags=C.LP_REDIRECT, off=1),
+                    Item(flags=C.LP_DEAD),
+                    Item(flags=C.LP_UNUSED),
+                ]
+            ).build()
+        )
         raw[8:10] = page_checksum(bytes(raw), blkno).to_bytes(2, "little")
         if blkno == corrupt:
             raw[8000] ^= 0xFF
@@ -40,19 +46,43 @@ def test_json_lines(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["block"] for r in rows] == [0, 1, 2]
     first = rows[0]
-    assert set(first["page_header"]) >= {"lsn", "checksum", "flags", "lower", "upper",
-                                          "special", "pagesize", "version", "prune_xid"}
+    assert set(first["page_header"]) >= {
+        "lsn",
+        "checksum",
+        "flags",
+        "lower",
+        "upper",
+        "special",
+        "pagesize",
+        "version",
+        "prune_xid",
+    }
     assert first["page_checksum"] == first["page_header"]["checksum"]
     items = first["heap_page_items"]
     assert [i["lp_flags"] for i in items] == [1, 2, 3, 0]
     normal, redirect = items[0], items[1]
     assert normal["t_data"] == "61626364" and normal["t_ctid"] == "(0,1)"
-    assert normal["heap_tuple_infomask_flags"] == {"raw_flags": ["HEAP_XMAX_INVALID"],
-                                                   "combined_flags": []}
+    assert normal["heap_tuple_infomask_flags"] == {
+        "raw_flags": ["HEAP_XMAX_INVALID"],
+        "combined_flags": [],
+    }
     assert redirect["t_xmin"] is None and redirect["redirect_to"] == 1
-    assert set(normal) >= {"lp", "lp_off", "lp_flags", "lp_len", "t_xmin", "t_xmax", "t_field3",
-                           "t_ctid", "t_infomask2", "t_infomask", "t_hoff", "t_bits", "t_oid",
-                           "t_data"}
+    assert set(normal) >= {
+        "lp",
+        "lp_off",
+        "lp_flags",
+        "lp_len",
+        "t_xmin",
+        "t_xmax",
+        "t_field3",
+        "t_ctid",
+        "t_infomask2",
+        "t_infomask",
+        "t_hoff",
+        "t_bits",
+        "t_oid",
+        "t_data",
+    }
 
 
 def test_block_selection(tmp_path: Path) -> None:

@@ -6,14 +6,13 @@ import gzip
 from pathlib import Path
 
 import pytest
+from pagebuilder import Item, PageSpec, Tuple
 
 from pageinspect_py.analysis.checksum import page_checksum
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.page import ChecksumStatus, PageKind
 from pageinspect_py.errors import BlockOutOfRangeError, SourceError
 from pageinspect_py.sources.file import FileSource
-
-from pagebuilder import Item, PageSpec, Tuple
 
 SEGMENT_BLOCKS = 131072  # 1 GB / 8 kB
 
@@ -56,7 +55,7 @@ def test_segments_use_absolute_block_numbers(tmp_path: Path) -> None:
     assert decode_page(src.read_page(5)).kind is PageKind.NEW
     # a segment opened on its own keeps its absolute numbering
     alone = FileSource(tmp_path / "24576.1")
-    assert [r for r in alone.block_numbers()] == [range(SEGMENT_BLOCKS, SEGMENT_BLOCKS + 2)]
+    assert list(alone.block_numbers()) == [range(SEGMENT_BLOCKS, SEGMENT_BLOCKS + 2)]
     assert decode_page(alone.read_page(SEGMENT_BLOCKS)).checksum.status is ChecksumStatus.OK
 
 
@@ -126,8 +125,9 @@ def test_partial_trailing_block(tmp_path: Path) -> None:
     (tmp_path / "9").write_bytes(page_for(0) + page_for(1) + b"\x01" * 100)
     src = FileSource(tmp_path / "9")
     assert src.nblocks() == 2
-    assert [p.message for p in src.problems] == \
-        ["100 trailing bytes after block 2 (a partial block, not decoded)"]
+    assert [p.message for p in src.problems] == [
+        "100 trailing bytes after block 2 (a partial block, not decoded)"
+    ]
     assert len(list(src.pages())) == 2
 
 

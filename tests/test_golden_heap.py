@@ -7,13 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from goldens import FixtureRelation, relations
 
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.page import ChecksumStatus, PageKind
 from pageinspect_py.render.json import page_json
 from pageinspect_py.sources.file import FileSource
-
-from goldens import FixtureRelation, relations
 
 HEAP = list(relations("heap"))
 XID_COLUMNS = ("t_xmin", "t_xmax", "prune_xid")
@@ -38,7 +37,7 @@ def normalise(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def decoded_blocks(rel: FixtureRelation) -> dict[tuple[str, int], dict[str, Any]]:
-    out = {}
+    out: dict[tuple[str, int], dict[str, Any]] = {}
     with FileSource(rel.file("main")) as src:
         heap_blocks = src.nblocks("main")
         for fork in src.forks():
@@ -62,8 +61,9 @@ def test_every_page_matches_pageinspect(rel: FixtureRelation) -> None:
             assert mine["kind"] == PageKind.NEW, where
             continue
         expected_header = normalise(block["page_header"])
-        got_header = normalise({k: v for k, v in mine["page_header"].items()
-                                if k in expected_header})
+        got_header = normalise(
+            {k: v for k, v in mine["page_header"].items() if k in expected_header}
+        )
         assert got_header == expected_header, where
         assert mine["page_checksum"] == block["page_checksum"], where
         if "heap_page_items" in block:
@@ -90,8 +90,12 @@ def test_visibility_map_matches_pg_visibility_map(rel: FixtureRelation) -> None:
     if expected is None or "error" in expected:
         pytest.skip(f"{rel}: the server had no pg_visibility")  # pragma: no cover
     ours = decoded_blocks(rel)
-    entries = [e for (fork, _), page in sorted(ours.items()) if fork == "vm"
-               for e in page["pg_visibility_map"]]
+    entries = [
+        e
+        for (fork, _), page in sorted(ours.items())
+        if fork == "vm"
+        for e in page["pg_visibility_map"]
+    ]
     if not entries:  # no VM fork: every heap block is neither visible nor frozen
         assert all(not e["all_visible"] and not e["all_frozen"] for e in expected)
         return
@@ -118,8 +122,11 @@ def test_checksums_verified_and_absolute_block_numbers(rel: FixtureRelation) -> 
             # the same bytes as block 131072 + n, i.e. the first block of segment 1 onwards
             moved = decode_page(raw.data, 131072 + raw.blkno)
             assert moved.checksum.computed is not None
-            signed = moved.checksum.computed - 0x10000 if moved.checksum.computed >= 0x8000 \
+            signed = (
+                moved.checksum.computed - 0x10000
+                if moved.checksum.computed >= 0x8000
                 else moved.checksum.computed
+            )
             assert signed == block["page_checksum_seg1"]
 
 

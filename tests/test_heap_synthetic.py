@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+from pagebuilder import Item, PageSpec, Tuple
+
 from pageinspect_py import constants as C
+from pageinspect_py.analysis.checksum import page_checksum
 from pageinspect_py.decode.common import RegionKind, Span
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.heap import HeapPage, infomask_flags
 from pageinspect_py.decode.page import ChecksumStatus, PageKind
-from pageinspect_py.analysis.checksum import page_checksum
-
-from pagebuilder import Item, PageSpec, Tuple
 
 
 def heap(spec: PageSpec, **kw: object) -> HeapPage:
@@ -28,15 +29,21 @@ def assert_tiles(page: HeapPage) -> None:
 
 
 def test_four_line_pointer_states() -> None:
-    spec = PageSpec(items=[
-        Item(flags=C.LP_REDIRECT, off=3),  # 1 -> 3
-        Item(flags=C.LP_DEAD),
-        Item(Tuple(b"\x2a\0\0\0", infomask2=1 | C.HEAP_ONLY_TUPLE)),
-        Item(flags=C.LP_UNUSED),
-    ])
+    spec = PageSpec(
+        items=[
+            Item(flags=C.LP_REDIRECT, off=3),  # 1 -> 3
+            Item(flags=C.LP_DEAD),
+            Item(Tuple(b"\x2a\0\0\0", infomask2=1 | C.HEAP_ONLY_TUPLE)),
+            Item(flags=C.LP_UNUSED),
+        ]
+    )
     page = heap(spec)
-    assert [lp.flags_name for lp in page.line_pointers] == \
-        ["LP_REDIRECT", "LP_DEAD", "LP_NORMAL", "LP_UNUSED"]
+    assert [lp.flags_name for lp in page.line_pointers] == [
+        "LP_REDIRECT",
+        "LP_DEAD",
+        "LP_NORMAL",
+        "LP_UNUSED",
+    ]
     assert page.item(1).redirect_target == 3
     assert [i.tuple is not None for i in page.items] == [False, False, True, False]
     tup = page.items[2].tuple
@@ -57,9 +64,13 @@ def test_null_bitmap_and_hoff_32() -> None:
     assert [tup.is_null(a) for a in range(1, 6)] == [False, True, False, True, False]
     assert tup.is_null(11)  # past natts: not stored in this tuple
     kinds = [r.kind for r in page.regions if r.item == 1 and r.kind != RegionKind.LINE_POINTER]
-    assert kinds == [RegionKind.TUPLE_HEADER, RegionKind.NULL_BITMAP,
-                     RegionKind.HEADER_PADDING, RegionKind.TUPLE_DATA,
-                     RegionKind.ALIGNMENT_PADDING]
+    assert kinds == [
+        RegionKind.TUPLE_HEADER,
+        RegionKind.NULL_BITMAP,
+        RegionKind.HEADER_PADDING,
+        RegionKind.TUPLE_DATA,
+        RegionKind.ALIGNMENT_PADDING,
+    ]
     bitmap = page.regions_of(RegionKind.NULL_BITMAP)[0]
     assert bitmap.span.length == 2
     assert_tiles(page)
@@ -133,7 +144,8 @@ def test_header_spans() -> None:
     spans = {f.name: f.span for f in page.header.fields()}
     assert spans["pd_lower"] == Span(12, 14)
     assert page.header.lsn == "1/28"
-    assert page.item  # accessor exists
+    with pytest.raises(IndexError):
+        page.item(1)  # no line pointers on an empty page
     assert page.regions_of(RegionKind.FREE_SPACE)[0].span == Span(24, 8192)
 
 

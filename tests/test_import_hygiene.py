@@ -20,6 +20,5 @@ import pageinspect_py.cli
 bad = sorted(m for m in sys.modules if m.split(".")[0] in ("textual", "psycopg"))
 print(",".join(bad))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

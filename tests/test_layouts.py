@@ -34,7 +34,7 @@ HEADER = {
     "pd_pagesize_version": 8196,
     "pd_prune_xid": 744,
 }
-TUPLE = {
+TUPLE: dict[str, Any] = {
     "t_xmin": 740,
     "t_xmax": 0,
     "t_field3": 3,
@@ -47,7 +47,7 @@ TUPLE = {
 CASES: list[tuple[str, Any, dict[str, Any], int]] = [
     ("PageHeaderData", PageHeaderData, HEADER, 24),
     ("ItemIdData", ItemIdData, {"lp_len": 80, "lp_flags": 1, "lp_off": 8112}, 4),
-    ("ItemPointerData", ItemPointerData, TUPLE["t_ctid"], 6),
+    ("ItemPointerData", ItemPointerData, dict(TUPLE["t_ctid"]), 6),
     ("HeapTupleHeaderData", HeapTupleHeaderData, TUPLE, 23),
 ]
 

@@ -9,23 +9,27 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pagebuilder import Item, PageSpec, Tuple
 
+import pageinspect_py.constants as C
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.errors import CorruptPageError
 from pageinspect_py.render.json import page_json
 from pageinspect_py.render.text import render_page
-
-from pagebuilder import Item, PageSpec, Tuple
-
-import pageinspect_py.constants as C
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def seed_pages() -> list[bytes]:
     """Real pages from the shipped fixtures (heap tables), plus a synthetic one."""
-    pages = [PageSpec(items=[Item(Tuple(b"abcdefgh", bits=b"\x01", infomask2=3)),
-                             Item(flags=C.LP_REDIRECT, off=1)]).build()]
+    pages = [
+        PageSpec(
+            items=[
+                Item(Tuple(b"abcdefgh", bits=b"\x01", infomask2=3)),
+                Item(flags=C.LP_REDIRECT, off=1),
+            ]
+        ).build()
+    ]
     for path in sorted(FIXTURES.glob("pg1[78]/heap_*/*[0-9].gz"))[:6]:
         data = gzip.decompress(path.read_bytes())
         pages.extend(data[i : i + 8192] for i in range(0, min(len(data), 3 * 8192), 8192))
@@ -70,8 +74,10 @@ def test_random_page_with_plausible_header(head: bytes, blkno: int) -> None:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(range(len(SEEDS))),
-       st.lists(st.tuples(st.integers(0, 8191), st.integers(0, 255)), min_size=1, max_size=12))
+@given(
+    st.sampled_from(range(len(SEEDS))),
+    st.lists(st.tuples(st.integers(0, 8191), st.integers(0, 255)), min_size=1, max_size=12),
+)
 def test_mutated_real_pages(index: int, mutations: list[tuple[int, int]]) -> None:
     page = bytearray(SEEDS[index])
     for offset, value in mutations:

@@ -62,7 +62,7 @@ def debian_bindir() -> Path | None:
 
 
 def bindir_for_major(major: int) -> Path | None:
-    """The bin directory of a given major under ``$PGPAGE_PG_ROOT`` (default /opt/pgpage-postgres)."""
+    """The bin directory of ``major`` under ``$PGPAGE_PG_ROOT`` (default /opt/pgpage-postgres)."""
     root = Path(os.environ.get(PG_ROOT_ENV, "/opt/pgpage-postgres"))
     candidate = root / str(major) / "bin"
     return candidate if (candidate / "postgres").exists() else None
@@ -111,7 +111,9 @@ class Cluster:
         env["TZ"] = "UTC"
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, **kw)  # type: ignore[call-overload]
         if proc.returncode != 0:
-            raise ClusterError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+            raise ClusterError(
+                f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}"
+            )
         return proc  # type: ignore[no-any-return]
 
     def start(self) -> Cluster:
@@ -121,8 +123,19 @@ class Cluster:
         if self.user is not None:
             entry = pwd.getpwnam(self.user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
-        args = [str(self.bindir / "initdb"), "-D", str(self.datadir), "-A", "trust",
-                "-U", "postgres", "-E", "UTF8", "--locale=C", *self.initdb_args]
+        args = [
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.datadir),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            *self.initdb_args,
+        ]
         if self.checksums:
             args.append("--data-checksums")
         elif self._initdb_has_no_checksums():
@@ -150,13 +163,27 @@ class Cluster:
 
     def _initdb_has_no_checksums(self) -> bool:
         # PostgreSQL 18 turns data checksums on by default; ask for them off explicitly.
-        out = subprocess.run([str(self.bindir / "initdb"), "--help"], capture_output=True,
-                             text=True, check=False)
+        out = subprocess.run(
+            [str(self.bindir / "initdb"), "--help"], capture_output=True, text=True, check=False
+        )
         return "--no-data-checksums" in out.stdout
 
     def _pg_ctl_start(self) -> None:
-        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-w", "-t", "60",
-                   "-o", f"-p {self.port}", "-l", str(self.root / "server.log"), "start"])
+        self._run(
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.datadir),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-p {self.port}",
+                "-l",
+                str(self.root / "server.log"),
+                "start",
+            ]
+        )
 
     def restart(self) -> None:
         """Stop cleanly (every dirty buffer written) and start again."""
@@ -164,8 +191,9 @@ class Cluster:
         self._pg_ctl_start()
 
     def stop_server(self) -> None:
-        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-w", "-m", "fast",
-                   "stop"])
+        self._run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-w", "-m", "fast", "stop"]
+        )
 
     def stop(self) -> None:
         with contextlib.suppress(ClusterError):

@@ -60,12 +60,27 @@ class _Frame:
     checksum: ChecksumCheck
     data: bytes
 
-    def build(self, cls: type[P], line_pointers: tuple[ItemId, ...],
-              regions: tuple[Region, ...], log: DiagnosticLog, **extra: Any) -> P:
-        return cls(blkno=self.blkno, fork=self.fork, origin=self.origin, kind=self.kind,
-                   header=self.header, line_pointers=line_pointers, regions=regions,
-                   diagnostics=tuple(log.items), checksum=self.checksum, data=self.data,
-                   **extra)
+    def build(
+        self,
+        cls: type[P],
+        line_pointers: tuple[ItemId, ...],
+        regions: tuple[Region, ...],
+        log: DiagnosticLog,
+        **extra: Any,
+    ) -> P:
+        return cls(
+            blkno=self.blkno,
+            fork=self.fork,
+            origin=self.origin,
+            kind=self.kind,
+            header=self.header,
+            line_pointers=line_pointers,
+            regions=regions,
+            diagnostics=tuple(log.items),
+            checksum=self.checksum,
+            data=self.data,
+            **extra,
+        )
 
 
 _SPECIAL_PAGE_IDS = {
@@ -88,8 +103,12 @@ def detect_kind(data: bytes, header: PageHeader, fork: str | None = None) -> Pag
         return PageKind.UNKNOWN
     special = size - header.pd_special
     if special == 0:
-        if fork is None and header.pd_lower == C.SizeOfPageHeaderData and \
-                header.pd_upper == size and any(data[C.SizeOfPageHeaderData:]):
+        if (
+            fork is None
+            and header.pd_lower == C.SizeOfPageHeaderData
+            and header.pd_upper == size
+            and any(data[C.SizeOfPageHeaderData :])
+        ):
             # no line pointers and no free space used, yet bytes after the header: a map page
             return PageKind.FSM if _looks_like_fsm(data) else PageKind.VM
         return PageKind.HEAP
@@ -98,8 +117,7 @@ def detect_kind(data: bytes, header: PageHeader, fork: str | None = None) -> Pag
         return _SPECIAL_PAGE_IDS[tail]
     if special == C.SizeOfBTPageOpaqueData and tail <= C.MAX_BT_CYCLE_ID:
         flags = int.from_bytes(data[size - 4 : size - 2], "little")
-        magic = int.from_bytes(data[C.SizeOfPageHeaderData : C.SizeOfPageHeaderData + 4],
-                               "little")
+        magic = int.from_bytes(data[C.SizeOfPageHeaderData : C.SizeOfPageHeaderData + 4], "little")
         if flags & C.BTP_META and magic == C.BTREE_MAGIC:
             return PageKind.BTREE_META
         return PageKind.BTREE
@@ -113,9 +131,15 @@ def _looks_like_fsm(data: bytes) -> bool:
     return not contents.inconsistent_nodes()
 
 
-def decode_page(page: RawPage | bytes, blkno: int = 0, *, fork: str | None = None,
-                origin: str = "<bytes>", checksum_verifiable: bool = True,
-                strict: bool = False) -> Page:
+def decode_page(
+    page: RawPage | bytes,
+    blkno: int = 0,
+    *,
+    fork: str | None = None,
+    origin: str = "<bytes>",
+    checksum_verifiable: bool = True,
+    strict: bool = False,
+) -> Page:
     """Decode one page. ``blkno`` must be the absolute block number (checksums use it).
 
     Raises CorruptPageError only when the page is shorter than its header, or, with
@@ -129,8 +153,7 @@ def decode_page(page: RawPage | bytes, blkno: int = 0, *, fork: str | None = Non
     header = parse_header(data)
     log = DiagnosticLog()
     kind = detect_kind(data, header, fork)
-    checksum = compute_checksum(data, header, blkno, checksum_verifiable,
-                                kind is PageKind.NEW, log)
+    checksum = compute_checksum(data, header, blkno, checksum_verifiable, kind is PageKind.NEW, log)
     frame = _Frame(blkno, fork or "main", origin, kind, header, checksum, data)
     result: Page
     if kind is PageKind.NEW:
@@ -139,12 +162,20 @@ def decode_page(page: RawPage | bytes, blkno: int = 0, *, fork: str | None = Non
         result = _decode_map_page(frame, log)
     elif kind is PageKind.UNKNOWN:
         check_header(header, len(data), log)
-        regions = tile([Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData)),
-                        Region(RegionKind.UNKNOWN, Span(C.SizeOfPageHeaderData, len(data)))],
-                       len(data), log)
+        regions = tile(
+            [
+                Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData)),
+                Region(RegionKind.UNKNOWN, Span(C.SizeOfPageHeaderData, len(data))),
+            ],
+            len(data),
+            log,
+        )
         if header.pd_upper == 0:
-            log.error("new-page-not-zero", "pd_upper is 0 (a new page) but the page has "
-                      "non-zero bytes", Span(0, C.SizeOfPageHeaderData))
+            log.error(
+                "new-page-not-zero",
+                "pd_upper is 0 (a new page) but the page has non-zero bytes",
+                Span(0, C.SizeOfPageHeaderData),
+            )
         result = frame.build(Page, (), regions, log)
     elif kind in (PageKind.HEAP, PageKind.SEQUENCE):
         check_header(header, len(data), log)
@@ -165,8 +196,9 @@ def _decode_map_page(frame: _Frame, log: DiagnosticLog) -> Page:
     claims = [Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData))]
     if frame.kind is PageKind.FSM:
         regions = tile(claims + fsm_regions(size), size, log)
-        return frame.build(FsmPage, (), regions, log,
-                           fsm=decode_fsm_contents(frame.data, frame.blkno))
+        return frame.build(
+            FsmPage, (), regions, log, fsm=decode_fsm_contents(frame.data, frame.blkno)
+        )
     regions = tile(claims + vm_regions(size), size, log)
     return frame.build(VmPage, (), regions, log, vm=decode_vm_contents(frame.data, frame.blkno))
 
@@ -177,10 +209,15 @@ def _decode_index_page(frame: _Frame, log: DiagnosticLog) -> Page:
     check_header(header, len(data), log)
     lps: tuple[ItemId, ...] = ()
     if frame.kind is PageKind.BTREE_META:
-        claims = [Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData)),
-                  Region(RegionKind.ITEM, Span(C.SizeOfPageHeaderData, header.pd_lower),
-                         label="BTMetaPageData"),
-                  Region(RegionKind.SPECIAL, Span(header.pd_special, len(data)))]
+        claims = [
+            Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData)),
+            Region(
+                RegionKind.ITEM,
+                Span(C.SizeOfPageHeaderData, header.pd_lower),
+                label="BTMetaPageData",
+            ),
+            Region(RegionKind.SPECIAL, Span(header.pd_special, len(data))),
+        ]
     else:
         lps = parse_line_pointers(data, header, log)
         claims = frame_claims(header, lps, len(data))

@@ -95,10 +95,10 @@ class FsmContents:
         first = self.geometry.non_leaf_nodes_per_page
         out = []
         for slot, category in enumerate(self.fp_nodes[first:]):
-            heap_block = (self.logpageno * self.geometry.slots_per_page + slot
-                          if self.level == 0 else None)
-            out.append(FsmLeaf(slot, category, heap_block,
-                               category * self.geometry.category_step))
+            heap_block = (
+                self.logpageno * self.geometry.slots_per_page + slot if self.level == 0 else None
+            )
+            out.append(FsmLeaf(slot, category, heap_block, category * self.geometry.category_step))
         return tuple(out)
 
     def inconsistent_nodes(self) -> tuple[int, ...]:
@@ -114,8 +114,9 @@ class FsmContents:
 
 def decode_fsm_contents(data: bytes, blkno: int) -> FsmContents:
     geometry = FsmGeometry(len(data))
-    next_slot = int.from_bytes(data[_FP_NEXT_SLOT.start : _FP_NEXT_SLOT.stop], "little",
-                               signed=True)
+    next_slot = int.from_bytes(
+        data[_FP_NEXT_SLOT.start : _FP_NEXT_SLOT.stop], "little", signed=True
+    )
     level, logpageno = geometry.physical_to_logical(blkno)
     return FsmContents(next_slot, data[C.FSM_NODES_OFFSET :], geometry, level, logpageno)
 

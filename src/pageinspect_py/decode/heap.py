@@ -86,8 +86,14 @@ class HeapTupleHeader:
             value = getattr(self, name)
             if isinstance(value, ItemPointer):
                 value = (value.block << 16) | value.offset
-            out.append(Field(name, value, Span(offset, offset + size).shifted(self.offset),
-                             HEAP_TUPLE_HEADER_DOCS[name]))
+            out.append(
+                Field(
+                    name,
+                    value,
+                    Span(offset, offset + size).shifted(self.offset),
+                    HEAP_TUPLE_HEADER_DOCS[name],
+                )
+            )
         return tuple(out)
 
 
@@ -130,8 +136,9 @@ class HeapPage(Page):
         return tuple(i.tuple for i in self.items if i.tuple is not None)
 
 
-def decode_heap_items(data: bytes, header: PageHeader, line_pointers: tuple[ItemId, ...],
-                      log: DiagnosticLog) -> tuple[tuple[HeapItem, ...], list[Region]]:
+def decode_heap_items(
+    data: bytes, header: PageHeader, line_pointers: tuple[ItemId, ...], log: DiagnosticLog
+) -> tuple[tuple[HeapItem, ...], list[Region]]:
     """Tuples behind each line pointer, and the regions they claim."""
     items: list[HeapItem] = []
     claims: list[Region] = []
@@ -140,14 +147,17 @@ def decode_heap_items(data: bytes, header: PageHeader, line_pointers: tuple[Item
         inside = check_line_pointer(lp, size, len(line_pointers), log)
         tup = None
         if inside:
-            if (lp.lp_len >= MIN_HEAP_TUPLE_SIZE and lp.lp_off == maxalign(lp.lp_off)):
+            if lp.lp_len >= MIN_HEAP_TUPLE_SIZE and lp.lp_off == maxalign(lp.lp_off):
                 tup = _decode_tuple(data, lp, log)
                 claims.extend(_tuple_regions(tup, lp))
             else:
                 if lp.lp_len < MIN_HEAP_TUPLE_SIZE:
-                    log.error("tuple-too-short",
-                              f"lp {lp.lp} has lp_len {lp.lp_len}, less than a tuple header "
-                              f"({MIN_HEAP_TUPLE_SIZE})", lp.span)
+                    log.error(
+                        "tuple-too-short",
+                        f"lp {lp.lp} has lp_len {lp.lp_len}, less than a tuple header "
+                        f"({MIN_HEAP_TUPLE_SIZE})",
+                        lp.span,
+                    )
                 claims.append(Region(RegionKind.ITEM, lp.item_span, lp.lp, "undecodable item"))
         items.append(HeapItem(lp, tup))
     _check_redirects(line_pointers, log)
@@ -169,24 +179,31 @@ def _decode_tuple(data: bytes, lp: ItemId, log: DiagnosticLog) -> HeapTuple:
         t_hoff=raw.t_hoff,
     )
     t_bits = t_oid = None
-    hoff_ok = (C.SizeofHeapTupleHeader <= header.t_hoff <= lp.lp_len
-               and header.t_hoff == maxalign(header.t_hoff))
+    hoff_ok = C.SizeofHeapTupleHeader <= header.t_hoff <= lp.lp_len and header.t_hoff == maxalign(
+        header.t_hoff
+    )
     if hoff_ok:
         if header.t_infomask & C.HEAP_HASNULL:
             nbytes = (header.natts + 7) // 8
             bits = data[start + C.SizeofHeapTupleHeader : start + C.SizeofHeapTupleHeader + nbytes]
             t_bits = "".join("1" if byte >> bit & 1 else "0" for byte in bits for bit in range(8))
             if C.SizeofHeapTupleHeader + nbytes > header.t_hoff:
-                log.error("bitmap-past-hoff",
-                          f"lp {lp.lp}: a null bitmap for {header.natts} attributes needs "
-                          f"{nbytes} bytes, more than t_hoff {header.t_hoff} leaves", lp.span)
+                log.error(
+                    "bitmap-past-hoff",
+                    f"lp {lp.lp}: a null bitmap for {header.natts} attributes needs "
+                    f"{nbytes} bytes, more than t_hoff {header.t_hoff} leaves",
+                    lp.span,
+                )
         if header.t_infomask & C.HEAP_HASOID_OLD:
             oid_at = start + header.t_hoff - 4
             t_oid = int.from_bytes(data[oid_at : oid_at + 4], "little")
     else:
-        log.error("t-hoff", f"lp {lp.lp}: t_hoff {header.t_hoff} is not a MAXALIGNed offset "
-                  f"between {C.SizeofHeapTupleHeader} and lp_len {lp.lp_len}",
-                  Span(start + 22, start + 23))
+        log.error(
+            "t-hoff",
+            f"lp {lp.lp}: t_hoff {header.t_hoff} is not a MAXALIGNed offset "
+            f"between {C.SizeofHeapTupleHeader} and lp_len {lp.lp_len}",
+            Span(start + 22, start + 23),
+        )
     data_span = Span(start + header.t_hoff, stop) if header.t_hoff <= lp.lp_len else None
     t_data = data[data_span.start : data_span.stop] if data_span is not None else None
     _check_header(header, lp, log)
@@ -196,8 +213,11 @@ def _decode_tuple(data: bytes, lp: ItemId, log: DiagnosticLog) -> HeapTuple:
 def _check_header(header: HeapTupleHeader, lp: ItemId, log: DiagnosticLog) -> None:
     name = f"lp {lp.lp}"
     if header.natts > C.MaxHeapAttributeNumber:
-        log.error("natts", f"{name}: {header.natts} attributes, more than the maximum "
-                  f"{C.MaxHeapAttributeNumber}", header.span)
+        log.error(
+            "natts",
+            f"{name}: {header.natts} attributes, more than the maximum {C.MaxHeapAttributeNumber}",
+            header.span,
+        )
 
 
 def _tuple_regions(tup: HeapTuple, lp: ItemId) -> list[Region]:
@@ -205,8 +225,11 @@ def _tuple_regions(tup: HeapTuple, lp: ItemId) -> list[Region]:
     hdr_end = start + C.SizeofHeapTupleHeader
     regions = [Region(RegionKind.TUPLE_HEADER, Span(start, hdr_end), lp.lp)]
     if tup.data_span is None or tup.header.t_hoff < C.SizeofHeapTupleHeader:
-        regions.append(Region(RegionKind.ITEM, Span(hdr_end, tup.span.stop), lp.lp,
-                              "tuple with invalid t_hoff"))
+        regions.append(
+            Region(
+                RegionKind.ITEM, Span(hdr_end, tup.span.stop), lp.lp, "tuple with invalid t_hoff"
+            )
+        )
         return regions
     hoff = start + tup.header.t_hoff
     cursor = hdr_end
@@ -231,5 +254,6 @@ def _check_redirects(line_pointers: tuple[ItemId, ...], log: DiagnosticLog) -> N
         if target is None or not 1 <= target <= len(line_pointers):
             continue
         if line_pointers[target - 1].lp_flags == C.LP_REDIRECT:
-            log.error("redirect-chain", f"lp {lp.lp} redirects to lp {target}, itself a "
-                      "redirect", lp.span)
+            log.error(
+                "redirect-chain", f"lp {lp.lp} redirects to lp {target}, itself a redirect", lp.span
+            )

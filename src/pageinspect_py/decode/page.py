@@ -10,7 +10,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from pageinspect_py import constants as C
 from pageinspect_py.analysis.checksum import page_checksum
@@ -96,8 +95,9 @@ class PageHeader:
         out = []
         for name, (offset, size) in PAGE_HEADER_OFFSETS.items():
             out.append(
-                Field(name, getattr(self, name), Span(offset, offset + size),
-                      PAGE_HEADER_DOCS[name])
+                Field(
+                    name, getattr(self, name), Span(offset, offset + size), PAGE_HEADER_DOCS[name]
+                )
             )
         return tuple(out)
 
@@ -160,8 +160,9 @@ class Page:
     def item(self, lp: int) -> ItemId:
         """The line pointer with offset number ``lp`` (1-based, as PostgreSQL counts)."""
         if not 1 <= lp <= len(self.line_pointers):
-            raise IndexError(f"line pointer {lp} is not on this page "
-                             f"(1..{len(self.line_pointers)})")
+            raise IndexError(
+                f"line pointer {lp} is not on this page (1..{len(self.line_pointers)})"
+            )
         return self.line_pointers[lp - 1]
 
     @property
@@ -224,27 +225,41 @@ def header_is_sane(header: PageHeader, size: int) -> bool:
 def check_header(header: PageHeader, size: int, log: DiagnosticLog) -> None:
     span = Span(0, C.SizeOfPageHeaderData)
     if header.pagesize != size:
-        log.error("pagesize-mismatch",
-                  f"pd_pagesize_version says {header.pagesize} bytes, the page has {size}",
-                  _field_span("pd_pagesize_version"))
+        log.error(
+            "pagesize-mismatch",
+            f"pd_pagesize_version says {header.pagesize} bytes, the page has {size}",
+            _field_span("pd_pagesize_version"),
+        )
     if header.version != C.PG_PAGE_LAYOUT_VERSION:
-        log.error("layout-version",
-                  f"page layout version {header.version}, expected "
-                  f"{C.PG_PAGE_LAYOUT_VERSION}", _field_span("pd_pagesize_version"))
+        log.error(
+            "layout-version",
+            f"page layout version {header.version}, expected {C.PG_PAGE_LAYOUT_VERSION}",
+            _field_span("pd_pagesize_version"),
+        )
     if header.pd_flags & ~C.PD_VALID_FLAG_BITS:
-        log.error("pd-flags", f"unknown pd_flags bits 0x{header.pd_flags:04x}",
-                  _field_span("pd_flags"))
+        log.error(
+            "pd-flags", f"unknown pd_flags bits 0x{header.pd_flags:04x}", _field_span("pd_flags")
+        )
     if not C.SizeOfPageHeaderData <= header.pd_lower <= header.pd_upper:
-        log.error("pd-lower-upper",
-                  f"pd_lower {header.pd_lower} / pd_upper {header.pd_upper} are not "
-                  f"24 <= pd_lower <= pd_upper", span)
+        log.error(
+            "pd-lower-upper",
+            f"pd_lower {header.pd_lower} / pd_upper {header.pd_upper} are not "
+            f"24 <= pd_lower <= pd_upper",
+            span,
+        )
     if not header.pd_upper <= header.pd_special <= size:
-        log.error("pd-special",
-                  f"pd_special {header.pd_special} is not between pd_upper "
-                  f"{header.pd_upper} and the page size {size}", span)
+        log.error(
+            "pd-special",
+            f"pd_special {header.pd_special} is not between pd_upper "
+            f"{header.pd_upper} and the page size {size}",
+            span,
+        )
     elif header.pd_special != maxalign(header.pd_special):
-        log.error("pd-special-align", f"pd_special {header.pd_special} is not MAXALIGNed",
-                  _field_span("pd_special"))
+        log.error(
+            "pd-special-align",
+            f"pd_special {header.pd_special} is not MAXALIGNed",
+            _field_span("pd_special"),
+        )
 
 
 def _field_span(name: str) -> Span:
@@ -252,23 +267,31 @@ def _field_span(name: str) -> Span:
     return Span(offset, offset + size)
 
 
-def parse_line_pointers(data: bytes, header: PageHeader, log: DiagnosticLog
-                        ) -> tuple[ItemId, ...]:
+def parse_line_pointers(data: bytes, header: PageHeader, log: DiagnosticLog) -> tuple[ItemId, ...]:
     """The line pointer array between the header and pd_lower, bounded by the page."""
     lower = min(header.pd_lower, len(data))
     if lower <= C.SizeOfPageHeaderData:
         return ()
     if (lower - C.SizeOfPageHeaderData) % C.SizeOfItemIdData:
-        log.warning("pd-lower-partial",
-                    f"pd_lower {header.pd_lower} leaves a partial line pointer",
-                    Span(lower - (lower - C.SizeOfPageHeaderData) % C.SizeOfItemIdData, lower))
+        log.warning(
+            "pd-lower-partial",
+            f"pd_lower {header.pd_lower} leaves a partial line pointer",
+            Span(lower - (lower - C.SizeOfPageHeaderData) % C.SizeOfItemIdData, lower),
+        )
     count = (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
     items = []
     for index in range(count):
         start = C.SizeOfPageHeaderData + index * C.SizeOfItemIdData
         raw = ItemIdData.parse(data[start : start + C.SizeOfItemIdData])
-        items.append(ItemId(index + 1, raw.lp_off, raw.lp_flags, raw.lp_len,
-                            Span(start, start + C.SizeOfItemIdData)))
+        items.append(
+            ItemId(
+                index + 1,
+                raw.lp_off,
+                raw.lp_flags,
+                raw.lp_len,
+                Span(start, start + C.SizeOfItemIdData),
+            )
+        )
     return tuple(items)
 
 
@@ -277,18 +300,23 @@ def check_line_pointer(item: ItemId, size: int, nitems: int, log: DiagnosticLog)
     name = f"lp {item.lp}"
     if item.lp_flags == C.LP_UNUSED:
         if item.lp_len or item.lp_off:
-            log.warning("lp-unused-nonzero",
-                        f"{name} is LP_UNUSED but has lp_off {item.lp_off}, lp_len "
-                        f"{item.lp_len}", item.span)
+            log.warning(
+                "lp-unused-nonzero",
+                f"{name} is LP_UNUSED but has lp_off {item.lp_off}, lp_len {item.lp_len}",
+                item.span,
+            )
         return False
     if item.lp_flags == C.LP_REDIRECT:
         if item.lp_len:
-            log.error("lp-redirect-len", f"{name} is LP_REDIRECT with lp_len {item.lp_len}",
-                      item.span)
+            log.error(
+                "lp-redirect-len", f"{name} is LP_REDIRECT with lp_len {item.lp_len}", item.span
+            )
         if not 1 <= item.lp_off <= nitems:
-            log.error("lp-redirect-target",
-                      f"{name} redirects to {item.lp_off}, not a line pointer on this page "
-                      f"(1..{nitems})", item.span)
+            log.error(
+                "lp-redirect-target",
+                f"{name} redirects to {item.lp_off}, not a line pointer on this page (1..{nitems})",
+                item.span,
+            )
         return False
     if item.lp_flags == C.LP_NORMAL and item.lp_len == 0:
         log.error("lp-normal-empty", f"{name} is LP_NORMAL with lp_len 0", item.span)
@@ -296,18 +324,21 @@ def check_line_pointer(item: ItemId, size: int, nitems: int, log: DiagnosticLog)
     if not item.has_storage:
         return False
     if item.lp_off < C.SizeOfPageHeaderData or item.lp_off + item.lp_len > size:
-        log.error("lp-out-of-bounds",
-                  f"{name} points at {item.lp_off}..{item.lp_off + item.lp_len}, outside the "
-                  f"page (24..{size})", item.span)
+        log.error(
+            "lp-out-of-bounds",
+            f"{name} points at {item.lp_off}..{item.lp_off + item.lp_len}, outside the "
+            f"page (24..{size})",
+            item.span,
+        )
         return False
     if item.lp_off != maxalign(item.lp_off):
-        log.error("lp-misaligned", f"{name} lp_off {item.lp_off} is not MAXALIGNed",
-                  item.span)
+        log.error("lp-misaligned", f"{name} lp_off {item.lp_off} is not MAXALIGNed", item.span)
     return True
 
 
-def compute_checksum(data: bytes, header: PageHeader, blkno: int, verifiable: bool,
-                     is_new: bool, log: DiagnosticLog) -> ChecksumCheck:
+def compute_checksum(
+    data: bytes, header: PageHeader, blkno: int, verifiable: bool, is_new: bool, log: DiagnosticLog
+) -> ChecksumCheck:
     if is_new or len(data) % 128:
         return ChecksumCheck(header.pd_checksum, None, ChecksumStatus.NOT_APPLICABLE)
     computed = page_checksum(data, blkno)
@@ -319,9 +350,12 @@ def compute_checksum(data: bytes, header: PageHeader, blkno: int, verifiable: bo
         status = ChecksumStatus.OK
     else:
         status = ChecksumStatus.MISMATCH
-        log.error("checksum-mismatch",
-                  f"pd_checksum {header.pd_checksum} but the page checksums to {computed} "
-                  f"for block {blkno}", _field_span("pd_checksum"))
+        log.error(
+            "checksum-mismatch",
+            f"pd_checksum {header.pd_checksum} but the page checksums to {computed} "
+            f"for block {blkno}",
+            _field_span("pd_checksum"),
+        )
     return ChecksumCheck(header.pd_checksum, computed, status)
 
 
@@ -339,12 +373,13 @@ def tile(claims: Iterable[Region], size: int, log: DiagnosticLog) -> tuple[Regio
             continue
         if start < cursor:
             if stop <= cursor:
-                log.error("overlap",
-                          f"{_describe(region)} lies inside bytes already claimed",
-                          region.span)
+                log.error(
+                    "overlap", f"{_describe(region)} lies inside bytes already claimed", region.span
+                )
                 continue
-            log.error("overlap", f"{_describe(region)} overlaps the region before it",
-                      Span(start, cursor))
+            log.error(
+                "overlap", f"{_describe(region)} overlaps the region before it", Span(start, cursor)
+            )
             start = cursor
         if start > cursor:
             out.append(_gap(out[-1] if out else None, Span(cursor, start)))
@@ -361,14 +396,19 @@ def _describe(region: Region) -> str:
 
 
 def _gap(previous: Region | None, span: Span) -> Region:
-    if (previous is not None and previous.item is not None
-            and span.length < C.MAXIMUM_ALIGNOF and span.stop == maxalign(span.stop)):
+    if (
+        previous is not None
+        and previous.item is not None
+        and span.length < C.MAXIMUM_ALIGNOF
+        and span.stop == maxalign(span.stop)
+    ):
         return Region(RegionKind.ALIGNMENT_PADDING, span, previous.item)
     return Region(RegionKind.UNUSED, span)
 
 
-def frame_claims(header: PageHeader, line_pointers: Sequence[ItemId], size: int,
-                 *, free_space: bool = True) -> list[Region]:
+def frame_claims(
+    header: PageHeader, line_pointers: Sequence[ItemId], size: int, *, free_space: bool = True
+) -> list[Region]:
     """Header, line pointers, free space and special space: the page's frame."""
     claims = [Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData))]
     claims.extend(Region(RegionKind.LINE_POINTER, lp.span, lp.lp) for lp in line_pointers)

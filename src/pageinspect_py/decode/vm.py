@@ -40,8 +40,11 @@ class VmContents:
         if not 0 <= index < self.heapblocks_per_page:
             raise IndexError(f"heap block {heap_block} is not mapped by VM block {self.vm_blkno}")
         bits = self.map[index // _HEAPBLOCKS_PER_BYTE] >> (index % _HEAPBLOCKS_PER_BYTE * 2)
-        return VmEntry(heap_block, bool(bits & C.VISIBILITYMAP_ALL_VISIBLE),
-                       bool(bits & C.VISIBILITYMAP_ALL_FROZEN))
+        return VmEntry(
+            heap_block,
+            bool(bits & C.VISIBILITYMAP_ALL_VISIBLE),
+            bool(bits & C.VISIBILITYMAP_ALL_FROZEN),
+        )
 
     def entries(self, heap_blocks: int | None = None) -> tuple[VmEntry, ...]:
         """Entries for the heap blocks this page maps: up to ``heap_blocks`` (the heap's size)

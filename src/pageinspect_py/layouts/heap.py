@@ -28,9 +28,11 @@ ItemPointerData = Struct(
 HeapTupleHeaderData = Struct(
     "t_xmin" / Int32ul * "inserting xact ID",
     "t_xmax" / Int32ul * "deleting or locking xact ID",
-    "t_field3" / Int32ul
+    "t_field3"
+    / Int32ul
     * "t_cid: inserting or deleting command ID, or both; t_xvac: old-style VACUUM FULL xact ID",
-    "t_ctid" / ItemPointerData
+    "t_ctid"
+    / ItemPointerData
     * "current TID of this or newer tuple (or a speculative insertion token)",
     "t_infomask2" / Int16ul * "number of attributes + various flags",
     "t_infomask" / Int16ul * "various flag bits, see below",

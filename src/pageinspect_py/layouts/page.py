@@ -18,7 +18,8 @@ PageXLogRecPtr = Struct(
 
 #: bufpage.h: PageHeaderData, 24 bytes (SizeOfPageHeaderData)
 PageHeaderData = Struct(
-    "pd_lsn" / PageXLogRecPtr
+    "pd_lsn"
+    / PageXLogRecPtr
     * "LSN: next byte after last byte of WAL record for last change to this page",
     "pd_checksum" / Int16ul * "checksum",
     "pd_flags" / Int16ul * "flag bits, see below",

@@ -46,9 +46,16 @@ def heap_item_json(item: HeapItem) -> JSONObject:
         "lp_off": lp.lp_off,
         "lp_flags": lp.lp_flags,
         "lp_len": lp.lp_len,
-        "t_xmin": None, "t_xmax": None, "t_field3": None, "t_ctid": None,
-        "t_infomask2": None, "t_infomask": None, "t_hoff": None, "t_bits": None,
-        "t_oid": None, "t_data": None,
+        "t_xmin": None,
+        "t_xmax": None,
+        "t_field3": None,
+        "t_ctid": None,
+        "t_infomask2": None,
+        "t_infomask": None,
+        "t_hoff": None,
+        "t_bits": None,
+        "t_oid": None,
+        "t_data": None,
         "heap_tuple_infomask_flags": None,
         "lp_flags_name": lp.flags_name,
         "redirect_to": lp.redirect_target,
@@ -81,8 +88,11 @@ def _tuple_json(tup: HeapTuple) -> JSONObject:
 
 
 def region_json(region: Region) -> JSONObject:
-    out: JSONObject = {"kind": str(region.kind), "start": region.span.start,
-                       "stop": region.span.stop}
+    out: JSONObject = {
+        "kind": str(region.kind),
+        "start": region.span.start,
+        "stop": region.span.stop,
+    }
     if region.item is not None:
         out["lp"] = region.item
     if region.label:
@@ -91,8 +101,12 @@ def region_json(region: Region) -> JSONObject:
 
 
 def diagnostic_json(diagnostic: Diagnostic) -> JSONObject:
-    return {"severity": str(diagnostic.severity), "code": diagnostic.code,
-            "message": diagnostic.message, "span": span_json(diagnostic.span)}
+    return {
+        "severity": str(diagnostic.severity),
+        "code": diagnostic.code,
+        "message": diagnostic.message,
+        "span": span_json(diagnostic.span),
+    }
 
 
 def page_json(page: Page, *, heap_blocks: int | None = None) -> JSONObject:
@@ -115,10 +129,16 @@ def page_json(page: Page, *, heap_blocks: int | None = None) -> JSONObject:
             "level": page.fsm.level,
             "logpageno": page.fsm.logpageno,
             "fp_next_slot": page.fsm.fp_next_slot,
-            "leaves": [{"slot": leaf.slot, "category": leaf.category,
-                        "heap_block": leaf.heap_block,
-                        "free_bytes_at_least": leaf.free_bytes_at_least}
-                       for leaf in page.fsm.leaves() if leaf.category],
+            "leaves": [
+                {
+                    "slot": leaf.slot,
+                    "category": leaf.category,
+                    "heap_block": leaf.heap_block,
+                    "free_bytes_at_least": leaf.free_bytes_at_least,
+                }
+                for leaf in page.fsm.leaves()
+                if leaf.category
+            ],
         }
     elif isinstance(page, VmPage) and page.vm is not None:
         out["pg_visibility_map"] = [

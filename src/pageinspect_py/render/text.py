@@ -48,12 +48,13 @@ def _page_lines(page: Page, heap_blocks: int | None) -> Iterator[str]:
         return
     h = page.header
     yield _line(1, "page_header", Span(0, C.SizeOfPageHeaderData))
+    checksum_note = _CHECKSUM_NOTES[page.checksum.status].format(computed=page.checksum.computed)
     notes = {
         "pd_lsn": h.lsn,
-        "pd_checksum": f"{h.pd_checksum} ({_CHECKSUM_NOTES[page.checksum.status].format(computed=page.checksum.computed)})",
+        "pd_checksum": f"{h.pd_checksum} ({checksum_note})",
         "pd_flags": f"0x{h.pd_flags:04x} {'|'.join(h.flag_names)}".rstrip(),
         "pd_pagesize_version": f"{h.pd_pagesize_version} (pagesize {h.pagesize}, "
-                               f"version {h.version})",
+        f"version {h.version})",
     }
     for f in h.fields():
         yield _line(2, f"{f.name}: {notes.get(f.name, f.value)}", f.span)
@@ -71,21 +72,36 @@ def _page_lines(page: Page, heap_blocks: int | None) -> Iterator[str]:
             yield from _tuple_lines(item.lp, item.tuple)
     elif isinstance(page, FsmPage) and page.fsm is not None:
         fsm = page.fsm
-        yield _line(1, f"FSM page: level {fsm.level}, logical page {fsm.logpageno}, "
-                       f"fp_next_slot {fsm.fp_next_slot}")
+        yield _line(
+            1,
+            f"FSM page: level {fsm.level}, logical page {fsm.logpageno}, "
+            f"fp_next_slot {fsm.fp_next_slot}",
+        )
         for leaf in fsm.leaves():
             if leaf.category:
-                target = (f"heap block {leaf.heap_block}" if leaf.heap_block is not None
-                          else f"slot {leaf.slot}")
-                yield _line(2, f"{target}: category {leaf.category} "
-                               f"(>= {leaf.free_bytes_at_least} bytes free)")
+                target = (
+                    f"heap block {leaf.heap_block}"
+                    if leaf.heap_block is not None
+                    else f"slot {leaf.slot}"
+                )
+                yield _line(
+                    2,
+                    f"{target}: category {leaf.category} "
+                    f"(>= {leaf.free_bytes_at_least} bytes free)",
+                )
     elif isinstance(page, VmPage) and page.vm is not None:
         entries = page.vm.entries(heap_blocks)
-        yield _line(1, f"visibility map: heap blocks {page.vm.first_heap_block}.."
-                       f"{page.vm.first_heap_block + page.vm.heapblocks_per_page - 1}")
+        yield _line(
+            1,
+            f"visibility map: heap blocks {page.vm.first_heap_block}.."
+            f"{page.vm.first_heap_block + page.vm.heapblocks_per_page - 1}",
+        )
         for e in entries:
-            flags = [name for name, on in (("all-visible", e.all_visible),
-                                           ("all-frozen", e.all_frozen)) if on]
+            flags = [
+                name
+                for name, on in (("all-visible", e.all_visible), ("all-frozen", e.all_frozen))
+                if on
+            ]
             yield _line(2, f"heap block {e.blkno}: {', '.join(flags) or '-'}")
     yield _line(1, "space")
     for kind in RegionKind:

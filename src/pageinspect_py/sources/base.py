@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Self
 
 Fork = Literal["main", "fsm", "vm", "init"]
 FORKS: tuple[Fork, ...] = ("main", "fsm", "vm", "init")
@@ -44,8 +44,9 @@ class PageSource(abc.ABC):
     def read_page(self, blkno: int, fork: Fork = "main") -> RawPage:
         """The bytes of one block; raises BlockOutOfRangeError past the end."""
 
-    def pages(self, fork: Fork = "main", start: int = 0, stop: int | None = None
-              ) -> Iterator[RawPage]:
+    def pages(
+        self, fork: Fork = "main", start: int = 0, stop: int | None = None
+    ) -> Iterator[RawPage]:
         """Blocks ``start`` up to ``stop`` (exclusive, default: the end), read lazily."""
         end = self.nblocks(fork) if stop is None else min(stop, self.nblocks(fork))
         for blkno in range(start, end):
@@ -54,7 +55,7 @@ class PageSource(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files or connections."""
 
-    def __enter__(self) -> PageSource:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

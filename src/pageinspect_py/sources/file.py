@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -21,9 +22,7 @@ from pageinspect_py import constants as C
 from pageinspect_py.errors import BlockOutOfRangeError, SourceError
 from pageinspect_py.sources.base import FORKS, Fork, PageSource, RawPage
 
-_NAME = re.compile(
-    r"^(?P<base>.+?)(?:_(?P<fork>fsm|vm|init))?(?:\.(?P<seg>\d+))?(?P<gz>\.gz)?$"
-)
+_NAME = re.compile(r"^(?P<base>.+?)(?:_(?P<fork>fsm|vm|init))?(?:\.(?P<seg>\d+))?(?P<gz>\.gz)?$")
 #: pg_waldump --save-fullpage: TLI-LSNHI-LSNLO.spcOid.dbOid.relNumber.blk[_fork]
 _FULLPAGE = re.compile(
     r"^[0-9A-F]{8}-[0-9A-F]{8}-[0-9A-F]{8}\.\d+\.\d+\.\d+\.(?P<blk>\d+)(?:_(?P<fork>fsm|vm|init))?$"
@@ -62,9 +61,14 @@ class FileSource(PageSource):
 
     checksum_verifiable = True
 
-    def __init__(self, path: str | os.PathLike[str], *, block_size: int | None = None,
-                 segment_bytes: int = C.RELSEG_SIZE_BYTES, first_block: int | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        block_size: int | None = None,
+        segment_bytes: int = C.RELSEG_SIZE_BYTES,
+        first_block: int | None = None,
+    ) -> None:
         self.path = Path(path)
         self.name = str(self.path)
         if not self.path.exists():
@@ -91,8 +95,10 @@ class FileSource(PageSource):
         self.problems: list[SourceProblem] = []
         self.block_size = block_size or self._detect_block_size()
         if self.block_size not in C.VALID_BLOCK_SIZES:
-            raise SourceError(f"{self.path}: block size {self.block_size} is not one PostgreSQL "
-                              f"supports ({', '.join(map(str, C.VALID_BLOCK_SIZES))})")
+            raise SourceError(
+                f"{self.path}: block size {self.block_size} is not one PostgreSQL "
+                f"supports ({', '.join(map(str, C.VALID_BLOCK_SIZES))})"
+            )
         self.segment_blocks = segment_bytes // self.block_size
         for fork in FORKS:  # find every file now, so that ``problems`` is complete
             self.segments(fork)
@@ -142,20 +148,31 @@ class FileSource(PageSource):
         for index, seg in enumerate(segments):
             whole, rest = divmod(seg.size, self.block_size)
             if rest:
-                self.problems.append(SourceProblem(
-                    seg.path, f"{rest} trailing bytes after block {self._absolute(seg, whole)} "
-                              f"(a partial block, not decoded)"))
+                self.problems.append(
+                    SourceProblem(
+                        seg.path,
+                        f"{rest} trailing bytes after block {self._absolute(seg, whole)} "
+                        f"(a partial block, not decoded)",
+                    )
+                )
             if seg.size == 0:
                 self.problems.append(SourceProblem(seg.path, "empty file"))
             if index + 1 < len(segments):
                 nxt = segments[index + 1]
                 if nxt.segno != seg.segno + 1:
-                    self.problems.append(SourceProblem(
-                        seg.path, f"segment {seg.segno + 1} of the {fork} fork is missing"))
+                    self.problems.append(
+                        SourceProblem(
+                            seg.path, f"segment {seg.segno + 1} of the {fork} fork is missing"
+                        )
+                    )
                 elif seg.size != segment_bytes:
-                    self.problems.append(SourceProblem(
-                        seg.path, f"segment {seg.segno} has {seg.size} bytes, not "
-                                  f"{segment_bytes}, but a later segment exists"))
+                    self.problems.append(
+                        SourceProblem(
+                            seg.path,
+                            f"segment {seg.segno} has {seg.size} bytes, not "
+                            f"{segment_bytes}, but a later segment exists",
+                        )
+                    )
 
     def _detect_block_size(self) -> int:
         """pd_pagesize_version of the first initialised page among the first few."""
@@ -205,8 +222,10 @@ class FileSource(PageSource):
 
     def block_numbers(self, fork: Fork = "main") -> list[range]:
         """The ranges of absolute block numbers that files actually hold."""
-        return [range(self._absolute(s, 0), self._absolute(s, s.size // self.block_size))
-                for s in self.segments(fork)]
+        return [
+            range(self._absolute(s, 0), self._absolute(s, s.size // self.block_size))
+            for s in self.segments(fork)
+        ]
 
     def read_page(self, blkno: int, fork: Fork = "main") -> RawPage:
         for seg in self.segments(fork):
@@ -218,30 +237,39 @@ class FileSource(PageSource):
                     handle.seek(offset)
                     data = handle.read(self.block_size)
                 except (OSError, EOFError, gzip.BadGzipFile) as exc:
-                    raise SourceError(f"{seg.path}: cannot read block {blkno} at offset "
-                                      f"{offset}: {exc}") from exc
+                    raise SourceError(
+                        f"{seg.path}: cannot read block {blkno} at offset {offset}: {exc}"
+                    ) from exc
                 if len(data) != self.block_size:
-                    raise SourceError(f"{seg.path}: block {blkno} at offset {offset} is cut "
-                                      f"short ({len(data)} of {self.block_size} bytes)")
+                    raise SourceError(
+                        f"{seg.path}: block {blkno} at offset {offset} is cut "
+                        f"short ({len(data)} of {self.block_size} bytes)"
+                    )
                 origin = f"{seg.path} offset {offset}"
                 return RawPage(blkno, data, fork, origin, self.checksum_verifiable)
         total = self.nblocks(fork)
         if not self.segments(fork):
-            raise BlockOutOfRangeError(f"{self.path}: the {fork} fork has no file "
-                                       f"({self._fork_file(fork, 0).name})")
-        raise BlockOutOfRangeError(f"{self.path}: block {blkno} of the {fork} fork is out of "
-                                   f"range (the files hold {self._describe_ranges(fork)}, "
-                                   f"{total} blocks)")
+            raise BlockOutOfRangeError(
+                f"{self.path}: the {fork} fork has no file ({self._fork_file(fork, 0).name})"
+            )
+        raise BlockOutOfRangeError(
+            f"{self.path}: block {blkno} of the {fork} fork is out of "
+            f"range (the files hold {self._describe_ranges(fork)}, "
+            f"{total} blocks)"
+        )
 
     def _describe_ranges(self, fork: Fork) -> str:
         parts = [f"{r.start}..{r.stop - 1}" if r else "none" for r in self.block_numbers(fork)]
         return "blocks " + ", ".join(parts)
 
-    def pages(self, fork: Fork = "main", start: int = 0, stop: int | None = None):  # type: ignore[no-untyped-def,override]
+    def pages(
+        self, fork: Fork = "main", start: int = 0, stop: int | None = None
+    ) -> Iterator[RawPage]:
         """Pages of the blocks the files hold, from ``start`` to ``stop`` (exclusive)."""
         for held in self.block_numbers(fork):
-            for blkno in range(max(start, held.start), min(held.stop, stop)
-                               if stop is not None else held.stop):
+            for blkno in range(
+                max(start, held.start), min(held.stop, stop) if stop is not None else held.stop
+            ):
                 yield self.read_page(blkno, fork)
 
     def forks(self) -> list[Fork]:
