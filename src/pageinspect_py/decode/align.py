@@ -36,3 +36,28 @@ def heap_t_hoff(natts: int, has_nulls: bool, maxalign: int = 8) -> int:
     """t_hoff of a new tuple: 23 header bytes, the null bitmap if any, MAXALIGNed."""
     size = 23 + (null_bitmap_bytes(natts) if has_nulls else 0)
     return typealign(size, maxalign)
+
+
+def att_addlength_pointer(offset: int, attlen: int, data: bytes) -> int:
+    """att_addlength_pointer: the offset just past the attribute stored at ``data[offset]``.
+
+    Fixed-width types take ``attlen`` bytes, varlenas VARSIZE_ANY (1-byte, 4-byte, compressed
+    or TOAST-pointer header), C strings (attlen -2) run to their NUL. Raises DatumError when the
+    length cannot be read from ``data``.
+    """
+    if attlen > 0:
+        return offset + attlen
+    if attlen == -1:
+        from pageinspect_py.decode.varlena import varsize_any
+
+        return offset + varsize_any(data, offset)
+    if attlen == -2:
+        end = data.find(b"\x00", offset)
+        if end < 0:
+            from pageinspect_py.errors import DatumError
+
+            raise DatumError(f"C string at byte {offset} has no terminating NUL")
+        return end + 1
+    from pageinspect_py.errors import DatumError
+
+    raise DatumError(f"attlen {attlen} is not a valid length")

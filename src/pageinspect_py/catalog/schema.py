@@ -1,0 +1,232 @@
+"""Relation descriptions to and from schema files, and from a short hand-typed column list.
+
+A schema file is a JSON object whose ``attributes`` list holds one object per ``pg_attribute``
+row (dropped columns included) with the catalog's column names -- the same keys as the
+``attributes`` of a relation in the fixtures' ``manifest.json``, so such an entry works as a
+schema file too. ``pgpage schema`` writes it; ``--schema FILE`` reads it.
+
+The short form (``--columns "id int8, name text, price numeric(10,2)"``) is like pg_filedump's
+``-D`` with names; a column written ``-name type`` is a dropped column of that type.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pageinspect_py.catalog.attributes import ALIGNMENT, Attribute, RelationDescription
+from pageinspect_py.catalog.types import BUILTIN_TYPES, resolve_type
+from pageinspect_py.errors import SchemaError
+
+#: Keys of one attribute in a schema file, in the order written (catalog column names).
+ATTRIBUTE_KEYS = (
+    "attnum", "attname", "atttypid", "typname", "attlen", "attalign", "attbyval",
+    "attstorage", "atttypmod", "attisdropped", "atthasmissing", "attmissingval",
+    "attnotnull", "typelem", "elemtypname", "elemtyplen", "elemtypalign", "elemtypbyval",
+    "attcollation", "attcompression",
+)
+#: Relation-level keys written by ``pgpage schema`` (all optional when reading).
+RELATION_KEYS = ("relname", "nspname", "oid", "relkind", "relfilenode", "reltoastrelid",
+                 "toast_relation", "server_version_num")
+SCHEMA_FORMAT = "pgpage-schema/1"
+
+_REQUIRED = ("attnum", "attname", "attlen", "attalign")
+
+
+def _attribute(row: Mapping[str, Any], where: str) -> Attribute:
+    missing = [k for k in _REQUIRED if row.get(k) is None]
+    if missing:
+        raise SchemaError(f"{where}: missing {', '.join(missing)}")
+    attalign = str(row["attalign"])
+    if attalign not in ALIGNMENT:
+        raise SchemaError(f"{where}: attalign {attalign!r} is not one of c, s, i, d")
+    try:
+        attlen = int(row["attlen"])
+        attnum = int(row["attnum"])
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(f"{where}: attnum and attlen must be integers") from exc
+    if attlen == 0 or attlen < -2:
+        raise SchemaError(f"{where}: attlen {attlen} is not > 0, -1 (varlena) or -2 (cstring)")
+    dropped = bool(row.get("attisdropped", False))
+    typname = row.get("typname")
+    if typname is None and not dropped:
+        raise SchemaError(f"{where}: typname is missing")
+    elemalign = row.get("elemtypalign", row.get("elemalign"))
+    elemlen = row.get("elemtyplen", row.get("elemlen"))
+    elembyval = row.get("elemtypbyval", row.get("elembyval"))
+    missingval = row.get("attmissingval")
+    return Attribute(
+        attnum=attnum,
+        attname=str(row["attname"]),
+        atttypid=int(row.get("atttypid") or 0),
+        typname=str(typname) if typname is not None else "",
+        attlen=attlen,
+        attalign=attalign,  # type: ignore[arg-type]
+        attbyval=bool(row.get("attbyval", attlen in (1, 2, 4, 8))),
+        attstorage=str(row.get("attstorage") or "p"),  # type: ignore[arg-type]
+        atttypmod=int(row["atttypmod"]) if row.get("atttypmod") is not None else -1,
+        attisdropped=dropped,
+        atthasmissing=bool(row.get("atthasmissing", False)),
+        attmissingval=str(missingval) if missingval is not None else None,
+        attnotnull=bool(row.get("attnotnull", False)),
+        attcollation=int(row.get("attcollation") or 0),
+        typelem=int(row.get("typelem") or 0),
+        elemtypname=row.get("elemtypname"),
+        elemlen=int(elemlen) if elemlen is not None else None,
+        elemalign=elemalign if elemalign in ALIGNMENT else None,
+        elembyval=bool(elembyval) if elembyval is not None else None,
+    )
+
+
+def description_from_json(obj: Any, *, source: str = "schema") -> RelationDescription:
+    """A RelationDescription from a parsed schema file (or a fixture manifest entry)."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("attributes"), list):
+        raise SchemaError(f"{source}: expected a JSON object with an \"attributes\" list")
+    rows = obj["attributes"]
+    atts = []
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise SchemaError(f"{source}: attribute {index + 1} is not an object")
+        atts.append(_attribute(row, f"{source}: attribute {index + 1}"))
+    atts.sort(key=lambda a: a.attnum)
+    expected = list(range(1, len(atts) + 1))
+    if [a.attnum for a in atts] != expected:
+        raise SchemaError(f"{source}: attnums must be 1..{len(atts)} without gaps (list the "
+                          "dropped columns too: tuples keep their bytes)")
+    extra = {k: obj[k] for k in RELATION_KEYS if k in obj}
+    return RelationDescription(str(obj.get("relname") or Path(source).stem), tuple(atts), extra)
+
+
+def load_schema(path: str | Path) -> RelationDescription:
+    """Read a schema file written by ``pgpage schema`` (or a manifest relation entry)."""
+    p = Path(path)
+    try:
+        obj = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SchemaError(f"{p}: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"{p}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    return description_from_json(obj, source=str(p))
+
+
+def attribute_json(att: Attribute) -> dict[str, Any]:
+    """One attribute with the catalog's column names (ATTRIBUTE_KEYS)."""
+    return {
+        "attnum": att.attnum,
+        "attname": att.attname,
+        "atttypid": att.atttypid,
+        "typname": att.typname or None,
+        "attlen": att.attlen,
+        "attalign": att.attalign,
+        "attbyval": att.attbyval,
+        "attstorage": att.attstorage,
+        "atttypmod": att.atttypmod,
+        "attisdropped": att.attisdropped,
+        "atthasmissing": att.atthasmissing,
+        "attmissingval": att.attmissingval,
+        "attnotnull": att.attnotnull,
+        "typelem": att.typelem,
+        "elemtypname": att.elemtypname,
+        "elemtyplen": att.elemlen,
+        "elemtypalign": att.elemalign,
+        "elemtypbyval": att.elembyval,
+        "attcollation": att.attcollation,
+        "attcompression": att.attcompression,
+    }
+
+
+def description_json(desc: RelationDescription) -> dict[str, Any]:
+    """The schema file contents for ``desc``."""
+    out: dict[str, Any] = {"format": SCHEMA_FORMAT, "relname": desc.relname}
+    for key in RELATION_KEYS:
+        if key in desc.extra and key != "relname":
+            out[key] = desc.extra[key]
+    out["attributes"] = [attribute_json(a) for a in desc.attributes]
+    return out
+
+
+def _split_columns(text: str) -> list[str]:
+    """Split on commas outside parentheses and double quotes."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0 and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _split_name(item: str) -> tuple[str, str]:
+    if item.startswith('"'):
+        end = item.find('"', 1)
+        while end != -1 and item[end + 1 : end + 2] == '"':  # "" inside a quoted name
+            end = item.find('"', end + 2)
+        if end == -1:
+            raise SchemaError(f"unterminated quoted name in {item!r}")
+        return item[1:end].replace('""', '"'), item[end + 1 :].strip()
+    name, _, rest = item.partition(" ")
+    return name.lower(), rest.strip()
+
+
+def description_from_columns(text: str, relname: str = "columns") -> RelationDescription:
+    """``"id int8, name text, -old text, price numeric(10,2)"`` -> RelationDescription.
+
+    Types are resolved through the built-in table (typlen, typalign, typbyval); a leading
+    ``-`` marks a dropped column, which still takes its bytes in old tuples.
+    """
+    atts: list[Attribute] = []
+    for attnum, item in enumerate(_split_columns(text), start=1):
+        dropped = item.startswith("-")
+        name, spelling = _split_name(item[1:].strip() if dropped else item)
+        if not spelling:
+            raise SchemaError(f"column {attnum} ({name}) has no type: write \"name type\"")
+        resolved = resolve_type(spelling)
+        base = resolved.base
+        if resolved.is_array:
+            typname, oid = "_" + base.typname, base.array_oid
+            attlen, attalign, attbyval, storage = -1, "d" if base.typalign == "d" else "i", \
+                False, "x"
+        else:
+            typname, oid = base.typname, base.oid
+            attlen, attalign, attbyval, storage = (base.typlen, base.typalign, base.typbyval,
+                                                   base.typstorage)
+        if dropped:
+            name = f"........pg.dropped.{attnum}........"
+        atts.append(Attribute(
+            attnum=attnum, attname=name, atttypid=0 if dropped else oid, typname=typname,
+            attlen=attlen, attalign=attalign,  # type: ignore[arg-type]
+            attbyval=attbyval, attstorage=storage,  # type: ignore[arg-type]
+            atttypmod=resolved.atttypmod, attisdropped=dropped,
+            attcollation=base.typcollation,
+            typelem=base.oid if resolved.is_array else 0,
+            elemtypname=base.typname if resolved.is_array else None,
+            elemlen=base.typlen if resolved.is_array else None,
+            elemalign=base.typalign if resolved.is_array else None,  # type: ignore[arg-type]
+            elembyval=base.typbyval if resolved.is_array else None,
+        ))
+    if not atts:
+        raise SchemaError("no columns given")
+    return RelationDescription(relname, tuple(atts))
+
+
+__all__ = [
+    "ATTRIBUTE_KEYS",
+    "BUILTIN_TYPES",
+    "attribute_json",
+    "description_from_columns",
+    "description_from_json",
+    "description_json",
+    "load_schema",
+]
