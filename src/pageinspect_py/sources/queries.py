@@ -340,3 +340,126 @@ def get_raw_page(
         sql.Identifier(variants.pageinspect_schema), sql.SQL(variants.raw_page_blkno_type)
     )
     return _one(conn, query, (relation, fork, blkno), RawPageRow)
+
+
+# --------------------------------------------------------------------------------------------
+# Tuple descriptors and TOAST (attribute decoding)
+
+
+@dataclass(frozen=True, slots=True)
+class RelationCatalog:
+    """The pg_class facts a relation description (schema file) records."""
+
+    oid: int
+    relname: str
+    nspname: str
+    relkind: str
+    relfilenode: int | None  #: pg_relation_filenode(); None without storage
+    reltoastrelid: int  #: 0 when the relation has no TOAST table
+    toast_relation: str | None  #: the TOAST table as regclass text (pg_toast.pg_toast_N)
+    toast_nspname: str | None
+    toast_relname: str | None
+
+
+def relation_catalog(conn: Connection[Any], oid: int) -> RelationCatalog | None:
+    """``pg_class`` row of ``oid`` with its namespace and TOAST table names; None if gone."""
+    return _optional(
+        conn,
+        """
+        SELECT c.oid::int8 AS oid, c.relname::text AS relname, n.nspname::text AS nspname,
+               c.relkind::text AS relkind,
+               pg_catalog.pg_relation_filenode(c.oid)::int8 AS relfilenode,
+               c.reltoastrelid::int8 AS reltoastrelid,
+               NULLIF(c.reltoastrelid, 0)::pg_catalog.regclass::text AS toast_relation,
+               tn.nspname::text AS toast_nspname, t.relname::text AS toast_relname
+        FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid
+        LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+        WHERE c.oid = %s::pg_catalog.oid
+        """,
+        (oid,),
+        RelationCatalog,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeRow:
+    """One ``pg_attribute`` row joined with ``pg_type`` (and the element type of arrays),
+    named as the catalogs name the columns -- the keys of a schema file."""
+
+    attnum: int
+    attname: str
+    atttypid: int
+    typname: str | None  #: None for dropped columns (atttypid 0)
+    attlen: int
+    attalign: str
+    attbyval: bool
+    attstorage: str
+    atttypmod: int
+    attisdropped: bool
+    atthasmissing: bool
+    attmissingval: str | None  #: text of the one-element array (``{42}``)
+    attnotnull: bool
+    typelem: int | None
+    elemtypname: str | None
+    elemtyplen: int | None
+    elemtypalign: str | None
+    elemtypbyval: bool | None
+    attcollation: int
+    attcompression: str | None  #: '' / 'p' / 'l' from 14; None before
+
+
+def relation_attributes(conn: Connection[Any], oid: int) -> list[AttributeRow]:
+    """Every attribute of relation ``oid`` with attnum > 0, dropped ones included.
+
+    A dropped column keeps ``attlen``, ``attalign`` and ``attbyval`` in ``pg_attribute`` (its
+    bytes stay in old tuples) but its ``atttypid`` becomes 0, so the type columns are NULL.
+    ``attcompression`` exists from PostgreSQL 14: reading it through ``to_jsonb(a)`` gives
+    NULL on older servers without a version switch. ``atthasmissing``/``attmissingval``
+    exist in every supported version (11+).
+    """
+    return _all(
+        conn,
+        """
+        SELECT a.attnum::int AS attnum, a.attname::text AS attname,
+               a.atttypid::int8 AS atttypid, t.typname::text AS typname,
+               a.attlen::int AS attlen, a.attalign::text AS attalign, a.attbyval,
+               a.attstorage::text AS attstorage, a.atttypmod, a.attisdropped,
+               a.atthasmissing, a.attmissingval::text AS attmissingval, a.attnotnull,
+               t.typelem::int8 AS typelem, et.typname::text AS elemtypname,
+               et.typlen::int AS elemtyplen, et.typalign::text AS elemtypalign,
+               et.typbyval AS elemtypbyval, a.attcollation::int8 AS attcollation,
+               pg_catalog.to_jsonb(a) ->> 'attcompression' AS attcompression
+        FROM pg_catalog.pg_attribute a
+        LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+        LEFT JOIN pg_catalog.pg_type et ON et.oid = t.typelem AND t.typelem <> 0
+        WHERE a.attrelid = %s::pg_catalog.oid AND a.attnum > 0
+        ORDER BY a.attnum
+        """,
+        (oid,),
+        AttributeRow,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkTid:
+    """Where one TOAST chunk tuple of a value lies."""
+
+    blkno: int
+    lp: int
+
+
+def toast_chunk_tids(conn: Connection[Any], nspname: str, relname: str,
+                     valueid: int) -> list[ChunkTid]:
+    """ctids of the chunks of TOAST value ``valueid``, found through the TOAST table's index
+    on (chunk_id, chunk_seq) as the server sees them now (visible rows only).
+
+    The pages behind those ctids are then read and decoded by us; the server only locates.
+    """
+    query = sql.SQL(
+        "SELECT (ctid::text::pg_catalog.point)[0]::int8 AS blkno, "
+        "(ctid::text::pg_catalog.point)[1]::int4 AS lp "
+        "FROM {} WHERE chunk_id = %s::pg_catalog.oid ORDER BY chunk_seq"
+    ).format(sql.Identifier(nspname, relname))
+    return _all(conn, query, (valueid,), ChunkTid)
