@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from construct import Container
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pageinspect_py.layouts.heap import (
     HEAP_TUPLE_HEADER_OFFSETS,
@@ -16,6 +18,7 @@ from pageinspect_py.layouts.heap import (
     ItemPointerData,
 )
 from pageinspect_py.layouts.page import (
+    LP_FLAGS_MASK,
     LP_FLAGS_SHIFT,
     LP_LEN_SHIFT,
     LP_OFF_MASK,
@@ -107,3 +110,12 @@ def test_null_bitmap_sized_from_natts(compiled: bool, natts: int, bits: bytes) -
     assert codec.parse(raw).t_bits == bits
     without = dict(TUPLE, t_infomask=0, t_infomask2=natts, t_bits=None)
     assert len(codec.build(without)) == 23
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_line_pointer_word_path_agrees_with_bitstruct(word: int) -> None:
+    raw = struct.pack("<I", word)
+    parsed = ItemIdData.parse(raw)
+    assert parsed.lp_off == word & LP_OFF_MASK
+    assert parsed.lp_flags == (word >> LP_FLAGS_SHIFT) & LP_FLAGS_MASK
+    assert parsed.lp_len == word >> LP_LEN_SHIFT

@@ -18,6 +18,7 @@ from pageinspect_py.decode.page import (
     PageHeader,
     check_line_pointer,
 )
+from pageinspect_py.layouts._util import compiled
 from pageinspect_py.layouts.heap import (
     HEAP_TUPLE_HEADER_DOCS,
     HEAP_TUPLE_HEADER_OFFSETS,
@@ -166,7 +167,7 @@ def decode_heap_items(
 
 def _decode_tuple(data: bytes, lp: ItemId, log: DiagnosticLog) -> HeapTuple:
     start, stop = lp.lp_off, lp.lp_off + lp.lp_len
-    raw = HeapTupleHeaderData.parse(data[start : start + C.SizeofHeapTupleHeader])
+    raw = compiled(HeapTupleHeaderData).parse(data[start : start + C.SizeofHeapTupleHeader])
     ctid = raw.t_ctid
     header = HeapTupleHeader(
         offset=start,

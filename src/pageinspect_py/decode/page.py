@@ -23,11 +23,16 @@ from pageinspect_py.decode.common import (
     maxalign,
 )
 from pageinspect_py.errors import CorruptPageError
+from pageinspect_py.layouts._util import compiled
 from pageinspect_py.layouts.page import (
     ITEMID_DOCS,
+    LP_FLAGS_MASK,
+    LP_FLAGS_SHIFT,
+    LP_LEN_SHIFT,
+    LP_OFF_MASK,
     PAGE_HEADER_DOCS,
     PAGE_HEADER_OFFSETS,
-    ItemIdData,
+    ItemIdWord,
     PageHeaderData,
 )
 
@@ -199,7 +204,7 @@ def parse_header(data: bytes) -> PageHeader:
         raise CorruptPageError(
             f"page too small: {len(data)} bytes, a page header needs {C.SizeOfPageHeaderData}"
         )
-    raw = PageHeaderData.parse(data[: C.SizeOfPageHeaderData])
+    raw = compiled(PageHeaderData).parse(data[: C.SizeOfPageHeaderData])
     return PageHeader(
         pd_lsn=(raw.pd_lsn.xlogid << 32) | raw.pd_lsn.xrecoff,
         pd_checksum=raw.pd_checksum,
@@ -279,16 +284,18 @@ def parse_line_pointers(data: bytes, header: PageHeader, log: DiagnosticLog) -> 
             Span(lower - (lower - C.SizeOfPageHeaderData) % C.SizeOfItemIdData, lower),
         )
     count = (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
+    # ItemIdData's bitfields read as one compiled word with masks (same layout, ~8x faster)
+    word_of = compiled(ItemIdWord).parse
     items = []
     for index in range(count):
         start = C.SizeOfPageHeaderData + index * C.SizeOfItemIdData
-        raw = ItemIdData.parse(data[start : start + C.SizeOfItemIdData])
+        word = word_of(data[start : start + C.SizeOfItemIdData])
         items.append(
             ItemId(
                 index + 1,
-                raw.lp_off,
-                raw.lp_flags,
-                raw.lp_len,
+                word & LP_OFF_MASK,
+                (word >> LP_FLAGS_SHIFT) & LP_FLAGS_MASK,
+                word >> LP_LEN_SHIFT,
                 Span(start, start + C.SizeOfItemIdData),
             )
         )

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+
+
+@cache
+def compiled(layout: Any) -> Any:
+    """The layout compiled by construct (generated Python): same definition, ~5x faster.
+
+    BitStruct and ByteSwapped do not compile; their integer-word twins (e.g. ``ItemIdWord``
+    with masks) do.
+    """
+    return layout.compile()
 
 
 def field_offsets(struct: Any) -> dict[str, tuple[int, int]]:

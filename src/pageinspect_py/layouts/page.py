@@ -44,8 +44,11 @@ ItemIdData = ByteSwapped(
 )
 ITEMID_DOCS = field_docs(ItemIdData.subcon.subcon)
 
-#: The same line pointer as one integer, for the bulk path (BitStruct does not compile).
+#: The same line pointer as one integer, for fast paths (BitStruct does not compile).
+#: The masks and shifts are derived from the bitfield definition above.
 ItemIdWord = Int32ul
-LP_OFF_MASK = 0x7FFF  #: bits 0-14
-LP_FLAGS_SHIFT = 15  #: bits 15-16
-LP_LEN_SHIFT = 17  #: bits 17-31
+_BITS = {sub.name: sub.sizeof() for sub in ItemIdData.subcon.subcon.subcons}
+LP_OFF_MASK = (1 << _BITS["lp_off"]) - 1  #: bits 0-14
+LP_FLAGS_SHIFT = _BITS["lp_off"]  #: bits 15-16
+LP_FLAGS_MASK = (1 << _BITS["lp_flags"]) - 1
+LP_LEN_SHIFT = _BITS["lp_off"] + _BITS["lp_flags"]  #: bits 17-31
