@@ -210,7 +210,11 @@ class ToastRelation:
                             f"but the TOAST relation given has OID {self.toastrelid}")
             return ToastValue(pointer, (), tuple(problems))
         found: list[Chunk] = []
-        for entry in self._refs(valueid):
+        try:
+            entries = self._refs(valueid)
+        except PageInspectError as exc:
+            return ToastValue(pointer, (), (str(exc),))
+        for entry in entries:
             chunk = self._chunk(entry.blkno, entry.lp) if isinstance(entry, ChunkRef) else entry
             if isinstance(chunk, str):
                 problems.append(chunk)

@@ -14,6 +14,8 @@ from pageinspect_py.decode.common import Diagnostic, Region, Span
 from pageinspect_py.decode.dispatch import FsmPage, VmPage
 from pageinspect_py.decode.heap import HeapItem, HeapPage, HeapTuple
 from pageinspect_py.decode.page import Page, PageHeader
+from pageinspect_py.decode.tuple import PageValues
+from pageinspect_py.render.attributes import page_values_json, tuple_values_json
 
 JSONObject = dict[str, Any]
 
@@ -109,8 +111,11 @@ def diagnostic_json(diagnostic: Diagnostic) -> JSONObject:
     }
 
 
-def page_json(page: Page, *, heap_blocks: int | None = None) -> JSONObject:
-    """One block as a JSON object. ``heap_blocks`` bounds the VM entries listed."""
+def page_json(page: Page, *, heap_blocks: int | None = None,
+              values: PageValues | None = None) -> JSONObject:
+    """One block as a JSON object. ``heap_blocks`` bounds the VM entries listed; ``values``
+    (attributes decoded with a relation description) adds ``values`` and ``attributes`` to
+    each heap item and the attribute padding total to the page."""
     computed = page.checksum.computed
     out: JSONObject = {
         "block": page.blkno,
@@ -123,6 +128,12 @@ def page_json(page: Page, *, heap_blocks: int | None = None) -> JSONObject:
     }
     if isinstance(page, HeapPage):
         out["heap_page_items"] = [heap_item_json(item) for item in page.items]
+        if values is not None:
+            for item_json in out["heap_page_items"]:
+                tv = values.for_lp(item_json["lp"])
+                if tv is not None:
+                    item_json.update(tuple_values_json(tv))
+            out.update(page_values_json(values))
     elif isinstance(page, FsmPage) and page.fsm is not None:
         out["fsm_page_contents"] = page.fsm.contents_text()
         out["fsm"] = {

@@ -9,6 +9,8 @@ from pageinspect_py.decode.common import RegionKind, Span
 from pageinspect_py.decode.dispatch import FsmPage, VmPage
 from pageinspect_py.decode.heap import HeapPage, HeapTuple
 from pageinspect_py.decode.page import ChecksumStatus, ItemId, Page
+from pageinspect_py.decode.tuple import PageValues
+from pageinspect_py.render.attributes import attribute_text_rows, page_values_text
 
 WIDTH = 80
 RANGE_WIDTH = 13  #: "0x0018-0x001b"
@@ -35,11 +37,15 @@ _CHECKSUM_NOTES = {
 }
 
 
-def render_page(page: Page, *, heap_blocks: int | None = None) -> str:
-    return "\n".join(_page_lines(page, heap_blocks)) + "\n"
+def render_page(page: Page, *, heap_blocks: int | None = None,
+                values: PageValues | None = None) -> str:
+    """``values`` (attributes decoded with a relation description) adds each tuple's
+    attributes, padding and values."""
+    return "\n".join(_page_lines(page, heap_blocks, values)) + "\n"
 
 
-def _page_lines(page: Page, heap_blocks: int | None) -> Iterator[str]:
+def _page_lines(page: Page, heap_blocks: int | None,
+                values: PageValues | None = None) -> Iterator[str]:
     yield f"block {page.blkno} ({page.fork} fork): {page.kind} page, {page.size} bytes"
     yield f"  from {page.origin}"
     if page.kind == "new":
@@ -70,6 +76,12 @@ def _page_lines(page: Page, heap_blocks: int | None) -> Iterator[str]:
         for item in tuples:
             assert item.tuple is not None
             yield from _tuple_lines(item.lp, item.tuple)
+            tv = values.for_lp(item.lp.lp) if values is not None else None
+            if tv is not None:
+                for indent, text, span in attribute_text_rows(tv):
+                    yield _line(3 + indent, text, span)
+        if values is not None:
+            yield _line(1, page_values_text(values))
     elif isinstance(page, FsmPage) and page.fsm is not None:
         fsm = page.fsm
         yield _line(

@@ -1,0 +1,94 @@
+"""Relation descriptions read from a live server's catalog (``pg_attribute`` + ``pg_type``).
+
+Needs no pageinspect and no superuser: only read access to the catalogs. All SQL lives in
+:mod:`pageinspect_py.sources.queries`; psycopg errors become :mod:`pageinspect_py.errors`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from pageinspect_py.catalog.attributes import RelationDescription
+from pageinspect_py.catalog.schema import description_from_json
+from pageinspect_py.errors import ConnectionFailedError, RelationNotFoundError, SourceError
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+def _message(exc: Exception) -> str:
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    text = primary or str(exc)
+    lines = text.strip().splitlines()
+    return " ".join(lines[0].split()) if lines else type(exc).__name__
+
+
+def connect(dsn: str | None) -> psycopg.Connection[Any]:
+    """An autocommit session (``dsn`` None or empty: libpq's environment and defaults)."""
+    import psycopg
+
+    try:
+        return psycopg.connect(dsn or "", autocommit=True, fallback_application_name="pgpage")
+    except psycopg.Error as exc:
+        raise ConnectionFailedError(f"cannot connect to PostgreSQL: {_message(exc)}") from exc
+
+
+def describe_relation(conn: psycopg.Connection[Any], relation: str | int
+                      ) -> RelationDescription:
+    """The tuple descriptor of ``relation`` (a name as regclass reads it, or an OID)."""
+    import psycopg
+
+    from pageinspect_py.sources import queries
+
+    try:
+        if isinstance(relation, int):
+            oid = relation
+        else:
+            try:
+                found = queries.resolve_relation(conn, relation)
+            except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName,
+                    psycopg.errors.SyntaxError, psycopg.errors.InvalidName,
+                    psycopg.errors.FeatureNotSupported) as exc:
+                raise RelationNotFoundError(_message(exc)) from exc
+            if found is None:
+                raise RelationNotFoundError(f"no relation has OID {relation}")
+            oid = found.oid
+        rel = queries.relation_catalog(conn, oid)
+        if rel is None:
+            raise RelationNotFoundError(f"no relation has OID {oid}")
+        rows = queries.relation_attributes(conn, oid)
+        server = queries.server_info(conn)
+    except psycopg.Error as exc:
+        raise SourceError(f"reading the catalog for {relation}: {_message(exc)}") from exc
+    obj: dict[str, Any] = {
+        "relname": rel.relname,
+        "nspname": rel.nspname,
+        "oid": rel.oid,
+        "relkind": rel.relkind,
+        "relfilenode": rel.relfilenode,
+        "reltoastrelid": rel.reltoastrelid,
+        "toast_relation": rel.toast_relation,
+        "server_version_num": server.version_num,
+        "attributes": [asdict(r) for r in rows],
+    }
+    for att in obj["attributes"]:
+        att["attcompression"] = att["attcompression"] or ""
+    return description_from_json(obj, source=f"{rel.nspname}.{rel.relname}")
+
+
+def toast_names(conn: psycopg.Connection[Any], oid: int) -> tuple[int, str, str] | None:
+    """(OID, schema, name) of the TOAST table of relation ``oid``; None when it has none."""
+    import psycopg
+
+    from pageinspect_py.sources import queries
+
+    try:
+        rel = queries.relation_catalog(conn, oid)
+    except psycopg.Error as exc:
+        raise SourceError(f"looking up the TOAST table of OID {oid}: {_message(exc)}") from exc
+    if rel is None or not rel.reltoastrelid or rel.toast_nspname is None \
+            or rel.toast_relname is None:
+        return None
+    return rel.reltoastrelid, rel.toast_nspname, rel.toast_relname
