@@ -67,20 +67,21 @@ def _short(text: str) -> str:
     return f"{text[: TEXT_VALUE_WIDTH - 1]}… ({len(text)} chars)"
 
 
-def _describe(a: AttributeValue) -> str:
+def _describe(a: AttributeValue) -> tuple[str, str | None]:
+    """(the attribute's line, its value's line or None)."""
     typname = a.typname or "dropped"
     head = f"{a.attnum} {a.attname} {typname}"
     if a.status is AttributeStatus.NULL:
-        return f"{head}: NULL"
+        return f"{head}: NULL", None
     if a.status is AttributeStatus.MISSING_NULL:
-        return f"{head}: NULL (not stored: column added later)"
+        return f"{head}: NULL (not stored: column added later)", None
     if a.status is AttributeStatus.MISSING:
-        return f"{head}: {_short(a.text or '')} (not stored: attmissingval)"
+        return f"{head}: not stored, attmissingval", f"= {_short(a.text or '')}"
     if a.status is AttributeStatus.DROPPED_NULL:
-        return f"{head}: dropped, no bytes"
+        return f"{head}: dropped, no bytes", None
     if a.status is AttributeStatus.UNREADABLE:
-        return f"{head}: unreadable ({a.error})"
-    details = [f"{a.length} bytes"]
+        return f"{head}: unreadable ({a.error})", None
+    details = [f"{a.length} byte{'' if a.length == 1 else 's'}"]
     v = a.varlena
     if a.form is not None:
         details.append(a.form.description)
@@ -88,14 +89,15 @@ def _describe(a: AttributeValue) -> str:
         details.append(f"{v.compression}, raw {v.rawsize} bytes")
     if v is not None and v.pointer is not None:
         p = v.pointer
-        details.append(f"value {p.va_valueid} in TOAST OID {p.va_toastrelid}, "
+        details.append(f"value {p.va_valueid} of TOAST OID {p.va_toastrelid}, "
                        f"{p.extsize} bytes stored")
+    head = f"{head}: {', '.join(details)}"
     if a.status is AttributeStatus.DROPPED:
-        return f"{head} ({', '.join(details)}): dropped column, 0x{a.raw.hex()[:32]}"
-    value = _short(a.text or "")
+        return f"{head}, dropped", f"0x{a.raw.hex()[:TEXT_VALUE_WIDTH - 2]}"
+    value = "= " + _short(a.text or "")
     if not a.decoded:
-        value = f"{value} [not decoded: {a.error}]"
-    return f"{head} ({', '.join(details)}) = {value}"
+        value += f" [not decoded: {a.error}]"
+    return head, value
 
 
 def attribute_text_rows(tv: TupleValues) -> list[tuple[int, str, Span | None]]:
@@ -105,8 +107,12 @@ def attribute_text_rows(tv: TupleValues) -> list[tuple[int, str, Span | None]]:
             f"{tv.padding_bytes} padding bytes", None)]
     for a in tv.attributes:
         if a.padding is not None and a.padding.length:
-            rows.append((1, f"padding: {a.padding.length} bytes", a.padding))
-        rows.append((1, _describe(a), a.span))
+            n = a.padding.length
+            rows.append((1, f"padding: {n} byte{'' if n == 1 else 's'}", a.padding))
+        head, value = _describe(a)
+        rows.append((1, head, a.span))
+        if value is not None:
+            rows.append((2, value, None))
     if tv.trailing is not None:
         rows.append((1, f"trailing bytes: {tv.trailing.length}", tv.trailing))
     return rows
