@@ -172,11 +172,16 @@ def fill_from_page(page: Page) -> PageFill:
     """Sum a decoded page's regions into fill categories."""
     counts = [0] * len(FILLS)
     flags = {lp.lp: lp.lp_flags for lp in page.line_pointers}
+    ends = {lp.lp: lp.lp_off + lp.lp_len for lp in page.line_pointers}
     heap = page.kind in _HEAP_KINDS
     for region in page.regions:
         fill = _REGION_FILL.get(region.kind, Fill.DATA)
-        if region.item is not None and region.kind not in (RegionKind.LINE_POINTER,
-                                                            RegionKind.ALIGNMENT_PADDING):
+        # padding inside an index tuple (btree key, posting list, pivot heap TID) is item data
+        # here, as the bulk path counts it; padding after an item stays padding
+        inside = (not heap and region.kind is RegionKind.ALIGNMENT_PADDING
+                  and region.item is not None and region.span.stop <= ends.get(region.item, 0))
+        if region.item is not None and (inside or region.kind not in (
+                RegionKind.LINE_POINTER, RegionKind.ALIGNMENT_PADDING)):
             if flags.get(region.item) == C.LP_DEAD:
                 fill = Fill.DEAD
             elif not heap:
@@ -211,8 +216,10 @@ _LP_FLAGS_MASK = 0x3
 _LP_LEN_MASK = 0x7FFF
 
 #: page kinds the bulk path decodes itself; everything else goes to decode_page()
-_FAST_KINDS = frozenset({PageKind.HEAP, PageKind.SEQUENCE, PageKind.BTREE, PageKind.HASH,
-                         PageKind.GIST, PageKind.SPGIST})
+#: (btree pages are decoded in full: decode/btree.py checks every index tuple, and 14+ deleted
+#: pages hold BTDeletedPageData where line pointers would be)
+_FAST_KINDS = frozenset({PageKind.HEAP, PageKind.SEQUENCE, PageKind.HASH, PageKind.GIST,
+                         PageKind.SPGIST})
 
 
 class _Unsure(Exception):

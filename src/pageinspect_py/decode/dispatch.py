@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pageinspect_py import constants as C
+from pageinspect_py.decode.btree import btree_contents
 from pageinspect_py.decode.common import Region, RegionKind, Span
 from pageinspect_py.decode.fsm import FsmContents, decode_fsm_contents, fsm_regions
 from pageinspect_py.decode.heap import HeapPage, decode_heap_items
@@ -204,24 +205,16 @@ def _decode_map_page(frame: _Frame, log: DiagnosticLog) -> Page:
 
 
 def _decode_index_page(frame: _Frame, log: DiagnosticLog) -> Page:
-    """Line pointers and items as opaque byte runs, plus the special space."""
+    """Btree pages in full (decode/btree.py); other index AMs as line pointers and items as
+    opaque byte runs, plus the special space."""
     data, header = frame.data, frame.header
+    if frame.kind in (PageKind.BTREE, PageKind.BTREE_META):
+        cls, btree_lps, btree_claims, extra = btree_contents(data, header, frame.kind, log)
+        return frame.build(cls, btree_lps, tile(btree_claims, len(data), log), log, **extra)
     check_header(header, len(data), log)
-    lps: tuple[ItemId, ...] = ()
-    if frame.kind is PageKind.BTREE_META:
-        claims = [
-            Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData)),
-            Region(
-                RegionKind.ITEM,
-                Span(C.SizeOfPageHeaderData, header.pd_lower),
-                label="BTMetaPageData",
-            ),
-            Region(RegionKind.SPECIAL, Span(header.pd_special, len(data))),
-        ]
-    else:
-        lps = parse_line_pointers(data, header, log)
-        claims = frame_claims(header, lps, len(data))
-        for lp in lps:
-            if check_line_pointer(lp, len(data), len(lps), log):
-                claims.append(Region(RegionKind.ITEM, lp.item_span, lp.lp))
+    lps = parse_line_pointers(data, header, log)
+    claims = frame_claims(header, lps, len(data))
+    for lp in lps:
+        if check_line_pointer(lp, len(data), len(lps), log):
+            claims.append(Region(RegionKind.ITEM, lp.item_span, lp.lp))
     return frame.build(IndexPage, lps, tile(claims, len(data), log), log)
