@@ -118,10 +118,17 @@ def attribute_from_catalog(row: Mapping[str, Any]) -> Attribute:
         raise SchemaError(f"attribute row {dict(row)!r}: {exc}") from exc
 
 
-def index_description(relname: str, attributes: Sequence[Attribute], *, indnkeyatts: int,
-                      indoption: Sequence[int] = (), indcollation: Sequence[int] = (),
-                      unique: bool = False, default_collation_is_c: bool | None = None,
-                      extra: dict[str, object] | None = None) -> IndexDescription:
+def index_description(
+    relname: str,
+    attributes: Sequence[Attribute],
+    *,
+    indnkeyatts: int,
+    indoption: Sequence[int] = (),
+    indcollation: Sequence[int] = (),
+    unique: bool = False,
+    default_collation_is_c: bool | None = None,
+    extra: dict[str, object] | None = None,
+) -> IndexDescription:
     """Build a description from catalog values (``indoption``/``indcollation`` per key)."""
     columns = []
     ordered = sorted(attributes, key=lambda a: a.attnum)
@@ -130,16 +137,28 @@ def index_description(relname: str, attributes: Sequence[Attribute], *, indnkeya
     for position, attribute in enumerate(ordered):
         key = position < indnkeyatts
         option = indoption[position] if key and position < len(indoption) else 0
-        collation = (indcollation[position] if key and position < len(indcollation)
-                     else attribute.attcollation)
-        columns.append(IndexColumn(attribute, key, bool(option & INDOPTION_DESC),
-                                   bool(option & INDOPTION_NULLS_FIRST), collation))
-    return IndexDescription(relname, tuple(columns), unique, default_collation_is_c,
-                            dict(extra or {}))
+        collation = (
+            indcollation[position]
+            if key and position < len(indcollation)
+            else attribute.attcollation
+        )
+        columns.append(
+            IndexColumn(
+                attribute,
+                key,
+                bool(option & INDOPTION_DESC),
+                bool(option & INDOPTION_NULLS_FIRST),
+                collation,
+            )
+        )
+    return IndexDescription(
+        relname, tuple(columns), unique, default_collation_is_c, dict(extra or {})
+    )
 
 
-def index_from_manifest(entry: Mapping[str, Any], *,
-                        default_collation_is_c: bool | None = None) -> IndexDescription:
+def index_from_manifest(
+    entry: Mapping[str, Any], *, default_collation_is_c: bool | None = None
+) -> IndexDescription:
     """An index description from a ``fixtures/pg<N>/manifest.json`` relation entry."""
     try:
         index = entry["index"]

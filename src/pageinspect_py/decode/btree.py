@@ -166,16 +166,21 @@ class BTPageOpaque:
 
     def fields(self) -> tuple[Field, ...]:
         return tuple(
-            Field(name, getattr(self, name), Span(off, off + size).shifted(self.offset),
-                  BT_OPAQUE_DOCS[name])
+            Field(
+                name,
+                getattr(self, name),
+                Span(off, off + size).shifted(self.offset),
+                BT_OPAQUE_DOCS[name],
+            )
             for name, (off, size) in BT_OPAQUE_OFFSETS.items()
         )
 
 
 def parse_opaque(data: bytes, offset: int) -> BTPageOpaque:
     raw = _OPAQUE.parse(data[offset : offset + _OPAQUE_SIZE])
-    return BTPageOpaque(offset, raw.btpo_prev, raw.btpo_next, raw.btpo_level, raw.btpo_flags,
-                        raw.btpo_cycleid)
+    return BTPageOpaque(
+        offset, raw.btpo_prev, raw.btpo_next, raw.btpo_level, raw.btpo_flags, raw.btpo_cycleid
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,12 +238,18 @@ class BtreeMetaPage(Page):
             return None
         extended = m.btm_version >= C.BTREE_NOVAC_VERSION
         return BtMetap(
-            magic=m.btm_magic, version=m.btm_version, root=m.btm_root, level=m.btm_level,
-            fastroot=m.btm_fastroot, fastlevel=m.btm_fastlevel,
+            magic=m.btm_magic,
+            version=m.btm_version,
+            root=m.btm_root,
+            level=m.btm_level,
+            fastroot=m.btm_fastroot,
+            fastlevel=m.btm_fastlevel,
             last_cleanup_num_delpages=(m.btm_last_cleanup_num_delpages or 0) if extended else 0,
-            last_cleanup_num_tuples=(m.btm_last_cleanup_num_heap_tuples
-                                     if extended and m.btm_last_cleanup_num_heap_tuples
-                                     is not None else -1.0),
+            last_cleanup_num_tuples=(
+                m.btm_last_cleanup_num_heap_tuples
+                if extended and m.btm_last_cleanup_num_heap_tuples is not None
+                else -1.0
+            ),
             allequalimage=bool(m.btm_allequalimage) if extended else False,
         )
 
@@ -319,8 +330,11 @@ class IndexTupleHeader:
             value = getattr(self, name)
             if isinstance(value, ItemPointer):
                 value = (value.block << 16) | value.offset
-            out.append(Field(name, value, Span(off, off + size).shifted(self.offset),
-                             INDEX_TUPLE_DOCS[name]))
+            out.append(
+                Field(
+                    name, value, Span(off, off + size).shifted(self.offset), INDEX_TUPLE_DOCS[name]
+                )
+            )
         return tuple(out)
 
 
@@ -391,8 +405,12 @@ class BtDeleted:
 
     def fields(self) -> tuple[Field, ...]:
         return tuple(
-            Field(name, getattr(self, name), Span(off, off + size).shifted(self.span.start),
-                  BT_DELETED_DOCS[name])
+            Field(
+                name,
+                getattr(self, name),
+                Span(off, off + size).shifted(self.span.start),
+                BT_DELETED_DOCS[name],
+            )
             for name, (off, size) in BT_DELETED_OFFSETS.items()
         )
 
@@ -536,8 +554,9 @@ class BtreePage(Page):
         are left out (pageinspect would read whatever bytes the pointer names)."""
         if self.opaque is None or self.opaque.is_deleted:
             return ()
-        return tuple(row for row in (self.pageinspect_item(i) for i in self.items)
-                     if row is not None)
+        return tuple(
+            row for row in (self.pageinspect_item(i) for i in self.items) if row is not None
+        )
 
     def pageinspect_item(self, item: BtreeItem) -> BtPageItem | None:
         """bt_page_print_tuples for one item."""
@@ -576,9 +595,13 @@ class BtreeDecodeOptions:
     values: ValueDecoder = builtin_value
 
 
-def btree_contents(data: bytes, header: PageHeader, kind: PageKind, log: DiagnosticLog,
-                   options: BtreeDecodeOptions | None = None
-                   ) -> tuple[type[Page], tuple[ItemId, ...], list[Region], dict[str, Any]]:
+def btree_contents(
+    data: bytes,
+    header: PageHeader,
+    kind: PageKind,
+    log: DiagnosticLog,
+    options: BtreeDecodeOptions | None = None,
+) -> tuple[type[Page], tuple[ItemId, ...], list[Region], dict[str, Any]]:
     """Decode a btree page after its header: the model class, line pointers, region claims
     and the model's own fields. Never raises on bad bytes."""
     options = options or BtreeDecodeOptions()
@@ -588,10 +611,16 @@ def btree_contents(data: bytes, header: PageHeader, kind: PageKind, log: Diagnos
     return _page_contents(data, header, log, options)
 
 
-def decode_btree_page(page: RawPage | bytes, blkno: int = 0, *, fork: str = "main",
-                      origin: str = "<bytes>", checksum_verifiable: bool = True,
-                      options: BtreeDecodeOptions | None = None, strict: bool = False
-                      ) -> Page:
+def decode_btree_page(
+    page: RawPage | bytes,
+    blkno: int = 0,
+    *,
+    fork: str = "main",
+    origin: str = "<bytes>",
+    checksum_verifiable: bool = True,
+    options: BtreeDecodeOptions | None = None,
+    strict: bool = False,
+) -> Page:
     """Decode a page known to belong to a btree index (a relation-wide caller knows).
 
     Pages that do not look like btree pages are still decoded as one (block 0 as the
@@ -607,29 +636,49 @@ def decode_btree_page(page: RawPage | bytes, blkno: int = 0, *, fork: str = "mai
     header = parse_header(data)
     kind = detect_kind(data, header, fork)
     if kind is PageKind.NEW or fork != "main":
-        return decode_page(data, blkno, fork=fork, origin=origin,
-                           checksum_verifiable=checksum_verifiable, strict=strict)
+        return decode_page(
+            data,
+            blkno,
+            fork=fork,
+            origin=origin,
+            checksum_verifiable=checksum_verifiable,
+            strict=strict,
+        )
     log = DiagnosticLog()
     if kind not in (PageKind.BTREE, PageKind.BTREE_META):
         claimed = PageKind.BTREE_META if blkno == C.BTREE_METAPAGE else PageKind.BTREE
-        log.error("not-btree", f"block {blkno} of a btree index does not look like a btree "
-                  f"page ({kind}); decoded as a {claimed} page",
-                  Span(header.pd_special, len(data)) if header.pd_special < len(data) else None)
+        log.error(
+            "not-btree",
+            f"block {blkno} of a btree index does not look like a btree "
+            f"page ({kind}); decoded as a {claimed} page",
+            Span(header.pd_special, len(data)) if header.pd_special < len(data) else None,
+        )
         kind = claimed
     checksum = compute_checksum(data, header, blkno, checksum_verifiable, False, log)
     cls, lps, claims, extra = btree_contents(data, header, kind, log, options)
     regions = tile(claims, len(data), log)
-    result = cls(blkno=blkno, fork=fork, origin=origin, kind=kind, header=header,
-                 line_pointers=lps, regions=regions, diagnostics=tuple(log.items),
-                 checksum=checksum, data=data, **extra)
+    result = cls(
+        blkno=blkno,
+        fork=fork,
+        origin=origin,
+        kind=kind,
+        header=header,
+        line_pointers=lps,
+        regions=regions,
+        diagnostics=tuple(log.items),
+        checksum=checksum,
+        data=data,
+        **extra,
+    )
     if strict and result.has_errors:
         first = next(d for d in result.diagnostics if d.severity == "error")
         raise CorruptPageError(f"{origin} block {blkno}: {first.describe()}")
     return result
 
 
-def _special(data: bytes, header: PageHeader, log: DiagnosticLog
-             ) -> tuple[BTPageOpaque | None, Region | None]:
+def _special(
+    data: bytes, header: PageHeader, log: DiagnosticLog
+) -> tuple[BTPageOpaque | None, Region | None]:
     """The opaque data: at pd_special when the special space is 16 bytes; otherwise read
     from the page's last 16 bytes, with an error."""
     size = len(data)
@@ -639,25 +688,33 @@ def _special(data: bytes, header: PageHeader, log: DiagnosticLog
     special = size - header.pd_special
     offset = size - _OPAQUE_SIZE
     if special != _OPAQUE_SIZE:
-        log.error("bt-special-size",
-                  f"special space is {special} bytes (pd_special {header.pd_special}), "
-                  f"BTPageOpaqueData needs {_OPAQUE_SIZE}; read from the page's last "
-                  f"{_OPAQUE_SIZE} bytes", Span(offset, size))
+        log.error(
+            "bt-special-size",
+            f"special space is {special} bytes (pd_special {header.pd_special}), "
+            f"BTPageOpaqueData needs {_OPAQUE_SIZE}; read from the page's last "
+            f"{_OPAQUE_SIZE} bytes",
+            Span(offset, size),
+        )
     opaque = parse_opaque(data, offset)
     if opaque.btpo_flags & ~_KNOWN_BTP_FLAGS:
-        log.warning("btpo-flags", f"unknown btpo_flags bits 0x{opaque.btpo_flags:04x}",
-                    Span(offset + 12, offset + 14))
+        log.warning(
+            "btpo-flags",
+            f"unknown btpo_flags bits 0x{opaque.btpo_flags:04x}",
+            Span(offset + 12, offset + 14),
+        )
     if opaque.btpo_cycleid > C.MAX_BT_CYCLE_ID:
-        log.error("btpo-cycleid", f"btpo_cycleid {opaque.btpo_cycleid} is above "
-                  f"MAX_BT_CYCLE_ID {C.MAX_BT_CYCLE_ID}", Span(offset + 14, offset + 16))
+        log.error(
+            "btpo-cycleid",
+            f"btpo_cycleid {opaque.btpo_cycleid} is above MAX_BT_CYCLE_ID {C.MAX_BT_CYCLE_ID}",
+            Span(offset + 14, offset + 16),
+        )
     region_start = header.pd_special if special == _OPAQUE_SIZE else offset
-    return opaque, Region(RegionKind.SPECIAL, Span(region_start, size),
-                          label="BTPageOpaqueData")
+    return opaque, Region(RegionKind.SPECIAL, Span(region_start, size), label="BTPageOpaqueData")
 
 
-def _meta_contents(data: bytes, header: PageHeader, log: DiagnosticLog,
-                   options: BtreeDecodeOptions
-                   ) -> tuple[type[Page], tuple[ItemId, ...], list[Region], dict[str, Any]]:
+def _meta_contents(
+    data: bytes, header: PageHeader, log: DiagnosticLog, options: BtreeDecodeOptions
+) -> tuple[type[Page], tuple[ItemId, ...], list[Region], dict[str, Any]]:
     size = len(data)
     opaque, special = _special(data, header, log)
     claims = [Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData))]
@@ -674,15 +731,22 @@ def _meta_contents(data: bytes, header: PageHeader, log: DiagnosticLog,
         raw = layout.parse(data[start:end])
         offsets = field_offsets_of(layout)
         docs = {sub.name: sub.docs or "" for sub in layout.subcons if sub.name}
-        fields = tuple(Field(name, _number(raw[name]), Span(start + o, start + o + n),
-                             docs[name]) for name, (o, n) in offsets.items())
+        fields = tuple(
+            Field(name, _number(raw[name]), Span(start + o, start + o + n), docs[name])
+            for name, (o, n) in offsets.items()
+        )
         delpages = raw.get("btm_last_cleanup_num_delpages", raw.get("btm_oldest_btpo_xact"))
         meta = BtreeMeta(
-            btm_magic=raw.btm_magic, btm_version=raw.btm_version, btm_root=raw.btm_root,
-            btm_level=raw.btm_level, btm_fastroot=raw.btm_fastroot,
-            btm_fastlevel=raw.btm_fastlevel, btm_last_cleanup_num_delpages=delpages,
+            btm_magic=raw.btm_magic,
+            btm_version=raw.btm_version,
+            btm_root=raw.btm_root,
+            btm_level=raw.btm_level,
+            btm_fastroot=raw.btm_fastroot,
+            btm_fastlevel=raw.btm_fastlevel,
+            btm_last_cleanup_num_delpages=delpages,
             btm_last_cleanup_num_heap_tuples=raw.get("btm_last_cleanup_num_heap_tuples"),
-            btm_allequalimage=raw.get("btm_allequalimage"), span=Span(start, end),
+            btm_allequalimage=raw.get("btm_allequalimage"),
+            span=Span(start, end),
             field_list=fields,
         )
         claims.append(Region(RegionKind.METADATA, Span(start, end), label="BTMetaPageData"))
@@ -707,21 +771,35 @@ def _number(value: object) -> int:
     return int(value)  # type: ignore[call-overload,no-any-return]
 
 
-def _check_meta(meta: BtreeMeta, opaque: BTPageOpaque | None, header: PageHeader,
-                log: DiagnosticLog) -> None:
+def _check_meta(
+    meta: BtreeMeta, opaque: BTPageOpaque | None, header: PageHeader, log: DiagnosticLog
+) -> None:
     at = meta.span.start
     if meta.btm_magic != C.BTREE_MAGIC:
-        log.error("btm-magic", f"btm_magic 0x{meta.btm_magic:06x} is not BTREE_MAGIC "
-                  f"0x{C.BTREE_MAGIC:06x}", Span(at, at + 4))
+        log.error(
+            "btm-magic",
+            f"btm_magic 0x{meta.btm_magic:06x} is not BTREE_MAGIC 0x{C.BTREE_MAGIC:06x}",
+            Span(at, at + 4),
+        )
     if not C.BTREE_MIN_VERSION <= meta.btm_version <= C.BTREE_VERSION:
-        log.error("btm-version", f"btm_version {meta.btm_version} is not between "
-                  f"{C.BTREE_MIN_VERSION} and {C.BTREE_VERSION}", Span(at + 4, at + 8))
+        log.error(
+            "btm-version",
+            f"btm_version {meta.btm_version} is not between "
+            f"{C.BTREE_MIN_VERSION} and {C.BTREE_VERSION}",
+            Span(at + 4, at + 8),
+        )
     if opaque is not None and not opaque.has(C.BTP_META):
-        log.error("btp-meta", "the metapage's btpo_flags lack BTP_META",
-                  Span(opaque.offset + 12, opaque.offset + 14))
+        log.error(
+            "btp-meta",
+            "the metapage's btpo_flags lack BTP_META",
+            Span(opaque.offset + 12, opaque.offset + 14),
+        )
     if meta.btm_fastlevel > meta.btm_level:
-        log.error("btm-fastlevel", f"btm_fastlevel {meta.btm_fastlevel} is above btm_level "
-                  f"{meta.btm_level}", meta.span)
+        log.error(
+            "btm-fastlevel",
+            f"btm_fastlevel {meta.btm_fastlevel} is above btm_level {meta.btm_level}",
+            meta.span,
+        )
 
 
 def _line_pointers(data: bytes, header: PageHeader, log: DiagnosticLog) -> tuple[ItemId, ...]:
@@ -732,23 +810,31 @@ def _line_pointers(data: bytes, header: PageHeader, log: DiagnosticLog) -> tuple
         return ()
     rest = (lower - C.SizeOfPageHeaderData) % C.SizeOfItemIdData
     if rest:
-        log.warning("pd-lower-partial",
-                    f"pd_lower {header.pd_lower} leaves a partial line pointer",
-                    Span(lower - rest, lower))
+        log.warning(
+            "pd-lower-partial",
+            f"pd_lower {header.pd_lower} leaves a partial line pointer",
+            Span(lower - rest, lower),
+        )
     count = (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
     words = struct.unpack_from(f"<{count}I", data, C.SizeOfPageHeaderData)
     out = []
     for index, word in enumerate(words):
         start = C.SizeOfPageHeaderData + index * C.SizeOfItemIdData
-        out.append(ItemId(index + 1, word & LP_OFF_MASK, (word >> LP_FLAGS_SHIFT) & _LP_FLAGS_MASK,
-                          (word >> LP_LEN_SHIFT) & _LP_LEN_MASK,
-                          Span(start, start + C.SizeOfItemIdData)))
+        out.append(
+            ItemId(
+                index + 1,
+                word & LP_OFF_MASK,
+                (word >> LP_FLAGS_SHIFT) & _LP_FLAGS_MASK,
+                (word >> LP_LEN_SHIFT) & _LP_LEN_MASK,
+                Span(start, start + C.SizeOfItemIdData),
+            )
+        )
     return tuple(out)
 
 
-def _page_contents(data: bytes, header: PageHeader, log: DiagnosticLog,
-                   options: BtreeDecodeOptions
-                   ) -> tuple[type[Page], tuple[ItemId, ...], list[Region], dict[str, Any]]:
+def _page_contents(
+    data: bytes, header: PageHeader, log: DiagnosticLog, options: BtreeDecodeOptions
+) -> tuple[type[Page], tuple[ItemId, ...], list[Region], dict[str, Any]]:
     size = len(data)
     opaque, special = _special(data, header, log)
     claims = [Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData))]
@@ -774,9 +860,9 @@ def _page_contents(data: bytes, header: PageHeader, log: DiagnosticLog,
     return BtreePage, lps, claims, extra
 
 
-def _deleted_contents(data: bytes, header: PageHeader, log: DiagnosticLog,
-                      claims: list[Region], extra: dict[str, Any]
-                      ) -> tuple[type[Page], tuple[ItemId, ...], list[Region], dict[str, Any]]:
+def _deleted_contents(
+    data: bytes, header: PageHeader, log: DiagnosticLog, claims: list[Region], extra: dict[str, Any]
+) -> tuple[type[Page], tuple[ItemId, ...], list[Region], dict[str, Any]]:
     """A 14+ deleted page: BTDeletedPageData instead of line pointers."""
     start = C.SizeOfPageHeaderData
     end = start + BTDeletedPageData.sizeof()
@@ -784,8 +870,12 @@ def _deleted_contents(data: bytes, header: PageHeader, log: DiagnosticLog,
     extra["deleted"] = BtDeleted(raw.safexid, Span(start, end))
     claims.append(Region(RegionKind.METADATA, Span(start, end), label="BTDeletedPageData"))
     if header.pd_lower != end:
-        log.warning("bt-deleted-lower", f"a deleted page with BTP_HAS_FULLXID should have "
-                    f"pd_lower {end}, not {header.pd_lower}", Span(12, 14))
+        log.warning(
+            "bt-deleted-lower",
+            f"a deleted page with BTP_HAS_FULLXID should have "
+            f"pd_lower {end}, not {header.pd_lower}",
+            Span(12, 14),
+        )
     lower = max(header.pd_lower, end)
     if lower < header.pd_upper <= len(data):
         claims.append(Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper)))
@@ -803,13 +893,17 @@ def _check_opaque(opaque: BTPageOpaque, log: DiagnosticLog) -> None:
         if not opaque.is_leaf and level == 0:
             log.error("bt-internal-level", "internal page (no BTP_LEAF) at level 0", span)
     if opaque.btpo_prev == opaque.btpo_next != C.P_NONE:
-        log.error("bt-sibling-self", f"btpo_prev and btpo_next are both {opaque.btpo_next}",
-                  span)
+        log.error("bt-sibling-self", f"btpo_prev and btpo_next are both {opaque.btpo_next}", span)
 
 
-def _decode_item(data: bytes, lp: ItemId, nitems: int, opaque: BTPageOpaque | None,
-                 log: DiagnosticLog, options: BtreeDecodeOptions
-                 ) -> tuple[BtreeItem, list[Region]]:
+def _decode_item(
+    data: bytes,
+    lp: ItemId,
+    nitems: int,
+    opaque: BTPageOpaque | None,
+    log: DiagnosticLog,
+    options: BtreeDecodeOptions,
+) -> tuple[BtreeItem, list[Region]]:
     size = len(data)
     name = f"lp {lp.lp}"
     if not check_line_pointer(lp, size, nitems, log):
@@ -822,27 +916,42 @@ def _decode_item(data: bytes, lp: ItemId, nitems: int, opaque: BTPageOpaque | No
         return BtreeItem(lp, kind), []
     start = lp.lp_off
     if lp.lp_len < _INDEX_TUPLE_SIZE:
-        log.error("bt-item-short", f"{name}: lp_len {lp.lp_len} is shorter than "
-                  f"IndexTupleData ({_INDEX_TUPLE_SIZE})", lp.span)
-        return (BtreeItem(lp, BtItemKind.UNDECODABLE),
-                [Region(RegionKind.ITEM, lp.item_span, lp.lp, "undecodable item")])
+        log.error(
+            "bt-item-short",
+            f"{name}: lp_len {lp.lp_len} is shorter than IndexTupleData ({_INDEX_TUPLE_SIZE})",
+            lp.span,
+        )
+        return (
+            BtreeItem(lp, BtItemKind.UNDECODABLE),
+            [Region(RegionKind.ITEM, lp.item_span, lp.lp, "undecodable item")],
+        )
     raw = _INDEX_TUPLE.parse(data[start : start + _INDEX_TUPLE_SIZE])
     tid = raw.t_tid
-    header = IndexTupleHeader(start, ItemPointer((tid.ip_blkid.bi_hi << 16) | tid.ip_blkid.bi_lo,
-                                                 tid.ip_posid), raw.t_info)
+    header = IndexTupleHeader(
+        start,
+        ItemPointer((tid.ip_blkid.bi_hi << 16) | tid.ip_blkid.bi_lo, tid.ip_posid),
+        raw.t_info,
+    )
     tuple_span = lp.item_span
     length = lp.lp_len
     if header.size != lp.lp_len:
-        log.error("bt-itemlen", f"{name}: IndexTupleSize {header.size} differs from lp_len "
-                  f"{lp.lp_len}", Span(start + 6, start + 8))
+        log.error(
+            "bt-itemlen",
+            f"{name}: IndexTupleSize {header.size} differs from lp_len {lp.lp_len}",
+            Span(start + 6, start + 8),
+        )
         length = min(header.size, lp.lp_len)
         tuple_span = Span(start, start + max(length, _INDEX_TUPLE_SIZE))
     stop = start + max(length, _INDEX_TUPLE_SIZE)
-    regions = [Region(RegionKind.TUPLE_HEADER, Span(start, start + _INDEX_TUPLE_SIZE), lp.lp,
-                      "IndexTupleData")]
+    regions = [
+        Region(
+            RegionKind.TUPLE_HEADER, Span(start, start + _INDEX_TUPLE_SIZE), lp.lp, "IndexTupleData"
+        )
+    ]
     if stop < lp.item_span.stop:
-        regions.append(Region(RegionKind.ITEM, Span(stop, lp.item_span.stop), lp.lp,
-                              "past IndexTupleSize"))
+        regions.append(
+            Region(RegionKind.ITEM, Span(stop, lp.item_span.stop), lp.lp, "past IndexTupleSize")
+        )
     kind = _classify(lp, header, opaque)
     data_at = start + header.data_offset
     cursor = start + _INDEX_TUPLE_SIZE
@@ -850,8 +959,9 @@ def _decode_item(data: bytes, lp: ItemId, nitems: int, opaque: BTPageOpaque | No
     if header.has_nulls:
         bitmap_end = cursor + C.SizeOfIndexAttributeBitMapData
         if data_at > stop:
-            log.error("bt-bitmap-short", f"{name}: the tuple is too short for its null bitmap",
-                      lp.span)
+            log.error(
+                "bt-bitmap-short", f"{name}: the tuple is too short for its null bitmap", lp.span
+            )
         else:
             bits = data[cursor:bitmap_end]
             t_bits = "".join("1" if byte >> bit & 1 else "0" for byte in bits for bit in range(8))
@@ -872,17 +982,21 @@ def _decode_item(data: bytes, lp: ItemId, nitems: int, opaque: BTPageOpaque | No
         if header.t_tid.offset & C.BT_PIVOT_HEAP_TID_ATTR:
             tid_at = stop - _TID_SIZE
             if tid_at - (maxalign(_TID_SIZE) - _TID_SIZE) < data_at:
-                log.error("bt-pivot-tid", f"{name}: the tuple is too short for the heap TID "
-                          "BT_PIVOT_HEAP_TID_ATTR says it keeps", lp.span)
+                log.error(
+                    "bt-pivot-tid",
+                    f"{name}: the tuple is too short for the heap TID "
+                    "BT_PIVOT_HEAP_TID_ATTR says it keeps",
+                    lp.span,
+                )
             else:
                 heap_tid = _tid_at(data, tid_at)
                 heap_tid_span = Span(tid_at, stop)
                 key_end = stop - maxalign(_TID_SIZE)
-                regions.append(Region(RegionKind.ALIGNMENT_PADDING, Span(key_end, tid_at),
-                                      lp.lp))
+                regions.append(Region(RegionKind.ALIGNMENT_PADDING, Span(key_end, tid_at), lp.lp))
                 regions.append(Region(RegionKind.HEAP_TID, heap_tid_span, lp.lp))
-    elif kind is BtItemKind.LEAF or (kind is BtItemKind.HIGH_KEY and opaque is not None
-                                     and opaque.is_leaf):
+    elif kind is BtItemKind.LEAF or (
+        kind is BtItemKind.HIGH_KEY and opaque is not None and opaque.is_leaf
+    ):
         heap_tid = header.t_tid  # BTreeTupleGetHeapTID of a plain tuple
     key_span = Span(data_at, max(data_at, key_end))
     keys = None
@@ -894,13 +1008,23 @@ def _decode_item(data: bytes, lp: ItemId, nitems: int, opaque: BTPageOpaque | No
     top_parent = None
     if opaque is not None and kind in (BtItemKind.PIVOT, BtItemKind.MINUS_INFINITY):
         downlink = header.t_tid.block
-    if (kind is BtItemKind.HIGH_KEY and opaque is not None and opaque.is_leaf
-            and opaque.ignore):
+    if kind is BtItemKind.HIGH_KEY and opaque is not None and opaque.is_leaf and opaque.ignore:
         top_parent = header.t_tid.block
     return BtreeItem(
-        lp=lp, kind=kind, header=header, span=tuple_span, t_bits=t_bits, key_span=key_span,
-        natts=natts, downlink=downlink, heap_tid=heap_tid, heap_tid_span=heap_tid_span,
-        posting=posting, posting_span=posting_span, top_parent=top_parent, keys=keys,
+        lp=lp,
+        kind=kind,
+        header=header,
+        span=tuple_span,
+        t_bits=t_bits,
+        key_span=key_span,
+        natts=natts,
+        downlink=downlink,
+        heap_tid=heap_tid,
+        heap_tid_span=heap_tid_span,
+        posting=posting,
+        posting_span=posting_span,
+        top_parent=top_parent,
+        keys=keys,
     ), regions
 
 
@@ -910,8 +1034,7 @@ def _classify(lp: ItemId, header: IndexTupleHeader, opaque: BTPageOpaque | None)
     if lp.lp == C.P_HIKEY and not opaque.is_rightmost:
         return BtItemKind.HIGH_KEY
     if not opaque.is_leaf:
-        return (BtItemKind.MINUS_INFINITY if lp.lp == opaque.first_data_key
-                else BtItemKind.PIVOT)
+        return BtItemKind.MINUS_INFINITY if lp.lp == opaque.first_data_key else BtItemKind.PIVOT
     return BtItemKind.POSTING if header.is_posting else BtItemKind.LEAF
 
 
@@ -920,9 +1043,15 @@ def _tid_at(data: bytes, offset: int) -> ItemPointer:
     return ItemPointer((hi << 16) | lo, posid)
 
 
-def _posting(data: bytes, lp: ItemId, header: IndexTupleHeader, data_at: int, stop: int,
-             log: DiagnosticLog, regions: list[Region]
-             ) -> tuple[tuple[ItemPointer, ...], Span | None, int]:
+def _posting(
+    data: bytes,
+    lp: ItemId,
+    header: IndexTupleHeader,
+    data_at: int,
+    stop: int,
+    log: DiagnosticLog,
+    regions: list[Region],
+) -> tuple[tuple[ItemPointer, ...], Span | None, int]:
     """BTreeTupleGetPosting / GetNPosting: the TID array at the offset t_tid's block names."""
     name = f"lp {lp.lp}"
     start = lp.lp_off
@@ -930,18 +1059,28 @@ def _posting(data: bytes, lp: ItemId, header: IndexTupleHeader, data_at: int, st
     count = header.t_tid.offset & C.BT_OFFSET_MASK
     at = start + offset
     if not data_at <= at <= stop or offset != maxalign(offset):
-        log.error("bt-posting-offset", f"{name}: posting list offset {offset} is not a "
-                  f"MAXALIGNed offset between the key data ({data_at - start}) and the tuple "
-                  f"end ({stop - start})", Span(start, start + 4))
+        log.error(
+            "bt-posting-offset",
+            f"{name}: posting list offset {offset} is not a "
+            f"MAXALIGNed offset between the key data ({data_at - start}) and the tuple "
+            f"end ({stop - start})",
+            Span(start, start + 4),
+        )
         return (), None, stop
     fits = (stop - at) // _TID_SIZE
     if count > fits:
-        log.error("bt-posting-truncated", f"{name}: posting list of {count} TIDs at offset "
-                  f"{offset} needs {count * _TID_SIZE} bytes, the tuple has {stop - at} "
-                  f"({fits} TIDs)", Span(at, stop))
+        log.error(
+            "bt-posting-truncated",
+            f"{name}: posting list of {count} TIDs at offset "
+            f"{offset} needs {count * _TID_SIZE} bytes, the tuple has {stop - at} "
+            f"({fits} TIDs)",
+            Span(at, stop),
+        )
         count = fits
-    tids = tuple(ItemPointer((hi << 16) | lo, posid)
-                 for hi, lo, posid in _TID.iter_unpack(data[at : at + count * _TID_SIZE]))
+    tids = tuple(
+        ItemPointer((hi << 16) | lo, posid)
+        for hi, lo, posid in _TID.iter_unpack(data[at : at + count * _TID_SIZE])
+    )
     span = Span(at, at + count * _TID_SIZE)
     regions.append(Region(RegionKind.POSTING_LIST, span, lp.lp))
     if span.stop < stop:
@@ -949,9 +1088,17 @@ def _posting(data: bytes, lp: ItemId, header: IndexTupleHeader, data_at: int, st
     return tids, span, at
 
 
-def _typed_keys(data: bytes, key_span: Span, header: IndexTupleHeader, t_bits: str | None,
-                natts: int | None, kind: BtItemKind, options: BtreeDecodeOptions,
-                regions: list[Region], lp: ItemId) -> tuple[KeyValue, ...]:
+def _typed_keys(
+    data: bytes,
+    key_span: Span,
+    header: IndexTupleHeader,
+    t_bits: str | None,
+    natts: int | None,
+    kind: BtItemKind,
+    options: BtreeDecodeOptions,
+    regions: list[Region],
+    lp: ItemId,
+) -> tuple[KeyValue, ...]:
     index = options.index
     assert index is not None
     columns = index.columns
@@ -960,28 +1107,41 @@ def _typed_keys(data: bytes, key_span: Span, header: IndexTupleHeader, t_bits: s
     elif kind is BtItemKind.POSTING:
         columns = index.key_columns()
     isnull = [t_bits is not None and t_bits[i] == "0" for i in range(len(columns))]
-    keys = decode_keys(data, key_span.start, key_span.stop, columns, isnull,
-                       splitter=options.splitter, values=options.values)
+    keys = decode_keys(
+        data,
+        key_span.start,
+        key_span.stop,
+        columns,
+        isnull,
+        splitter=options.splitter,
+        values=options.values,
+    )
     cursor = key_span.start
     for key in keys:
         if key.span is None:
             continue
         if key.span.start > cursor:
-            regions.append(Region(RegionKind.ALIGNMENT_PADDING, Span(cursor, key.span.start),
-                                  lp.lp))
+            regions.append(
+                Region(RegionKind.ALIGNMENT_PADDING, Span(cursor, key.span.start), lp.lp)
+            )
         regions.append(Region(RegionKind.TUPLE_DATA, key.span, lp.lp, key.name))
         cursor = key.span.stop
     if any(k.problem for k in keys):
         if cursor < key_span.stop:
-            regions.append(Region(RegionKind.TUPLE_DATA, Span(cursor, key_span.stop), lp.lp,
-                                  "key (undecoded)"))
+            regions.append(
+                Region(RegionKind.TUPLE_DATA, Span(cursor, key_span.stop), lp.lp, "key (undecoded)")
+            )
     elif cursor < key_span.stop:
         regions.append(Region(RegionKind.ALIGNMENT_PADDING, Span(cursor, key_span.stop), lp.lp))
     return keys
 
 
-def _check_items(items: tuple[BtreeItem, ...], opaque: BTPageOpaque | None,
-                 index: IndexDescription | None, log: DiagnosticLog) -> None:
+def _check_items(
+    items: tuple[BtreeItem, ...],
+    opaque: BTPageOpaque | None,
+    index: IndexDescription | None,
+    log: DiagnosticLog,
+) -> None:
     """What one page can say about its items without the rest of the tree."""
     if opaque is None:
         return
@@ -993,46 +1153,72 @@ def _check_items(items: tuple[BtreeItem, ...], opaque: BTPageOpaque | None,
         name = f"lp {item.offnum}"
         span = item.lp.span
         if item.kind.is_pivot and item.dead:
-            log.error("bt-dead-pivot", f"{name}: LP_DEAD set on a pivot tuple ({item.kind})",
-                      span)
+            log.error("bt-dead-pivot", f"{name}: LP_DEAD set on a pivot tuple ({item.kind})", span)
         if item.kind is BtItemKind.LEAF and h.alt_tid:
-            log.error("bt-leaf-pivot", f"{name}: a pivot tuple among the data items of a leaf "
-                      "page", Span(h.offset, h.offset + _INDEX_TUPLE_SIZE))
+            log.error(
+                "bt-leaf-pivot",
+                f"{name}: a pivot tuple among the data items of a leaf page",
+                Span(h.offset, h.offset + _INDEX_TUPLE_SIZE),
+            )
         if item.kind in (BtItemKind.PIVOT, BtItemKind.HIGH_KEY) and h.is_posting:
-            log.error("bt-pivot-posting", f"{name}: a posting list tuple as a {item.kind}",
-                      Span(h.offset, h.offset + _INDEX_TUPLE_SIZE))
+            log.error(
+                "bt-pivot-posting",
+                f"{name}: a posting list tuple as a {item.kind}",
+                Span(h.offset, h.offset + _INDEX_TUPLE_SIZE),
+            )
         if item.kind is BtItemKind.MINUS_INFINITY and h.alt_tid and item.natts:
-            log.error("bt-minus-infinity", f"{name}: the first data item of an internal page "
-                      f"keeps {item.natts} key attributes (expected 0)",
-                      Span(h.offset, h.offset + 6))
-        if (item.kind is BtItemKind.PIVOT and item.natts is not None and h.alt_tid
-                and (item.natts == 0 or (nkeyatts is not None and item.natts > nkeyatts))):
-            log.error("bt-pivot-natts", f"{name}: pivot keeps {item.natts} key attributes "
-                      f"(index has {nkeyatts if nkeyatts is not None else '?'})",
-                      Span(h.offset + 4, h.offset + 6))
+            log.error(
+                "bt-minus-infinity",
+                f"{name}: the first data item of an internal page "
+                f"keeps {item.natts} key attributes (expected 0)",
+                Span(h.offset, h.offset + 6),
+            )
+        if (
+            item.kind is BtItemKind.PIVOT
+            and item.natts is not None
+            and h.alt_tid
+            and (item.natts == 0 or (nkeyatts is not None and item.natts > nkeyatts))
+        ):
+            log.error(
+                "bt-pivot-natts",
+                f"{name}: pivot keeps {item.natts} key attributes "
+                f"(index has {nkeyatts if nkeyatts is not None else '?'})",
+                Span(h.offset + 4, h.offset + 6),
+            )
         if item.kind is BtItemKind.POSTING:
             _check_posting(item, name, log)
-        elif item.kind is BtItemKind.LEAF and item.heap_tid is not None \
-                and item.heap_tid.offset == 0:
-            log.error("bt-heap-tid", f"{name}: heap TID {item.heap_tid} has offset 0",
-                      Span(h.offset, h.offset + 6))
+        elif (
+            item.kind is BtItemKind.LEAF and item.heap_tid is not None and item.heap_tid.offset == 0
+        ):
+            log.error(
+                "bt-heap-tid",
+                f"{name}: heap TID {item.heap_tid} has offset 0",
+                Span(h.offset, h.offset + 6),
+            )
 
 
 def _check_posting(item: BtreeItem, name: str, log: DiagnosticLog) -> None:
     span = item.posting_span
     if len(item.posting) < 2 and item.posting_span is not None:
-        log.error("bt-posting-short", f"{name}: posting list with {len(item.posting)} TID(s); "
-                  "deduplication forms lists of 2 or more", span)
+        log.error(
+            "bt-posting-short",
+            f"{name}: posting list with {len(item.posting)} TID(s); "
+            "deduplication forms lists of 2 or more",
+            span,
+        )
     previous = None
     for index, tid in enumerate(item.posting):
         key = (tid.block, tid.offset)
         if tid.offset == 0:
-            log.error("bt-posting-tid", f"{name}: posting list TID {index + 1} {tid} has "
-                      "offset 0", span)
+            log.error(
+                "bt-posting-tid", f"{name}: posting list TID {index + 1} {tid} has offset 0", span
+            )
         if previous is not None and key <= previous:
             what = "duplicate" if key == previous else "out-of-order"
-            log.error(f"bt-posting-{'duplicate' if key == previous else 'order'}",
-                      f"{name}: posting list TID {index + 1} {tid} is a {what} entry after "
-                      f"({previous[0]},{previous[1]})", span)
+            log.error(
+                f"bt-posting-{'duplicate' if key == previous else 'order'}",
+                f"{name}: posting list TID {index + 1} {tid} is a {what} entry after "
+                f"({previous[0]},{previous[1]})",
+                span,
+            )
         previous = key
-

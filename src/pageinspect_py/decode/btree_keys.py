@@ -53,8 +53,14 @@ class KeyValue:
 
 
 class AttributeSplitter(Protocol):
-    def __call__(self, data: bytes, start: int, stop: int, attributes: Sequence[Attribute],
-                 isnull: Sequence[bool]) -> list[tuple[Span | None, str | None]]:
+    def __call__(
+        self,
+        data: bytes,
+        start: int,
+        stop: int,
+        attributes: Sequence[Attribute],
+        isnull: Sequence[bool],
+    ) -> list[tuple[Span | None, str | None]]:
         """Spans of the stored attributes (None for NULLs) and per-attribute problems."""
 
 
@@ -80,8 +86,9 @@ def varlena_size(data: bytes, offset: int) -> int | None:
     return (int.from_bytes(data[offset : offset + 4], "little") >> 2) & 0x3FFFFFFF
 
 
-def split_attributes(data: bytes, start: int, stop: int, attributes: Sequence[Attribute],
-                     isnull: Sequence[bool]) -> list[tuple[Span | None, str | None]]:
+def split_attributes(
+    data: bytes, start: int, stop: int, attributes: Sequence[Attribute], isnull: Sequence[bool]
+) -> list[tuple[Span | None, str | None]]:
     """index_getattr for every attribute in turn: alignment from ``typalign`` (varlenas with
     a 1-byte header are unaligned), width from ``attlen``, the varlena header or the NUL of a
     C string. Offsets are page offsets; ``start`` is the data area (MAXALIGNed, so alignment
@@ -108,8 +115,10 @@ def split_attributes(data: bytes, start: int, stop: int, attributes: Sequence[At
             end = data.find(b"\x00", offset, stop)
             length = end - offset + 1 if end >= 0 else None
         if length is None or offset + length > stop:
-            broken = (f"attribute {attribute.attname} at offset {offset} runs past the key "
-                      f"data (ends at {stop})")
+            broken = (
+                f"attribute {attribute.attname} at offset {offset} runs past the key "
+                f"data (ends at {stop})"
+            )
             out.append((None, broken))
             continue
         out.append((Span(offset, offset + length), None))
@@ -178,9 +187,16 @@ def builtin_value(attribute: Attribute, raw: bytes) -> tuple[object | None, str 
     return None, None
 
 
-def decode_keys(data: bytes, start: int, stop: int, columns: Sequence[IndexColumn],
-                isnull: Sequence[bool], *, splitter: AttributeSplitter = split_attributes,
-                values: ValueDecoder = builtin_value) -> tuple[KeyValue, ...]:
+def decode_keys(
+    data: bytes,
+    start: int,
+    stop: int,
+    columns: Sequence[IndexColumn],
+    isnull: Sequence[bool],
+    *,
+    splitter: AttributeSplitter = split_attributes,
+    values: ValueDecoder = builtin_value,
+) -> tuple[KeyValue, ...]:
     """The stored attributes of one tuple as :class:`KeyValue` records."""
     attributes = [c.attribute for c in columns]
     spans = splitter(data, start, stop, attributes, isnull)
@@ -191,8 +207,16 @@ def decode_keys(data: bytes, start: int, stop: int, columns: Sequence[IndexColum
             out.append(KeyValue(attribute.attnum, attribute.attname, True, None, b""))
             continue
         if span is None:
-            out.append(KeyValue(attribute.attnum, attribute.attname, False, None, b"",
-                                problem=problem or "not found"))
+            out.append(
+                KeyValue(
+                    attribute.attnum,
+                    attribute.attname,
+                    False,
+                    None,
+                    b"",
+                    problem=problem or "not found",
+                )
+            )
             continue
         raw = data[span.start : span.stop]
         value, text = values(attribute, raw)
@@ -221,8 +245,9 @@ def comparable(index: IndexDescription, column: IndexColumn, key: KeyValue) -> b
     return True
 
 
-def compare_keys(index: IndexDescription, a: Sequence[KeyValue], b: Sequence[KeyValue]
-                 ) -> int | None:
+def compare_keys(
+    index: IndexDescription, a: Sequence[KeyValue], b: Sequence[KeyValue]
+) -> int | None:
     """_bt_compare over the key columns both tuples store, in index order: -1, 0 or 1.
 
     NULLs sort by NULLS FIRST/LAST, DESC inverts non-NULL comparisons. None when some

@@ -66,16 +66,17 @@ _META_ROOT_FIELDS = (
     "btm_version" / Int32ul * "nbtree version (always <= BTREE_VERSION)",
     "btm_root" / Int32ul * "current root location",
     "btm_level" / Int32ul * "tree level of the root page",
-    "btm_fastroot" / Int32ul * "current \"fast\" root location",
-    "btm_fastlevel" / Int32ul * "tree level of the \"fast\" root page",
+    "btm_fastroot" / Int32ul * 'current "fast" root location',
+    "btm_fastlevel" / Int32ul * 'tree level of the "fast" root page',
 )
 #: btree version 2: the six fields every version has (24 bytes)
 BTMetaPageDataV2 = Struct(*_META_ROOT_FIELDS)
 
 
 @cache
-def bt_meta_page_data(btm_version: int, *, allequalimage: bool = True,
-                      delpages: bool = True) -> Any:
+def bt_meta_page_data(
+    btm_version: int, *, allequalimage: bool = True, delpages: bool = True
+) -> Any:
     """``BTMetaPageData`` as a server of the given kind lays it out.
 
     ``btm_version`` < 3 (BTREE_NOVAC_VERSION): the six root fields only ("remaining fields
@@ -87,18 +88,23 @@ def bt_meta_page_data(btm_version: int, *, allequalimage: bool = True,
     """
     if btm_version < BTREE_NOVAC_VERSION:
         return BTMetaPageDataV2
-    first = ("btm_last_cleanup_num_delpages" / Int32ul
-             * "number of deleted, non-recyclable pages during last cleanup" if delpages else
-             "btm_oldest_btpo_xact" / Int32ul * "oldest btpo_xact among all deleted pages")
+    first = (
+        "btm_last_cleanup_num_delpages"
+        / Int32ul
+        * "number of deleted, non-recyclable pages during last cleanup"
+        if delpages
+        else "btm_oldest_btpo_xact" / Int32ul * "oldest btpo_xact among all deleted pages"
+    )
     fields = [
         *_META_ROOT_FIELDS,
         first,
         Padding(4),  # float8 alignment
-        "btm_last_cleanup_num_heap_tuples" / Float64l
+        "btm_last_cleanup_num_heap_tuples"
+        / Float64l
         * "number of heap tuples during last cleanup (deprecated in 14)",
     ]
     if allequalimage:
-        fields += ["btm_allequalimage" / Flag * "are all columns \"equalimage\"?", Padding(7)]
+        fields += ["btm_allequalimage" / Flag * 'are all columns "equalimage"?', Padding(7)]
     return Struct(*fields)
 
 
@@ -134,9 +140,10 @@ BTPageOpaqueData = Struct(
 #: 12-13: ``union { uint32 level; TransactionId xact; } btpo``
 BTPageOpaqueData12 = Struct(
     *_OPAQUE_LINKS,
-    "btpo" / Int32ul
+    "btpo"
+    / Int32ul
     * "union: level (tree level --- zero for leaf pages), or xact (next transaction ID, if "
-      "deleted)",
+    "deleted)",
     *_OPAQUE_TAIL,
 )
 BT_OPAQUE_OFFSETS = field_offsets(BTPageOpaqueData)
@@ -153,8 +160,7 @@ def bt_page_opaque_data(major: int | None) -> Any:
 
 #: 14+: the contents of a deleted page (``BTP_HAS_FULLXID``), at ``PageGetContents()``
 BTDeletedPageData = Struct(
-    "safexid" / Int64ul
-    * "FullTransactionId: see BTPageIsRecyclable(); epoch in the high 32 bits",
+    "safexid" / Int64ul * "FullTransactionId: see BTPageIsRecyclable(); epoch in the high 32 bits",
 )
 BT_DELETED_OFFSETS = field_offsets(BTDeletedPageData)
 BT_DELETED_DOCS = field_docs(BTDeletedPageData)
@@ -164,12 +170,14 @@ BT_DELETED_DOCS = field_docs(BTDeletedPageData)
 
 #: itup.h: the fixed 8 bytes of every index tuple
 IndexTupleData = Struct(
-    "t_tid" / ItemPointerData
+    "t_tid"
+    / ItemPointerData
     * "reference TID to heap tuple (nbtree: downlink and natts of a pivot, or posting "
-      "list offset and TID count)",
-    "t_info" / Int16ul
+    "list offset and TID count)",
+    "t_info"
+    / Int16ul
     * "various info about tuple: 15th (high) bit has nulls, 14th bit has var-width "
-      "attributes, 13th bit AM-defined meaning, 12-0 bit size of tuple",
+    "attributes, 13th bit AM-defined meaning, 12-0 bit size of tuple",
 )
 INDEX_TUPLE_OFFSETS = field_offsets(IndexTupleData)
 INDEX_TUPLE_DOCS = field_docs(IndexTupleData)
@@ -179,7 +187,8 @@ IndexTupleInfo = ByteSwapped(
     BitStruct(
         "INDEX_NULL_MASK" / Flag * "has nulls",
         "INDEX_VAR_MASK" / Flag * "has var-width attributes",
-        "INDEX_ALT_TID_MASK" / Flag
+        "INDEX_ALT_TID_MASK"
+        / Flag
         * "INDEX_AM_RESERVED_BIT; nbtree: t_tid holds pivot or posting list data",
         "size" / BitsInteger(13) * "INDEX_SIZE_MASK: size of tuple",
     )
@@ -196,18 +205,26 @@ IndexAttributeBitMapData = Bytes(SizeOfIndexAttributeBitMapData)
 _ALT = (this.t_info & INDEX_ALT_TID_MASK) != 0
 BTreeTupleData = Struct(
     *IndexTupleData.subcons,
-    "t_bits" / If(this.t_info & INDEX_NULL_MASK, IndexAttributeBitMapData)
+    "t_bits"
+    / If(this.t_info & INDEX_NULL_MASK, IndexAttributeBitMapData)
     * "IndexAttributeBitMapData: bitmap of NULLs",
-    "posting" / If(
+    "posting"
+    / If(
         _ALT & ((this.t_tid.ip_posid & BT_IS_POSTING) != 0),
         Pointer(
             (this.t_tid.ip_blkid.bi_hi << 16) | this.t_tid.ip_blkid.bi_lo,
             Array(this.t_tid.ip_posid & BT_OFFSET_MASK, ItemPointerData),
         ),
-    ) * "posting list: heap TIDs in ascending order (13+)",
-    "pivot_heap_tid" / If(
-        _ALT & ((this.t_tid.ip_posid & (BT_IS_POSTING | BT_PIVOT_HEAP_TID_ATTR))
-                == BT_PIVOT_HEAP_TID_ATTR),
+    )
+    * "posting list: heap TIDs in ascending order (13+)",
+    "pivot_heap_tid"
+    / If(
+        _ALT
+        & (
+            (this.t_tid.ip_posid & (BT_IS_POSTING | BT_PIVOT_HEAP_TID_ATTR))
+            == BT_PIVOT_HEAP_TID_ATTR
+        ),
         Pointer((this.t_info & INDEX_SIZE_MASK) - ItemPointerData.sizeof(), ItemPointerData),
-    ) * "heap TID kept by suffix truncation, in the tuple's last 6 bytes",
+    )
+    * "heap TID kept by suffix truncation, in the tuple's last 6 bytes",
 )
