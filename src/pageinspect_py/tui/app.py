@@ -1,0 +1,231 @@
+"""``pgpage tui``: the Textual application.
+
+Screens: Relation (page map) -> Page (fields + hex) -> B-tree, TOAST, Layout. Sources are
+opened in a worker; errors become messages in the app, never a crash.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.widget import Widget
+
+from pageinspect_py.errors import PageInspectError
+from pageinspect_py.tui.commands import PgPageCommands
+from pageinspect_py.tui.dialogs import HelpScreen, MessageDialog
+from pageinspect_py.tui.page_screen import PageScreen
+from pageinspect_py.tui.pagemap import PageMap
+from pageinspect_py.tui.relation_screen import RelationScreen
+from pageinspect_py.tui.state import OpenSpec, Session, open_session
+from pageinspect_py.tui.targets import Target
+
+DEFAULT_THEME = "textual-dark"
+
+
+class PgPageApp(App[None]):
+    """Browse a relation's pages, walk btree levels, see where the bytes go."""
+
+    TITLE = "pgpage"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            priority=True,
+            show=False,
+            id="app.command_palette",
+        ),
+        Binding("f1,question_mark", "help", "Help", id="app.help"),
+        Binding("ctrl+c", "help_quit", "Quit hint", show=False, system=True, id="app.help_quit"),
+    ]
+
+    COMMANDS = App.COMMANDS | {PgPageCommands}
+
+    CSS = """
+    Screen { background: $background; }
+    Footer { background: $panel; }
+    """
+
+    def __init__(
+        self,
+        spec: OpenSpec | None = None,
+        *,
+        session: Session | None = None,
+        keymap: dict[str, str] | None = None,
+        theme: str = DEFAULT_THEME,
+    ) -> None:
+        super().__init__()
+        self.spec = spec or (session.spec if session is not None else OpenSpec())
+        self.session = session
+        self._keymap_wanted = keymap or {}
+        self._theme_wanted = theme
+        self.relation_screen = RelationScreen()
+
+    @property
+    def session_title(self) -> str:
+        return self.spec.title
+
+    def on_mount(self) -> None:
+        self.theme = self._theme_wanted
+        if self._keymap_wanted:
+            self.set_keymap(self._keymap_wanted)
+        self.push_screen(self.relation_screen)
+        if self.session is not None:
+            self.call_after_refresh(self._opened, self.session)
+        else:
+            self._open()
+
+    @work(thread=True, exclusive=True, group="open")
+    def _open(self) -> None:
+        try:
+            session = open_session(self.spec)
+        except PageInspectError as exc:
+            self.call_from_thread(self.relation_screen.show_error, "cannot open", str(exc))
+            return
+        except Exception as exc:  # an unexpected failure still must not kill the app
+            self.call_from_thread(
+                self.relation_screen.show_error, "cannot open", f"{type(exc).__name__}: {exc}"
+            )
+            return
+        self.call_from_thread(self._opened, session)
+
+    async def _opened(self, session: Session) -> None:
+        self.session = session
+        await self.relation_screen.attach(session.main, session.warnings)
+
+    def on_unmount(self) -> None:
+        if self.session is not None:
+            self.session.close()
+
+    # -- navigation -------------------------------------------------------------------------
+
+    def open_page(self, blkno: int, target: Target | None = None) -> None:
+        if self.session is None:
+            return
+        while isinstance(self.screen, PageScreen):
+            self.pop_screen()
+        self.push_screen(PageScreen(self.session.main, blkno, target))
+
+    def goto_block(self, blkno: int) -> None:
+        if isinstance(self.screen, PageScreen | RelationScreen):
+            self.screen.jump(Target(block=blkno))
+        else:
+            self.open_page(blkno)
+
+    def action_goto_block(self) -> None:
+        screen = self.screen
+        if isinstance(screen, PageScreen | RelationScreen):
+            screen.action_jump()
+        else:
+            self.relation_screen.action_jump()
+
+    def action_step_block(self, by: int) -> None:
+        if isinstance(self.screen, PageScreen):
+            self.screen.action_step(by)
+        elif self.session is not None:
+            page_map = self.relation_screen.query_one(PageMap)
+            page_map.move_to(page_map.cursor + by)
+
+    def action_open_current(self) -> None:
+        block = self.relation_screen.current_block()
+        if block is not None:
+            self.open_page(block)
+
+    def action_page_map(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_map_mode(self) -> None:
+        self.action_page_map()
+        if self.session is not None:
+            self.relation_screen.query_one(PageMap).action_cycle_mode()
+
+    def action_toggle_hex(self) -> None:
+        if isinstance(self.screen, PageScreen):
+            self.screen.action_toggle_hex()
+        else:
+            self.notify(
+                "the hex view is on the page screen: Enter opens a block", severity="warning"
+            )
+
+    def action_find(self) -> None:
+        from pageinspect_py.tui.base import BaseScreen
+
+        if isinstance(self.screen, BaseScreen):
+            self.screen.action_find()
+
+    # -- views that depend on other decoders --------------------------------------------------
+
+    def action_btree(self) -> None:
+        self._btree("root")
+
+    def action_btree_meta(self) -> None:
+        self._btree("meta")
+
+    def action_btree_leftmost(self) -> None:
+        self._btree("leftmost")
+
+    def action_btree_here(self) -> None:
+        self._btree("here")
+
+    def _btree(self, where: str) -> None:
+        if self.session is None:
+            return
+        try:
+            from pageinspect_py.tui.btree_screen import open_btree
+        except ImportError as exc:
+            self.show_message("B-tree view", f"not available: {exc}")
+            return
+        open_btree(self, where)
+
+    def action_layout(self) -> None:
+        if self.session is None:
+            return
+        try:
+            from pageinspect_py.tui.layout_screen import open_layout
+        except ImportError as exc:
+            self.show_message("Layout view", f"not available: {exc}")
+            return
+        open_layout(self)
+
+    def action_toast_here(self) -> None:
+        if self.session is None:
+            return
+        try:
+            from pageinspect_py.tui.toast_screen import open_toast
+        except ImportError as exc:
+            self.show_message("TOAST view", f"not available: {exc}")
+            return
+        open_toast(self)
+
+    # -- help and messages ------------------------------------------------------------------
+
+    def show_message(self, title: str, message: str, *, error: bool = True) -> None:
+        self.push_screen(MessageDialog(title, message, error=error))
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        focused: Widget | None = self.screen.focused
+        groups: dict[str, tuple[list[str], str, str]] = {}
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            if binding.system and binding.id is None:
+                continue
+            description = binding.description or binding.action
+            group = binding.id or f"{binding.action}:{description}"
+            keys, _, _ = groups.setdefault(group, ([], description, binding.id or ""))
+            display = self.get_key_display(binding)
+            if display not in keys:
+                keys.append(display)
+        rows = [
+            (", ".join(keys), description, binding_id)
+            for keys, description, binding_id in groups.values()
+        ]
+        rows.sort(key=lambda row: (row[2].split(".")[0] if row[2] else "~", row[2]))
+        self.push_screen(HelpScreen(focused, rows))

@@ -1,0 +1,439 @@
+"""A decoded page as the Page screen shows it: a tree of named byte ranges, and back.
+
+:func:`build_detail` turns a decoded :class:`~pageinspect_py.decode.page.Page` into a
+:class:`PageDetail`: a tree of :class:`FieldNode` in byte order (header, line pointers, free
+space, items, padding, special space), each with its value, byte range and the C comment of
+the field, plus an index from every byte offset to the smallest node that holds it, so the hex
+view and the tree can follow each other. No Textual here: this runs in worker threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from pageinspect_py import constants as C
+from pageinspect_py.analysis.pagefill import Fill, PageFill, fill_from_page
+from pageinspect_py.catalog.attributes import RelationDescription
+from pageinspect_py.decode.common import Region, RegionKind, Span
+from pageinspect_py.decode.heap import HeapItem, HeapPage, HeapTuple
+from pageinspect_py.decode.page import ChecksumStatus, ItemId, Page, PageKind
+
+#: extra builders other decoders register: (page, detail) -> top-level nodes to add or None.
+#: The btree and tuple views plug in here without this module importing them.
+Extension = Callable[[Page, "PageDetail"], None]
+
+
+@dataclass(eq=False, slots=True)
+class FieldNode:
+    """One named byte range of a page, with what it holds and what it means."""
+
+    label: str
+    value: str = ""
+    span: Span | None = None
+    doc: str = ""
+    fill: Fill | None = None  #: what the bytes are used for (colours the hex view)
+    item: int | None = None  #: line pointer number the node belongs to
+    key: str = ""  #: stable path, e.g. ``lp/3/t_infomask``: the same field on another page
+    children: list[FieldNode] = field(default_factory=list)
+    parent: FieldNode | None = None
+    index: int = -1  #: position in PageDetail.nodes
+
+    def add(self, child: FieldNode) -> FieldNode:
+        child.parent = self
+        if not child.key:
+            child.key = f"{self.key}/{child.label}" if self.key else child.label
+        self.children.append(child)
+        return child
+
+    @property
+    def text(self) -> str:
+        """``label: value`` as the tree shows it (the byte range is printed beside it)."""
+        return f"{self.label}: {self.value}" if self.value else self.label
+
+    def describe(self) -> str:
+        """One line: range, path and value, for the status line."""
+        where = f"{self.span.hex()} " if self.span is not None else ""
+        size = f" ({self.span.length} B)" if self.span is not None else ""
+        return f"{where}{self.path()}{size}" + (f" = {self.value}" if self.value else "")
+
+    def path(self) -> str:
+        names: list[str] = []
+        node: FieldNode | None = self
+        while node is not None and node.parent is not None:
+            names.append(node.label)
+            node = node.parent
+        return " > ".join(reversed(names))
+
+    def walk(self) -> Iterator[FieldNode]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def ancestors(self) -> list[FieldNode]:
+        """From the root's first child down to this node."""
+        out: list[FieldNode] = []
+        node: FieldNode | None = self
+        while node is not None and node.parent is not None:
+            out.append(node)
+            node = node.parent
+        return list(reversed(out))
+
+
+@dataclass(slots=True)
+class PageDetail:
+    """A decoded page, its field tree and the byte -> node index."""
+
+    page: Page
+    root: FieldNode
+    fill: PageFill
+    nodes: list[FieldNode] = field(default_factory=list)
+    owner: list[int] = field(default_factory=list)  #: per byte: index of the smallest node
+    byte_fill: bytes = b""  #: per byte: index into FILLS (colours the hex view)
+    by_key: dict[str, FieldNode] = field(default_factory=dict)
+    by_item: dict[int, FieldNode] = field(default_factory=dict)
+    #: free-form sections other views add (btree items, decoded attributes, ...)
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def blkno(self) -> int:
+        return self.page.blkno
+
+    def node_at(self, offset: int) -> FieldNode | None:
+        if 0 <= offset < len(self.owner) and self.owner[offset] >= 0:
+            return self.nodes[self.owner[offset]]
+        return None
+
+    def find(self, text: str, after: FieldNode | None = None) -> FieldNode | None:
+        """The next node (in tree order, wrapping) whose label or value contains ``text``."""
+        needle = text.lower()
+        nodes = self.nodes
+        start = after.index + 1 if after is not None else 0
+        for step in range(len(nodes)):
+            node = nodes[(start + step) % len(nodes)]
+            if node.parent is not None and (
+                needle in node.label.lower() or needle in node.value.lower()
+            ):
+                return node
+        return None
+
+    def find_bytes(self, needle: bytes, after: int = -1) -> int | None:
+        """The next offset (wrapping) where ``needle`` occurs in the page."""
+        data = self.page.data
+        at = data.find(needle, after + 1)
+        if at < 0:
+            at = data.find(needle)
+        return at if at >= 0 else None
+
+    def index(self) -> None:
+        """Number the nodes and fill the byte -> node and byte -> fill maps."""
+        self.nodes = list(self.root.walk())
+        self.by_key = {}
+        for index, node in enumerate(self.nodes):
+            node.index = index
+            self.by_key.setdefault(node.key, node)
+        size = self.page.size
+        owner = [-1] * size
+        sized = [n for n in self.nodes if n.span is not None and n.span.length > 0]
+        # larger spans first, so the smallest node holding a byte wins; ties: the first node
+        for node in sorted(sized, key=lambda n: (-n.span.length, -n.index)):  # type: ignore[union-attr]
+            span = node.span
+            assert span is not None
+            start, stop = max(span.start, 0), min(span.stop, size)
+            if start < stop:
+                owner[start:stop] = [node.index] * (stop - start)
+        self.owner = owner
+        self.byte_fill = _byte_fills(self.page)
+
+
+def _byte_fills(page: Page) -> bytes:
+    from pageinspect_py.analysis.pagefill import FILLS
+
+    position = {fill: index for index, fill in enumerate(FILLS)}
+    out = bytearray(page.size)
+    flags = {lp.lp: lp.lp_flags for lp in page.line_pointers}
+    for region in page.regions:
+        fill = region_fill(region, flags, page.kind)
+        start, stop = max(region.span.start, 0), min(region.span.stop, page.size)
+        if start < stop:
+            out[start:stop] = bytes([position[fill]]) * (stop - start)
+    return bytes(out)
+
+
+def region_fill(region: Region, lp_flags: dict[int, int], kind: PageKind) -> Fill:
+    """The fill category of one region (the same rule as analysis.pagefill)."""
+    from pageinspect_py.analysis.pagefill import _REGION_FILL
+
+    fill = _REGION_FILL.get(region.kind, Fill.DATA)
+    if region.item is not None and region.kind not in (
+        RegionKind.LINE_POINTER,
+        RegionKind.ALIGNMENT_PADDING,
+    ):
+        if lp_flags.get(region.item) == C.LP_DEAD:
+            return Fill.DEAD
+        if kind not in (PageKind.HEAP, PageKind.SEQUENCE):
+            return Fill.DATA
+    return fill
+
+
+# ----------------------------------------------------------------------------------------------
+
+_EXTENSIONS: list[Extension] = []
+
+
+def register_extension(extension: Extension) -> None:
+    """Add a builder that enriches every PageDetail (btree items, tuple attributes, ...)."""
+    if extension not in _EXTENSIONS:
+        _EXTENSIONS.append(extension)
+
+
+_CHECKSUM_NOTES = {
+    ChecksumStatus.OK: "verified",
+    ChecksumStatus.MISMATCH: "MISMATCH, computed {computed}",
+    ChecksumStatus.NOT_SET: "not set: data checksums off",
+    ChecksumStatus.NOT_VERIFIABLE: "server buffer copy, not verified",
+    ChecksumStatus.NOT_APPLICABLE: "not applicable",
+}
+
+_REGION_LABELS = {
+    RegionKind.FREE_SPACE: "free space",
+    RegionKind.UNUSED: "unused bytes (no line pointer claims them)",
+    RegionKind.SPECIAL: "special space",
+    RegionKind.ALIGNMENT_PADDING: "alignment padding (MAXALIGN)",
+    RegionKind.ZERO: "all-zero new page",
+    RegionKind.UNKNOWN: "bytes not understood",
+    RegionKind.FSM_NODES: "FSM nodes",
+    RegionKind.VM_BITS: "visibility map bits",
+    RegionKind.ITEM: "item",
+}
+
+
+def build_detail(page: Page, description: RelationDescription | None = None) -> PageDetail:
+    """The field tree of ``page`` (``description`` names heap attributes when known)."""
+    root = FieldNode(f"block {page.blkno}", key="")
+    detail = PageDetail(page, root, fill_from_page(page))
+    if description is not None:
+        detail.extras["description"] = description
+    lp_flags = {lp.lp: lp.lp_flags for lp in page.line_pointers}
+    heap_items: dict[int, HeapItem] = {}
+    if isinstance(page, HeapPage):
+        heap_items = {item.lp.lp: item for item in page.items}
+    done_items: set[int] = set()
+    line_pointers_done = False
+    for region in page.regions:
+        fill = region_fill(region, lp_flags, page.kind)
+        if region.kind is RegionKind.PAGE_HEADER:
+            root.add(_header_node(page))
+        elif region.kind is RegionKind.LINE_POINTER:
+            if not line_pointers_done:
+                root.add(_line_pointers_node(page))
+                line_pointers_done = True
+        elif (
+            region.item is not None
+            and region.kind is not RegionKind.ALIGNMENT_PADDING
+            and region.item in heap_items
+            and heap_items[region.item].tuple is not None
+        ):
+            if region.item not in done_items:
+                done_items.add(region.item)
+                item = heap_items[region.item]
+                assert item.tuple is not None
+                node = root.add(_tuple_node(item.lp, item.tuple, lp_flags))
+                detail.by_item[item.lp.lp] = node
+        elif region.item is not None and region.kind is RegionKind.ITEM:
+            lp = (
+                page.line_pointers[region.item - 1]
+                if region.item <= len(page.line_pointers)
+                else None
+            )
+            label = f"lp {region.item} item"
+            if region.label:
+                label += f" ({region.label})"
+            node = root.add(
+                FieldNode(
+                    label,
+                    f"{region.span.length} bytes" + (f", {lp.flags_name}" if lp else ""),
+                    region.span,
+                    fill=fill,
+                    item=region.item,
+                    key=f"lp/{region.item}",
+                )
+            )
+            detail.by_item.setdefault(region.item, node)
+        else:
+            label = region.label or _REGION_LABELS.get(region.kind, str(region.kind))
+            if region.kind is RegionKind.ALIGNMENT_PADDING and region.item is not None:
+                label = f"alignment padding after lp {region.item}"
+            value = f"{region.span.length} bytes"
+            key = f"{region.kind}/{region.item}" if region.item is not None else str(region.kind)
+            if region.kind is RegionKind.ITEM and not region.label:
+                label = "item"
+            root.add(FieldNode(label, value, region.span, fill=fill, item=region.item, key=key))
+    for extension in _EXTENSIONS:
+        extension(page, detail)
+    detail.index()
+    return detail
+
+
+def _header_node(page: Page) -> FieldNode:
+    h = page.header
+    node = FieldNode(
+        "PageHeaderData",
+        f"{C.SizeOfPageHeaderData} bytes",
+        Span(0, C.SizeOfPageHeaderData),
+        "bufpage.h: the header every page starts with",
+        Fill.HEADERS,
+        key="header",
+    )
+    notes = {
+        "pd_lsn": h.lsn,
+        "pd_checksum": f"{h.pd_checksum} ("
+        + _CHECKSUM_NOTES[page.checksum.status].format(computed=page.checksum.computed)
+        + ")",
+        "pd_flags": f"0x{h.pd_flags:04x} {' | '.join(h.flag_names)}".rstrip(),
+        "pd_pagesize_version": f"{h.pd_pagesize_version} (pagesize {h.pagesize}, "
+        f"version {h.version})",
+    }
+    for f in h.fields():
+        child = node.add(
+            FieldNode(f.name, str(notes.get(f.name, f.value)), f.span, f.doc, Fill.HEADERS)
+        )
+        if f.name == "pd_flags":
+            for bit, name in C.PD_FLAG_NAMES.items():
+                if h.pd_flags & bit:
+                    child.add(FieldNode(name, f"0x{bit:04x}", f.span, fill=Fill.HEADERS))
+    return node
+
+
+def _lp_value(lp: ItemId) -> str:
+    if lp.lp_flags == C.LP_REDIRECT:
+        return f"LP_REDIRECT -> lp {lp.lp_off}"
+    if lp.lp_flags == C.LP_UNUSED and not lp.lp_len:
+        return "LP_UNUSED"
+    return f"{lp.flags_name} off {lp.lp_off} len {lp.lp_len}"
+
+
+def _line_pointers_node(page: Page) -> FieldNode:
+    lps = page.line_pointers
+    span = Span(lps[0].span.start, lps[-1].span.stop)
+    node = FieldNode(
+        "ItemIdData[] line pointers",
+        f"{len(lps)}",
+        span,
+        "itemid.h: one 4-byte pointer per item: lp_off:15, lp_flags:2, lp_len:15",
+        Fill.HEADERS,
+        key="lps",
+    )
+    for lp in lps:
+        child = node.add(
+            FieldNode(
+                f"lp {lp.lp}",
+                _lp_value(lp),
+                lp.span,
+                fill=Fill.HEADERS,
+                item=lp.lp,
+                key=f"lps/{lp.lp}",
+            )
+        )
+        for f in lp.fields():
+            value = C.LP_FLAG_NAMES[f.value] + f" ({f.value})" if f.name == "lp_flags" else f.value
+            child.add(FieldNode(f.name, str(value), f.span, f.doc, Fill.HEADERS, item=lp.lp))
+    return node
+
+
+def _tuple_node(lp: ItemId, tup: HeapTuple, lp_flags: dict[int, int]) -> FieldNode:
+    h = tup.header
+    dead = lp.lp_flags == C.LP_DEAD
+    node = FieldNode(
+        f"lp {lp.lp} tuple",
+        f"{tup.span.length} bytes, {lp.flags_name}",
+        tup.span,
+        "a heap tuple: HeapTupleHeaderData, null bitmap, padding to t_hoff, then the data",
+        Fill.DEAD if dead else Fill.DATA,
+        item=lp.lp,
+        key=f"lp/{lp.lp}",
+    )
+    header_fill = Fill.DEAD if dead else Fill.HEADERS
+    hdr = node.add(
+        FieldNode(
+            "HeapTupleHeaderData",
+            f"{C.SizeofHeapTupleHeader} bytes",
+            h.span,
+            "htup_details.h",
+            header_fill,
+            item=lp.lp,
+        )
+    )
+    for f in h.fields():
+        if f.name == "t_ctid":
+            value = str(h.t_ctid)
+        elif f.name == "t_infomask2":
+            names = [name for bit, name in C.INFOMASK2_FLAGS if h.t_infomask2 & bit]
+            value = f"0x{h.t_infomask2:04x} natts {h.natts} {' | '.join(names)}".rstrip()
+        elif f.name == "t_infomask":
+            value = f"0x{h.t_infomask:04x}"
+        else:
+            value = str(f.value)
+        child = hdr.add(FieldNode(f.name, value, f.span, f.doc, header_fill, item=lp.lp))
+        if f.name == "t_infomask":
+            for bit, name in C.INFOMASK_FLAGS:
+                if h.t_infomask & bit:
+                    child.add(FieldNode(name, f"0x{bit:04x}", f.span, fill=header_fill, item=lp.lp))
+            for name in h.combined_flags:
+                child.add(FieldNode(f"= {name}", "combined", f.span, fill=header_fill, item=lp.lp))
+        elif f.name == "t_infomask2":
+            for bit, name in C.INFOMASK2_FLAGS:
+                if h.t_infomask2 & bit:
+                    child.add(FieldNode(name, f"0x{bit:04x}", f.span, fill=header_fill, item=lp.lp))
+    start = h.offset + C.SizeofHeapTupleHeader
+    cursor = start
+    if tup.t_bits is not None:
+        nbytes = (h.natts + 7) // 8
+        node.add(
+            FieldNode(
+                "t_bits",
+                tup.t_bits[: h.natts] + " (1 = not null, lowest bit first)",
+                Span(start, start + nbytes),
+                "bitmap of NULLs",
+                header_fill,
+                item=lp.lp,
+            )
+        )
+        cursor = start + nbytes
+    hoff = h.offset + h.t_hoff
+    oid_at = hoff - 4 if tup.t_oid is not None else hoff
+    if tup.data_span is not None and cursor < oid_at:
+        node.add(
+            FieldNode(
+                "padding before t_hoff",
+                f"{oid_at - cursor} bytes",
+                Span(cursor, oid_at),
+                "the header is MAXALIGNed: t_hoff rounds up past the null bitmap",
+                Fill.DEAD if dead else Fill.PADDING,
+                item=lp.lp,
+            )
+        )
+    if tup.t_oid is not None:
+        node.add(
+            FieldNode(
+                "t_oid",
+                str(tup.t_oid),
+                Span(oid_at, hoff),
+                "WITH OIDS (before 12)",
+                header_fill,
+                item=lp.lp,
+            )
+        )
+    if tup.data_span is not None:
+        node.add(
+            FieldNode(
+                "t_data",
+                f"{tup.data_span.length} bytes",
+                tup.data_span,
+                "the attributes, each aligned to its type",
+                Fill.DEAD if dead else Fill.DATA,
+                item=lp.lp,
+                key=f"lp/{lp.lp}/t_data",
+            )
+        )
+    return node

@@ -1,0 +1,263 @@
+"""What the TUI browses, without Textual: sources, a thread-safe page cache and block fills.
+
+Screens run the slow parts (reading, decoding, scanning) in worker threads; everything here is
+safe to call from any thread. Sources are not thread-safe (gzip handles, one psycopg
+connection), so every read goes through one lock; decoding happens outside it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pageinspect_py.analysis.pagefill import FillTotals, PageFill, page_fill
+from pageinspect_py.catalog.attributes import RelationDescription
+from pageinspect_py.decode.dispatch import decode_page
+from pageinspect_py.errors import PageInspectError, SourceError
+from pageinspect_py.sources.base import Fork, PageSource, RawPage
+
+if TYPE_CHECKING:
+    from pageinspect_py.tui.fieldtree import PageDetail
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSpec:
+    """What the user asked to open (from the command line)."""
+
+    path: str | None = None
+    dsn: str | None = None
+    relation: str | None = None
+    schema: str | None = None
+    toast: str | None = None
+    fork: str | None = None
+    block_size: int | None = None
+
+    @property
+    def title(self) -> str:
+        if self.dsn is not None:
+            return f"{self.relation} (live)"
+        return Path(self.path or "?").name
+
+
+class PageStore:
+    """One relation fork: its block count, raw pages, decoded pages (LRU) and block fills."""
+
+    def __init__(
+        self,
+        source: PageSource,
+        fork: Fork = "main",
+        *,
+        cache_pages: int = 64,
+        description: RelationDescription | None = None,
+    ) -> None:
+        self.source = source
+        self.fork: Fork = fork
+        self.description = description
+        self._io = threading.Lock()
+        self._cache_lock = threading.Lock()
+        self._cache: OrderedDict[int, PageDetail] = OrderedDict()
+        self._cache_pages = cache_pages
+        self._fills: dict[int, PageFill] = {}
+        self._unreadable: dict[int, str] = {}
+        self._nblocks: int | None = None
+        #: messages about the files themselves (partial blocks, missing segments)
+        self.problems: list[str] = [
+            f"{p.path}: {p.message}" for p in getattr(source, "problems", [])
+        ]
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def block_size(self) -> int:
+        return self.source.block_size
+
+    def nblocks(self, *, refresh: bool = False) -> int:
+        if self._nblocks is None or refresh:
+            with self._io:
+                self._nblocks = self.source.nblocks(self.fork)
+        return self._nblocks
+
+    def read(self, blkno: int) -> RawPage:
+        with self._io:
+            return self.source.read_page(blkno, self.fork)
+
+    # -- decoded pages ----------------------------------------------------------------------
+
+    def cached(self, blkno: int) -> PageDetail | None:
+        with self._cache_lock:
+            detail = self._cache.get(blkno)
+            if detail is not None:
+                self._cache.move_to_end(blkno)
+            return detail
+
+    def detail(self, blkno: int) -> PageDetail:
+        """The decoded page with its field tree; read and decoded on first use, then cached."""
+        from pageinspect_py.tui.fieldtree import build_detail
+
+        detail = self.cached(blkno)
+        if detail is not None:
+            return detail
+        raw = self.read(blkno)
+        page = decode_page(raw)
+        detail = build_detail(page, self.description)
+        with self._cache_lock:
+            self._cache[blkno] = detail
+            while len(self._cache) > self._cache_pages:
+                self._cache.popitem(last=False)
+        self._fills.setdefault(blkno, detail.fill)
+        return detail
+
+    # -- fills (the page map) ---------------------------------------------------------------
+
+    def fill(self, blkno: int) -> PageFill | None:
+        return self._fills.get(blkno)
+
+    def unreadable(self, blkno: int) -> str | None:
+        return self._unreadable.get(blkno)
+
+    def scanned(self) -> int:
+        return len(self._fills) + len(self._unreadable)
+
+    def scan_block(self, blkno: int) -> PageFill | None:
+        """Read one block and sum what fills it; a block that cannot be read is remembered."""
+        known = self._fills.get(blkno)
+        if known is not None:
+            return known
+        try:
+            raw = self.read(blkno)
+        except SourceError as exc:
+            self._unreadable[blkno] = str(exc)
+            if _is_connection_error(exc):
+                raise
+            return None
+        fill = page_fill(
+            raw.data, raw.blkno, fork=raw.fork, checksum_verifiable=raw.checksum_verifiable
+        )
+        self._fills[blkno] = fill
+        return fill
+
+    def scan(
+        self,
+        order: Iterable[int],
+        *,
+        cancelled: Callable[[], bool],
+        progress: Callable[[int], None],
+        every: int = 64,
+    ) -> None:
+        """Scan blocks in ``order``, calling ``progress(done)`` every ``every`` blocks."""
+        done = 0
+        for blkno in order:
+            if cancelled():
+                return
+            if blkno in self._fills or blkno in self._unreadable:
+                continue
+            self.scan_block(blkno)
+            done += 1
+            if done % every == 0:
+                progress(done)
+        progress(done)
+
+    def totals(self) -> FillTotals:
+        total = FillTotals()
+        for fill in list(self._fills.values()):
+            total.add(fill)
+        return total
+
+    def forget(self) -> None:
+        """Drop everything cached (after a reload)."""
+        with self._cache_lock:
+            self._cache.clear()
+        self._fills.clear()
+        self._unreadable.clear()
+        self._nblocks = None
+
+    def close(self) -> None:
+        with self._io:
+            self.source.close()
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    from pageinspect_py.errors import ConnectionFailedError
+
+    return isinstance(exc, ConnectionFailedError)
+
+
+def scan_order(nblocks: int, first: Iterable[int]) -> list[int]:
+    """Blocks to scan: ``first`` (the visible ones) and then every other block in order."""
+    seen: set[int] = set()
+    order: list[int] = []
+    for blkno in first:
+        if 0 <= blkno < nblocks and blkno not in seen:
+            seen.add(blkno)
+            order.append(blkno)
+    order.extend(b for b in range(nblocks) if b not in seen)
+    return order
+
+
+@dataclass(slots=True)
+class Session:
+    """Everything opened for one TUI run."""
+
+    spec: OpenSpec
+    main: PageStore
+    toast: PageStore | None = None
+    description: RelationDescription | None = None
+    #: what could not be loaded beside the main relation (schema, TOAST), shown in the app
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    def close(self) -> None:
+        self.main.close()
+        if self.toast is not None:
+            self.toast.close()
+
+
+def open_session(spec: OpenSpec) -> Session:
+    """Open the sources ``spec`` names. Raises PageInspectError when the relation itself fails;
+    a schema or TOAST relation that cannot be opened becomes a warning instead."""
+    if spec.dsn is not None:
+        from pageinspect_py.sources.live import open_live
+
+        source: PageSource = open_live(spec.dsn, spec.relation or "")
+        fork: Fork = spec.fork or "main"  # type: ignore[assignment]
+    else:
+        from pageinspect_py.sources.file import FileSource
+
+        if spec.path is None:
+            raise SourceError("no relation file given")
+        file_source = FileSource(spec.path, block_size=spec.block_size)
+        source = file_source
+        fork = spec.fork or file_source.given_fork  # type: ignore[assignment]
+    warnings: list[str] = []
+    description = None
+    if spec.schema is not None:
+        try:
+            description = load_description(spec.schema, spec)
+        except (PageInspectError, OSError, ValueError) as exc:
+            warnings.append(f"schema {spec.schema}: {exc}")
+    main = PageStore(source, fork, description=description)
+    toast = None
+    if spec.toast is not None:
+        try:
+            from pageinspect_py.sources.file import FileSource
+
+            toast = PageStore(FileSource(spec.toast), "main")
+        except PageInspectError as exc:
+            warnings.append(f"TOAST relation {spec.toast}: {exc}")
+    return Session(spec, main, toast, description, warnings)
+
+
+def load_description(schema: str, spec: OpenSpec) -> RelationDescription:
+    """A relation description from a schema file (see docs/tui.md)."""
+    from pageinspect_py.tui import schemafile
+
+    return schemafile.load(Path(schema), relation_hint=spec.path)
