@@ -35,3 +35,25 @@ def field_offsets(struct: Any) -> dict[str, tuple[int, int]]:
 def field_docs(struct: Any) -> dict[str, str]:
     """``{field name: C comment}`` attached to each field with ``* "doc"``."""
     return {sub.name: (sub.docs or "") for sub in struct.subcons if sub.name is not None}
+
+
+def struct_format(struct: Any) -> str:
+    """The ``struct`` module format of a construct Struct of fixed-size integer fields
+    (nested Structs and ``Padding`` allowed), e.g. ``"<HHHH"`` for IndexTupleData: the bulk
+    path's unpacker derived from the layout instead of typed a second time."""
+    out = []
+    for sub in struct.subcons:
+        inner = sub
+        while hasattr(inner, "subcon") and not hasattr(inner, "fmtstr"):
+            if hasattr(inner, "subcons"):
+                break
+            inner = inner.subcon
+        if hasattr(inner, "subcons"):
+            out.append(struct_format(inner)[1:])
+        elif hasattr(inner, "fmtstr"):
+            out.append(inner.fmtstr.lstrip("<>=!@"))
+X
+            out.append("?")
+        else:
+            out.append("x" * sub.sizeof())
+    return "<" + "".join(out)
