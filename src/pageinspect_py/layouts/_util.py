@@ -52,7 +52,7 @@ def struct_format(struct: Any) -> str:
             out.append(struct_format(inner)[1:])
         elif hasattr(inner, "fmtstr"):
             out.append(inner.fmtstr.lstrip("<>=!@"))
-X
+        elif type(inner).__name__ == "Flag":  # construct's Flag: one byte, 0 or not
             out.append("?")
         else:
             out.append("x" * sub.sizeof())
