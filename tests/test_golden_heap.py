@@ -161,3 +161,17 @@ def test_fixture_coverage() -> None:
                         hoffs.add(item["t_hoff"])
         assert flags == {0, 1, 2, 3}, major
         assert {24, 32, 40} <= hoffs, major
+
+
+@pytest.mark.parametrize("rel", HEAP, ids=str)
+def test_fsm_leaves_match_pg_freespace(rel: FixtureRelation) -> None:
+    """The FSM leaf of each heap block (logical-to-physical FSM addressing, category x 32)
+    says what pg_freespace() says."""
+    expected = {row["blkno"]: row["avail"] for row in rel.oracle["pg_freespace"]}
+    ours: dict[int, int] = {}
+    for (fork, _), page in decoded_blocks(rel).items():
+        if fork == "fsm" and page["fsm"]["level"] == 0:
+            for leaf in page["fsm"]["leaves"]:
+                ours[leaf["heap_block"]] = leaf["free_bytes_at_least"]
+    assert {blk: ours.get(blk, 0) for blk in expected} == expected
+    assert all(blk in expected for blk in ours), "no leaf beyond the heap's blocks"

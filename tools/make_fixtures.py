@@ -92,7 +92,8 @@ File names keep the real relfilenode. Every relation fits in one segment.
 5. Btree functions take a relation name, so they were called right after the restart,
    when the shared buffers equal the files (the script checks `get_raw_page` against the
    file bytes): `bt_metap`, `bt_page_stats`, `bt_page_items` per block, `pgstatindex`.
-6. `pg_visibility_map` / `pg_visibility` per table, then (last, as they set hint bits)
+6. `pg_visibility_map` / `pg_visibility` / `pg_freespace` (per heap block, what the FSM
+   says is free) per table, then (last, as they set hint bits)
    `rows`: `SELECT ctid, * FROM t ORDER BY ctid` in text format, each value exactly as the
    output function printed it (NULL is `null`).
 
@@ -126,6 +127,7 @@ are not stored), `indexdef`, `index` (pg_index row: `indnatts`, `indnkeyatts`, `
              // fsm pages: "fsm_page_contents"
             }, ...],
  "pg_visibility_map": [...], "pg_visibility": [...],            // tables
+ "pg_freespace": [{"blkno": n, "avail": bytes}, ...],             // tables
  "bt_metap": {...}, "pgstatindex": {...},                          // indexes
  "rows": [{"ctid": "(0,1)", "col": "text output", ...}],          // tables
  "column_sizes": [...], "toast_columns": [...]}                  // some tables
@@ -817,6 +819,9 @@ VISIBILITY_MAP_SQL = (
     "SELECT coalesce(json_agg(x ORDER BY x.blkno), '[]')::text "
     "FROM pg_visibility_map(%s::regclass) x"
 )
+FREESPACE_SQL = (
+    "SELECT coalesce(json_agg(x ORDER BY x.blkno), '[]')::text FROM pg_freespace(%s::regclass) x"
+)
 VISIBILITY_SQL = (
     "SELECT coalesce(json_agg(x ORDER BY x.blkno), '[]')::text FROM pg_visibility(%s::regclass) x"
 )
@@ -892,6 +897,7 @@ def capture_btree(conn: Conn, cap: Captured, block_size: int) -> None:
 def capture_visibility(conn: Conn, cap: Captured) -> None:
     cap.oracle["pg_visibility_map"] = query_json(conn, VISIBILITY_MAP_SQL, [cap.rel.qualname])
     cap.oracle["pg_visibility"] = query_json(conn, VISIBILITY_SQL, [cap.rel.qualname])
+    cap.oracle["pg_freespace"] = query_json(conn, FREESPACE_SQL, [cap.rel.qualname])
 
 
 def text_rows(conn: Conn, statement: sql.Composed) -> list[dict[str, str | None]]:
@@ -1217,6 +1223,8 @@ def generate(major: int, out: Path) -> None:
             for cap in caps:
                 if cap.rel.kind == "btree":
                     capture_btree(conn, cap, block_size)
+            # created only now: its OIDs would otherwise shift every relfilenode above
+            conn.execute(b"CREATE EXTENSION pg_freespacemap")
             for cap in caps:
                 if cap.rel.kind == "heap":
                     capture_visibility(conn, cap)

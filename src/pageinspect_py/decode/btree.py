@@ -49,6 +49,7 @@ from pageinspect_py.decode.page import (
     tile,
 )
 from pageinspect_py.errors import CorruptPageError
+from pageinspect_py.layouts._util import struct_format
 from pageinspect_py.layouts.btree import (
     BT_DELETED_DOCS,
     BT_DELETED_OFFSETS,
@@ -66,14 +67,14 @@ from pageinspect_py.layouts.heap import ItemPointerData
 from pageinspect_py.layouts.page import LP_FLAGS_SHIFT, LP_LEN_SHIFT, LP_OFF_MASK
 from pageinspect_py.sources.base import RawPage
 
-# compiled parsers of fixed-size structures (Int fields compile; see DESIGN "Speed")
-_INDEX_TUPLE = IndexTupleData.compile()
+# unpackers of fixed-size structures, derived from the layouts (struct_format): the per-item
+# path must be fast, a btree page holds hundreds of items (DESIGN "Speed")
+_INDEX_TUPLE = struct.Struct(struct_format(IndexTupleData))  # bi_hi, bi_lo, posid, t_info
 _OPAQUE = BTPageOpaqueData.compile()
 _DELETED = BTDeletedPageData.compile()
 #: ItemPointerData as a struct format, from the layout's own field sizes: bi_hi, bi_lo, posid
 _TID_SIZE = ItemPointerData.sizeof()
-_TID = struct.Struct("<HHH")
-assert _TID.size == _TID_SIZE
+_TID = struct.Struct(struct_format(ItemPointerData))  # bi_hi, bi_lo, posid
 _INDEX_TUPLE_SIZE = IndexTupleData.sizeof()
 _OPAQUE_SIZE = BTPageOpaqueData.sizeof()
 _LP_FLAGS_MASK = 0x3
@@ -925,13 +926,8 @@ def _decode_item(
             BtreeItem(lp, BtItemKind.UNDECODABLE),
             [Region(RegionKind.ITEM, lp.item_span, lp.lp, "undecodable item")],
         )
-    raw = _INDEX_TUPLE.parse(data[start : start + _INDEX_TUPLE_SIZE])
-    tid = raw.t_tid
-    header = IndexTupleHeader(
-        start,
-        ItemPointer((tid.ip_blkid.bi_hi << 16) | tid.ip_blkid.bi_lo, tid.ip_posid),
-        raw.t_info,
-    )
+    bi_hi, bi_lo, ip_posid, t_info = _INDEX_TUPLE.unpack_from(data, start)
+    header = IndexTupleHeader(start, ItemPointer((bi_hi << 16) | bi_lo, ip_posid), t_info)
     tuple_span = lp.item_span
     length = lp.lp_len
     if header.size != lp.lp_len:
