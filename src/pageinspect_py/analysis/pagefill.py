@@ -70,6 +70,9 @@ _REGION_FILL: dict[RegionKind, Fill] = {
     RegionKind.TUPLE_DATA: Fill.DATA,
     RegionKind.ITEM: Fill.DATA,
     RegionKind.FSM_NODES: Fill.DATA,
+    RegionKind.METADATA: Fill.DATA,
+    RegionKind.POSTING_LIST: Fill.DATA,
+    RegionKind.HEAP_TID: Fill.DATA,
     RegionKind.VM_BITS: Fill.DATA,
     RegionKind.FREE_SPACE: Fill.FREE,
     RegionKind.UNUSED: Fill.UNUSED,
@@ -169,23 +172,26 @@ def totals(fills: Iterable[PageFill]) -> FillTotals:
 
 
 def fill_from_page(page: Page) -> PageFill:
-    """Sum a decoded page's regions into fill categories."""
+    """Sum a decoded page's regions into fill categories.
+
+    On heap pages a tuple splits into headers, padding and data; on other pages (index
+    tuples) everything inside an item's ``lp_off .. lp_off + lp_len`` counts as data, so the
+    bulk path need not decode index tuples.
+    """
     counts = [0] * len(FILLS)
     flags = {lp.lp: lp.lp_flags for lp in page.line_pointers}
-    ends = {lp.lp: lp.lp_off + lp.lp_len for lp in page.line_pointers}
+    spans = {lp.lp: lp.item_span for lp in page.line_pointers}
     heap = page.kind in _HEAP_KINDS
     for region in page.regions:
         fill = _REGION_FILL.get(region.kind, Fill.DATA)
-        # padding inside an index tuple (btree key, posting list, pivot heap TID) is item data
-        # here, as the bulk path counts it; padding after an item stays padding
-        inside = (not heap and region.kind is RegionKind.ALIGNMENT_PADDING
-                  and region.item is not None and region.span.stop <= ends.get(region.item, 0))
-        if region.item is not None and (inside or region.kind not in (
-                RegionKind.LINE_POINTER, RegionKind.ALIGNMENT_PADDING)):
-            if flags.get(region.item) == C.LP_DEAD:
-                fill = Fill.DEAD
-            elif not heap:
-                fill = Fill.DATA
+        item = region.item
+        if item is not None and region.kind is not RegionKind.LINE_POINTER:
+            inside = item in spans and spans[item].contains(region.span)
+            if region.kind is not RegionKind.ALIGNMENT_PADDING or (not heap and inside):
+                if flags.get(item) == C.LP_DEAD:
+                    fill = Fill.DEAD
+                elif not heap:
+                    fill = Fill.DATA
         counts[_INDEX[fill]] += region.span.length
     states = [0, 0, 0, 0]
     for lp in page.line_pointers:

@@ -19,7 +19,7 @@ from pageinspect_py.tui.dialogs import HelpScreen, MessageDialog
 from pageinspect_py.tui.page_screen import PageScreen
 from pageinspect_py.tui.pagemap import PageMap
 from pageinspect_py.tui.relation_screen import RelationScreen
-from pageinspect_py.tui.state import OpenSpec, Session, open_session
+from pageinspect_py.tui.state import OpenSpec, PageStore, Session, open_session
 from pageinspect_py.tui.targets import Target
 
 DEFAULT_THEME = "textual-dark"
@@ -65,10 +65,11 @@ class PgPageApp(App[None]):
         self._keymap_wanted = keymap or {}
         self._theme_wanted = theme
         self.relation_screen = RelationScreen()
+        self._toast_store: PageStore | None = None
 
     @property
     def session_title(self) -> str:
-        return self.spec.title
+        return self.session.title if self.session is not None else self.spec.title
 
     def on_mount(self) -> None:
         self.theme = self._theme_wanted
@@ -202,6 +203,16 @@ class PgPageApp(App[None]):
             self.show_message("TOAST view", f"not available: {exc}")
             return
         open_toast(self)
+
+    def toast_store(self) -> PageStore | None:
+        """Pages of the TOAST relation (for the chunk pages), opened on first use."""
+        if self.session is None or self.session.toast is None:
+            return None
+        if self._toast_store is None:
+            from pageinspect_py.tui.toast_screen import toast_page_store
+
+            self._toast_store = toast_page_store(self.session.toast)
+        return self._toast_store
 
     # -- help and messages ------------------------------------------------------------------
 

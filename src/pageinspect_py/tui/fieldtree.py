@@ -18,6 +18,7 @@ from pageinspect_py.catalog.attributes import RelationDescription
 from pageinspect_py.decode.common import Region, RegionKind, Span
 from pageinspect_py.decode.heap import HeapItem, HeapPage, HeapTuple
 from pageinspect_py.decode.page import ChecksumStatus, ItemId, Page, PageKind
+from pageinspect_py.decode.varlena import ToastFetcher
 
 #: extra builders other decoders register: (page, detail) -> top-level nodes to add or None.
 #: The btree and tuple views plug in here without this module importing them.
@@ -208,71 +209,231 @@ _REGION_LABELS = {
 }
 
 
-def build_detail(page: Page, description: RelationDescription | None = None) -> PageDetail:
-    """The field tree of ``page`` (``description`` names heap attributes when known)."""
+def build_detail(
+    page: Page,
+    description: RelationDescription | None = None,
+    *,
+    toast: ToastFetcher | None = None,
+) -> PageDetail:
+    """The field tree of ``page``; ``description`` adds heap attribute values (``toast``
+    fetches out-of-line values for their text)."""
     root = FieldNode(f"block {page.blkno}", key="")
     detail = PageDetail(page, root, fill_from_page(page))
-    if description is not None:
-        detail.extras["description"] = description
     lp_flags = {lp.lp: lp.lp_flags for lp in page.line_pointers}
+    item_spans = {lp.lp: lp.item_span for lp in page.line_pointers}
     heap_items: dict[int, HeapItem] = {}
     if isinstance(page, HeapPage):
         heap_items = {item.lp.lp: item for item in page.items}
-    done_items: set[int] = set()
+        if description is not None:
+            _attach_values(page, description, toast, detail)
+    item_nodes: dict[int, FieldNode] = {}
     line_pointers_done = False
     for region in page.regions:
         fill = region_fill(region, lp_flags, page.kind)
+        owner = region.item
+        inside = (
+            owner is not None
+            and region.kind is not RegionKind.LINE_POINTER
+            and owner in item_spans
+            and item_spans[owner].contains(region.span)
+        )
         if region.kind is RegionKind.PAGE_HEADER:
             root.add(_header_node(page))
         elif region.kind is RegionKind.LINE_POINTER:
             if not line_pointers_done:
                 root.add(_line_pointers_node(page))
                 line_pointers_done = True
-        elif (
-            region.item is not None
-            and region.kind is not RegionKind.ALIGNMENT_PADDING
-            and region.item in heap_items
-            and heap_items[region.item].tuple is not None
-        ):
-            if region.item not in done_items:
-                done_items.add(region.item)
-                item = heap_items[region.item]
-                assert item.tuple is not None
-                node = root.add(_tuple_node(item.lp, item.tuple, lp_flags))
-                detail.by_item[item.lp.lp] = node
-        elif region.item is not None and region.kind is RegionKind.ITEM:
-            lp = (
-                page.line_pointers[region.item - 1]
-                if region.item <= len(page.line_pointers)
-                else None
-            )
-            label = f"lp {region.item} item"
-            if region.label:
-                label += f" ({region.label})"
-            node = root.add(
-                FieldNode(
-                    label,
-                    f"{region.span.length} bytes" + (f", {lp.flags_name}" if lp else ""),
-                    region.span,
-                    fill=fill,
-                    item=region.item,
-                    key=f"lp/{region.item}",
-                )
-            )
-            detail.by_item.setdefault(region.item, node)
+        elif inside and owner is not None:
+            node = item_nodes.get(owner)
+            if node is None:
+                heap_item = heap_items.get(owner)
+                if heap_item is not None and heap_item.tuple is not None:
+                    node = _tuple_node(heap_item.lp, heap_item.tuple, detail)
+                else:
+                    node = _item_node(page, owner, fill)
+                item_nodes[owner] = root.add(node)
+                detail.by_item[owner] = node
+            if owner not in heap_items:  # heap tuples were built whole from the model
+                node.add(_region_node(page, region, fill))
+        elif region.kind is RegionKind.SPECIAL:
+            root.add(_special_node(page, region, fill))
+        elif region.kind is RegionKind.METADATA:
+            root.add(_metadata_node(page, region, fill))
         else:
             label = region.label or _REGION_LABELS.get(region.kind, str(region.kind))
-            if region.kind is RegionKind.ALIGNMENT_PADDING and region.item is not None:
-                label = f"alignment padding after lp {region.item}"
-            value = f"{region.span.length} bytes"
-            key = f"{region.kind}/{region.item}" if region.item is not None else str(region.kind)
-            if region.kind is RegionKind.ITEM and not region.label:
-                label = "item"
-            root.add(FieldNode(label, value, region.span, fill=fill, item=region.item, key=key))
+            if region.kind is RegionKind.ALIGNMENT_PADDING and owner is not None:
+                label = f"alignment padding after lp {owner}"
+            key = f"{region.kind}/{owner}" if owner is not None else str(region.kind)
+            root.add(
+                FieldNode(
+                    label,
+                    f"{region.span.length} bytes",
+                    region.span,
+                    fill=fill,
+                    item=owner,
+                    key=key,
+                )
+            )
     for extension in _EXTENSIONS:
         extension(page, detail)
     detail.index()
     return detail
+
+
+def _attach_values(
+    page: HeapPage,
+    description: RelationDescription,
+    toast: ToastFetcher | None,
+    detail: PageDetail,
+) -> None:
+    from pageinspect_py.decode.tuple import decode_page_values
+
+    try:
+        values = decode_page_values(page, description, toast=toast)
+    except Exception as exc:  # a decoder bug must not lose the page
+        detail.extras["values_error"] = f"{type(exc).__name__}: {exc}"
+        return
+    detail.extras["values"] = values
+    detail.extras["description"] = description
+
+
+_BT_KIND_LABELS = {
+    "high_key": "high key",
+    "minus_infinity": "minus infinity",
+    "pivot": "pivot",
+    "leaf": "leaf tuple",
+    "posting": "posting list tuple",
+    "no_storage": "no storage",
+    "undecodable": "undecodable",
+}
+
+
+def _item_node(page: Page, lp: int, fill: Fill) -> FieldNode:
+    from pageinspect_py.decode.btree import BtreePage
+
+    ptr = page.line_pointers[lp - 1]
+    label = f"lp {lp} item"
+    value = f"{ptr.lp_len} bytes, {ptr.flags_name}"
+    doc = ""
+    if isinstance(page, BtreePage) and lp <= len(page.items):
+        item = page.items[lp - 1]
+        label = f"lp {lp} {_BT_KIND_LABELS.get(item.kind, item.kind)}"
+        parts = []
+        if item.dead:
+            parts.append("DEAD")
+        if item.downlink is not None:
+            parts.append(f"-> block {item.downlink}")
+        if item.natts is not None:
+            parts.append(f"natts {item.natts}")
+        if item.posting:
+            parts.append(f"{len(item.posting)} TIDs")
+        elif item.heap_tid is not None:
+            parts.append(f"htid {item.heap_tid}")
+        if item.keys:
+            parts.append(", ".join(k.display() for k in item.keys)[:60])
+        value = " ".join(parts) or value
+        doc = "an index tuple: IndexTupleData, null bitmap, key data, posting list or heap TID"
+    return FieldNode(label, value, ptr.item_span, doc, fill, item=lp, key=f"lp/{lp}")
+
+
+def _region_node(page: Page, region: Region, fill: Fill) -> FieldNode:
+    """A part of an item: header fields, key, posting list, padding."""
+    from pageinspect_py.decode.btree import BtreePage
+
+    item = None
+    if isinstance(page, BtreePage) and region.item is not None and region.item <= len(page.items):
+        item = page.items[region.item - 1]
+    lp = region.item
+    span = region.span
+    if region.kind is RegionKind.TUPLE_HEADER and item is not None and item.header is not None:
+        h = item.header
+        node = FieldNode("IndexTupleData", f"{span.length} bytes", span, "itup.h", fill, item=lp)
+        for f in h.fields():
+            if f.name == "t_tid":
+                value = f"{h.t_tid}"
+                if h.is_posting:
+                    value += " (posting list: offset, 0x2000 | count)"
+                elif h.alt_tid:
+                    value += " (pivot: downlink, 0x1000 | natts)"
+            elif f.name == "t_info":
+                value = f"0x{h.t_info:04x} size {h.size} {' | '.join(h.info_names)}".rstrip()
+            else:
+                value = str(f.value)
+            node.add(FieldNode(f.name, value, f.span, f.doc, fill, item=lp))
+        return node
+    if region.kind is RegionKind.POSTING_LIST and item is not None:
+        node = FieldNode(
+            "posting list",
+            f"{len(item.posting)} heap TIDs",
+            span,
+            "ItemPointerData[]: the heap tuples holding this key, in TID order",
+            fill,
+            item=lp,
+        )
+        for index, tid in enumerate(item.posting):
+            at = span.start + 6 * index
+            node.add(FieldNode(f"[{index}]", str(tid), Span(at, at + 6), fill=fill, item=lp))
+        return node
+    if region.kind is RegionKind.HEAP_TID and item is not None:
+        return FieldNode(
+            "heap TID (pivot)",
+            str(item.heap_tid),
+            span,
+            "kept by suffix truncation when the key alone cannot separate",
+            fill,
+            item=lp,
+        )
+    if region.kind is RegionKind.TUPLE_DATA and item is not None and item.keys:
+        key = next((k for k in item.keys if k.name == region.label and k.span == span), None)
+        if key is not None:
+            return FieldNode(key.name, key.display(), span, key.problem or "", fill, item=lp)
+    if region.kind is RegionKind.NULL_BITMAP and item is not None and item.t_bits is not None:
+        return FieldNode(
+            "t_bits", item.t_bits + " (1 = not null)", span, "null bitmap", fill, item=lp
+        )
+    label = region.label or _REGION_LABELS.get(region.kind, str(region.kind))
+    if region.kind in (RegionKind.ALIGNMENT_PADDING, RegionKind.HEADER_PADDING):
+        label = "padding"
+    value = f"{span.length} bytes"
+    if region.kind is RegionKind.TUPLE_DATA and span.length <= 16:
+        value += " " + page.data[span.start : span.stop].hex(" ")
+    return FieldNode(label, value, span, fill=fill, item=lp)
+
+
+def _special_node(page: Page, region: Region, fill: Fill) -> FieldNode:
+    opaque = getattr(page, "opaque", None)
+    node = FieldNode(
+        region.label or "special space",
+        f"{region.span.length} bytes",
+        region.span,
+        "index-specific data at pd_special",
+        fill,
+        key="special",
+    )
+    if opaque is not None and hasattr(opaque, "fields"):
+        for f in opaque.fields():
+            value = str(f.value)
+            if f.name == "btpo_flags":
+                value = f"0x{f.value:04x} {' | '.join(opaque.flag_names)}".rstrip()
+            elif f.name in ("btpo_prev", "btpo_next") and f.value == 0:
+                value = "0 (P_NONE: no sibling)"
+            node.add(FieldNode(f.name, value, f.span, f.doc, fill))
+    return node
+
+
+def _metadata_node(page: Page, region: Region, fill: Fill) -> FieldNode:
+    node = FieldNode(
+        region.label or "metadata",
+        f"{region.span.length} bytes",
+        region.span,
+        fill=fill,
+        key="metadata",
+    )
+    holder = getattr(page, "meta", None) or getattr(page, "deleted", None)
+    if holder is not None and hasattr(holder, "fields"):
+        for f in holder.fields():
+            node.add(FieldNode(f.name, str(f.value), f.span, f.doc, fill))
+    return node
 
 
 def _header_node(page: Page) -> FieldNode:
@@ -341,7 +502,7 @@ def _line_pointers_node(page: Page) -> FieldNode:
     return node
 
 
-def _tuple_node(lp: ItemId, tup: HeapTuple, lp_flags: dict[int, int]) -> FieldNode:
+def _tuple_node(lp: ItemId, tup: HeapTuple, detail: PageDetail) -> FieldNode:
     h = tup.header
     dead = lp.lp_flags == C.LP_DEAD
     node = FieldNode(
@@ -425,7 +586,7 @@ def _tuple_node(lp: ItemId, tup: HeapTuple, lp_flags: dict[int, int]) -> FieldNo
             )
         )
     if tup.data_span is not None:
-        node.add(
+        data = node.add(
             FieldNode(
                 "t_data",
                 f"{tup.data_span.length} bytes",
@@ -436,4 +597,65 @@ def _tuple_node(lp: ItemId, tup: HeapTuple, lp_flags: dict[int, int]) -> FieldNo
                 key=f"lp/{lp.lp}/t_data",
             )
         )
+        _attribute_nodes(data, lp.lp, detail, dead)
     return node
+
+
+_MAX_VALUE = 80
+
+
+def _attribute_nodes(parent: FieldNode, lp: int, detail: PageDetail, dead: bool) -> None:
+    values = detail.extras.get("values")
+    if values is None:
+        return
+    from pageinspect_py.decode.tuple import PageValues
+
+    assert isinstance(values, PageValues)
+    tv = values.for_lp(lp)
+    if tv is None:
+        return
+    detail.extras[f"attribute_padding/{lp}"] = tv.padding_bytes
+    for att in tv.attributes:
+        name = att.attname if not att.status.is_dropped else f"{att.attname} (dropped)"
+        if att.padding is not None and att.padding.length:
+            parent.add(
+                FieldNode(
+                    f"padding before {name}",
+                    f"{att.padding.length} bytes",
+                    att.padding,
+                    f"aligns {att.attname} to its typalign",
+                    Fill.DEAD if dead else Fill.PADDING,
+                    item=lp,
+                )
+            )
+        text = "NULL" if att.status.is_null else (att.text if att.text is not None else "")
+        if len(text) > _MAX_VALUE:
+            text = text[:_MAX_VALUE] + f"… ({len(text)} chars)"
+        notes = [att.typname or "?"]
+        if att.form is not None:
+            notes.append(att.form.description)
+        if att.status not in ("present", "null"):
+            notes.append(str(att.status).replace("_", " "))
+        if att.error:
+            notes.append(att.error)
+        parent.add(
+            FieldNode(
+                f"{att.attnum} {name}",
+                text,
+                att.span,
+                ", ".join(notes),
+                Fill.DEAD if dead else Fill.DATA,
+                item=lp,
+                key=f"lp/{lp}/att/{att.attnum}",
+            )
+        )
+    if tv.trailing is not None and tv.trailing.length:
+        parent.add(
+            FieldNode(
+                "bytes after the last attribute",
+                f"{tv.trailing.length} bytes",
+                tv.trailing,
+                fill=Fill.UNKNOWN,
+                item=lp,
+            )
+        )

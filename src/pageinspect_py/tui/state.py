@@ -16,11 +16,15 @@ from typing import TYPE_CHECKING
 
 from pageinspect_py.analysis.pagefill import FillTotals, PageFill, page_fill
 from pageinspect_py.catalog.attributes import RelationDescription
+from pageinspect_py.catalog.index import IndexDescription
 from pageinspect_py.decode.dispatch import decode_page
+from pageinspect_py.decode.page import Page
+from pageinspect_py.decode.varlena import ToastFetcher
 from pageinspect_py.errors import PageInspectError, SourceError
 from pageinspect_py.sources.base import Fork, PageSource, RawPage
 
 if TYPE_CHECKING:
+    from pageinspect_py.decode.toast import ToastRelation
     from pageinspect_py.tui.fieldtree import PageDetail
 
 
@@ -40,7 +44,8 @@ class OpenSpec:
     def title(self) -> str:
         if self.dsn is not None:
             return f"{self.relation} (live)"
-        return Path(self.path or "?").name
+        path = Path(self.path or "?")
+        return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
 class PageStore:
@@ -53,10 +58,14 @@ class PageStore:
         *,
         cache_pages: int = 64,
         description: RelationDescription | None = None,
+        index: IndexDescription | None = None,
+        toast: ToastFetcher | None = None,
     ) -> None:
         self.source = source
         self.fork: Fork = fork
         self.description = description
+        self.index = index
+        self.toast = toast
         self._io = threading.Lock()
         self._cache_lock = threading.Lock()
         self._cache: OrderedDict[int, PageDetail] = OrderedDict()
@@ -104,14 +113,22 @@ class PageStore:
         if detail is not None:
             return detail
         raw = self.read(blkno)
-        page = decode_page(raw)
-        detail = build_detail(page, self.description)
+        page = self.decode(raw)
+        detail = build_detail(page, self.description, toast=self.toast)
         with self._cache_lock:
             self._cache[blkno] = detail
             while len(self._cache) > self._cache_pages:
                 self._cache.popitem(last=False)
         self._fills.setdefault(blkno, detail.fill)
         return detail
+
+    def decode(self, raw: RawPage) -> Page:
+        """Decode one page: as a btree page with typed keys when the index is described."""
+        if self.index is not None and raw.fork == "main":
+            from pageinspect_py.decode.btree import BtreeDecodeOptions, decode_btree_page
+
+            return decode_btree_page(raw, options=BtreeDecodeOptions(index=self.index))
+        return decode_page(raw)
 
     # -- fills (the page map) ---------------------------------------------------------------
 
@@ -206,29 +223,67 @@ class Session:
 
     spec: OpenSpec
     main: PageStore
-    toast: PageStore | None = None
+    #: the TOAST relation (offline --toast FILE, or live), for detoasting and the TOAST view
+    toast: ToastRelation | None = None
     description: RelationDescription | None = None
+    index: IndexDescription | None = None
     #: what could not be loaded beside the main relation (schema, TOAST), shown in the app
     warnings: list[str] = field(default_factory=list)
 
     @property
     def title(self) -> str:
-        return self.spec.title
+        """The relation's name when a description names it, else the file (or live name)."""
+        name = (
+            self.index.relname
+            if self.index is not None
+            else self.description.relname
+            if self.description is not None
+            else None
+        )
+        return f"{name} ({self.spec.title})" if name else self.spec.title
 
     def close(self) -> None:
         self.main.close()
         if self.toast is not None:
-            self.toast.close()
+            self.toast.source.close()
 
 
 def open_session(spec: OpenSpec) -> Session:
     """Open the sources ``spec`` names. Raises PageInspectError when the relation itself fails;
     a schema or TOAST relation that cannot be opened becomes a warning instead."""
-    if spec.dsn is not None:
-        from pageinspect_py.sources.live import open_live
+    from pageinspect_py.decode.toast import ToastRelation
 
-        source: PageSource = open_live(spec.dsn, spec.relation or "")
+    warnings: list[str] = []
+    description: RelationDescription | None = None
+    index: IndexDescription | None = None
+    toast: ToastRelation | None = None
+    if spec.dsn is not None:
+        from pageinspect_py.sources.live import LiveSource, open_live
+
+        live = open_live(spec.dsn, spec.relation or "")
+        source: PageSource = live
         fork: Fork = spec.fork or "main"  # type: ignore[assignment]
+        if spec.schema is not None:
+            description, index = _load_schema(spec, warnings)
+        elif live.relation.amname == "heap" or live.relation.relkind == "S":
+            try:
+                from pageinspect_py.catalog.live import describe_relation
+
+                description = describe_relation(live.connection, live.relation.oid)
+            except PageInspectError as exc:
+                warnings.append(f"attribute values: {exc}")
+        if description is not None:
+            try:
+                from pageinspect_py.sources.live_toast import open_live_toast
+
+                assert isinstance(live, LiveSource)
+                found = open_live_toast(live)
+                if found is not None:
+                    toast = ToastRelation(
+                        found.source, toastrelid=found.toastrelid, locate=found.locate
+                    )
+            except PageInspectError as exc:
+                warnings.append(f"TOAST table: {exc}")
     else:
         from pageinspect_py.sources.file import FileSource
 
@@ -237,27 +292,65 @@ def open_session(spec: OpenSpec) -> Session:
         file_source = FileSource(spec.path, block_size=spec.block_size)
         source = file_source
         fork = spec.fork or file_source.given_fork  # type: ignore[assignment]
-    warnings: list[str] = []
-    description = None
-    if spec.schema is not None:
-        try:
-            description = load_description(spec.schema, spec)
-        except (PageInspectError, OSError, ValueError) as exc:
-            warnings.append(f"schema {spec.schema}: {exc}")
-    main = PageStore(source, fork, description=description)
-    toast = None
-    if spec.toast is not None:
-        try:
-            from pageinspect_py.sources.file import FileSource
-
-            toast = PageStore(FileSource(spec.toast), "main")
-        except PageInspectError as exc:
-            warnings.append(f"TOAST relation {spec.toast}: {exc}")
-    return Session(spec, main, toast, description, warnings)
+        if spec.schema is not None:
+            description, index = _load_schema(spec, warnings)
+        if spec.toast is not None:
+            try:
+                toastrelid = description.extra.get("reltoastrelid") if description else None
+                toast = ToastRelation(
+                    FileSource(spec.toast),
+                    toastrelid=toastrelid if isinstance(toastrelid, int) and toastrelid else None,
+                )
+            except PageInspectError as exc:
+                warnings.append(f"TOAST relation {spec.toast}: {exc}")
+    main = PageStore(source, fork, description=description, index=index, toast=toast)
+    return Session(spec, main, toast, description, index, warnings)
 
 
-def load_description(schema: str, spec: OpenSpec) -> RelationDescription:
-    """A relation description from a schema file (see docs/tui.md)."""
-    from pageinspect_py.tui import schemafile
+def _load_schema(
+    spec: OpenSpec, warnings: list[str]
+) -> tuple[RelationDescription | None, IndexDescription | None]:
+    """A heap description or an index description from ``--schema``; problems are warnings."""
+    assert spec.schema is not None
+    try:
+        return load_description(Path(spec.schema), spec.path)
+    except (PageInspectError, OSError, ValueError) as exc:
+        warnings.append(f"schema {spec.schema}: {exc}")
+        return None, None
 
-    return schemafile.load(Path(schema), relation_hint=spec.path)
+
+def load_description(
+    path: Path, relation_file: str | None = None
+) -> tuple[RelationDescription | None, IndexDescription | None]:
+    """Read a schema file: ``pgpage schema`` output, a manifest relation entry (an index
+    entry gives an index description), or a whole fixture ``manifest.json``, whose entry for
+    ``relation_file`` (matched by file name) is used."""
+    import json
+
+    from pageinspect_py.catalog.index import index_from_manifest
+    from pageinspect_py.catalog.schema import description_from_json
+    from pageinspect_py.errors import SchemaError
+
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SchemaError(f"{path}: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    if isinstance(obj, dict) and isinstance(obj.get("relations"), dict):
+        wanted = Path(relation_file).name if relation_file else None
+        entry = next(
+            (
+                e
+                for e in obj["relations"].values()
+                if isinstance(e, dict)
+                and any(Path(f).name == wanted for f in (e.get("files") or {}).values())
+            ),
+            None,
+        )
+        if entry is None:
+            raise SchemaError(f"{path}: no relation in this manifest has the file {wanted}")
+        obj = entry
+    if isinstance(obj, dict) and isinstance(obj.get("index"), dict):
+        return None, index_from_manifest(obj)
+    return description_from_json(obj, source=str(path)), None

@@ -123,11 +123,19 @@ def _tuple_parts(detail: PageDetail, tup: HeapTuple, lp: int) -> list[Renderable
         rendered = section(detail, lp)  # type: ignore[operator]
         if rendered is not None:
             parts.append(rendered)
-    if "attributes" not in detail.extras:
+    values = detail.extras.get("values")
+    if values is not None:
+        parts.append(_attribute_lines(values, lp))
+    else:
+        error = detail.extras.get("values_error")
         parts.append(
             Text(
-                f"data: {tup.data_span.length if tup.data_span else 0} B at t_hoff; attribute "
-                "values need a schema (--schema FILE) or a live relation (--dsn)",
+                f"data: {tup.data_span.length if tup.data_span else 0} B at t_hoff; "
+                + (
+                    f"attribute values failed: {error}"
+                    if error
+                    else "attribute values need a schema (--schema FILE) or a live relation (--dsn)"
+                ),
                 style="dim",
             )
         )
@@ -141,3 +149,40 @@ def _tuple_parts(detail: PageDetail, tup: HeapTuple, lp: int) -> list[Renderable
     )
     parts.append(pad_text)
     return parts
+
+
+_MAX_VALUE = 60
+
+
+def _attribute_lines(values: object, lp: int) -> RenderableType:
+    from pageinspect_py.decode.tuple import PageValues
+
+    assert isinstance(values, PageValues)
+    tv = values.for_lp(lp)
+    if tv is None:
+        return Text("no attribute values for this tuple", style="dim")
+    text = Text()
+    text.append(
+        f"attributes ({len(tv.attributes)}): {tv.data_bytes} B of values, "
+        f"{tv.padding_bytes} B padding between them\n",
+        style="bold",
+    )
+    for att in tv.attributes:
+        name = att.attname + (" (dropped)" if att.status.is_dropped else "")
+        text.append(f"{att.attnum} {name}", style="bold")
+        text.append(f" {att.typname or '?'}")
+        if att.span is not None:
+            text.append(f" {att.span.hex()} {att.length} B")
+        else:
+            text.append(f" not stored ({str(att.status).replace('_', ' ')})")
+        if att.padding_bytes:
+            text.append(f", {att.padding_bytes} B padding before", style="bold")
+        if att.form is not None:
+            text.append(f", {att.form.description}")
+        value = "NULL" if att.status.is_null else (att.text or "")
+        if len(value) > _MAX_VALUE:
+            value = value[:_MAX_VALUE] + f"… ({len(value)} chars)"
+        text.append(f"\n   = {value}\n", style="dim")
+        if att.error:
+            text.append(f"   {att.error}\n", style="bold")
+    return text

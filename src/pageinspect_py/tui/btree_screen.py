@@ -1,0 +1,704 @@
+"""The B-tree screen: from the metapage to the root, level by level.
+
+Enter on a downlink descends, Back returns along the path taken, ``[``/``]`` (or ``h``/``l``)
+go to the left and right siblings, ``0`` to the leftmost page of the level, ``r`` to the root,
+``m`` to the metapage. High keys, pivots with truncated attributes, posting lists and dead
+items are marked in words; ``s`` shows per-level statistics gathered by a worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import get_current_worker
+
+from pageinspect_py import constants as C
+from pageinspect_py.decode.btree import BtItemKind, BtreeItem, BtreeMetaPage, BtreePage
+from pageinspect_py.decode.dispatch import decode_page
+from pageinspect_py.errors import PageInspectError
+from pageinspect_py.tui.base import BaseScreen
+from pageinspect_py.tui.fieldtree import PageDetail
+from pageinspect_py.tui.state import PageStore
+from pageinspect_py.tui.targets import Target
+
+if TYPE_CHECKING:
+    from pageinspect_py.tui.app import PgPageApp
+
+KIND_NAMES = {
+    BtItemKind.HIGH_KEY: "high key",
+    BtItemKind.MINUS_INFINITY: "-inf",
+    BtItemKind.PIVOT: "pivot",
+    BtItemKind.LEAF: "leaf",
+    BtItemKind.POSTING: "posting",
+    BtItemKind.NO_STORAGE: "no storage",
+    BtItemKind.UNDECODABLE: "undecodable",
+}
+_KEY_WIDTH = 28
+
+
+def key_text(page: BtreePage, item: BtreeItem, width: int | None = _KEY_WIDTH) -> str:
+    """The item's key: typed values when the index is described, else pageinspect's hex."""
+    if item.kind is BtItemKind.MINUS_INFINITY:
+        return "(minus infinity: no key)"
+    if item.keys:
+        text = ", ".join(k.display() for k in item.keys)
+    else:
+        raw = page.key_bytes(item)
+        text = raw.hex(" ") if raw else "(no key data)"
+    if item.natts is not None and page.index is not None and item.natts < page.index.nkeyatts:
+        text += f" [{item.natts} of {page.index.nkeyatts} key atts]"
+    elif item.natts is not None and item.kind is not BtItemKind.MINUS_INFINITY:
+        text = f"[natts {item.natts}] " + text
+    if width is not None and len(text) > width:
+        text = text[: width - 1] + "…"
+    return text
+
+
+def target_text(item: BtreeItem) -> str:
+    if item.downlink is not None:
+        return f"-> block {item.downlink}"
+    if item.kind is BtItemKind.POSTING:
+        tids = item.posting
+        if not tids:
+            return "0 TIDs"
+        return f"{len(tids)} TIDs {tids[0]}..{tids[-1]}"
+    if item.kind is BtItemKind.HIGH_KEY:
+        return "upper bound" + (f", top parent {item.top_parent}" if item.top_parent else "")
+    if item.heap_tid is not None:
+        return f"heap {item.heap_tid}"
+    return ""
+
+
+def flags_text(item: BtreeItem) -> str:
+    flags = []
+    if item.dead:
+        flags.append("DEAD")
+    if item.is_pivot and item.heap_tid is not None:
+        flags.append("htid kept")
+    if item.header is not None and item.header.has_nulls:
+        flags.append("nulls")
+    return " ".join(flags)
+
+
+def page_role(page: BtreePage) -> str:
+    o = page.opaque
+    if o is None:
+        return "no special space"
+    roles = []
+    if o.is_deleted:
+        roles.append("DELETED")
+    if o.is_half_dead:
+        roles.append("HALF-DEAD")
+    if o.is_root:
+        roles.append("root")
+    roles.append("leaf" if o.is_leaf else "internal")
+    if o.is_leftmost:
+        roles.append("leftmost")
+    if o.is_rightmost:
+        roles.append("rightmost")
+    return ", ".join(roles)
+
+
+@dataclass(slots=True)
+class LevelStats:
+    """What one level of the tree holds (pages not deleted; deleted ones counted apart)."""
+
+    level: int
+    pages: int = 0
+    leftmost: int | None = None
+    live_items: int = 0
+    dead_items: int = 0
+    pivots: int = 0
+    posting_tuples: int = 0
+    heap_tids: int = 0
+    free_bytes: int = 0
+    page_bytes: int = 0
+    high_keys: int = 0
+    blocks: list[int] = field(default_factory=list)
+
+    @property
+    def fill(self) -> float:
+        return 1 - self.free_bytes / self.page_bytes if self.page_bytes else 0.0
+
+
+@dataclass(slots=True)
+class TreeStats:
+    levels: dict[int, LevelStats] = field(default_factory=dict)
+    deleted: int = 0
+    half_dead: int = 0
+    new: int = 0
+    scanned: int = 0
+    total: int = 0
+
+
+def add_page(stats: TreeStats, page: object) -> None:
+    """Count one decoded page into the per-level statistics."""
+    stats.scanned += 1
+    if not isinstance(page, BtreePage):
+        if getattr(page, "kind", None) == "new":
+            stats.new += 1
+        return
+    o = page.opaque
+    if o is None:
+        return
+    if o.is_deleted:
+        stats.deleted += 1
+        return
+    if o.is_half_dead:
+        stats.half_dead += 1
+    level = o.btpo_level
+    lv = stats.levels.setdefault(level, LevelStats(level))
+    lv.pages += 1
+    lv.blocks.append(page.blkno)
+    if o.is_leftmost:
+        lv.leftmost = page.blkno
+    st = page.stats()
+    lv.live_items += st.live_items
+    lv.dead_items += st.dead_items
+    lv.free_bytes += st.free_size
+    lv.page_bytes += page.size
+    for item in page.items:
+        if item.kind is BtItemKind.HIGH_KEY:
+            lv.high_keys += 1
+        elif item.is_pivot:
+            lv.pivots += 1
+        elif item.kind is BtItemKind.POSTING:
+            lv.posting_tuples += 1
+        lv.heap_tids += len(item.heap_tids)
+
+
+def stats_table(stats: TreeStats) -> Table:
+    table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
+    for column in (
+        "level",
+        "pages",
+        "leftmost",
+        "items",
+        "dead",
+        "pivots",
+        "posting",
+        "heap TIDs",
+        "fill",
+    ):
+        table.add_column(column, justify="right" if column != "level" else "left")
+    for level in sorted(stats.levels, reverse=True):
+        lv = stats.levels[level]
+        table.add_row(
+            f"{level}{' (leaf)' if level == 0 else ''}",
+            str(lv.pages),
+            str(lv.leftmost) if lv.leftmost is not None else "?",
+            str(lv.live_items),
+            str(lv.dead_items),
+            str(lv.pivots),
+            str(lv.posting_tuples),
+            str(lv.heap_tids),
+            f"{lv.fill:.0%}",
+        )
+    return table
+
+
+class BtreeItemTable(DataTable[str]):
+    HELP = """\
+## B-tree items
+
+The items of the current page in key order: `high key` (item 1 of a page that has a right
+sibling: the upper bound of its keys), `-inf` (the first downlink of an internal page, every
+key truncated away), `pivot` (separator key and downlink), `leaf` (key and heap TID),
+`posting` (a deduplicated key with its list of heap TIDs). `DEAD` marks items whose line
+pointer is `LP_DEAD`; `htid kept` marks pivots that kept a heap TID because the key alone could
+not separate the pages. `[natts 1]` is a pivot whose trailing key attributes were truncated.
+
+Enter on a downlink (`-> block N`) descends; Backspace returns.
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="btree.up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="btree.down"),
+        Binding("home,g", "scroll_top", "First item", show=False, id="btree.top"),
+        Binding("end,G", "scroll_bottom", "Last item", show=False, id="btree.bottom"),
+        Binding("enter", "select_cursor", "Descend", id="btree.descend"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row")
+
+
+class BtreeScreen(BaseScreen):
+    """Walk an index from the metapage down, with history."""
+
+    SCREEN_NAME = "btree"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right_square_bracket,l", "sibling(1)", "Right", id="btree.right"),
+        Binding("left_square_bracket,h", "sibling(-1)", "Left", id="btree.left"),
+        Binding("0", "leftmost", "Leftmost", id="btree.leftmost"),
+        Binding("r", "root", "Root", id="btree.root"),
+        Binding("m", "meta", "Meta", show=False, id="btree.meta"),
+        Binding("s", "toggle_stats", "Levels", id="btree.stats"),
+        Binding("p", "bytes", "Bytes", show=False, id="btree.bytes"),
+    ]
+
+    DEFAULT_CSS = """
+    BtreeScreen #bt-title { height: 1; background: $primary-muted; color: $text; }
+    BtreeScreen #bt-nav { height: auto; background: $panel; }
+    BtreeScreen BtreeItemTable { height: 1fr; }
+    BtreeScreen #bt-item-scroll { height: 6; border-top: hkey $panel-lighten-2; }
+    BtreeScreen #bt-levels-scroll { height: auto; max-height: 10; display: none;
+                                    border-top: hkey $panel-lighten-2; }
+    BtreeScreen #bt-levels-scroll.-shown { display: block; }
+    BtreeScreen .panel-text { padding: 0 1; }
+    """
+
+    def __init__(self, store: PageStore, start: str | int = "root") -> None:
+        super().__init__(id="btree-screen")
+        self.store = store
+        self.start = start
+        self.blkno: int | None = None
+        self.page: BtreePage | BtreeMetaPage | None = None
+        self.meta: BtreeMetaPage | None = None
+        self.history: list[int] = []
+        self.stats: TreeStats | None = None
+        self._find_at: tuple[int, int] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("B-tree: reading the metapage…", id="bt-title")
+        yield Static("", id="bt-nav")
+        yield BtreeItemTable(id="bt-items")
+        with VerticalScroll(id="bt-levels-scroll"):
+            yield Static("", id="bt-levels", classes="panel-text")
+        with VerticalScroll(id="bt-item-scroll"):
+            yield Static("", id="bt-item", classes="panel-text")
+        yield Footer(compact=True)
+
+    @property
+    def pgapp(self) -> PgPageApp:
+        return super().pgapp
+
+    def on_mount(self) -> None:
+        self.query_one(BtreeItemTable).focus()
+        self._read_meta()
+
+    # -- loading ----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="btree-meta")
+    def _read_meta(self) -> None:
+        try:
+            detail = self.store.detail(C.BTREE_METAPAGE)
+        except PageInspectError as exc:
+            self.from_thread(self._failed, C.BTREE_METAPAGE, str(exc))
+            return
+        self.from_thread(self._got_meta, detail)
+
+    def _got_meta(self, detail: PageDetail) -> None:
+        page = detail.page
+        if not isinstance(page, BtreeMetaPage) or page.meta is None:
+            self.query_one("#bt-title", Static).update("B-tree: block 0 is not a metapage")
+            self.query_one("#bt-item", Static).update(
+                f"block 0 is a {page.kind} page: this relation is not a btree index "
+                "(or its metapage is damaged; the Page screen shows its bytes)."
+            )
+            return
+        self.meta = page
+        start = self.start
+        if start == "meta":
+            self.go(C.BTREE_METAPAGE, remember=False)
+        elif start == "leftmost":
+            self.action_leftmost(level=0)
+        elif isinstance(start, int):
+            self.go(start, remember=False)
+        else:
+            self.go(self._root(), remember=False)
+
+    def _root(self) -> int:
+        assert self.meta is not None and self.meta.meta is not None
+        return self.meta.meta.btm_root
+
+    def go(self, blkno: int, *, remember: bool = True) -> None:
+        """Show ``blkno``; ``remember`` puts the current block on the Back history."""
+        nblocks = self.store.nblocks()
+        if not 0 <= blkno < nblocks:
+            self.notify(
+                f"block {blkno} is out of range (0..{nblocks - 1})",
+                title="B-tree",
+                severity="error",
+            )
+            return
+        if remember and self.blkno is not None and self.blkno != blkno:
+            self.history.append(self.blkno)
+        self.blkno = blkno
+        cached = self.store.cached(blkno)
+        if cached is not None:
+            self._show(cached)
+        else:
+            self.query_one("#bt-title", Static).update(f"B-tree: reading block {blkno}…")
+            self._read(blkno)
+
+    @work(thread=True, exclusive=True, group="btree-read")
+    def _read(self, blkno: int) -> None:
+        try:
+            detail = self.store.detail(blkno)
+        except PageInspectError as exc:
+            self.from_thread(self._failed, blkno, str(exc))
+            return
+        self.from_thread(self._show, detail)
+
+    def _failed(self, blkno: int, message: str) -> None:
+        self.query_one("#bt-title", Static).update(f"B-tree: block {blkno} cannot be read")
+        self.query_one("#bt-item", Static).update(Text(message, style="bold"))
+        self.notify(message, title=f"Block {blkno}", severity="error", timeout=8)
+
+    def _show(self, detail: PageDetail) -> None:
+        if detail.blkno != self.blkno or not self.is_mounted:
+            return
+        page = detail.page
+        table = self.query_one(BtreeItemTable)
+        table.clear(columns=True)
+        if isinstance(page, BtreeMetaPage):
+            self.page = page
+            self._show_meta(page, table)
+        elif isinstance(page, BtreePage):
+            self.page = page
+            self._show_page(page, table)
+        else:
+            self.page = None
+            self._update_title(f"block {page.blkno}: a {page.kind} page, not a btree page")
+            self.query_one("#bt-item", Static).update(
+                "Not a btree page. Backspace returns; p shows its bytes."
+            )
+        self._update_nav()
+        if self._find_at is not None and self._find_at[0] == page.blkno:
+            table.move_cursor(row=self._find_at[1], animate=False)
+        self._update_item()
+
+    def _show_meta(self, page: BtreeMetaPage, table: DataTable[str]) -> None:
+        table.add_column("field", key="field")
+        table.add_column("value", key="value")
+        m = page.meta
+        if m is not None:
+            for f in m.fields():
+                table.add_row(f.name, str(f.value), key=f.name)
+        self._update_title("metapage (block 0)")
+
+    def _show_page(self, page: BtreePage, table: DataTable[str]) -> None:
+        for column in ("lp", "kind", "key", "points to", "flags"):
+            table.add_column(column, key=column)
+        for item in page.items:
+            table.add_row(
+                str(item.offnum),
+                KIND_NAMES.get(item.kind, str(item.kind)),
+                key_text(page, item),
+                target_text(item),
+                flags_text(item),
+                key=str(item.offnum),
+            )
+        level = page.opaque.btpo_level if page.opaque is not None else "?"
+        self._update_title(f"block {page.blkno}: level {level}, {page_role(page)}")
+
+    def _update_title(self, what: str) -> None:
+        meta = self.meta.meta if self.meta is not None else None
+        root = (
+            f"root {meta.btm_root} level {meta.btm_level}, fast root {meta.btm_fastroot}"
+            if meta is not None
+            else "no metapage"
+        )
+        self.query_one("#bt-title", Static).update(
+            f"{self.pgapp.session_title} · B-tree ({root}) · {what}"
+        )
+
+    def _update_nav(self) -> None:
+        nav = self.query_one("#bt-nav", Static)
+        page = self.page
+        path = " > ".join(str(b) for b in [*self.history, self.blkno] if b is not None)
+        if isinstance(page, BtreePage) and page.opaque is not None:
+            o = page.opaque
+            left = "none (leftmost)" if o.is_leftmost else str(o.btpo_prev)
+            right = "none (rightmost)" if o.is_rightmost else str(o.btpo_next)
+            stats = page.stats()
+            nav.update(
+                f"[ left {left} · ] right {right} · {stats.live_items} live, "
+                f"{stats.dead_items} dead items · free {stats.free_size} B · path {path}"
+            )
+        elif isinstance(page, BtreeMetaPage):
+            nav.update(f"metapage · Enter or r goes to the root · path {path}")
+        else:
+            nav.update(f"path {path}")
+
+    def _selected_item(self) -> BtreeItem | None:
+        table = self.query_one(BtreeItemTable)
+        if not isinstance(self.page, BtreePage) or table.row_count == 0:
+            return None
+        row = table.cursor_row
+        if 0 <= row < len(self.page.items):
+            return self.page.items[row]
+        return None
+
+    @on(DataTable.RowHighlighted, "#bt-items")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._update_item()
+
+    def _update_item(self) -> None:
+        out = self.query_one("#bt-item", Static)
+        page = self.page
+        if isinstance(page, BtreeMetaPage):
+            m = page.meta
+            out.update(
+                f"BTMetaPageData: version {m.btm_version}, root {m.btm_root} (level "
+                f"{m.btm_level}), fast root {m.btm_fastroot} (level {m.btm_fastlevel}), "
+                f"allequalimage {m.btm_allequalimage}"
+                if m is not None
+                else "no metadata"
+            )
+            return
+        item = self._selected_item()
+        if not isinstance(page, BtreePage) or item is None:
+            out.update("")
+            return
+        out.update(describe_item(page, item))
+
+    @on(DataTable.RowSelected, "#bt-items")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_descend()
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_descend(self) -> None:
+        if isinstance(self.page, BtreeMetaPage):
+            self.action_root()
+            return
+        item = self._selected_item()
+        if item is None:
+            return
+        if item.downlink is not None:
+            self.go(item.downlink)
+        elif item.heap_tids:
+            self.notify(
+                f"a leaf item: it points at heap tuple{'s' if len(item.heap_tids) > 1 else ''} "
+                f"{', '.join(str(t) for t in item.heap_tids[:4])}"
+                f"{'…' if len(item.heap_tids) > 4 else ''}",
+                timeout=4,
+            )
+        else:
+            self.notify(
+                f"lp {item.offnum} ({KIND_NAMES.get(item.kind)}) has no downlink",
+                severity="warning",
+                timeout=3,
+            )
+
+    def action_back(self) -> None:
+        if self.history:
+            self.go(self.history.pop(), remember=False)
+        else:
+            self.app.pop_screen()
+
+    def action_sibling(self, direction: int) -> None:
+        page = self.page
+        if not isinstance(page, BtreePage) or page.opaque is None:
+            return
+        o = page.opaque
+        target = o.btpo_next if direction > 0 else o.btpo_prev
+        if target == C.P_NONE:
+            side = "rightmost" if direction > 0 else "leftmost"
+            self.notify(f"block {page.blkno} is the {side} page of its level", timeout=2)
+            return
+        self.go(target)
+
+    def action_root(self) -> None:
+        if self.meta is None:
+            return
+        self.go(self._root())
+
+    def action_meta(self) -> None:
+        self.go(C.BTREE_METAPAGE)
+
+    def action_leftmost(self, level: int | None = None) -> None:
+        if self.meta is None:
+            return
+        if level is None:
+            page = self.page
+            level = page.opaque.btpo_level if isinstance(page, BtreePage) and page.opaque else 0
+        self._walk_leftmost(level)
+
+    @work(thread=True, exclusive=True, group="btree-walk")
+    def _walk_leftmost(self, level: int) -> None:
+        """From the root, follow each level's first downlink down to ``level``."""
+        blkno = self._root()
+        for _ in range(64):
+            try:
+                page = self.store.detail(blkno).page
+            except PageInspectError as exc:
+                self.from_thread(self._failed, blkno, str(exc))
+                return
+            if not isinstance(page, BtreePage) or page.opaque is None:
+                break
+            if page.opaque.btpo_level <= level:
+                break
+            links = page.downlinks()
+            if not links:
+                break
+            blkno = links[0]
+        self.from_thread(self.go, blkno)
+
+    def action_toggle_stats(self) -> None:
+        panel = self.query_one("#bt-levels-scroll")
+        panel.set_class(not panel.has_class("-shown"), "-shown")
+        if panel.has_class("-shown") and self.stats is None:
+            self.query_one("#bt-levels", Static).update("reading every page of the index…")
+            self._gather_stats()
+
+    @work(thread=True, exclusive=True, group="btree-stats")
+    def _gather_stats(self) -> None:
+        worker = get_current_worker()
+        store = self.store
+        stats = TreeStats(total=store.nblocks())
+        for blkno in range(1, stats.total):
+            if worker.is_cancelled:
+                return
+            try:
+                cached = store.cached(blkno)
+                page = cached.page if cached is not None else decode_page(store.read(blkno))
+            except PageInspectError:
+                continue
+            add_page(stats, page)
+            if blkno % 256 == 0:
+                self.from_thread(self._show_stats, stats, False)
+        self.from_thread(self._show_stats, stats, True)
+
+    def _show_stats(self, stats: TreeStats, done: bool) -> None:
+        if done:
+            self.stats = stats
+        text = Text(
+            f"{stats.scanned}/{max(stats.total - 1, 0)} pages read · deleted {stats.deleted} · "
+            f"half-dead {stats.half_dead} · new {stats.new}"
+        )
+        from rich.console import Group
+
+        self.query_one("#bt-levels", Static).update(Group(stats_table(stats), text))
+
+    def action_bytes(self) -> None:
+        if self.blkno is not None:
+            self.pgapp.open_page(self.blkno)
+
+    def jump(self, target: Target) -> None:
+        if target.block is None:
+            self.notify("give a block number of this index", severity="warning")
+            return
+        self.go(target.block)
+
+    def find(self, text: str, *, again: bool) -> None:
+        """Find a key (its text, or hex) or a TID on this page, then to the right."""
+        if not isinstance(self.page, BtreePage):
+            return
+        table = self.query_one(BtreeItemTable)
+        start_row = table.cursor_row + 1 if again else table.cursor_row
+        self._search(text.lower(), self.page.blkno, start_row)
+
+    @work(thread=True, exclusive=True, group="btree-find")
+    def _search(self, needle: str, blkno: int, row: int) -> None:
+        worker = get_current_worker()
+        seen: set[int] = set()
+        while blkno not in seen and not worker.is_cancelled:
+            seen.add(blkno)
+            try:
+                page = self.store.detail(blkno).page
+            except PageInspectError as exc:
+                self.from_thread(self._failed, blkno, str(exc))
+                return
+            if not isinstance(page, BtreePage):
+                break
+            for index in range(row, len(page.items)):
+                item = page.items[index]
+                haystack = " ".join(
+                    (
+                        key_text(page, item, None),
+                        target_text(item),
+                        " ".join(str(t) for t in item.heap_tids),
+                    )
+                ).lower()
+                if needle in haystack:
+                    self.from_thread(self._found, blkno, index)
+                    return
+            if page.opaque is None or page.opaque.is_rightmost:
+                break
+            blkno, row = page.opaque.btpo_next, 0
+        self.from_thread(
+            self.notify,
+            f"{needle!r} not found on this page or to its right",
+            title="Find",
+            severity="warning",
+        )
+
+    def _found(self, blkno: int, row: int) -> None:
+        self._find_at = (blkno, row)
+        if blkno != self.blkno:
+            self.go(blkno)
+        else:
+            self.query_one(BtreeItemTable).move_cursor(row=row, animate=False)
+
+
+def describe_item(page: BtreePage, item: BtreeItem) -> Text:
+    text = Text()
+    text.append(f"lp {item.offnum} {KIND_NAMES.get(item.kind, item.kind)}", style="bold")
+    if item.dead:
+        text.append("  DEAD (LP_DEAD: the heap tuple is known dead)", style="bold")
+    if item.span is not None:
+        text.append(f"  {item.span.hex()} ({item.span.length} B)")
+    h = item.header
+    if h is not None:
+        text.append(
+            f"\nt_tid {h.t_tid} · t_info 0x{h.t_info:04x} size {h.size} {' '.join(h.info_names)}"
+        )
+    text.append(f"\nkey: {key_text(page, item, None)}")
+    if item.keys:
+        for key in item.keys:
+            where = f" {key.span.hex()}" if key.span is not None else ""
+            text.append(f"\n  {key.name} = {key.display()}{where}")
+            if key.problem:
+                text.append(f" ({key.problem})")
+    if item.downlink is not None:
+        text.append(f"\ndownlink: block {item.downlink} (Enter descends)")
+    if item.natts is not None:
+        text.append(f"\npivot keeps {item.natts} key attribute{'s' if item.natts != 1 else ''}")
+    if item.is_pivot and item.heap_tid is not None:
+        text.append(f"; heap TID {item.heap_tid} kept as a tiebreaker")
+    if item.posting:
+        text.append(
+            f"\nposting list: {len(item.posting)} heap TIDs: "
+            + " ".join(str(t) for t in item.posting)
+        )
+    elif item.kind is BtItemKind.LEAF and item.heap_tid is not None:
+        text.append(f"\nheap TID {item.heap_tid}")
+    return text
+
+
+def open_btree(app: PgPageApp, where: str) -> None:
+    """Open (or move) the B-tree screen: ``root``, ``meta``, ``leftmost`` or ``here``."""
+    from pageinspect_py.tui.page_screen import PageScreen
+
+    session = app.session
+    if session is None:
+        return
+    screen = app.screen
+    if isinstance(screen, BtreeScreen):
+        if where == "root":
+            screen.action_root()
+        elif where == "meta":
+            screen.action_meta()
+        elif where == "leftmost":
+            screen.action_leftmost()
+        return
+    start: str | int = where
+    if where == "here":
+        start = "root"
+        if isinstance(screen, PageScreen):
+            start = screen.blkno
+        elif (block := app.relation_screen.current_block()) is not None:
+            start = block
+    app.push_screen(BtreeScreen(session.main, start))
