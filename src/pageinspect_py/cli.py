@@ -257,7 +257,7 @@ def _dump(
             f"{nblocks} block{'s' if nblocks != 1 else ''}"
         )
     heap_blocks = source.nblocks("main") if fork == "vm" else None
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     pages: Iterator[Page] = (
         decode_page(raw, strict=strict)
         for raw in source.pages(fork, start, None if stop is None else stop + 1)
