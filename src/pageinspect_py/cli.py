@@ -329,5 +329,58 @@ def schema(table: str | None, dsn: str | None, live: bool, columns: str | None) 
     click.echo(json.dumps(description_json(desc), indent=1, ensure_ascii=False))
 
 
+@main.command()
+@click.argument("target")
+@click.option("--dsn", help="Browse RELATION (TARGET) on this server through get_raw_page().")
+@click.option("--live", is_flag=True,
+              help="Browse TARGET as a relation on the server the PG* variables name.")
+@click.option("--schema", "schema_file", type=click.Path(dir_okay=False),
+              help="Relation description for tuple values or index keys (pgpage schema output, "
+                   "a manifest entry, or a fixtures manifest.json).")
+@click.option("--columns", help='Relation description as a column list, e.g. "id int8, name text".')
+@click.option("--toast", "toast_path", type=click.Path(dir_okay=False),
+              help="File of the relation's TOAST table (for out-of-line values).")
+@click.option("--fork", type=click.Choice(["main", "fsm", "vm", "init"]), default=None,
+              help="Relation fork (default: main, or the fork the file name says).")
+@click.option("--block-size", type=click.Choice(["1024", "2048", "4096", "8192", "16384",
+                                                  "32768"]), default=None,
+              help="Block size (default: from the page header, else 8192).")
+@click.option("--keymap", "keymap", multiple=True, metavar="ID=KEYS",
+              help="Rebind a key by its binding id (F1 lists them), e.g. nav.find=ctrl+f; "
+                   "repeatable. $PGPAGE_KEYMAP holds more, separated by ';'.")
+@click.option("--theme", default=None, help="Textual theme (default: textual-dark).")
+def tui(target: str, dsn: str | None, live: bool, schema_file: str | None,
+        columns: str | None, toast_path: str | None, fork: str | None, block_size: str | None,
+        keymap: tuple[str, ...], theme: str | None) -> None:
+    """Browse a relation in a terminal UI: page map, fields beside hex, btree levels, TOAST.
+
+    \b
+    pgpage tui base/5/16384 --schema orders.json --toast base/5/16390
+    pgpage tui --dsn 'host=/tmp dbname=app' public.orders_pkey
+    """
+    import os
+
+    from pageinspect_py.tui import parse_keymap, run_tui
+    from pageinspect_py.tui.state import OpenSpec
+
+    if schema_file is not None and columns is not None:
+        _fail("give --schema or --columns, not both")
+    try:
+        bindings = parse_keymap([*os.environ.get("PGPAGE_KEYMAP", "").split(";"), *keymap])
+    except ValueError as exc:
+        _fail(str(exc))
+    live_mode = dsn is not None or live
+    spec = OpenSpec(
+        path=None if live_mode else target,
+        dsn=(dsn or "") if live_mode else None,
+        relation=target if live_mode else None,
+        schema=schema_file,
+        columns=columns,
+        toast=toast_path,
+        fork=fork,
+        block_size=int(block_size) if block_size else None,
+    )
+    sys.exit(run_tui(spec, keymap=bindings, theme=theme))
+
 if __name__ == "__main__":  # pragma: no cover
     main()

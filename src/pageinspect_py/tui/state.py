@@ -36,6 +36,7 @@ class OpenSpec:
     dsn: str | None = None
     relation: str | None = None
     schema: str | None = None
+    columns: str | None = None  #: a column list instead of a schema file
     toast: str | None = None
     fork: str | None = None
     block_size: int | None = None
@@ -263,7 +264,7 @@ def open_session(spec: OpenSpec) -> Session:
         live = open_live(spec.dsn, spec.relation or "")
         source: PageSource = live
         fork: Fork = spec.fork or "main"  # type: ignore[assignment]
-        if spec.schema is not None:
+        if spec.schema is not None or spec.columns is not None:
             description, index = _load_schema(spec, warnings)
         elif live.relation.amname == "heap" or live.relation.relkind == "S":
             try:
@@ -292,7 +293,7 @@ def open_session(spec: OpenSpec) -> Session:
         file_source = FileSource(spec.path, block_size=spec.block_size)
         source = file_source
         fork = spec.fork or file_source.given_fork  # type: ignore[assignment]
-        if spec.schema is not None:
+        if spec.schema is not None or spec.columns is not None:
             description, index = _load_schema(spec, warnings)
         if spec.toast is not None:
             try:
@@ -310,12 +311,17 @@ def open_session(spec: OpenSpec) -> Session:
 def _load_schema(
     spec: OpenSpec, warnings: list[str]
 ) -> tuple[RelationDescription | None, IndexDescription | None]:
-    """A heap description or an index description from ``--schema``; problems are warnings."""
-    assert spec.schema is not None
+    """A heap description or an index description from ``--schema`` (or ``--columns``);
+    problems become warnings."""
     try:
+        if spec.columns is not None:
+            from pageinspect_py.catalog.schema import description_from_columns
+
+            return description_from_columns(spec.columns), None
+        assert spec.schema is not None
         return load_description(Path(spec.schema), spec.path)
     except (PageInspectError, OSError, ValueError) as exc:
-        warnings.append(f"schema {spec.schema}: {exc}")
+        warnings.append(f"schema {spec.schema or spec.columns}: {exc}")
         return None, None
 
 
