@@ -7,6 +7,7 @@ decode follow the same rules.
 from __future__ import annotations
 
 from pageinspect_py.catalog.attributes import ALIGNMENT
+from pageinspect_py.layouts.varlena import VARATT_SHORT_MAX, VARHDRSZ, VARHDRSZ_SHORT
 
 
 def typealign(offset: int, alignment: int) -> int:
@@ -25,6 +26,26 @@ def att_align_pointer(offset: int, attalign: str, attlen: int, first_byte: int) 
     if attlen == -1 and first_byte != 0:
         return offset
     return att_align_nominal(offset, attalign)
+
+
+def att_align_datum(offset: int, attalign: str, attlen: int, is_short: bool) -> int:
+    """att_align_datum: where a datum being stored starts. A varlena already in short form
+    (1-byte header, or a TOAST pointer) is not aligned; anything else aligns to attalign."""
+    if attlen == -1 and is_short:
+        return offset
+    return att_align_nominal(offset, attalign)
+
+
+def varatt_can_make_short(varsize_4b: int) -> bool:
+    """VARATT_CAN_MAKE_SHORT for an uncompressed datum whose 4-byte-header size (header
+    included) is ``varsize_4b``: heap_fill_tuple stores it with a 1-byte header, unaligned,
+    when the column's attstorage is not plain. True up to 126 data bytes."""
+    return varsize_4b - VARHDRSZ + VARHDRSZ_SHORT <= VARATT_SHORT_MAX
+
+
+def varatt_converted_short_size(varsize_4b: int) -> int:
+    """VARATT_CONVERTED_SHORT_SIZE: its size once given a 1-byte header."""
+    return varsize_4b - VARHDRSZ + VARHDRSZ_SHORT
 
 
 def null_bitmap_bytes(natts: int) -> int:

@@ -1,0 +1,444 @@
+"""What PostgreSQL stores for a row, and how many rows fit on a heap page.
+
+The rules follow the server's C code, cited per function:
+
+* ``heap_compute_data_size`` / ``fill_val`` (access/common/heaptuple.c): NULLs take no data
+  bytes; fixed-width values align to ``attalign``; a varlena whose 4-byte form is at most 127
+  bytes (``VARATT_CAN_MAKE_SHORT``: up to 126 data bytes) is stored with a 1-byte header and
+  never aligned, unless the column's ``attstorage`` is ``p``; longer or compressed varlenas
+  keep their 4-byte header and align to ``attalign`` (``i`` or ``d``); TOAST pointers are 18
+  bytes (``VARHDRSZ_EXTERNAL`` + ``varatt_external``), unaligned.
+* ``heap_form_tuple``: ``t_hoff`` = MAXALIGN(23 + null bitmap), the bitmap (one bit per
+  attribute of the descriptor, dropped ones included) only when some attribute is NULL.
+* ``heap_toast_insert_or_update`` (access/heap/heaptoast.c): which values a tuple longer than
+  ``TOAST_TUPLE_THRESHOLD`` pushes out of line, biggest first, down to ``toast_tuple_target``.
+* ``RelationGetBufferForTuple`` (access/heap/hio.c), ``PageGetHeapFreeSpace``
+  (storage/page/bufpage.c): a page takes a tuple while ``pd_upper - pd_lower - 4`` covers
+  MAXALIGN(t_len) plus the fillfactor reserve and fewer than ``MaxHeapTuplesPerPage`` line
+  pointers are in use; a page found too small is recorded in the free space map, whose
+  32-byte categories let later, smaller tuples go back to it.
+
+Nothing here knows where rows come from: a :class:`Value` is what a sample measured.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pageinspect_py import constants as C
+from pageinspect_py.catalog.attributes import ALIGNMENT, Attribute
+from pageinspect_py.decode.align import att_align_datum, heap_t_hoff, typealign
+from pageinspect_py.layouts.varlena import TOAST_POINTER_SIZE, VARATT_SHORT_MAX, VARHDRSZ
+
+#: fsm_internals.h / freespace.c: free space is tracked in 256 categories of BLCKSZ / 256
+FSM_CATEGORIES = 256
+#: rel.h: HEAP_DEFAULT_FILLFACTOR
+HEAP_DEFAULT_FILLFACTOR = 100
+HEAP_MIN_FILLFACTOR = 10
+
+
+class Kind(enum.IntEnum):
+    """How one value is stored in a heap tuple."""
+
+    NULL = 0  #: a 0 bit in the null bitmap, no data bytes
+    FIXED = 1  #: attlen > 0: attlen bytes aligned to attalign
+    SHORT = 2  #: varlena with a 1-byte header (up to 126 data bytes): unaligned
+    LONG = 3  #: varlena with a 4-byte header, not compressed: aligned to attalign
+    COMPRESSED = 4  #: inline compressed varlena (4-byte header): aligned to attalign
+    EXTERNAL = 5  #: TOAST pointer (18 bytes): unaligned
+    CSTRING = 6  #: attlen -2: up to and including the NUL, unaligned ('c')
+
+
+#: kinds whose bytes start at an offset aligned to the column's attalign
+ALIGNED_KINDS = frozenset({Kind.FIXED, Kind.LONG, Kind.COMPRESSED})
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One measured value: its kind and the bytes it occupies in the tuple (0 for NULL)."""
+
+    kind: Kind
+    size: int
+
+    @property
+    def is_null(self) -> bool:
+        return self.kind is Kind.NULL
+
+
+NULL = Value(Kind.NULL, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column as the storage model needs it (from ``pg_attribute`` / ``pg_type``)."""
+
+    name: str
+    attnum: int
+    typname: str
+    attlen: int
+    attalign: str
+    attstorage: str = "p"
+    attnotnull: bool = False
+    attisdropped: bool = False
+    atthasmissing: bool = False
+    #: ``attgenerated``: "" (ordinary), "s" (stored), "v" (virtual, 18+: stored as NULL)
+    generated: str = ""
+
+    @classmethod
+    def from_attribute(cls, attr: Attribute, generated: str = "") -> Column:
+        return cls(
+            name=attr.attname,
+            attnum=attr.attnum,
+            typname=attr.typname,
+            attlen=attr.attlen,
+            attalign=attr.attalign,
+            attstorage=attr.attstorage,
+            attnotnull=attr.attnotnull,
+            attisdropped=attr.attisdropped,
+            atthasmissing=attr.atthasmissing,
+            generated=generated,
+        )
+
+    @property
+    def alignment(self) -> int:
+        return ALIGNMENT[self.attalign]
+
+    @property
+    def is_varlena(self) -> bool:
+        return self.attlen == -1
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.attlen > 0
+
+    @property
+    def packable(self) -> bool:
+        """ATT_IS_PACKABLE: a varlena that may get a 1-byte header (attstorage not plain)."""
+        return self.attlen == -1 and self.attstorage != "p"
+
+    @property
+    def always_null(self) -> bool:
+        """Stored as NULL in every new tuple: dropped, or a virtual generated column."""
+        return self.attisdropped or self.generated == "v"
+
+    def describe(self) -> str:
+        """``int4 4/i``, ``text -1/i x``: the storage facts the advice rests on."""
+        length = str(self.attlen) if self.attlen > 0 else ("varlena" if self.attlen == -1
+                                                            else "cstring")
+        storage = f" {self.attstorage}" if self.attlen == -1 else ""
+        return f"{self.typname} {length}/{self.attalign}{storage}"
+
+
+def classify_varlena(column: Column, size: int, compressed: bool, external: bool) -> Value:
+    """The stored form of a varlena whose ``pg_column_size`` is ``size``.
+
+    ``pg_column_size`` reports VARSIZE_ANY of the datum as stored: 1 + n for a 1-byte header,
+    4 + n for a 4-byte one, the compressed size for inline compressed values, and for a TOAST
+    pointer the size of the out-of-line value (``toast_datum_size``), which is why
+    ``external`` must come from elsewhere. An uncompressed value of at most 127 bytes in a
+    packable column is short (values come from tuples, where heap_fill_tuple already packed
+    them; a plain-storage column keeps the 4-byte header).
+    """
+    if external:
+        return Value(Kind.EXTERNAL, TOAST_POINTER_SIZE)
+    if compressed:
+        return Value(Kind.COMPRESSED, size)
+    if column.packable and size <= VARATT_SHORT_MAX:
+        return Value(Kind.SHORT, size)
+    return Value(Kind.LONG, size)
+
+
+def classify(column: Column, size: int | None, compressed: bool = False,
+             external: bool = False) -> Value:
+    """The stored form of one measured value (``size`` None: NULL)."""
+    if size is None:
+        return NULL
+    if column.attlen > 0:
+        return Value(Kind.FIXED, column.attlen)
+    if column.attlen == -1:
+        return classify_varlena(column, size, compressed, external)
+    return Value(Kind.CSTRING, size)
+
+
+def value_alignment(column: Column, value: Value) -> int:
+    """Alignment the value's first byte needs (att_align_datum): 0 for NULL (no bytes)."""
+    if value.kind is Kind.NULL:
+        return 0
+    return column.alignment if value.kind in ALIGNED_KINDS else 1
+
+
+#: kinds att_align_datum leaves unaligned
+_SHORT_KINDS = frozenset({Kind.SHORT, Kind.EXTERNAL, Kind.CSTRING})
+
+
+@dataclass(frozen=True, slots=True)
+class Geometry:
+    """Page and relation settings that decide how many tuples share a page."""
+
+    block_size: int = C.BLCKSZ
+    fillfactor: int = HEAP_DEFAULT_FILLFACTOR
+    #: reloption ``toast_tuple_target``; None: TOAST_TUPLE_TARGET
+    toast_tuple_target: int | None = None
+    #: false when the relation has no TOAST table: nothing can be moved out of line
+    has_toast_table: bool = True
+    maxalign: int = C.MAXIMUM_ALIGNOF
+
+    @property
+    def usable(self) -> int:
+        """Bytes between the page header and the end of a heap page (no special space)."""
+        return self.block_size - C.SizeOfPageHeaderData
+
+    @property
+    def max_tuples_per_page(self) -> int:
+        """MaxHeapTuplesPerPage (htup_details.h): 291 for 8 kB pages."""
+        return self.usable // (typealign(C.SizeofHeapTupleHeader, self.maxalign)
+                               + C.SizeOfItemIdData)
+
+    @property
+    def max_tuple_size(self) -> int:
+        """MaxHeapTupleSize: BLCKSZ - MAXALIGN(SizeOfPageHeaderData + sizeof(ItemIdData))."""
+        return self.block_size - typealign(C.SizeOfPageHeaderData + C.SizeOfItemIdData,
+                                           self.maxalign)
+
+    @property
+    def save_free_space(self) -> int:
+        """RelationGetTargetPageFreeSpace: bytes fillfactor keeps free on each page."""
+        return self.block_size * (100 - self.fillfactor) // 100
+
+    @property
+    def toast_tuple_threshold(self) -> int:
+        """TOAST_TUPLE_THRESHOLD (heaptoast.h): 2032 for 8 kB pages; longer tuples are toasted."""
+        per_tuple = (self.block_size - typealign(C.SizeOfPageHeaderData
+                                                 + 4 * C.SizeOfItemIdData, self.maxalign)) // 4
+        return per_tuple & ~(self.maxalign - 1)
+
+    @property
+    def toast_target(self) -> int:
+        """RelationGetToastTupleTarget: what toasting shrinks a tuple to."""
+        return self.toast_tuple_target or self.toast_tuple_threshold
+
+    @property
+    def toast_target_main(self) -> int:
+        """TOAST_TUPLE_TARGET_MAIN: the limit before ``m`` columns go out of line."""
+        return self.max_tuple_size
+
+    def target_free_space(self, footprint: int) -> int:
+        """RelationGetBufferForTuple's ``targetFreeSpace`` for a tuple of MAXALIGNed length."""
+        nearly_empty = self.max_tuple_size - (self.max_tuples_per_page // 8
+                                              * C.SizeOfItemIdData)
+        if footprint + self.save_free_space > nearly_empty:
+            return max(footprint, nearly_empty)
+        return footprint + self.save_free_space
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """The columns of a table (attnum order, dropped ones included) and its page settings."""
+
+    name: str
+    columns: tuple[Column, ...]
+    geometry: Geometry = field(default_factory=Geometry)
+
+    @property
+    def live(self) -> tuple[Column, ...]:
+        """Columns a rebuilt table keeps, in the current order."""
+        return tuple(c for c in self.columns if not c.attisdropped)
+
+    def live_index(self, name: str) -> int:
+        for index, column in enumerate(self.live):
+            if column.name == name:
+                return index
+        raise KeyError(name)
+
+
+# ----------------------------------------------------------------------------------------------
+# Tuples
+
+
+def data_length(columns: Sequence[Column], values: Sequence[Value],
+                order: Iterable[int]) -> tuple[int, int]:
+    """``(data bytes, alignment padding)`` of a row whose values go in ``order``.
+
+    ``order`` lists indexes into ``columns``/``values`` (heap_compute_data_size's loop).
+    """
+    offset = padding = 0
+    for index in order:
+        value = values[index]
+        if value.kind is Kind.NULL:
+            continue
+        column = columns[index]
+        aligned = att_align_datum(offset, column.attalign, column.attlen,
+                                  value.kind in _SHORT_KINDS)
+        padding += aligned - offset
+        offset = aligned + value.size
+    return offset, padding
+
+
+@dataclass(frozen=True, slots=True)
+class TupleSize:
+    """One row's tuple as the page holds it."""
+
+    t_hoff: int  #: header, null bitmap and the padding up to MAXALIGN
+    data: int  #: bytes from t_hoff to the end of the last value
+    padding: int  #: alignment padding between values (inside ``data``)
+    lp_len: int  #: t_hoff + data: the line pointer's length
+    footprint: int  #: MAXALIGN(lp_len): the bytes the tuple takes from the page
+
+    @property
+    def tail(self) -> int:
+        """MAXALIGN padding after the tuple."""
+        return self.footprint - self.lp_len
+
+
+def tuple_size(columns: Sequence[Column], values: Sequence[Value], order: Sequence[int],
+               natts: int, force_bitmap: bool = False, maxalign: int = 8) -> TupleSize:
+    """Predicted ``lp_len`` and page footprint of one row (heap_form_tuple).
+
+    ``natts`` is the descriptor's attribute count (dropped columns included when predicting
+    an existing table, not after a rebuild); ``force_bitmap`` says some attribute outside
+    ``order`` (a dropped column) is NULL.
+    """
+    has_nulls = force_bitmap or any(values[i].kind is Kind.NULL for i in order)
+    hoff = heap_t_hoff(natts, has_nulls, maxalign)
+    data, padding = data_length(columns, values, order)
+    lp_len = hoff + data
+    return TupleSize(hoff, data, padding, lp_len, typealign(lp_len, maxalign))
+
+
+def toast_row(columns: Sequence[Column], values: Sequence[Value], order: Sequence[int],
+              natts: int, geometry: Geometry, force_bitmap: bool = False) -> list[Value]:
+    """The values after heap_toast_insert_or_update, for a row whose externality is unknown.
+
+    Used when the server cannot say which values are TOAST pointers (before 17). The rounds
+    follow heaptoast.c; compression already happened (sizes are as stored) and whatever was
+    not compressed is taken as incompressible:
+
+    * nothing happens unless the tuple is longer than TOAST_TUPLE_THRESHOLD;
+    * rounds 1-2: while the data exceeds ``toast_tuple_target - t_hoff``, the biggest inline
+      value of an ``x`` or ``e`` column larger than MAXALIGN(TOAST_POINTER_SIZE) goes out of
+      line (first one on ties, in descriptor order);
+    * round 4: then the same for ``m`` columns, against TOAST_TUPLE_TARGET_MAIN.
+    """
+    out = list(values)
+    has_nulls = force_bitmap or any(v.kind is Kind.NULL for v in values)
+    hoff = heap_t_hoff(natts, has_nulls, geometry.maxalign)
+    data, _ = data_length(columns, out, order)
+    if hoff + data <= geometry.toast_tuple_threshold or not geometry.has_toast_table:
+        return out
+    pointer_floor = typealign(TOAST_POINTER_SIZE, geometry.maxalign)
+    for storages, target in ((("x", "e"), geometry.toast_target),
+                             (("m",), geometry.toast_target_main)):
+        while data > target - hoff:
+            biggest, biggest_size = -1, pointer_floor
+            for index in order:
+                column, value = columns[index], out[index]
+                if column.attlen != -1 or column.attstorage not in storages:
+                    continue
+                if value.kind in (Kind.NULL, Kind.EXTERNAL):
+                    continue
+                # tai_size is VARSIZE_ANY of the datum handed to the toaster: a value that
+                # will be packed arrives with its 4-byte header
+                candidate = value.size + (VARHDRSZ - 1 if value.kind is Kind.SHORT else 0)
+                if candidate > biggest_size:
+                    biggest, biggest_size = index, candidate
+            if biggest < 0:
+                break
+            out[biggest] = Value(Kind.EXTERNAL, TOAST_POINTER_SIZE)
+            data, _ = data_length(columns, out, order)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Pages
+
+
+@dataclass(frozen=True, slots=True)
+class PageFill:
+    """Where a sequence of tuples lands when inserted one by one into an empty table."""
+
+    pages: int
+    rows: int
+    #: bytes of tuples and line pointers on the last page, over the page's usable bytes
+    last_page_fraction: float
+
+    @property
+    def rows_per_page(self) -> float:
+        """Rows per page, the last page counted by the share of it that is used."""
+        span = self.pages - 1 + self.last_page_fraction if self.pages else 0.0
+        return self.rows / span if span > 0 else 0.0
+
+
+def fsm_category(avail: int, block_size: int) -> int:
+    """fsm_space_avail_to_cat: free bytes rounded *down* to a category."""
+    step = block_size // FSM_CATEGORIES
+    return min(avail // step, FSM_CATEGORIES - 2)
+
+
+def fsm_needed_category(needed: int, block_size: int) -> int:
+    """fsm_space_needed_to_cat: bytes rounded *up* to a category."""
+    step = block_size // FSM_CATEGORIES
+    return min((needed + step - 1) // step, FSM_CATEGORIES - 1)
+
+
+def fill_pages(footprints: Iterable[int], geometry: Geometry, use_fsm: bool = True) -> PageFill:
+    """Insert tuples of these MAXALIGNed lengths, in order, into an empty heap.
+
+    Follows RelationGetBufferForTuple for single-row inserts (INSERT ... SELECT): try the
+    last page used; if it lacks ``targetFreeSpace`` (PageGetHeapFreeSpace, which also says 0
+    once MaxHeapTuplesPerPage line pointers exist), record its free space in the FSM and ask
+    the FSM for a page whose category covers the request, searching from the slot after the
+    last one it returned; else extend the relation by one page. ``use_fsm`` False is the path
+    of CREATE TABLE AS and of a rewrite (VACUUM FULL, CLUSTER): always the last page.
+    """
+    block_size = geometry.block_size
+    cap = geometry.max_tuples_per_page
+    free: list[int] = []  # pd_upper - pd_lower per page
+    count: list[int] = []  # line pointers per page
+    fsm: dict[int, int] = {}
+    next_slot = 0
+    target = -1
+    rows = 0
+
+    def heap_free(page: int) -> int:
+        if count[page] >= cap:
+            return 0
+        return max(free[page] - C.SizeOfItemIdData, 0)
+
+    for footprint in footprints:
+        rows += 1
+        need = geometry.target_free_space(footprint)
+        placed = -1
+        while target >= 0:
+            if need <= heap_free(target):
+                placed = target
+                break
+            if not use_fsm:
+                break
+            fsm[target] = fsm_category(heap_free(target), block_size)
+            wanted = fsm_needed_category(need, block_size)
+            found = -1
+            for page in sorted(fsm):
+                if page >= next_slot and fsm[page] >= wanted:
+                    found = page
+                    break
+            if found < 0:
+                for page in sorted(fsm):
+                    if page < next_slot and fsm[page] >= wanted:
+                        found = page
+                        break
+            if found < 0:
+                break
+            next_slot = found + 1
+            target = found
+        if placed < 0:
+            free.append(geometry.usable)
+            count.append(0)
+            placed = target = len(free) - 1
+        free[placed] -= footprint + C.SizeOfItemIdData
+        count[placed] += 1
+    if not free:
+        return PageFill(0, 0, 0.0)
+    last_used = geometry.usable - free[-1]
+    return PageFill(len(free), rows, last_used / geometry.usable)
