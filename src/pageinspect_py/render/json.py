@@ -16,6 +16,7 @@ from pageinspect_py.decode.heap import HeapItem, HeapPage, HeapTuple
 from pageinspect_py.decode.page import Page, PageHeader
 from pageinspect_py.decode.tuple import PageValues
 from pageinspect_py.render.attributes import page_values_json, tuple_values_json
+from pageinspect_py.render.btree import btree_page_json
 
 JSONObject = dict[str, Any]
 
@@ -156,6 +157,8 @@ def page_json(page: Page, *, heap_blocks: int | None = None,
             {"blkno": e.blkno, "all_visible": e.all_visible, "all_frozen": e.all_frozen}
             for e in page.vm.entries(heap_blocks)
         ]
+    elif btree := btree_page_json(page):
+        out.update(btree)
     elif page.line_pointers:
         out["line_pointers"] = [
             {"lp": lp.lp, "lp_off": lp.lp_off, "lp_flags": lp.lp_flags, "lp_len": lp.lp_len}

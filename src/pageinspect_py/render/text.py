@@ -11,6 +11,7 @@ from pageinspect_py.decode.heap import HeapPage, HeapTuple
 from pageinspect_py.decode.page import ChecksumStatus, ItemId, Page
 from pageinspect_py.decode.tuple import PageValues
 from pageinspect_py.render.attributes import attribute_text_rows, page_values_text
+from pageinspect_py.render.btree import btree_page_rows
 
 WIDTH = 80
 RANGE_WIDTH = 13  #: "0x0018-0x001b"
@@ -115,6 +116,8 @@ def _page_lines(page: Page, heap_blocks: int | None,
                 if on
             ]
             yield _line(2, f"heap block {e.blkno}: {', '.join(flags) or '-'}")
+    for indent, text, span in btree_page_rows(page):
+        yield _line(indent, text, span)
     yield _line(1, "space")
     for kind in RegionKind:
         total = page.bytes_in(kind)
