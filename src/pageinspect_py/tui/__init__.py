@@ -26,8 +26,9 @@ def parse_keymap(items: Iterable[str]) -> dict[str, str]:
     return keymap
 
 
-def run_tui(spec: OpenSpec, *, keymap: dict[str, str] | None = None,
-            theme: str | None = None) -> int:
+def run_tui(
+    spec: OpenSpec, *, keymap: dict[str, str] | None = None, theme: str | None = None
+) -> int:
     """Run the app until the user quits; returns the exit code (0)."""
     from pageinspect_py.tui.app import DEFAULT_THEME, PgPageApp
 

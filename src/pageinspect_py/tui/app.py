@@ -31,7 +31,7 @@ class PgPageApp(App[None]):
     TITLE = "pgpage"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False, id="app.quit"),
         Binding(
             "ctrl+p",
             "command_palette",
@@ -69,7 +69,8 @@ class PgPageApp(App[None]):
 
     @property
     def session_title(self) -> str:
-        return self.session.title if self.session is not None else self.spec.title
+        """The relation's name (or its file) for the title bars."""
+        return self.session.short_title if self.session is not None else self.spec.title
 
     def on_mount(self) -> None:
         self.theme = self._theme_wanted

@@ -8,9 +8,10 @@ items are marked in words; ``s`` shows per-level statistics gathered by a worker
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -22,7 +23,8 @@ from textual.worker import get_current_worker
 
 from pageinspect_py import constants as C
 from pageinspect_py.decode.btree import BtItemKind, BtreeItem, BtreeMetaPage, BtreePage
-from pageinspect_py.decode.dispatch import decode_page
+from pageinspect_py.decode.common import Severity
+from pageinspect_py.decode.page import Page
 from pageinspect_py.errors import PageInspectError
 from pageinspect_py.tui.base import BaseScreen
 from pageinspect_py.tui.fieldtree import PageDetail
@@ -30,6 +32,7 @@ from pageinspect_py.tui.state import PageStore
 from pageinspect_py.tui.targets import Target
 
 if TYPE_CHECKING:
+    from pageinspect_py.analysis.btree import BtreeIndex, BtreeStatistics, Finding
     from pageinspect_py.tui.app import PgPageApp
 
 KIND_NAMES = {
@@ -107,75 +110,8 @@ def page_role(page: BtreePage) -> str:
     return ", ".join(roles)
 
 
-@dataclass(slots=True)
-class LevelStats:
-    """What one level of the tree holds (pages not deleted; deleted ones counted apart)."""
-
-    level: int
-    pages: int = 0
-    leftmost: int | None = None
-    live_items: int = 0
-    dead_items: int = 0
-    pivots: int = 0
-    posting_tuples: int = 0
-    heap_tids: int = 0
-    free_bytes: int = 0
-    page_bytes: int = 0
-    high_keys: int = 0
-    blocks: list[int] = field(default_factory=list)
-
-    @property
-    def fill(self) -> float:
-        return 1 - self.free_bytes / self.page_bytes if self.page_bytes else 0.0
-
-
-@dataclass(slots=True)
-class TreeStats:
-    levels: dict[int, LevelStats] = field(default_factory=dict)
-    deleted: int = 0
-    half_dead: int = 0
-    new: int = 0
-    scanned: int = 0
-    total: int = 0
-
-
-def add_page(stats: TreeStats, page: object) -> None:
-    """Count one decoded page into the per-level statistics."""
-    stats.scanned += 1
-    if not isinstance(page, BtreePage):
-        if getattr(page, "kind", None) == "new":
-            stats.new += 1
-        return
-    o = page.opaque
-    if o is None:
-        return
-    if o.is_deleted:
-        stats.deleted += 1
-        return
-    if o.is_half_dead:
-        stats.half_dead += 1
-    level = o.btpo_level
-    lv = stats.levels.setdefault(level, LevelStats(level))
-    lv.pages += 1
-    lv.blocks.append(page.blkno)
-    if o.is_leftmost:
-        lv.leftmost = page.blkno
-    st = page.stats()
-    lv.live_items += st.live_items
-    lv.dead_items += st.dead_items
-    lv.free_bytes += st.free_size
-    lv.page_bytes += page.size
-    for item in page.items:
-        if item.kind is BtItemKind.HIGH_KEY:
-            lv.high_keys += 1
-        elif item.is_pivot:
-            lv.pivots += 1
-        elif item.kind is BtItemKind.POSTING:
-            lv.posting_tuples += 1
-        lv.heap_tids += len(item.heap_tids)
-
-
-def stats_table(stats: TreeStats) -> Table:
+def stats_view(index: BtreeIndex, stats: BtreeStatistics, findings: tuple[Finding, ...]) -> Group:
+    """Per-level figures, pgstatindex() and the structural checks, from analysis.btree."""
     table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
     for column in (
         "level",
@@ -186,23 +122,41 @@ def stats_table(stats: TreeStats) -> Table:
         "pivots",
         "posting",
         "heap TIDs",
+        "padding",
         "fill",
     ):
-        table.add_column(column, justify="right" if column != "level" else "left")
-    for level in sorted(stats.levels, reverse=True):
-        lv = stats.levels[level]
+        table.add_column(column, justify="left" if column == "level" else "right")
+    for lv in sorted(stats.levels, key=lambda lv: -lv.level):
+        leftmost = index.leftmost(lv.level)
         table.add_row(
-            f"{level}{' (leaf)' if level == 0 else ''}",
+            f"{lv.level}{' leaf' if lv.level == 0 else ''}",
             str(lv.pages),
-            str(lv.leftmost) if lv.leftmost is not None else "?",
-            str(lv.live_items),
+            str(leftmost) if leftmost is not None else "?",
+            str(lv.items),
             str(lv.dead_items),
             str(lv.pivots),
             str(lv.posting_tuples),
             str(lv.heap_tids),
+            f"{lv.padding_bytes} B",
             f"{lv.fill:.0%}",
         )
-    return table
+    p = stats.pgstatindex
+    text = Text(
+        f"pgstatindex: version {p.version}, tree_level {p.tree_level}, {p.internal_pages} "
+        f"internal + {p.leaf_pages} leaf pages, {p.empty_pages} empty, {p.deleted_pages} "
+        f"deleted, avg_leaf_density {p.avg_leaf_density}, leaf_fragmentation "
+        f"{p.leaf_fragmentation} · dedup saved {stats.dedup_saved_bytes} B\n"
+    )
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    text.append(
+        f"structural checks: {len(errors)} errors, {len(findings) - len(errors)} warnings",
+        style="bold" if errors else "",
+    )
+    for finding in findings[:20]:
+        text.append(f"\n  {finding.describe()}")
+    if len(findings) > 20:
+        text.append(f"\n  … and {len(findings) - 20} more")
+    return Group(table, text)
 
 
 class BtreeItemTable(DataTable[str]):
@@ -240,10 +194,11 @@ class BtreeScreen(BaseScreen):
         Binding("right_square_bracket,l", "sibling(1)", "Right", id="btree.right"),
         Binding("left_square_bracket,h", "sibling(-1)", "Left", id="btree.left"),
         Binding("0", "leftmost", "Leftmost", id="btree.leftmost"),
-        Binding("r", "root", "Root", id="btree.root"),
+        Binding("r", "root", "Root", show=False, id="btree.root"),
         Binding("m", "meta", "Meta", show=False, id="btree.meta"),
         Binding("s", "toggle_stats", "Levels", id="btree.stats"),
         Binding("p", "bytes", "Bytes", show=False, id="btree.bytes"),
+        Binding("colon", "jump", "Jump", show=False, id="nav.jump"),
     ]
 
     DEFAULT_CSS = """
@@ -251,7 +206,7 @@ class BtreeScreen(BaseScreen):
     BtreeScreen #bt-nav { height: auto; background: $panel; }
     BtreeScreen BtreeItemTable { height: 1fr; }
     BtreeScreen #bt-item-scroll { height: 6; border-top: hkey $panel-lighten-2; }
-    BtreeScreen #bt-levels-scroll { height: auto; max-height: 10; display: none;
+    BtreeScreen #bt-levels-scroll { height: auto; max-height: 12; display: none;
                                     border-top: hkey $panel-lighten-2; }
     BtreeScreen #bt-levels-scroll.-shown { display: block; }
     BtreeScreen .panel-text { padding: 0 1; }
@@ -265,7 +220,7 @@ class BtreeScreen(BaseScreen):
         self.page: BtreePage | BtreeMetaPage | None = None
         self.meta: BtreeMetaPage | None = None
         self.history: list[int] = []
-        self.stats: TreeStats | None = None
+        self.stats: Group | None = None
         self._find_at: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
@@ -404,13 +359,9 @@ class BtreeScreen(BaseScreen):
 
     def _update_title(self, what: str) -> None:
         meta = self.meta.meta if self.meta is not None else None
-        root = (
-            f"root {meta.btm_root} level {meta.btm_level}, fast root {meta.btm_fastroot}"
-            if meta is not None
-            else "no metapage"
-        )
+        root = f"root {meta.btm_root}" if meta is not None else "no metapage"
         self.query_one("#bt-title", Static).update(
-            f"{self.pgapp.session_title} · B-tree ({root}) · {what}"
+            f"{self.pgapp.session_title} · btree {root} · {what}"
         )
 
     def _update_nav(self) -> None:
@@ -555,32 +506,52 @@ class BtreeScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, group="btree-stats")
     def _gather_stats(self) -> None:
+        from pageinspect_py.analysis.btree import build_index
+
         worker = get_current_worker()
         store = self.store
-        stats = TreeStats(total=store.nblocks())
-        for blkno in range(1, stats.total):
-            if worker.is_cancelled:
-                return
-            try:
+        nblocks = store.nblocks()
+
+        def pages() -> Iterator[tuple[int, Page]]:
+            for blkno in range(nblocks):
+                if worker.is_cancelled:
+                    return
                 cached = store.cached(blkno)
-                page = cached.page if cached is not None else decode_page(store.read(blkno))
-            except PageInspectError:
-                continue
-            add_page(stats, page)
-            if blkno % 256 == 0:
-                self.from_thread(self._show_stats, stats, False)
-        self.from_thread(self._show_stats, stats, True)
+                if cached is not None:
+                    yield blkno, cached.page
+                    continue
+                try:
+                    yield blkno, store.decode(store.read(blkno))
+                except PageInspectError:
+                    continue
 
-    def _show_stats(self, stats: TreeStats, done: bool) -> None:
-        if done:
-            self.stats = stats
-        text = Text(
-            f"{stats.scanned}/{max(stats.total - 1, 0)} pages read · deleted {stats.deleted} · "
-            f"half-dead {stats.half_dead} · new {stats.new}"
-        )
-        from rich.console import Group
+        def progress(done: int, total: int) -> None:
+            if done % 256 == 0:
+                self.from_thread(
+                    self.query_one("#bt-levels", Static).update,
+                    f"reading every page of the index… {done}/{total}",
+                )
 
-        self.query_one("#bt-levels", Static).update(Group(stats_table(stats), text))
+        try:
+            index = build_index(
+                pages(),
+                nblocks=nblocks,
+                loader=lambda b: store.decode(store.read(b)),
+                index=store.index,
+                name=store.name,
+                progress=progress,
+            )
+            stats = index.statistics()
+            findings = index.check()
+        except PageInspectError as exc:
+            self.from_thread(self._failed, 0, str(exc))
+            return
+        if not worker.is_cancelled:
+            self.from_thread(self._show_stats, stats_view(index, stats, findings))
+
+    def _show_stats(self, view: Group) -> None:
+        self.stats = view
+        self.query_one("#bt-levels", Static).update(view)
 
     def action_bytes(self) -> None:
         if self.blkno is not None:

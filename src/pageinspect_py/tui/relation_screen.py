@@ -172,7 +172,8 @@ class RelationScreen(BaseScreen):
             return
         nblocks = self.query_one(PageMap).nblocks
         self.query_one("#rel-title", Static).update(
-            f"{self.pgapp.session_title} · {store.fork} fork · {nblocks} blocks × "
+            f"{self.pgapp.session.title if self.pgapp.session else ''} · {store.fork} fork · "
+            f"{nblocks} blocks × "
             f"{store.block_size} B · read {min(store.scanned(), nblocks)}/{nblocks}"
         )
 

@@ -243,6 +243,14 @@ class Session:
         )
         return f"{name} ({self.spec.title})" if name else self.spec.title
 
+    @property
+    def short_title(self) -> str:
+        if self.index is not None:
+            return self.index.relname
+        if self.description is not None:
+            return self.description.relname
+        return self.spec.title
+
     def close(self) -> None:
         self.main.close()
         if self.toast is not None:
