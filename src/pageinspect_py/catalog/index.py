@@ -176,3 +176,113 @@ def index_from_manifest(
         )
     except (KeyError, TypeError) as exc:
         raise SchemaError(f"not an index entry: missing {exc}") from exc
+
+
+def index_from_json(
+    obj: Any, *, source: str = "schema", default_collation_is_c: bool | None = None
+) -> IndexDescription:
+    """An index description from a schema file: ``pgpage schema`` output for the index
+    (every attribute a key column, ascending) or a fixture manifest entry, whose ``index``
+    object (the ``pg_index`` row) gives ``indnkeyatts``, ``indoption`` and ``indcollation``."""
+    from pageinspect_py.catalog.schema import description_from_json
+
+    desc = description_from_json(obj, source=source)
+    index = obj.get("index") if isinstance(obj, dict) else None
+    if not isinstance(index, dict):
+        return index_description(
+            desc.relname,
+            desc.attributes,
+            indnkeyatts=desc.natts,
+            default_collation_is_c=default_collation_is_c,
+            extra=dict(desc.extra),
+        )
+    try:
+        nkey = int(index.get("indnkeyatts", desc.natts))
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(f"{source}: indnkeyatts is not an integer") from exc
+    return index_description(
+        desc.relname,
+        desc.attributes,
+        indnkeyatts=nkey,
+        indoption=_int_vector(index.get("indoption"), nkey, "indoption"),
+        indcollation=_int_vector(index.get("indcollation"), nkey, "indcollation"),
+        unique=bool(index.get("indisunique", False)),
+        default_collation_is_c=default_collation_is_c,
+        extra=dict(desc.extra),
+    )
+
+
+def load_index_schema(
+    path: str, *, relation: str | None = None, default_collation_is_c: bool | None = None
+) -> IndexDescription:
+    """Read an index description from a schema file, a manifest entry, or a whole fixture
+    ``manifest.json`` (then ``relation`` names the index)."""
+    import json
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        obj = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SchemaError(f"{p}: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"{p}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    if isinstance(obj, dict) and isinstance(obj.get("relations"), dict):
+        if relation is None or relation not in obj["relations"]:
+            raise SchemaError(
+                f"{p} is a manifest: name one of its indexes ("
+                + ", ".join(
+                    k for k, v in obj["relations"].items() if isinstance(v, dict) and v.get("index")
+                )
+                + ")"
+            )
+        obj = obj["relations"][relation]
+    return index_from_json(obj, source=str(p), default_collation_is_c=default_collation_is_c)
+
+
+_ORDER_WORDS = ("asc", "desc", "nulls", "first", "last")
+
+
+def index_from_columns(
+    keys: str,
+    include: str | None = None,
+    *,
+    relname: str = "columns",
+    default_collation_is_c: bool | None = None,
+) -> IndexDescription:
+    """Key columns typed by hand, each optionally followed by ``DESC`` and ``NULLS FIRST`` /
+    ``NULLS LAST`` (``"a int4 DESC, b text NULLS FIRST"``), plus INCLUDE columns."""
+    from pageinspect_py.catalog.schema import description_from_columns
+
+    plain: list[str] = []
+    options: list[int] = []
+    for part in (p.strip() for p in keys.split(",")):
+        words = part.split()
+        option = 0
+        desc = False
+        nulls_first: bool | None = None
+        while words and words[-1].lower() in _ORDER_WORDS:
+            word = words.pop().lower()
+            if word in ("first", "last"):
+                if not words or words.pop().lower() != "nulls":
+                    raise SchemaError(f"{part!r}: write NULLS FIRST or NULLS LAST")
+                nulls_first = word == "first"
+            elif word == "desc":
+                desc = True
+            elif word == "nulls":
+                raise SchemaError(f"{part!r}: NULLS needs FIRST or LAST")
+        if desc:
+            option |= INDOPTION_DESC
+        if nulls_first if nulls_first is not None else desc:  # DESC defaults to NULLS FIRST
+            option |= INDOPTION_NULLS_FIRST
+        plain.append(" ".join(words))
+        options.append(option)
+    text = ", ".join(plain + ([include] if include else []))
+    desc_rel = description_from_columns(text, relname)
+    return index_description(
+        relname,
+        desc_rel.attributes,
+        indnkeyatts=len(plain),
+        indoption=options,
+        default_collation_is_c=default_collation_is_c,
+    )

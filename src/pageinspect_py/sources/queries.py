@@ -463,3 +463,54 @@ def toast_chunk_tids(conn: Connection[Any], nspname: str, relname: str,
         "FROM {} WHERE chunk_id = %s::pg_catalog.oid ORDER BY chunk_seq"
     ).format(sql.Identifier(nspname, relname))
     return _all(conn, query, (valueid,), ChunkTid)
+
+
+# --------------------------------------------------------------------------------------------
+# Btree indexes (key columns and ordering)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexCatalog:
+    """``pg_index`` facts that order an index's keys, and the database's default collation."""
+
+    indexrelid: int
+    amname: str | None
+    indnatts: int
+    indnkeyatts: int
+    indisunique: bool
+    indoption: list[int]  #: per key column: INDOPTION_DESC 1, INDOPTION_NULLS_FIRST 2
+    indcollation: list[int]  #: per key column, 0 when not collatable
+    datcollate: str | None
+    datlocprovider: str | None  #: c libc, i icu (15+), b builtin (17+); None before 15
+    datlocale: str | None  #: builtin/ICU locale (daticulocale 15-16, datlocale 17+)
+
+
+def index_catalog(conn: Connection[Any], oid: int) -> IndexCatalog | None:
+    """The ``pg_index`` row of index ``oid`` and the current database's collation settings.
+
+    ``indoption``/``indcollation`` are int2vector/oidvector: cast through text to arrays.
+    ``pg_database`` grew ``datlocprovider`` and ``daticulocale`` in 15 and renamed the latter
+    ``datlocale`` in 17; reading them through ``to_jsonb(d)`` gives NULL where a column is
+    missing, without a version switch. None when ``oid`` is not an index.
+    """
+    return _optional(
+        conn,
+        """
+        SELECT i.indexrelid::int8 AS indexrelid, am.amname::text AS amname,
+               i.indnatts::int AS indnatts, i.indnkeyatts::int AS indnkeyatts,
+               i.indisunique,
+               pg_catalog.string_to_array(i.indoption::text, ' ')::int[] AS indoption,
+               pg_catalog.string_to_array(i.indcollation::text, ' ')::int8[] AS indcollation,
+               pg_catalog.to_jsonb(d) ->> 'datcollate' AS datcollate,
+               pg_catalog.to_jsonb(d) ->> 'datlocprovider' AS datlocprovider,
+               coalesce(pg_catalog.to_jsonb(d) ->> 'datlocale',
+                        pg_catalog.to_jsonb(d) ->> 'daticulocale') AS datlocale
+        FROM pg_catalog.pg_index i
+        JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+        LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+        JOIN pg_catalog.pg_database d ON d.datname = pg_catalog.current_database()
+        WHERE i.indexrelid = %s::pg_catalog.oid
+        """,
+        (oid,),
+        IndexCatalog,
+    )
