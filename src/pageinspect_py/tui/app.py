@@ -96,9 +96,9 @@ class PgPageApp(App[None]):
             return
         self.call_from_thread(self._opened, session)
 
-    async def _opened(self, session: Session) -> None:
+    def _opened(self, session: Session) -> None:
         self.session = session
-        await self.relation_screen.attach(session.main, session.warnings)
+        self.call_later(self.relation_screen.attach, session.main, session.warnings)
 
     def on_unmount(self) -> None:
         if self.session is not None:

@@ -58,7 +58,7 @@ def key_text(page: BtreePage, item: BtreeItem, width: int | None = _KEY_WIDTH) -
         text = raw.hex(" ") if raw else "(no key data)"
     if item.natts is not None and page.index is not None and item.natts < page.index.nkeyatts:
         text += f" [{item.natts} of {page.index.nkeyatts} key atts]"
-    elif item.natts is not None and item.kind is not BtItemKind.MINUS_INFINITY:
+    elif item.natts is not None:
         text = f"[natts {item.natts}] " + text
     if width is not None and len(text) > width:
         text = text[: width - 1] + "…"
@@ -599,11 +599,11 @@ class BtreeScreen(BaseScreen):
             if page.opaque is None or page.opaque.is_rightmost:
                 break
             blkno, row = page.opaque.btpo_next, 0
-        self.from_thread(
-            self.notify,
-            f"{needle!r} not found on this page or to its right",
-            title="Find",
-            severity="warning",
+        self.from_thread(self._not_found, needle)
+
+    def _not_found(self, needle: str) -> None:
+        self.notify(
+            f"{needle!r} not found on this page or to its right", title="Find", severity="warning"
         )
 
     def _found(self, blkno: int, row: int) -> None:

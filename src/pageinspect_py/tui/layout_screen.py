@@ -8,7 +8,7 @@ average per row, in each order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -34,6 +34,7 @@ from pageinspect_py.tui.state import PageStore
 if TYPE_CHECKING:
     from pageinspect_py.advice.advise import Advice, Layout
     from pageinspect_py.advice.model import Column, Value
+    from pageinspect_py.advice.sample import Observed
     from pageinspect_py.tui.app import PgPageApp
 
 #: pages read for the sample (spread over the relation)
@@ -43,7 +44,7 @@ _NAME = 14
 
 @dataclass(frozen=True, slots=True)
 class PageSample:
-    rows: list[list[object]]  #: Observed per live column
+    rows: list[list[Observed]]  #: one Observed per live column
     pages_read: int
     rows_read: int
     missing_values: int  #: values not stored (attmissingval) counted as NULL
@@ -58,16 +59,19 @@ def sample_blocks(nblocks: int, limit: int = SAMPLE_PAGES) -> list[int]:
 
 
 def observe(
-    store: PageStore, desc: RelationDescription, blocks: Sequence[int], cancelled: object = None
+    store: PageStore,
+    desc: RelationDescription,
+    blocks: Sequence[int],
+    cancelled: Callable[[], bool] | None = None,
 ) -> PageSample:
     """Each live column's stored form in every tuple of ``blocks``."""
     from pageinspect_py.advice.sample import Observed
 
     live = [a.attnum for a in desc.live_attributes()]
-    rows: list[list[object]] = []
+    rows: list[list[Observed]] = []
     pages = missing = 0
     for blkno in blocks:
-        if callable(cancelled) and cancelled():
+        if cancelled is not None and cancelled():
             break
         try:
             page = store.decode(store.read(blkno))
@@ -82,7 +86,7 @@ def observe(
             if tup is None or not tuple_is_live(tup.header.t_xmax, tup.header.t_infomask):
                 continue  # deleted (or being deleted): not part of a rebuilt table
             by_num = {a.attnum: a for a in tv.attributes}
-            row: list[object] = []
+            row: list[Observed] = []
             for attnum in live:
                 att = by_num.get(attnum)
                 if (
@@ -247,7 +251,7 @@ tuples are left out.
             sample = build_sample(
                 columns,
                 observed.rows,
-                geometry,  # type: ignore[arg-type]
+                geometry,
                 table_rows=round(per_page * nblocks),
                 method=f"every tuple of {observed.pages_read} of {nblocks} pages",
             )

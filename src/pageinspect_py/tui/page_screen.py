@@ -59,13 +59,13 @@ range, value and the C comment of the field. Enter or space opens and closes a n
         self.show_root = False
         self.guide_depth = 2
         self.detail: PageDetail | None = None
-        self._tree_nodes: dict[int, TreeNode[FieldNode]] = {}
+        self._field_nodes: dict[int, TreeNode[FieldNode]] = {}
 
     def show(self, detail: PageDetail) -> None:
         self.detail = detail
         self.clear()
-        self._tree_nodes = {}
-        self._add_children(self.root, detail.root)
+        self._field_nodes = {}
+        self._add_field_children(self.root, detail.root)
 
     def _label(self, node: FieldNode) -> Text:
         text = Text()
@@ -77,12 +77,12 @@ range, value and the C comment of the field. Enter or space opens and closes a n
         text.append(node.text)
         return text
 
-    def _add_children(self, parent: TreeNode[FieldNode], node: FieldNode) -> None:
+    def _add_field_children(self, parent: TreeNode[FieldNode], node: FieldNode) -> None:
         for child in node.children:
             tree_node = parent.add(
                 self._label(child), data=child, expand=False, allow_expand=bool(child.children)
             )
-            self._tree_nodes[child.index] = tree_node
+            self._field_nodes[child.index] = tree_node
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[FieldNode]) -> None:
         self._populate(event.node)
@@ -90,18 +90,18 @@ range, value and the C comment of the field. Enter or space opens and closes a n
     def _populate(self, tree_node: TreeNode[FieldNode]) -> None:
         data = tree_node.data
         if data is not None and data.children and not tree_node.children:
-            self._add_children(tree_node, data)
+            self._add_field_children(tree_node, data)
 
     def tree_node(self, node: FieldNode) -> TreeNode[FieldNode] | None:
         """The widget node of ``node``, creating and expanding its ancestors as needed."""
         for ancestor in node.ancestors()[:-1]:
-            tree_node = self._tree_nodes.get(ancestor.index)
+            tree_node = self._field_nodes.get(ancestor.index)
             if tree_node is None:
                 return None
             self._populate(tree_node)
             if not tree_node.is_expanded:
                 tree_node.expand()
-        return self._tree_nodes.get(node.index)
+        return self._field_nodes.get(node.index)
 
     def reveal(self, node: FieldNode) -> bool:
         tree_node = self.tree_node(node)
@@ -319,7 +319,7 @@ class PageScreen(BaseScreen):
             f"{problems}"
         )
         tabs = self.query_one(TabbedContent)
-        tabs.get_tab("problems").label = (  # type: ignore[assignment]
+        tabs.get_tab("problems").label = (
             f"Problems ({len(page.diagnostics)})" if page.diagnostics else "Problems"
         )
 

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from pageinspect_py.decode.toast import ToastRelation, ToastValue
 from pageinspect_py.decode.tuple import AttributeValue, PageValues
-from pageinspect_py.decode.varlena import VARHDRSZ, ToastPointer, VarlenaForm, decompress_stored
+from pageinspect_py.decode.varlena import ToastPointer, VarlenaForm, decompress_stored
 from pageinspect_py.errors import PageInspectError
 from pageinspect_py.tui.base import BaseScreen
 from pageinspect_py.tui.state import PageStore
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from pageinspect_py.tui.app import PgPageApp
 
 _PREVIEW = 2000
+_VARHDRSZ = 4  #: varatt.h: a 4-byte varlena header, counted in va_rawsize
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ def reassemble(toast: ToastRelation, pointer: ToastPointer) -> Reassembled:
         return Reassembled(value, value.data, None)
     try:
         return Reassembled(
-            value, decompress_stored(value.data, pointer.va_rawsize - VARHDRSZ), None
+            value, decompress_stored(value.data, pointer.va_rawsize - _VARHDRSZ), None
         )
     except PageInspectError as exc:
         return Reassembled(value, None, f"cannot decompress: {exc}")
