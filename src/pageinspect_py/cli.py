@@ -382,5 +382,160 @@ def tui(target: str, dsn: str | None, live: bool, schema_file: str | None,
     )
     sys.exit(run_tui(spec, keymap=bindings, theme=theme))
 
+@main.command()
+@click.argument("target")
+@click.option("--dsn", help="Read INDEX (TARGET) from this server through get_raw_page().")
+@click.option("--live", is_flag=True,
+              help="Read TARGET as an index on the server the PG* variables name.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for people, json for one JSON object.")
+@click.option("--schema", "schema_file", type=click.Path(dir_okay=False),
+              help="Index key columns: pgpage schema output of the index, a manifest entry, "
+                   "or a fixtures manifest.json (the index named by TARGET's directory).")
+@click.option("--columns", help='Key columns by hand, e.g. "a int4 DESC, b text NULLS FIRST".')
+@click.option("--include", help='INCLUDE columns by hand, e.g. "payload text".')
+@click.option("--c-collation", is_flag=True,
+              help="Offline: the database's default collation is C (text keys order bytewise).")
+@click.option("--major", type=click.IntRange(min=12),
+              help="Compute pgstatindex() as this PostgreSQL major does (default: the live "
+                   "server's, the manifest's, else 18).")
+@click.option("--find", "find", metavar="VALUES",
+              help="Show the path from the root to the leaf holding this key: comma-separated "
+                   "values of the key columns (NULL for null).")
+@click.option("--block-size", type=click.Choice(["1024", "2048", "4096", "8192", "16384",
+                                                  "32768"]), default=None,
+              help="Block size (default: from the page header, else 8192).")
+def btree(target: str, dsn: str | None, live: bool, fmt: str, schema_file: str | None,
+          columns: str | None, include: str | None, c_collation: bool, major: int | None,
+          find: str | None, block_size: str | None) -> None:
+    """Walk a btree index: levels, pgstatindex() from the pages, deduplication, dead items,
+    free space and padding per level, key widths, and structural checks in the spirit of
+    amcheck's bt_index_check. Exits 1 when the checks find anything.
+
+    \b
+    pgpage btree base/5/16402
+    pgpage btree fixtures/pg17/bt_multi/16511.gz --schema fixtures/pg17/manifest.json
+    pgpage btree --dsn 'host=/tmp dbname=app' public.orders_pkey --find 42
+    """
+    if schema_file is not None and columns is not None:
+        _fail("give --schema or --columns, not both")
+    try:
+        with ExitStack() as stack:
+            source = stack.enter_context(
+                _open_source(target, dsn, live, None, int(block_size) if block_size else None))
+            code = _btree(source, target, fmt, schema_file, columns, include, c_collation,
+                          major, find, dsn is not None or live)
+    except PageInspectError as exc:
+        _fail(str(exc))
+    sys.exit(code)
+
+
+def _btree(source: PageSource, target: str, fmt: str, schema_file: str | None,
+           columns: str | None, include: str | None, c_collation: bool, major: int | None,
+           find: str | None, live: bool) -> int:
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from pageinspect_py.analysis.btree import scan_index
+    from pageinspect_py.catalog.index import index_from_columns, load_index_schema
+    from pageinspect_py.errors import SchemaError
+    from pageinspect_py.render.btree import index_report_json, index_report_text
+
+    for problem in getattr(source, "problems", []):
+        click.echo(f"pgpage: {problem.path}: {problem.message}", err=True)
+    collation = True if c_collation else None
+    index = None
+    if schema_file is not None:
+        index = load_index_schema(schema_file, relation=Path(target).parent.name,
+                                  default_collation_is_c=collation)
+        if major is None:
+            major = _manifest_major(schema_file)
+    elif columns is not None:
+        index = index_from_columns(columns, include, default_collation_is_c=collation)
+    if live:
+        from pageinspect_py.sources.live import LiveSource
+
+        assert isinstance(source, LiveSource)
+        if source.relation.amname != "btree":
+            raise SchemaError(f"{source.relation.qualified_name} is not a btree index "
+                              f"(access method {source.relation.amname})")
+        major = major or source.server.major
+        if index is None:
+            from pageinspect_py.catalog.live_index import describe_index
+
+            index = describe_index(source.connection, source.relation.oid)
+    if source.nblocks("main") == 0:
+        from pageinspect_py.errors import BlockOutOfRangeError
+
+        raise BlockOutOfRangeError(f"{source.name}: the index has no blocks")
+    tree = scan_index(source, index=index, major=major)
+    stats = tree.statistics(major)
+    findings = tree.check()
+    path = None
+    if find is not None:
+        if index is None:
+            raise SchemaError("--find needs the key columns: give --schema or --columns "
+                              "(live: read from the catalog)")
+        try:
+            path = tree.path_to(_key_values(find, index))
+        except ValueError as exc:
+            raise SchemaError(f"--find: {exc}") from exc
+    if fmt == "json":
+        report = index_report_json(tree, stats, findings)
+        if path is not None:
+            report["path"] = [asdict(step) for step in path]
+        sys.stdout.write(json.dumps(report) + "\n")
+    else:
+        sys.stdout.write(index_report_text(tree, stats, findings))
+        if path is not None:
+            sys.stdout.write(f"  path to {find}:\n")
+            for step in path:
+                what = "moved right to" if step.moved_right else "at"
+                sys.stdout.write(f"    level {step.level} block {step.blkno}: {what} item "
+                                 f"{step.offnum}{' (equal key)' if step.found else ''}\n")
+    if findings:
+        errors = sum(1 for f in findings if f.severity == "error")
+        click.echo(f"pgpage: {source.name}: {len(findings)} finding(s), {errors} error(s)",
+                   err=True)
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _manifest_major(path: str) -> int | None:
+    try:
+        from pathlib import Path
+
+        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = obj.get("major") if isinstance(obj, dict) else None
+    return value if isinstance(value, int) else None
+
+
+def _key_values(text: str, index: object) -> list[object]:
+    """``--find`` text as Python values of the key columns' types."""
+    from pageinspect_py.catalog.index import IndexDescription
+
+    assert isinstance(index, IndexDescription)
+    parts = [p.strip() for p in text.split(",")]
+    keys = index.key_columns()
+    if len(parts) > len(keys):
+        raise ValueError(f"{len(parts)} values for {len(keys)} key columns")
+    values: list[object] = []
+    for column, part in zip(keys, parts, strict=False):
+        typname = column.attribute.typname
+        if part.upper() == "NULL":
+            values.append(None)
+        elif typname in ("int2", "int4", "int8", "oid"):
+            values.append(int(part))
+        elif typname in ("float4", "float8"):
+            values.append(float(part))
+        elif typname == "bool":
+            values.append(part.lower() in ("t", "true", "1", "yes", "on"))
+        else:
+            values.append(part)
+    return values
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
