@@ -514,3 +514,898 @@ def index_catalog(conn: Connection[Any], oid: int) -> IndexCatalog | None:
         (oid,),
         IndexCatalog,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Layout advice (pgpage layout-advice): catalog facts, sampling, pg_stats, migration, verify
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceVariants:
+    """What the server can report about stored values and which catalog columns exist."""
+
+    server_version_num: int
+    #: ``pg_column_compression()`` (14+): whether an inline value is compressed
+    column_compression: bool
+    #: ``pg_column_toast_chunk_id()`` (17+): whether a value is a TOAST pointer
+    toast_chunk_id: bool
+    #: ``pg_attribute.attcompression`` (14+)
+    attcompression: bool
+    #: NOT NULL constraints are named ``pg_constraint`` rows (contype ``n``, 18+)
+    notnull_constraints: bool
+    #: ``pg_trigger.tgparentid`` (13+): triggers cloned from a partitioned parent
+    tgparentid: bool
+    #: ``pg_publication_rel.prqual``/``prattrs`` (15+): row filters and column lists
+    publication_filters: bool
+    #: ``pg_attribute.attstattarget`` is NULL for "default" (17+) instead of -1
+    stattarget_nullable: bool
+
+
+def choose_advice_variants(server: ServerInfo) -> AdviceVariants:
+    """The one place the layout advisor's queries look at the server version."""
+    v = server.version_num
+    return AdviceVariants(
+        server_version_num=v,
+        column_compression=v >= 140000,
+        toast_chunk_id=v >= 170000,
+        attcompression=v >= 140000,
+        notnull_constraints=v >= 180000,
+        tgparentid=v >= 130000,
+        publication_filters=v >= 150000,
+        stattarget_nullable=v >= 170000,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TableFacts:
+    """``pg_class`` and statistics facts about a table the advisor needs."""
+
+    oid: int
+    nspname: str
+    relname: str
+    relkind: str
+    relpersistence: str
+    relispartition: bool
+    relhassubclass: bool
+    reltuples: float  #: -1 (14+) or 0 (12-13) when never VACUUMed or ANALYZEd
+    relpages: int
+    pages: int  #: pg_relation_size / block_size, now
+    block_size: int
+    reloptions: list[str] | None
+    toast_reloptions: list[str] | None
+    has_toast_table: bool
+    may_select: bool  #: has_table_privilege(..., 'SELECT')
+    n_live_tup: int | None
+    n_dead_tup: int | None
+
+
+def table_facts(conn: Connection[Any], oid: int) -> TableFacts | None:
+    """Facts about table ``oid``; None when it is gone.
+
+    ``pg_stat_all_tables`` counters are the statistics collector's (approximate, and NULL
+    without a row). ``has_table_privilege`` is true when *all* columns may be selected.
+    """
+    return _optional(
+        conn,
+        """
+        SELECT c.oid::int8 AS oid, n.nspname::text AS nspname, c.relname::text AS relname,
+               c.relkind::text AS relkind, c.relpersistence::text AS relpersistence,
+               c.relispartition, c.relhassubclass,
+               c.reltuples::float8 AS reltuples, c.relpages::int8 AS relpages,
+               (pg_catalog.pg_relation_size(c.oid)
+                  / pg_catalog.current_setting('block_size')::int8) AS pages,
+               pg_catalog.current_setting('block_size')::int AS block_size,
+               c.reloptions::text[] AS reloptions, t.reloptions::text[] AS toast_reloptions,
+               c.reltoastrelid <> 0 AS has_toast_table,
+               pg_catalog.has_table_privilege(c.oid, 'SELECT') AS may_select,
+               s.n_live_tup::int8 AS n_live_tup, s.n_dead_tup::int8 AS n_dead_tup
+        FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid
+        LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = c.oid
+        WHERE c.oid = %s::pg_catalog.oid
+        """,
+        (oid,),
+        TableFacts,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LeafPartition:
+    oid: int
+    qualified_name: str
+
+
+def leaf_partitions(conn: Connection[Any], oid: int) -> list[LeafPartition]:
+    """Leaf partitions under partitioned table ``oid`` (``pg_partition_tree``, 12+), by level
+    then name; partitioned sub-partitions are walked through."""
+    return _all(
+        conn,
+        """
+        SELECT p.relid::int8 AS oid,
+               pg_catalog.quote_ident(n.nspname) || '.'
+                 || pg_catalog.quote_ident(c.relname) AS qualified_name
+        FROM pg_catalog.pg_partition_tree(%s::pg_catalog.oid::pg_catalog.regclass) p
+        JOIN pg_catalog.pg_class c ON c.oid = p.relid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE p.isleaf
+        ORDER BY p.level, 2
+        """,
+        (oid,),
+        LeafPartition,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RowCount:
+    n: int
+
+
+def count_rows(conn: Connection[Any], nspname: str, relname: str) -> RowCount:
+    """``count(*)`` of the table's own rows (``ONLY``: not its inheritance children)."""
+    query = sql.SQL("SELECT count(*)::int8 AS n FROM ONLY {}").format(
+        sql.Identifier(nspname, relname))
+    return _one(conn, query, (), RowCount)
+
+
+@dataclass(frozen=True, slots=True)
+class SampledRow:
+    """One sampled row: per live column ``pg_column_size`` (None: NULL) and flags.
+
+    flags: bit 0 compressed, bit 1 TOAST pointer, bit 2 "compression known", bit 3
+    "TOAST pointer known" (the functions that tell exist from 14 and 17).
+    """
+
+    sizes: list[int | None]
+    flags: list[int | None]
+
+
+#: flag bits of :class:`SampledRow`
+SAMPLE_COMPRESSED = 1
+SAMPLE_EXTERNAL = 2
+SAMPLE_COMPRESSION_KNOWN = 4
+SAMPLE_EXTERNAL_KNOWN = 8
+
+
+@dataclass(frozen=True, slots=True)
+class SampleColumn:
+    """A column to measure: its name, whether it is a varlena, whether to skip it (virtual
+    generated columns are computed, not stored: their size would be meaningless)."""
+
+    name: str
+    varlena: bool
+    skip: bool = False
+
+
+def sample_rows(conn: Connection[Any], variants: AdviceVariants, nspname: str, relname: str,
+                columns: list[SampleColumn], method: Literal["BERNOULLI", "SYSTEM"] | None,
+                percent: float, seed: int) -> list[SampledRow]:
+    """Measure the stored size of every value of a sample of rows, in physical order.
+
+    ``pg_column_size`` is ``VARSIZE_ANY`` of the datum as it sits in the tuple (1-byte or
+    4-byte header, compressed size), except that for a TOAST pointer it reports the
+    out-of-line size (``toast_datum_size``): hence ``pg_column_toast_chunk_id`` (17+), and
+    ``pg_column_compression`` (14+) for compression. ``TABLESAMPLE ... REPEATABLE (seed)``
+    picks the same rows again while the table does not change (BERNOULLI: each row with
+    probability ``percent``, reading every page; SYSTEM: whole pages). ``method`` None reads
+    every row. ``ONLY``: not the rows of inheritance children.
+    """
+    t = sql.Identifier("t")
+    sizes: list[sql.Composable] = []
+    flags: list[sql.Composable] = []
+    for column in columns:
+        ref = sql.SQL("{}.{}").format(t, sql.Identifier(column.name))
+        if column.skip:
+            sizes.append(sql.SQL("NULL::int4"))
+            flags.append(sql.SQL("0"))
+            continue
+        sizes.append(sql.SQL("pg_catalog.pg_column_size({})").format(ref))
+        if not column.varlena:
+            flags.append(sql.SQL("0"))
+            continue
+        parts: list[sql.Composable] = [sql.SQL("0")]
+        if variants.column_compression:
+            parts.append(sql.SQL(
+                "(CASE WHEN pg_catalog.pg_column_compression({}) IS NOT NULL THEN 5 ELSE 4 END)"
+            ).format(ref))
+        if variants.toast_chunk_id:
+            parts.append(sql.SQL(
+                "(CASE WHEN pg_catalog.pg_column_toast_chunk_id({}) IS NOT NULL THEN 10 "
+                "ELSE 8 END)").format(ref))
+        flags.append(sql.SQL(" + ").join(parts))
+    empty = sql.SQL("'{}'::int4[]")  # never .format()ed: the braces stay
+    size_array = (sql.SQL("ARRAY[{}]::int4[]").format(sql.SQL(", ").join(sizes)) if sizes
+                  else empty)
+    flag_array = (sql.SQL("ARRAY[{}]::int4[]").format(sql.SQL(", ").join(flags)) if flags
+                  else empty)
+    sample: sql.Composable = sql.SQL("")
+    params: tuple[float | int, ...] = ()
+    if method is not None:
+        sample = sql.SQL(" TABLESAMPLE {} (%s::float4) REPEATABLE (%s::float8)").format(
+            sql.SQL(method))
+        params = (percent, seed)
+    query = sql.SQL("SELECT {} AS sizes, {} AS flags FROM ONLY {} AS {}{} ORDER BY {}.ctid"
+                    ).format(size_array, flag_array, sql.Identifier(nspname, relname), t,
+                             sample, t)
+    return _all(conn, query, params, SampledRow)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnStatsRow:
+    attname: str
+    null_frac: float
+    avg_width: int
+
+
+def column_stats(conn: Connection[Any], nspname: str, relname: str) -> list[ColumnStatsRow]:
+    """``pg_stats`` rows of a table (not the inheritance-tree ones). The view shows only the
+    columns the role may SELECT; ``avg_width`` is the mean ``VARSIZE_ANY`` of the non-NULL
+    values ANALYZE saw as stored (values over 1 kB wide are left out of it)."""
+    return _all(
+        conn,
+        """
+        SELECT attname::text AS attname, null_frac::float8 AS null_frac,
+               avg_width::int AS avg_width
+        FROM pg_catalog.pg_stats
+        WHERE schemaname = %s AND tablename = %s AND NOT inherited
+        """,
+        (nspname, relname),
+        ColumnStatsRow,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TupleStats:
+    """``pgstattuple``'s scan of a relation."""
+
+    tuple_count: int
+    tuple_len: int
+    dead_tuple_count: int
+    dead_tuple_len: int
+    free_space: int
+
+
+def pgstattuple(conn: Connection[Any], schema: str, oid: int) -> TupleStats:
+    """``pgstattuple(regclass)``: reads every page. Needs the extension (in ``schema``) and
+    superuser or ``pg_stat_scan_tables``."""
+    query = sql.SQL(
+        "SELECT tuple_count::int8 AS tuple_count, tuple_len::int8 AS tuple_len, "
+        "dead_tuple_count::int8 AS dead_tuple_count, dead_tuple_len::int8 AS dead_tuple_len, "
+        "free_space::int8 AS free_space "
+        "FROM {}.pgstattuple(%s::pg_catalog.oid::pg_catalog.regclass)"
+    ).format(sql.Identifier(schema))
+    return _one(conn, query, (oid,), TupleStats)
+
+
+# -- facts for the migration DDL (--sql) -----------------------------------------------------
+
+
+def qualify_everything(conn: Connection[Any]) -> None:
+    """Empty the session's search_path, as pg_dump does, so that ``pg_get_*def``,
+    ``pg_get_expr`` (``'seq'::regclass``), ``format_type`` and regclass output name every
+    object with its schema. Resolve user input first: it is read with the search_path."""
+    conn.execute("SELECT pg_catalog.set_config('search_path', '', false)")
+
+
+@dataclass(frozen=True, slots=True)
+class Keyword:
+    word: str
+
+
+def reserved_keywords(conn: Connection[Any]) -> list[Keyword]:
+    """Keywords ``quote_ident`` quotes: every category but unreserved (``pg_get_keywords``)."""
+    return _all(conn, "SELECT word::text AS word FROM pg_catalog.pg_get_keywords() "
+                      "WHERE catcode <> 'U'", (), Keyword)
+
+
+@dataclass(frozen=True, slots=True)
+class TableDefinition:
+    """Table-level facts a re-creation must keep."""
+
+    owner: str
+    tablespace: str | None
+    amname: str | None  #: table access method when it is not heap (12+)
+    relpersistence: str
+    relreplident: str  #: d default, n nothing, f full, i index
+    relrowsecurity: bool
+    relforcerowsecurity: bool
+    acl: list[str] | None  #: relacl items, as aclitem text (grantee=privs/grantor)
+    comment: str | None
+    reltype: int
+    rowtype_users: list[str]  #: tables, functions and types that use the row type
+    parent: str | None  #: qualified parent when this is a partition
+    partition_bound: str | None  #: ``pg_get_expr(relpartbound)``
+    inherits: list[str]  #: inheritance parents (not partitioning)
+    children: list[str]  #: inheritance children or partitions
+    publications: list[str]
+
+
+def table_definition(conn: Connection[Any], oid: int) -> TableDefinition:
+    """What ``pg_dump`` would record about the table itself (not its columns)."""
+    return _one(
+        conn,
+        """
+        SELECT pg_catalog.pg_get_userbyid(c.relowner)::text AS owner,
+               ts.spcname::text AS tablespace,
+               NULLIF(am.amname::text, 'heap') AS amname,
+               c.relpersistence::text AS relpersistence,
+               c.relreplident::text AS relreplident,
+               c.relrowsecurity, c.relforcerowsecurity,
+               c.relacl::text[] AS acl,
+               pg_catalog.obj_description(c.oid, 'pg_class') AS comment,
+               c.reltype::int8 AS reltype,
+               ARRAY(
+                 SELECT DISTINCT u.what FROM (
+                   SELECT 'column ' || a.attrelid::pg_catalog.regclass::text || '.'
+                            || pg_catalog.quote_ident(a.attname) AS what
+                   FROM pg_catalog.pg_attribute a
+                   WHERE a.atttypid IN (c.reltype, (SELECT typarray FROM pg_catalog.pg_type
+                                                    WHERE oid = c.reltype))
+                     AND a.attrelid <> c.oid AND NOT a.attisdropped
+                   UNION ALL
+                   SELECT 'function ' || p.oid::pg_catalog.regprocedure::text
+                   FROM pg_catalog.pg_proc p
+                   WHERE p.prorettype = c.reltype OR c.reltype = ANY (p.proargtypes)
+                 ) u ORDER BY 1
+               )::text[] AS rowtype_users,
+               (SELECT i.inhparent::pg_catalog.regclass::text FROM pg_catalog.pg_inherits i
+                WHERE i.inhrelid = c.oid AND c.relispartition) AS parent,
+               pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS partition_bound,
+               ARRAY(SELECT i.inhparent::pg_catalog.regclass::text
+                     FROM pg_catalog.pg_inherits i
+                     WHERE i.inhrelid = c.oid AND NOT c.relispartition
+                     ORDER BY i.inhseqno)::text[] AS inherits,
+               ARRAY(SELECT i.inhrelid::pg_catalog.regclass::text
+                     FROM pg_catalog.pg_inherits i
+                     WHERE i.inhparent = c.oid ORDER BY 1)::text[] AS children,
+               ARRAY(SELECT p.pubname::text FROM pg_catalog.pg_publication_rel r
+                     JOIN pg_catalog.pg_publication p ON p.oid = r.prpubid
+                     WHERE r.prrelid = c.oid ORDER BY 1)::text[] AS publications
+        FROM pg_catalog.pg_class c
+        LEFT JOIN pg_catalog.pg_tablespace ts ON ts.oid = c.reltablespace
+        LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+        WHERE c.oid = %s::pg_catalog.oid
+        """,
+        (oid,),
+        TableDefinition,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnDefinition:
+    """One live column as ``CREATE TABLE`` must write it again."""
+
+    attnum: int
+    attname: str
+    type: str  #: format_type(atttypid, atttypmod): quoted and schema-qualified as needed
+    collation: str | None  #: qualified collation when it differs from the type's default
+    attnotnull: bool
+    notnull_name: str | None  #: the NOT NULL constraint's name (18+)
+    default: str | None  #: pg_get_expr(adbin) of an ordinary default
+    attgenerated: str  #: '' / 's' stored / 'v' virtual (18+)
+    generation: str | None  #: the generation expression
+    attidentity: str  #: '' / 'a' ALWAYS / 'd' BY DEFAULT
+    sequence: str | None  #: owned sequence (identity or serial), qualified
+    seq_options: str | None  #: identity: START ... INCREMENT ... (sequence parameters)
+    storage_changed: str | None  #: attstorage when it differs from typstorage
+    compression: str | None  #: attcompression ('p' pglz, 'l' lz4) when set (14+)
+    stattarget: int | None  #: attstattarget when set
+    options: list[str] | None  #: attoptions (n_distinct, ...)
+    acl: list[str] | None  #: column privileges (attacl)
+    comment: str | None
+
+
+def column_definitions(conn: Connection[Any], variants: AdviceVariants,
+                       oid: int) -> list[ColumnDefinition]:
+    """Live columns of ``oid`` in attnum order, with everything a re-creation needs.
+
+    ``pg_get_serial_sequence`` finds the sequence a column owns (serial or identity).
+    attcompression (14+), attgenerated 'v' (18+) and the NOT NULL constraint names (18+)
+    are read through ``to_jsonb`` or guarded subqueries, so one statement serves 12-18.
+    """
+    notnull = (
+        "(SELECT con.conname::text FROM pg_catalog.pg_constraint con WHERE con.conrelid = "
+        "a.attrelid AND con.contype = 'n' AND con.conkey[1] = a.attnum LIMIT 1)"
+        if variants.notnull_constraints else "NULL::text")
+    stattarget = ("a.attstattarget::int" if variants.stattarget_nullable
+                  else "NULLIF(a.attstattarget, -1)::int")
+    query = f"""
+        SELECT a.attnum::int AS attnum, a.attname::text AS attname,
+               pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+               CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN
+                 pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname)
+               END AS collation,
+               a.attnotnull, {notnull} AS notnull_name,
+               CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid)
+               END AS default,
+               a.attgenerated::text AS attgenerated,
+               CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid)
+               END AS generation,
+               a.attidentity::text AS attidentity,
+               pg_catalog.pg_get_serial_sequence(
+                 pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),
+                 a.attname) AS sequence,
+               (SELECT 'AS ' || pg_catalog.format_type(s.seqtypid, NULL)
+                       || ' START WITH ' || s.seqstart || ' INCREMENT BY ' || s.seqincrement
+                       || ' MINVALUE ' || s.seqmin || ' MAXVALUE ' || s.seqmax
+                       || ' CACHE ' || s.seqcache
+                       || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END
+                FROM pg_catalog.pg_depend dep
+                JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
+                WHERE dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                  AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
+                  AND dep.deptype = 'i' AND a.attidentity <> '' LIMIT 1) AS seq_options,
+               CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text
+               END AS storage_changed,
+               NULLIF(pg_catalog.to_jsonb(a) ->> 'attcompression', '') AS compression,
+               {stattarget} AS stattarget,
+               a.attoptions::text[] AS options,
+               a.attacl::text[] AS acl,
+               pg_catalog.col_description(a.attrelid, a.attnum) AS comment
+        FROM pg_catalog.pg_attribute a
+        JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+        LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+        LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+        WHERE a.attrelid = %s::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum
+        """
+    return _all(conn, query, (oid,), ColumnDefinition)
+
+
+@dataclass(frozen=True, slots=True)
+class ConstraintDefinition:
+    """A constraint of the table (or, for ``incoming``, one of another table pointing at it)."""
+
+    conname: str
+    contype: str  #: p u c f x t n
+    definition: str  #: pg_get_constraintdef
+    convalidated: bool
+    table: str  #: the constrained table, qualified (regclass text)
+    inherited: bool  #: from a partitioned parent or an inheritance parent (not local)
+    index_tablespace: str | None
+    comment: str | None
+
+
+def constraint_definitions(conn: Connection[Any], oid: int,
+                           incoming: bool = False) -> list[ConstraintDefinition]:
+    """Constraints on ``oid`` (check, unique, primary key, exclusion, foreign key, not null),
+    or with ``incoming`` the foreign keys of *other* tables that reference ``oid``.
+
+    ``pg_get_constraintdef`` writes the definition as ALTER TABLE ... ADD CONSTRAINT takes
+    it, with NOT VALID when the constraint was never validated.
+    """
+    where = ("con.confrelid = %s::pg_catalog.oid AND con.conrelid <> con.confrelid "
+             "AND con.contype = 'f' AND con.conparentid = 0" if incoming
+             else "con.conrelid = %s::pg_catalog.oid")
+    query = f"""
+        SELECT con.conname::text AS conname, con.contype::text AS contype,
+               pg_catalog.pg_get_constraintdef(con.oid) AS definition,
+               con.convalidated,
+               (SELECT pg_catalog.quote_ident(n.nspname) || '.'
+                         || pg_catalog.quote_ident(c.relname)
+                FROM pg_catalog.pg_class c
+                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.oid = con.conrelid) AS table,
+               (NOT con.conislocal OR con.conparentid <> 0) AS inherited,
+               ts.spcname::text AS index_tablespace,
+               pg_catalog.obj_description(con.oid, 'pg_constraint') AS comment
+        FROM pg_catalog.pg_constraint con
+        LEFT JOIN pg_catalog.pg_class ic ON ic.oid = con.conindid AND con.contype IN ('p', 'u', 'x')
+        LEFT JOIN pg_catalog.pg_tablespace ts ON ts.oid = ic.reltablespace
+        WHERE {where}
+        ORDER BY CASE con.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'x' THEN 2
+                                  WHEN 'c' THEN 3 WHEN 'f' THEN 5 ELSE 4 END, con.conname
+        """
+    return _all(conn, query, (oid,), ConstraintDefinition)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDefinition:
+    """An index not created by a constraint."""
+
+    name: str
+    definition: str  #: pg_get_indexdef: CREATE [UNIQUE] INDEX name ON table USING ...
+    clustered: bool
+    replica_identity: bool
+    inherited: bool  #: attached to a partitioned parent index
+    comment: str | None
+    #: the constraint it implements (primary key, unique, exclusion), for CLUSTER/REPLICA IDENTITY
+    constraint: str | None
+
+
+def index_definitions(conn: Connection[Any], oid: int) -> list[IndexDefinition]:
+    """Every index of table ``oid``, with the constraint that owns it if any."""
+    return _all(
+        conn,
+        """
+        SELECT ic.relname::text AS name, pg_catalog.pg_get_indexdef(i.indexrelid) AS definition,
+               i.indisclustered AS clustered, i.indisreplident AS replica_identity,
+               EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
+                 AS inherited,
+               pg_catalog.obj_description(i.indexrelid, 'pg_class') AS comment,
+               (SELECT con.conname::text FROM pg_catalog.pg_constraint con
+                WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+                  AND con.contype IN ('p', 'u', 'x') LIMIT 1) AS constraint
+        FROM pg_catalog.pg_index i
+        JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = %s::pg_catalog.oid
+        ORDER BY ic.relname
+        """,
+        (oid,),
+        IndexDefinition,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerDefinition:
+    name: str
+    definition: str  #: pg_get_triggerdef
+    enabled: str  #: O origin/local, D disabled, R replica, A always
+    comment: str | None
+
+
+def trigger_definitions(conn: Connection[Any], variants: AdviceVariants,
+                        oid: int) -> list[TriggerDefinition]:
+    """User triggers of ``oid`` (not internal ones such as foreign-key triggers, and not
+    those cloned from a partitioned parent: ATTACH PARTITION clones them again)."""
+    cloned = "AND tg.tgparentid = 0" if variants.tgparentid else ""
+    query = f"""
+        SELECT tg.tgname::text AS name, pg_catalog.pg_get_triggerdef(tg.oid) AS definition,
+               tg.tgenabled::text AS enabled,
+               pg_catalog.obj_description(tg.oid, 'pg_trigger') AS comment
+        FROM pg_catalog.pg_trigger tg
+        WHERE tg.tgrelid = %s::pg_catalog.oid AND NOT tg.tgisinternal {cloned}
+        ORDER BY tg.tgname
+        """
+    return _all(conn, query, (oid,), TriggerDefinition)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDefinition:
+    name: str
+    permissive: bool
+    command: str  #: r a w d *
+    roles: list[str]  #: role names; empty for PUBLIC
+    using: str | None
+    with_check: str | None
+    comment: str | None
+
+
+def policy_definitions(conn: Connection[Any], oid: int) -> list[PolicyDefinition]:
+    """Row-level security policies of ``oid``."""
+    return _all(
+        conn,
+        """
+        SELECT p.polname::text AS name, p.polpermissive AS permissive,
+               p.polcmd::text AS command,
+               ARRAY(SELECT pg_catalog.pg_get_userbyid(r) FROM pg_catalog.unnest(p.polroles) r
+                     WHERE r <> 0 ORDER BY 1)::text[] AS roles,
+               pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS using,
+               pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS with_check,
+               pg_catalog.obj_description(p.oid, 'pg_policy') AS comment
+        FROM pg_catalog.pg_policy p
+        WHERE p.polrelid = %s::pg_catalog.oid
+        ORDER BY p.polname
+        """,
+        (oid,),
+        PolicyDefinition,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """One privilege from ``aclexplode``."""
+
+    grantee: str  #: role name, or PUBLIC
+    privilege: str
+    grantable: bool
+    grantor: str
+
+
+def table_grants(conn: Connection[Any], oid: int) -> list[Grant]:
+    """Table privileges other than the owner's own (``aclexplode(relacl)``)."""
+    return _all(
+        conn,
+        """
+        SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC'
+                    ELSE pg_catalog.pg_get_userbyid(x.grantee)::text END AS grantee,
+               x.privilege_type::text AS privilege, x.is_grantable AS grantable,
+               pg_catalog.pg_get_userbyid(x.grantor)::text AS grantor
+        FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x
+        WHERE c.oid = %s::pg_catalog.oid AND x.grantee <> c.relowner
+        ORDER BY 1, 2
+        """,
+        (oid,),
+        Grant,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnGrant:
+    attname: str
+    grantee: str
+    privilege: str
+    grantable: bool
+
+
+def column_grants(conn: Connection[Any], oid: int) -> list[ColumnGrant]:
+    """Column privileges (``aclexplode(attacl)``)."""
+    return _all(
+        conn,
+        """
+        SELECT a.attname::text AS attname,
+               CASE WHEN x.grantee = 0 THEN 'PUBLIC'
+                    ELSE pg_catalog.pg_get_userbyid(x.grantee)::text END AS grantee,
+               x.privilege_type::text AS privilege, x.is_grantable AS grantable
+        FROM pg_catalog.pg_attribute a, pg_catalog.aclexplode(a.attacl) x
+        WHERE a.attrelid = %s::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY 1, 2, 3
+        """,
+        (oid,),
+        ColumnGrant,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DependentView:
+    """A view or materialized view that depends (directly or through other views) on the
+    table, in creation order (``depth`` 1 selects from the table itself)."""
+
+    oid: int
+    name: str  #: qualified
+    relkind: str  #: v or m
+    depth: int
+    definition: str  #: pg_get_viewdef
+    options: list[str] | None
+    owner: str
+    acl: list[str] | None
+    comment: str | None
+
+
+def dependent_views(conn: Connection[Any], oid: int) -> list[DependentView]:
+    """Views whose rewrite rules depend on the table, recursively (``pg_depend`` ->
+    ``pg_rewrite``), deepest last; a view reached by two paths keeps its greatest depth."""
+    return _all(
+        conn,
+        """
+        WITH RECURSIVE deps(oid, depth) AS (
+            SELECT DISTINCT r.ev_class, 1
+            FROM pg_catalog.pg_depend d
+            JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+            WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+              AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+              AND d.refobjid = %s::pg_catalog.oid AND r.ev_class <> %s::pg_catalog.oid
+          UNION
+            SELECT DISTINCT r.ev_class, deps.depth + 1
+            FROM deps
+            JOIN pg_catalog.pg_depend d ON d.refobjid = deps.oid
+             AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+             AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+            JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid AND r.ev_class <> deps.oid
+            WHERE deps.depth < 50
+        )
+        SELECT c.oid::int8 AS oid,
+               pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+                 AS name,
+               c.relkind::text AS relkind, d.depth,
+               pg_catalog.pg_get_viewdef(c.oid) AS definition,
+               c.reloptions::text[] AS options,
+               pg_catalog.pg_get_userbyid(c.relowner)::text AS owner,
+               c.relacl::text[] AS acl,
+               pg_catalog.obj_description(c.oid, 'pg_class') AS comment
+        FROM (SELECT deps.oid, max(deps.depth)::int AS depth FROM deps GROUP BY deps.oid) d
+        JOIN pg_catalog.pg_class c ON c.oid = d.oid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        ORDER BY d.depth, c.oid
+        """,
+        (oid, oid),
+        DependentView,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectDefinition:
+    """A named object recreated from its definition (statistics objects, rules)."""
+
+    name: str
+    definition: str
+    comment: str | None
+
+
+def statistics_definitions(conn: Connection[Any], oid: int) -> list[ObjectDefinition]:
+    """Extended statistics objects on the table (``pg_get_statisticsobjdef``)."""
+    return _all(
+        conn,
+        """
+        SELECT s.stxname::text AS name, pg_catalog.pg_get_statisticsobjdef(s.oid) AS definition,
+               pg_catalog.obj_description(s.oid, 'pg_statistic_ext') AS comment
+        FROM pg_catalog.pg_statistic_ext s
+        WHERE s.stxrelid = %s::pg_catalog.oid
+        ORDER BY 1
+        """,
+        (oid,),
+        ObjectDefinition,
+    )
+
+
+def rule_definitions(conn: Connection[Any], oid: int) -> list[ObjectDefinition]:
+    """Rewrite rules on the table (a table's own rules, not a view's ``_RETURN``)."""
+    return _all(
+        conn,
+        """
+        SELECT r.rulename::text AS name, pg_catalog.pg_get_ruledef(r.oid) AS definition,
+               pg_catalog.obj_description(r.oid, 'pg_rewrite') AS comment
+        FROM pg_catalog.pg_rewrite r
+        WHERE r.ev_class = %s::pg_catalog.oid AND r.rulename <> '_RETURN'
+        ORDER BY 1
+        """,
+        (oid,),
+        ObjectDefinition,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PublicationFilter:
+    pubname: str
+    columns: list[str] | None  #: column list (15+); None: all columns
+    row_filter: str | None  #: WHERE (...) (15+)
+
+
+def publication_filters(conn: Connection[Any], variants: AdviceVariants,
+                        oid: int) -> list[PublicationFilter]:
+    """Publications that name the table, with their column lists and row filters (15+)."""
+    if variants.publication_filters:
+        query = """
+            SELECT p.pubname::text AS pubname,
+                   CASE WHEN r.prattrs IS NOT NULL THEN
+                     ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(r.prattrs) k
+                           JOIN pg_catalog.pg_attribute a ON a.attrelid = r.prrelid
+                            AND a.attnum = k ORDER BY a.attnum) END AS columns,
+                   pg_catalog.pg_get_expr(r.prqual, r.prrelid) AS row_filter
+            FROM pg_catalog.pg_publication_rel r
+            JOIN pg_catalog.pg_publication p ON p.oid = r.prpubid
+            WHERE r.prrelid = %s::pg_catalog.oid ORDER BY 1
+            """
+    else:
+        query = """
+            SELECT p.pubname::text AS pubname, NULL::text[] AS columns,
+                   NULL::text AS row_filter
+            FROM pg_catalog.pg_publication_rel r
+            JOIN pg_catalog.pg_publication p ON p.oid = r.prpubid
+            WHERE r.prrelid = %s::pg_catalog.oid ORDER BY 1
+            """
+    return _all(conn, query, (oid,), PublicationFilter)
+
+
+# -- --verify: scratch tables ----------------------------------------------------------------
+
+
+def create_schema(conn: Connection[Any], name: str) -> None:
+    conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
+
+
+@dataclass(frozen=True, slots=True)
+class ScratchColumn:
+    """A scratch column: ``type`` is format_type() text from the server (safe SQL)."""
+
+    name: str
+    type: str
+    collation: str | None  #: quoted, qualified collation (from the server) or None
+    storage: str | None  #: attstorage letter when it differs from the type's
+    compression: str | None  #: 'p' / 'l' when set
+
+
+_STORAGE_WORDS = {"p": "PLAIN", "e": "EXTERNAL", "m": "MAIN", "x": "EXTENDED"}
+_COMPRESSION_WORDS = {"p": "pglz", "l": "lz4"}
+
+
+def create_scratch_table(conn: Connection[Any], schema: str | None, name: str,
+                         columns: list[ScratchColumn], reloptions: list[str],
+                         temporary: bool) -> str:
+    """``CREATE [TEMP] TABLE`` with these columns in this order; returns its regclass text.
+
+    Types and collations are the server's own text (``format_type``, ``quote_ident``);
+    names go through :class:`psycopg.sql.Identifier`; reloptions are ``name=value`` pairs
+    from ``pg_class.reloptions`` (validated by the server again).
+    """
+    defs: list[sql.Composable] = []
+    for c in columns:
+        parts: list[sql.Composable] = [sql.Identifier(c.name), sql.SQL(c.type)]
+        if c.collation:
+            parts += [sql.SQL("COLLATE"), sql.SQL(c.collation)]
+        if c.storage and c.storage in _STORAGE_WORDS:
+            parts += [sql.SQL("STORAGE"), sql.SQL(_STORAGE_WORDS[c.storage])]
+        defs.append(sql.SQL(" ").join(parts))
+    table = sql.Identifier(schema, name) if schema else sql.Identifier(name)
+    options: sql.Composable = sql.SQL("")
+    if reloptions:
+        pairs: list[sql.Composable] = []
+        for option in reloptions:
+            key, _, value = option.partition("=")
+            pairs.append(sql.SQL("{} = {}").format(sql.SQL(".").join(
+                sql.Identifier(k) for k in key.split(".")), sql.Literal(value)))
+        options = sql.SQL(" WITH ({})").format(sql.SQL(", ").join(pairs))
+    statement = sql.SQL("CREATE {}TABLE {} ({}){}").format(
+        sql.SQL("TEMPORARY ") if temporary else sql.SQL(""), table, sql.SQL(", ").join(defs),
+        options)
+    conn.execute(statement)
+    for c in columns:
+        if c.compression in _COMPRESSION_WORDS:
+            conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET COMPRESSION {}").format(
+                table, sql.Identifier(c.name), sql.SQL(_COMPRESSION_WORDS[c.compression])))
+    return table.as_string(conn)
+
+
+def stage_sample(conn: Connection[Any], stage: str, nspname: str, relname: str,
+                 columns: list[str], method: Literal["BERNOULLI", "SYSTEM"] | None,
+                 percent: float, seed: int) -> int:
+    """Copy the sampled rows (the same ``TABLESAMPLE ... REPEATABLE`` as
+    :func:`sample_rows`) into temporary table ``stage``, in physical order; returns the row
+    count. The stage is a temporary table: reading it writes no WAL."""
+    t = sql.Identifier("t")
+    sample: sql.Composable = sql.SQL("")
+    if method is not None:
+        # CREATE TABLE AS is a utility statement: no bind parameters, so literals
+        sample = sql.SQL(" TABLESAMPLE {} ({}::float4) REPEATABLE ({}::float8)").format(
+            sql.SQL(method), sql.Literal(float(percent)), sql.Literal(float(seed)))
+    cols = sql.SQL(", ").join(sql.SQL("{}.{}").format(t, sql.Identifier(c)) for c in columns)
+    query = sql.SQL("CREATE TEMPORARY TABLE {} AS SELECT {} FROM ONLY {} AS {}{} ORDER BY {}.ctid"
+                    ).format(sql.Identifier(stage), cols, sql.Identifier(nspname, relname), t,
+                             sample, t)
+    cur = conn.execute(query)
+    return cur.rowcount
+
+
+def insert_from_stage(conn: Connection[Any], target: str, stage: str,
+                      columns: list[str]) -> int:
+    """``INSERT INTO target (columns) SELECT columns FROM stage ORDER BY ctid``: row by row
+    through heap_insert, the path INSERT ... SELECT migrations take. ``target`` is regclass
+    text returned by :func:`create_scratch_table`."""
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    query = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ctid").format(
+        sql.SQL(target), cols, cols, sql.Identifier(stage))
+    return conn.execute(query).rowcount
+
+
+@dataclass(frozen=True, slots=True)
+class WalPosition:
+    lsn: str
+
+
+def wal_insert_lsn(conn: Connection[Any]) -> WalPosition:
+    """``pg_current_wal_insert_lsn()``: where the next WAL record goes (errors on a standby)."""
+    return _one(conn, "SELECT pg_catalog.pg_current_wal_insert_lsn()::text AS lsn", (),
+                WalPosition)
+
+
+@dataclass(frozen=True, slots=True)
+class WalDiff:
+    bytes: int
+
+
+def wal_diff(conn: Connection[Any], end: str, start: str) -> WalDiff:
+    return _one(conn, "SELECT pg_catalog.pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)::int8 AS bytes",
+                (end, start), WalDiff)
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    value: str
+
+
+def setting(conn: Connection[Any], name: str) -> Setting:
+    return _one(conn, "SELECT pg_catalog.current_setting(%s) AS value", (name,), Setting)
+
+
+def relation_blocks(conn: Connection[Any], regclass: str) -> ForkSize:
+    """Main-fork blocks of a relation named by regclass text."""
+    return _one(
+        conn,
+        "SELECT pg_catalog.pg_relation_size(%s::pg_catalog.regclass) "
+        "/ pg_catalog.current_setting('block_size')::int8 AS nblocks",
+        (regclass,),
+        ForkSize,
+    )
