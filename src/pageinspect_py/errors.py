@@ -64,3 +64,7 @@ class ExtensionMissingError(SourceError):
 
 class PrivilegeError(SourceError):
     """The connected role lacks a privilege the source needs (pageinspect needs a superuser)."""
+
+
+class AdviceError(PageInspectError):
+    """The layout advisor has nothing to work on: no rows, no columns, nothing readable."""
