@@ -55,6 +55,7 @@ class Layout:
     pages: int  #: for the whole table
     bytes: int  #: pages * block size
     sample_pages: int  #: pages the sampled rows alone fill, inserted in physical order
+    lp_lens: tuple[int, ...] = field(default=(), repr=False)  #: predicted lp_len per row
     footprints: tuple[int, ...] = field(default=(), repr=False)  #: MAXALIGN(lp_len) per row
 
     def to_json(self) -> dict[str, object]:
@@ -165,6 +166,7 @@ def _layout(name: str, table: Table, sample: Sample, grid: list[list[tuple[int, 
     n = max(len(grid), 1)
     tuple_total = padding_total = tail_total = 0
     footprints = []
+    lp_lens = []
     for row, hoff in zip(grid, hoffs, strict=True):
         offset = pad = 0
         for j in order:
@@ -182,6 +184,7 @@ def _layout(name: str, table: Table, sample: Sample, grid: list[list[tuple[int, 
         padding_total += pad
         tail_total += footprint - lp_len
         footprints.append(footprint)
+        lp_lens.append(lp_len)
     fill = fill_pages(footprints, geometry)
     rows_per_page = fill.rows_per_page
     pages = math.ceil(sample.table_rows / rows_per_page) if rows_per_page and \
@@ -198,6 +201,7 @@ def _layout(name: str, table: Table, sample: Sample, grid: list[list[tuple[int, 
         pages=pages,
         bytes=pages * geometry.block_size,
         sample_pages=fill.pages,
+        lp_lens=tuple(lp_lens),
         footprints=tuple(footprints),
     )
 

@@ -675,6 +675,13 @@ class SampleColumn:
     name: str
     varlena: bool
     skip: bool = False
+    #: text, varchar, bpchar or bytea: ``octet_length`` is toast_raw_datum_size - VARHDRSZ
+    #: without detoasting, which tells compression apart before pg_column_compression (14)
+    octet_length: bool = False
+
+
+#: types whose octet_length() reads the raw size from the datum header (varlena.c)
+OCTET_LENGTH_TYPES = frozenset({"text", "varchar", "bpchar", "bytea"})
 
 
 def sample_rows(conn: Connection[Any], variants: AdviceVariants, nspname: str, relname: str,
@@ -685,7 +692,8 @@ def sample_rows(conn: Connection[Any], variants: AdviceVariants, nspname: str, r
     ``pg_column_size`` is ``VARSIZE_ANY`` of the datum as it sits in the tuple (1-byte or
     4-byte header, compressed size), except that for a TOAST pointer it reports the
     out-of-line size (``toast_datum_size``): hence ``pg_column_toast_chunk_id`` (17+), and
-    ``pg_column_compression`` (14+) for compression. ``TABLESAMPLE ... REPEATABLE (seed)``
+    ``pg_column_compression`` (14+) for compression (before 14, for text-like types,
+    ``octet_length``). ``TABLESAMPLE ... REPEATABLE (seed)``
     picks the same rows again while the table does not change (BERNOULLI: each row with
     probability ``percent``, reading every page; SYSTEM: whole pages). ``method`` None reads
     every row. ``ONLY``: not the rows of inheritance children.
@@ -708,6 +716,12 @@ def sample_rows(conn: Connection[Any], variants: AdviceVariants, nspname: str, r
             parts.append(sql.SQL(
                 "(CASE WHEN pg_catalog.pg_column_compression({}) IS NOT NULL THEN 5 ELSE 4 END)"
             ).format(ref))
+        elif column.octet_length:
+            # stored smaller than the raw data plus a 1-byte header: compressed (or a TOAST
+            # pointer, which pg_column_size reports as its out-of-line size)
+            parts.append(sql.SQL(
+                "(CASE WHEN pg_catalog.pg_column_size({0}) < pg_catalog.octet_length({0}) + 1 "
+                "THEN 5 ELSE 4 END)").format(ref))
         if variants.toast_chunk_id:
             parts.append(sql.SQL(
                 "(CASE WHEN pg_catalog.pg_column_toast_chunk_id({}) IS NOT NULL THEN 10 "
