@@ -1,31 +1,36 @@
 """Typed btree keys: split an index tuple's data into attributes and compare keys.
 
-Two small interfaces keep this replaceable by the general attribute decoder
-(``decode/tuple.py`` and ``decode/values.py``, written in parallel):
+Two small interfaces keep the pieces replaceable:
 
 * :class:`AttributeSplitter` walks the data area (alignment, attlen, varlena headers, the
-  null bitmap) and returns one byte span per stored attribute;
-* :class:`ValueDecoder` turns one attribute's bytes into a Python value and its text form.
-
-The built-in :func:`split_attributes` and :func:`builtin_value` follow ``index_getattr``
-(``access/itup.h``, ``att_align_pointer``/``att_addlength_pointer`` in ``tupmacs.h``) and cover
-the common fixed-width types and uncompressed varlenas; anything else decodes to raw bytes
-with ``value = None``, which leaves that column out of order checks.
+  null bitmap) and returns one byte span per stored attribute. :func:`split_attributes`
+  follows ``index_getattr`` (``access/itup.h``; ``att_align_pointer`` and
+  ``att_addlength_pointer`` in ``tupmacs.h``): offsets are relative to the MAXALIGNed data
+  area, like a heap tuple's but without ``t_hoff``, missing values or dropped columns.
+* :class:`ValueDecoder` turns one attribute's bytes into an order value and its text.
+  :func:`builtin_value` takes the text from the attribute decoder's output functions
+  (``decode/values.py``, every built-in type it knows) and the order value from
+  :func:`order_value` (integers, dates and times, floats, numeric, bool, text-like types,
+  bytea, uuid); a type without a known order decodes with ``value = None``, which leaves
+  that column out of order checks.
 """
 
 from __future__ import annotations
 
 import math
 import struct
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 from pageinspect_py.catalog.attributes import Attribute
 from pageinspect_py.catalog.index import IndexColumn, IndexDescription
 from pageinspect_py.decode.align import att_align_pointer
 from pageinspect_py.decode.common import Span
+from pageinspect_py.decode.values import TypeInfo, datum_text, payload_text
+from pageinspect_py.decode.varlena import parse_varlena, plain_payload
+from pageinspect_py.errors import DatumError, PageInspectError
 
 #: varatt.h: a 1-byte header of 0x01 is followed by a vartag (VARATT_IS_1B_E)
 _VARTAG_SIZES = {1: 8 + 8, 2: 8, 3: 8, 18: 16}  # INDIRECT, EXPANDED_RO/RW, ONDISK
@@ -126,65 +131,71 @@ def split_attributes(
     return out
 
 
-def _varlena_payload(raw: bytes) -> bytes | None:
-    """The bytes after an uncompressed varlena header; None for compressed or external."""
-    if not raw:
-        return None
-    first = raw[0]
-    if first == 0x01:
-        return None
-    if first & 0x01:
-        return raw[1:]
-    if first & 0x03 == 0x02:  # VARATT_IS_4B_C: compressed in line
-        return None
-    return raw[4:]
-
-
-def _float_text(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    text = repr(value)
-    return text[:-2] if text.endswith(".0") else text
-
-
-_INTS = {"int2": "<h", "int4": "<i", "int8": "<q", "oid": "<I", "xid": "<I", "cid": "<I"}
+_INTS = {
+    "int2": "<h",
+    "int4": "<i",
+    "int8": "<q",
+    "oid": "<I",
+    "xid": "<I",
+    "cid": "<I",
+    "date": "<i",
+    "time": "<q",
+    "timestamp": "<q",
+    "timestamptz": "<q",
+}
 _TEXTS = {"text", "varchar", "bpchar"}
+_BYTES = {"bytea", "uuid", "char"}
+
+
+def _payload(attribute: Attribute, raw: bytes) -> bytes:
+    """The plain bytes of a datum: after a varlena header (decompressed), before a C
+    string's NUL, the whole of a fixed-width value."""
+    if attribute.attlen == -1:
+        return plain_payload(parse_varlena(raw))
+    if attribute.attlen == -2:
+        return raw[:-1]
+    return raw
+
+
+def order_value(attribute: Attribute, raw: bytes) -> object | None:
+    """A Python value whose order is the btree opclass order of the type (default opclass),
+    or None when not known. Text-like types order bytewise here; callers only compare them
+    under a C collation."""
+    name = attribute.typname
+    payload = _payload(attribute, raw)
+    if name in _INTS:
+        number: int = struct.unpack(_INTS[name], payload)[0]
+        return number
+    if name == "bool":
+        return bool(payload[0])
+    if name in ("float4", "float8"):
+        real: float = struct.unpack("<f" if len(payload) == 4 else "<d", payload)[0]
+        return real
+    if name == "name":
+        return payload.split(b"\x00", 1)[0]
+    if name == "bpchar":
+        return payload.rstrip(b" ")  # bpcharcmp ignores trailing blanks
+    if name in _TEXTS or name in _BYTES:
+        return payload
+    if name == "numeric":
+        text = payload_text(TypeInfo.of(attribute), payload)
+        # numeric NaN sorts above every number (and +Infinity, 14+)
+        return (1, Decimal(0)) if text == "NaN" else (0, Decimal(text))
+    return None
 
 
 def builtin_value(attribute: Attribute, raw: bytes) -> tuple[object | None, str | None]:
-    """A few common types, enough to order and show keys until decode/values.py lands."""
-    name = attribute.typname
+    """``(order value, text)``: the text from the type's output function (decode/values.py),
+    the order value for the types whose btree order is known (see :func:`order_value`)."""
     try:
-        if name in _INTS and len(raw) == struct.calcsize(_INTS[name]):
-            number = struct.unpack(_INTS[name], raw)[0]
-            return number, str(number)
-        if name == "bool" and len(raw) == 1:
-            return bool(raw[0]), "t" if raw[0] else "f"
-        if name in ("float4", "float8") and len(raw) in (4, 8):
-            number = struct.unpack("<f" if len(raw) == 4 else "<d", raw)[0]
-            return number, _float_text(number)
-        if name == "char" and len(raw) == 1:
-            return raw, raw.decode("latin-1")
-        if name == "name" and len(raw) == attribute.attlen:
-            text = raw.split(b"\x00", 1)[0].decode("utf-8")
-            return text.encode(), text
-        if name == "uuid" and len(raw) == 16:
-            return raw, str(uuid.UUID(bytes=raw))
-        if name in _TEXTS or name == "bytea":
-            payload = _varlena_payload(raw)
-            if payload is None:
-                return None, None
-            if name == "bytea":
-                return payload, "\\x" + payload.hex()
-            text = payload.decode("utf-8")
-            # bpchar compares without trailing blanks (bpcharcmp)
-            key = payload.rstrip(b" ") if name == "bpchar" else payload
-            return key, text
-    except (UnicodeDecodeError, struct.error, ValueError):
-        return None, None
-    return None, None
+        text: str | None = datum_text(TypeInfo.of(attribute), raw)
+    except DatumError:
+        text = None
+    try:
+        value = order_value(attribute, raw)
+    except (PageInspectError, struct.error, IndexError, ValueError, ArithmeticError):
+        value = None
+    return value, text
 
 
 def decode_keys(
