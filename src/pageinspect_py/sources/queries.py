@@ -899,8 +899,9 @@ class ColumnDefinition:
     attgenerated: str  #: '' / 's' stored / 'v' virtual (18+)
     generation: str | None  #: the generation expression
     attidentity: str  #: '' / 'a' ALWAYS / 'd' BY DEFAULT
-    sequence: str | None  #: owned sequence (identity or serial), qualified
-    seq_options: str | None  #: identity: START ... INCREMENT ... (sequence parameters)
+    seq_schema: str | None  #: the sequence the column owns (identity or serial)
+    seq_name: str | None
+    seq_options: str | None  #: identity: START ... INCREMENT ... (its parameters)
     storage_changed: str | None  #: attstorage when it differs from typstorage
     compression: str | None  #: attcompression ('p' pglz, 'l' lz4) when set (14+)
     stattarget: int | None  #: attstattarget when set
@@ -913,7 +914,8 @@ def column_definitions(conn: Connection[Any], variants: AdviceVariants,
                        oid: int) -> list[ColumnDefinition]:
     """Live columns of ``oid`` in attnum order, with everything a re-creation needs.
 
-    ``pg_get_serial_sequence`` finds the sequence a column owns (serial or identity).
+    The sequence a column owns is the one ``pg_depend`` ties to it (``a`` for serial, ``i``
+    for identity), as ``pg_get_serial_sequence`` finds it.
     attcompression (14+), attgenerated 'v' (18+) and the NOT NULL constraint names (18+)
     are read through ``to_jsonb`` or guarded subqueries, so one statement serves 12-18.
     """
@@ -936,19 +938,14 @@ def column_definitions(conn: Connection[Any], variants: AdviceVariants,
                CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid)
                END AS generation,
                a.attidentity::text AS attidentity,
-               pg_catalog.pg_get_serial_sequence(
-                 pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname),
-                 a.attname) AS sequence,
-               (SELECT 'AS ' || pg_catalog.format_type(s.seqtypid, NULL)
-                       || ' START WITH ' || s.seqstart || ' INCREMENT BY ' || s.seqincrement
-                       || ' MINVALUE ' || s.seqmin || ' MAXVALUE ' || s.seqmax
-                       || ' CACHE ' || s.seqcache
-                       || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END
-                FROM pg_catalog.pg_depend dep
-                JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
-                WHERE dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                  AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
-                  AND dep.deptype = 'i' AND a.attidentity <> '' LIMIT 1) AS seq_options,
+               seq.nspname::text AS seq_schema, seq.relname::text AS seq_name,
+               CASE WHEN a.attidentity <> '' THEN
+                 -- the sequence type is the column's: AS would conflict
+                 'START WITH ' || seq.seqstart || ' INCREMENT BY ' || seq.seqincrement
+                 || ' MINVALUE ' || seq.seqmin || ' MAXVALUE ' || seq.seqmax
+                 || ' CACHE ' || seq.seqcache
+                 || CASE WHEN seq.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END
+               END AS seq_options,
                CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text
                END AS storage_changed,
                NULLIF(pg_catalog.to_jsonb(a) ->> 'attcompression', '') AS compression,
@@ -963,6 +960,18 @@ def column_definitions(conn: Connection[Any], variants: AdviceVariants,
         LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
         LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+        LEFT JOIN LATERAL (
+            SELECT sn.nspname, sc.relname, sq.seqtypid, sq.seqstart, sq.seqincrement,
+                   sq.seqmin, sq.seqmax, sq.seqcache, sq.seqcycle
+            FROM pg_catalog.pg_depend dep
+            JOIN pg_catalog.pg_class sc ON sc.oid = dep.objid AND sc.relkind = 'S'
+            JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+            JOIN pg_catalog.pg_sequence sq ON sq.seqrelid = sc.oid
+            WHERE dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+              AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+              AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
+              AND dep.deptype IN ('a', 'i')
+            LIMIT 1) seq ON true
         WHERE a.attrelid = %s::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attnum
         """
