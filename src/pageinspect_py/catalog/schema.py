@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pageinspect_py.catalog.attributes import ALIGNMENT, Attribute, RelationDescription
-from pageinspect_py.catalog.types import BUILTIN_TYPES, resolve_type
+from pageinspect_py.catalog.types import BUILTIN_TYPES, BuiltinType, resolve_type
 from pageinspect_py.errors import SchemaError
 
 #: Keys of one attribute in a schema file, in the order written (catalog column names).
@@ -202,6 +202,10 @@ def description_from_columns(text: str, relname: str = "columns") -> RelationDes
             typname, oid = base.typname, base.oid
             attlen, attalign, attbyval, storage = (base.typlen, base.typalign, base.typbyval,
                                                    base.typstorage)
+        if resolved.is_array:
+            elem: BuiltinType | None = base
+        else:
+            elem = next((t for t in BUILTIN_TYPES.values() if t.oid == base.typelem), None)
         if dropped:
             name = f"........pg.dropped.{attnum}........"
         atts.append(Attribute(
@@ -210,11 +214,11 @@ def description_from_columns(text: str, relname: str = "columns") -> RelationDes
             attbyval=attbyval, attstorage=storage,  # type: ignore[arg-type]
             atttypmod=resolved.atttypmod, attisdropped=dropped,
             attcollation=base.typcollation,
-            typelem=base.oid if resolved.is_array else 0,
-            elemtypname=base.typname if resolved.is_array else None,
-            elemlen=base.typlen if resolved.is_array else None,
-            elemalign=base.typalign if resolved.is_array else None,  # type: ignore[arg-type]
-            elembyval=base.typbyval if resolved.is_array else None,
+            typelem=elem.oid if elem is not None else 0,
+            elemtypname=elem.typname if elem is not None else None,
+            elemlen=elem.typlen if elem is not None else None,
+            elemalign=elem.typalign if elem is not None else None,  # type: ignore[arg-type]
+            elembyval=elem.typbyval if elem is not None else None,
         ))
     if not atts:
         raise SchemaError("no columns given")

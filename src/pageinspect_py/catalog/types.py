@@ -23,32 +23,33 @@ class BuiltinType:
     typstorage: str
     array_oid: int  #: OID of the ``_typname`` array type (0: none)
     typcollation: int = 0  #: 100 (default collation) for collatable types
+    typelem: int = 0  #: subscript element type of fixed-length types (name, point, ...)
 
 
-#: typname: (oid, typlen, typalign, typbyval, typstorage, array oid[, collation])
-_TABLE: dict[str, tuple[int, int, str, bool, str, int, int]] = {
+#: typname: (oid, typlen, typalign, typbyval, typstorage, array oid, collation[, typelem])
+_TABLE: dict[str, tuple[object, ...]] = {
     "bool": (16, 1, "c", True, "p", 1000, 0),
     "bytea": (17, -1, "i", False, "x", 1001, 0),
     "char": (18, 1, "c", True, "p", 1002, 0),
-    "name": (19, 64, "c", False, "p", 1003, 950),
+    "name": (19, 64, "c", False, "p", 1003, 950, 18),
     "int8": (20, 8, "d", True, "p", 1016, 0),
     "int2": (21, 2, "s", True, "p", 1005, 0),
-    "int2vector": (22, -1, "i", False, "p", 1006, 0),
+    "int2vector": (22, -1, "i", False, "p", 1006, 0, 21),
     "int4": (23, 4, "i", True, "p", 1007, 0),
     "text": (25, -1, "i", False, "x", 1009, 100),
     "oid": (26, 4, "i", True, "p", 1028, 0),
     "tid": (27, 6, "s", False, "p", 1010, 0),
     "xid": (28, 4, "i", True, "p", 1011, 0),
     "cid": (29, 4, "i", True, "p", 1012, 0),
-    "oidvector": (30, -1, "i", False, "p", 1013, 0),
+    "oidvector": (30, -1, "i", False, "p", 1013, 0, 26),
     "json": (114, -1, "i", False, "x", 199, 0),
     "xml": (142, -1, "i", False, "x", 143, 0),
-    "point": (600, 16, "d", False, "p", 1017, 0),
-    "lseg": (601, 32, "d", False, "p", 1018, 0),
+    "point": (600, 16, "d", False, "p", 1017, 0, 701),
+    "lseg": (601, 32, "d", False, "p", 1018, 0, 600),
     "path": (602, -1, "d", False, "x", 1019, 0),
-    "box": (603, 32, "d", False, "p", 1020, 0),
+    "box": (603, 32, "d", False, "p", 1020, 0, 600),
     "polygon": (604, -1, "d", False, "x", 1027, 0),
-    "line": (628, 24, "d", False, "p", 629, 0),
+    "line": (628, 24, "d", False, "p", 629, 0, 701),
     "cidr": (650, -1, "i", False, "m", 651, 0),
     "float4": (700, 4, "i", True, "p", 1021, 0),
     "float8": (701, 8, "d", True, "p", 1022, 0),
@@ -76,7 +77,7 @@ _TABLE: dict[str, tuple[int, int, str, bool, str, int, int]] = {
 }
 
 BUILTIN_TYPES: dict[str, BuiltinType] = {
-    name: BuiltinType(name, *row) for name, row in _TABLE.items()
+    name: BuiltinType(name, *row) for name, row in _TABLE.items()  # type: ignore[arg-type]
 }
 
 #: SQL spellings and aliases -> typname (format_type / gram.y names)

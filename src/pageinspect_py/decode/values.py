@@ -19,8 +19,9 @@ import math
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
+
+from construct import ConstructError
 
 from pageinspect_py.catalog.attributes import ALIGNMENT, Attribute
 from pageinspect_py.decode.align import typealign
@@ -64,7 +65,19 @@ def has_output(info: TypeInfo) -> bool:
 
 
 def datum_text(info: TypeInfo, stored: bytes, toast: ToastFetcher | None = None) -> str:
-    """The text PostgreSQL prints for the datum stored as ``stored`` (header included)."""
+    """The text PostgreSQL prints for the datum stored as ``stored`` (header included).
+
+    Raises DatumError (only) when the bytes cannot be printed."""
+    try:
+        return _datum_text(info, stored, toast)
+    except DatumError:
+        raise
+    except (ValueError, ArithmeticError, LookupError, struct.error, ConstructError,
+            RecursionError) as exc:
+        raise DatumError(f"{info.typname}: {type(exc).__name__}: {exc}") from exc
+
+
+def _datum_text(info: TypeInfo, stored: bytes, toast: ToastFetcher | None) -> str:
     if info.typlen == -1:
         payload = plain_payload(parse_varlena(stored), toast)
     elif info.typlen == -2:
@@ -144,29 +157,58 @@ def _special_float(value: float) -> str | None:
     return None
 
 
+def _ryu_digits(bits: int, mantissa_bits: int, bias: int) -> tuple[str, int]:
+    """Digits and decimal exponent PostgreSQL's Ryu (d2s.c / f2s.c) prints for a positive
+    finite binary float given by its IEEE ``bits`` (sign cleared).
+
+    PostgreSQL builds Ryu without STRICTLY_SHORTEST: the interval of values that read back to
+    the same float excludes both bounds. The result has the fewest digits of any decimal
+    strictly inside it, rounded to nearest (ties to even) and moved off the lower bound.
+    Integers below 2^(mantissa_bits + 1) take the small-integer fast path: exact digits.
+    """
+    mantissa = bits & ((1 << mantissa_bits) - 1)
+    ieee_exp = bits >> mantissa_bits
+    e2_int = ieee_exp - bias - mantissa_bits
+    if -mantissa_bits <= e2_int <= 0 and ieee_exp != 0 \
+            and mantissa & ((1 << -e2_int) - 1) == 0:
+        value = ((1 << mantissa_bits) | mantissa) >> -e2_int
+        digits = str(value)
+        stripped = digits.rstrip("0")
+        return stripped, len(digits) - len(stripped)
+    if ieee_exp == 0:
+        m2, e2 = mantissa, 1 - bias - mantissa_bits - 2
+    else:
+        m2, e2 = (1 << mantissa_bits) | mantissa, ieee_exp - bias - mantissa_bits - 2
+    mm_shift = 1 if (mantissa != 0 or ieee_exp <= 1) else 0
+    scale = Fraction(2) ** e2
+    exact = 4 * m2 * scale
+    lower = (4 * m2 - 1 - mm_shift) * scale
+    upper = (4 * m2 + 2) * scale
+    e10 = math.floor(math.log10(upper.numerator) - math.log10(upper.denominator)) + 1
+    while True:
+        grid = Fraction(10) ** e10
+        k = math.floor(lower / grid) + 1
+        if k * grid < upper:
+            break
+        e10 -= 1
+    vr = math.floor(exact / grid)
+    vm = math.floor(lower / grid)
+    rest = exact / grid - vr
+    round_up = rest > Fraction(1, 2) or (rest == Fraction(1, 2) and vr % 2 == 1)
+    output = vr + (1 if vr == vm or round_up else 0)
+    digits = str(output)
+    stripped = digits.rstrip("0")
+    return stripped, e10 + len(digits) - len(stripped)
+
+
 def float8_text(value: float) -> str:
-    """float8out with extra_float_digits > 0: double_to_shortest_decimal (Ryu)."""
+    """float8out with extra_float_digits > 0: double_to_shortest_decimal (Ryu d2s)."""
     special = _special_float(value)
     if special is not None:
         return special
-    # Python's repr is the shortest round-trip string too (David Gay's dtoa, mode 0)
-    _sign, digit_tuple, exponent = Decimal(repr(abs(value))).normalize().as_tuple()
-    assert isinstance(exponent, int)
-    return _format_shortest("".join(map(str, digit_tuple)), exponent, value < 0, 15)
-
-
-def _float4_interval(bits: int) -> tuple[Fraction, Fraction, Fraction, bool]:
-    """(value, lower, upper, bounds included) of a positive finite float4, as in f2d()."""
-    mantissa = bits & 0x7FFFFF
-    ieee_exp = (bits >> 23) & 0xFF
-    if ieee_exp == 0:
-        m2, e2 = mantissa, 1 - 127 - 23 - 2
-    else:
-        m2, e2 = (1 << 23) | mantissa, ieee_exp - 127 - 23 - 2
-    mm_shift = 1 if (mantissa != 0 or ieee_exp <= 1) else 0
-    scale = Fraction(2) ** e2
-    return (4 * m2 * scale, (4 * m2 - 1 - mm_shift) * scale, (4 * m2 + 2) * scale,
-            m2 % 2 == 0)
+    bits = struct.unpack("<Q", struct.pack("<d", abs(value)))[0]
+    digits, exponent = _ryu_digits(bits, 52, 1023)
+    return _format_shortest(digits, exponent, value < 0, 15)
 
 
 def float4_text(raw: bytes) -> str:
@@ -175,35 +217,8 @@ def float4_text(raw: bytes) -> str:
     special = _special_float(value)
     if special is not None:
         return special
-    bits = int.from_bytes(raw, "little") & 0x7FFFFFFF
-    exact, lower, upper, inclusive = _float4_interval(bits)
-
-    def inside(candidate: Fraction) -> bool:
-        if inclusive:
-            return lower <= candidate <= upper
-        return lower < candidate < upper
-
-    magnitude = abs(value)
-    for precision in range(1, 10):
-        text = f"{magnitude:.{precision - 1}e}"
-        mant, _, exp_text = text.partition("e")
-        nearest = int(mant.replace(".", ""))
-        exponent = int(exp_text) - (precision - 1)
-        best: tuple[Fraction, int] | None = None
-        for cand in (nearest, nearest - 1, nearest + 1):
-            if cand <= 0 or len(str(cand)) != precision:
-                continue
-            frac = Fraction(cand) * Fraction(10) ** exponent
-            if inside(frac):
-                distance = abs(frac - exact)
-                if best is None or distance < best[0] or (distance == best[0] and cand % 2 == 0):
-                    best = (distance, cand)
-        if best is not None:
-            digits = str(best[1])
-            stripped = digits.rstrip("0")
-            exponent += len(digits) - len(stripped)
-            return _format_shortest(stripped, exponent, value < 0, 6)
-    raise DatumError("float4 has no shortest representation")  # pragma: no cover
+    digits, exponent = _ryu_digits(int.from_bytes(raw, "little") & 0x7FFFFFFF, 23, 127)
+    return _format_shortest(digits, exponent, value < 0, 6)
 
 
 def _out_float4(payload: bytes, info: TypeInfo) -> str:
