@@ -537,5 +537,53 @@ def _key_values(text: str, index: object) -> list[object]:
     return values
 
 
+@main.command("layout-advice")
+@click.argument("target")
+@click.option("--dsn", help="Advise on TABLE (TARGET) on this server (default: the PG* "
+              "environment).")
+@click.option("--schema", "schema_file", type=click.Path(exists=True, dir_okay=False),
+              help="Offline: TARGET is a copied relation file and this schema file describes "
+              "it (pgpage schema writes one).")
+@click.option("--sample-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Rows to sample (TABLESAMPLE ... REPEATABLE); smaller tables are read whole.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="REPEATABLE seed: the same seed samples the same rows again.")
+@click.option("--keep-first", "keep_first", multiple=True, metavar="COL",
+              help="Keep COL first (repeat it, or separate names with commas, to pin several "
+              "in that order).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for people; json: one object per table (JSON Lines).")
+@click.option("--sql", "want_sql", is_flag=True,
+              help="Also write the migration (one transaction) that rebuilds the table in the "
+              "recommended order.")
+@click.option("--verify", "want_verify", is_flag=True,
+              help="Build the sample in the current and recommended order in scratch tables "
+              "(rolled back) and measure them.")
+@click.option("--search-seconds", type=click.FloatRange(min=0.05), default=1.8,
+              show_default=True, help="Time the search may take when it cannot prove the best "
+              "order sooner.")
+def layout_advice(target: str, dsn: str | None, schema_file: str | None, sample_rows: int,
+                  seed: int, keep_first: tuple[str, ...], fmt: str, want_sql: bool,
+                  want_verify: bool, search_seconds: float) -> None:
+    """Find the column order that stores TABLE in the fewest pages, and prove it.
+
+    \b
+    pgpage layout-advice --dsn 'host=/tmp dbname=app' public.orders
+    pgpage layout-advice --dsn ... orders --keep-first id --sql > reorder.sql
+    pgpage layout-advice --dsn ... orders --verify --format json
+    pgpage layout-advice base/5/16384 --schema orders.schema.json
+    """
+    from pageinspect_py.cli_advice import run_layout_advice
+
+    try:
+        code = run_layout_advice(target, dsn=dsn, schema_file=schema_file,
+                                 sample_rows=sample_rows, seed=seed, keep_first=keep_first,
+                                 fmt=fmt, want_sql=want_sql, want_verify=want_verify,
+                                 search_seconds=search_seconds)
+    except PageInspectError as exc:
+        _fail(str(exc))
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
