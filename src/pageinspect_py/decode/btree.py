@@ -652,7 +652,6 @@ def decode_btree_page(
             "not-btree",
             f"block {blkno} of a btree index does not look like a btree "
             f"page ({kind}); decoded as a {claimed} page",
-            Span(header.pd_special, len(data)) if header.pd_special < len(data) else None,
         )
         kind = claimed
     checksum = compute_checksum(data, header, blkno, checksum_verifiable, False, log)
