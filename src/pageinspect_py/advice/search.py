@@ -385,6 +385,13 @@ class Search:
                     self.classes.append([j])
                     self.class_stage.append(stage_no)
         self.class_local = [self.local[c[0]] for c in self.classes]
+        # ties are broken towards the larger alignment, as the usual rule of thumb does: a
+        # value that needs 8 is placed while the offset is aligned, smaller ones fill after
+        self.class_rank = []
+        for local in self.class_local:
+            col = self.engine.cols[local]
+            alignment = 8 if col.m8 else 4 if col.m4 else 2 if col.m2 else 1
+            self.class_rank.append(-alignment)
         self.nodes = 0
 
     @property
@@ -461,7 +468,8 @@ class Search:
             child, bound = self._child(frame, k)
             score = child.acc + self.engine.misalignment(child.state, a8, a4, a2)
             out.append((score, bound, child.acc, child, k))
-        out.sort(key=lambda c: (c[0], c[1], c[4]))
+        rank = self.class_rank
+        out.sort(key=lambda c: (c[0], c[1], rank[c[4]], c[4]))
         return out
 
     def _order(self, picks: Sequence[int]) -> tuple[int, ...]:
@@ -503,7 +511,9 @@ class Search:
                     key = (child.counts, child.state)
                     if key not in children or acc < children[key][1]:
                         children[key] = (score, acc, child, (*picks, k))
-            ranked = sorted(children.values(), key=lambda c: (c[0], c[1], c[3]))[:width]
+            rank = self.class_rank
+            ranked = sorted(children.values(),
+                            key=lambda c: (c[0], c[1], [rank[k] for k in c[3]]))[:width]
             beam = [(c[2], c[3]) for c in ranked]
         waste, picks = min(finished, key=lambda f: (f[0], f[1]))
         return self._order(picks), waste
