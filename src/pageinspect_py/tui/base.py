@@ -68,7 +68,8 @@ class BaseScreen(Screen[None]):
             except ValueError as exc:
                 self.notify(str(exc), title="Jump", severity="error")
                 return
-            self.jump(target)
+            # after the dialog is gone, so that widgets update on an active screen
+            self.call_after_refresh(self.jump, target)
 
         self.app.push_screen(JumpDialog(JUMP_HINT, initial), done)
 
@@ -82,7 +83,7 @@ class BaseScreen(Screen[None]):
         def done(text: str | None) -> None:
             if text:
                 self.last_find = text
-                self.find(text, again=False)
+                self.call_after_refresh(self.find, text, again=False)
 
         self.app.push_screen(FindDialog(FIND_HINT, self.last_find), done)
 

@@ -44,7 +44,7 @@ KIND_NAMES = {
     BtItemKind.NO_STORAGE: "no storage",
     BtItemKind.UNDECODABLE: "undecodable",
 }
-_KEY_WIDTH = 28
+_KEY_WIDTH = 24
 
 
 def key_text(page: BtreePage, item: BtreeItem, width: int | None = _KEY_WIDTH) -> str:
@@ -213,7 +213,7 @@ class BtreeScreen(BaseScreen):
     """
 
     def __init__(self, store: PageStore, start: str | int = "root") -> None:
-        super().__init__(id="btree-screen")
+        super().__init__()
         self.store = store
         self.start = start
         self.blkno: int | None = None
@@ -331,11 +331,16 @@ class BtreeScreen(BaseScreen):
         self._update_nav()
         if self._find_at is not None and self._find_at[0] == page.blkno:
             table.move_cursor(row=self._find_at[1], animate=False)
+        elif isinstance(page, BtreePage) and page.opaque is not None and page.items:
+            # start on the first data item (past the high key): Enter descends at once
+            table.move_cursor(
+                row=min(page.opaque.first_data_key, len(page.items)) - 1, animate=False
+            )
         self._update_item()
 
     def _show_meta(self, page: BtreeMetaPage, table: DataTable[str]) -> None:
-        table.add_column("field", key="field")
-        table.add_column("value", key="value")
+        table.add_column("field", key="field", width=34)
+        table.add_column("value", key="value", width=30)
         m = page.meta
         if m is not None:
             for f in m.fields():
@@ -343,13 +348,14 @@ class BtreeScreen(BaseScreen):
         self._update_title("metapage (block 0)")
 
     def _show_page(self, page: BtreePage, table: DataTable[str]) -> None:
-        for column in ("lp", "kind", "key", "points to", "flags"):
-            table.add_column(column, key=column)
+        # fixed widths: the columns stay put from page to page, and fit 80 columns
+        for column, width in (("lp", 4), ("kind", 8), ("key", 24), ("points to", 23), ("flags", 9)):
+            table.add_column(column, key=column, width=width)
         for item in page.items:
             table.add_row(
                 str(item.offnum),
                 KIND_NAMES.get(item.kind, str(item.kind)),
-                key_text(page, item),
+                key_text(page, item, 24),
                 target_text(item),
                 flags_text(item),
                 key=str(item.offnum),

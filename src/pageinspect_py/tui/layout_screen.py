@@ -203,7 +203,7 @@ tuples are left out.
     """
 
     def __init__(self, store: PageStore, desc: RelationDescription) -> None:
-        super().__init__(id="layout-screen")
+        super().__init__()
         self.store = store
         self.desc = desc
         self.advice: Advice | None = None

@@ -144,11 +144,11 @@ hex view; Enter shows it in the field tree.
         self.clear(columns=True)
         page = detail.page
         heap = isinstance(page, HeapPage)
-        columns = ["lp", "state", "off", "len"]
+        columns = [("lp", 4), ("state", 8), ("off", 5), ("len", 5)]
         if heap:
-            columns += ["t_xmin", "t_xmax", "t_ctid", "flags"]
-        for column in columns:
-            self.add_column(column, key=column)
+            columns += [("t_xmin", 10), ("t_xmax", 10), ("t_ctid", 10), ("flags", 60)]
+        for column, width in columns:
+            self.add_column(column, key=column, width=width)
         tuples = {}
         if isinstance(page, HeapPage):
             tuples = {item.lp.lp: item.tuple for item in page.items}
@@ -197,7 +197,7 @@ class PageScreen(BaseScreen):
     """
 
     def __init__(self, store: PageStore, blkno: int, target: Target | None = None) -> None:
-        super().__init__(id="page-screen")
+        super().__init__()
         self.store = store
         self.blkno = blkno
         self.detail: PageDetail | None = None

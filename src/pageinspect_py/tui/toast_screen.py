@@ -146,7 +146,7 @@ class ToastScreen(BaseScreen):
     """
 
     def __init__(self, toast: ToastRelation, target: ToastTarget) -> None:
-        super().__init__(id="toast-screen")
+        super().__init__()
         self.toast = toast
         self.target = target
         self.result: Reassembled | None = None
@@ -167,8 +167,15 @@ class ToastScreen(BaseScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(ChunkTable)
-        for column in ("chunk_seq", "block", "lp", "bytes", "form", "state"):
-            table.add_column(column, key=column)
+        for column, width in (
+            ("chunk_seq", 9),
+            ("block", 6),
+            ("lp", 4),
+            ("bytes", 6),
+            ("form", 15),
+            ("state", 20),
+        ):
+            table.add_column(column, key=column, width=width)
         table.focus()
         self._reassemble()
 

@@ -1,0 +1,58 @@
+"""Helpers for the TUI tests: fixture relations, a settled pilot, the screen as text."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from goldens import FixtureRelation, relations
+from rich.console import Console
+from textual.app import App
+from textual.pilot import Pilot
+
+#: the PostgreSQL major whose fixtures the TUI tests browse
+MAJOR = 17
+SIZE = (80, 24)
+
+
+def fixture(name: str, major: int = MAJOR) -> FixtureRelation:
+    for rel in relations():
+        if rel.name == name and rel.major == major:
+            return rel
+    raise LookupError(f"no fixture pg{major}/{name}")
+
+
+def manifest_path(major: int = MAJOR) -> Path:
+    return fixture("heap_types", major).version_dir / "manifest.json"
+
+
+async def settle(pilot: Pilot[Any], rounds: int = 8) -> None:
+    """Wait until every worker (and the workers they start) has finished."""
+    app = pilot.app
+    for _ in range(rounds):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            break
+    await pilot.pause()
+
+
+def screen_text(app: App[Any]) -> str:
+    """What the terminal shows, as plain text."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False,
+                      safe_box=False)
+    console.print(app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens))
+    return console.export_text(styles=False)
+
+
+def widget_text(widget: Any, width: int = 200) -> str:
+    """The text of a Static's content (a string, Text or any Rich renderable)."""
+    content = widget.content
+    console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
+    console.print(content)
+    return console.export_text(styles=False)
