@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from goldens import relations
 
 from pageinspect_py.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
-
-from goldens import relations
 
 # a checksummed heap relation with FSM and VM forks (PostgreSQL 18 fixtures have checksums on)
 BIG = next(r for r in relations("heap") if r.major == 18 and r.name == "heap_big")
