@@ -20,6 +20,7 @@ from pageinspect_py.advice.model import (
     Table,
     Value,
     fill_pages,
+    rewritten,
     value_alignment,
 )
 from pageinspect_py.advice.sample import Sample
@@ -225,10 +226,12 @@ def advise(table: Table, sample: Sample, *, keep_first: Sequence[str] = (),
     if not sample.rows:
         raise SchemaError(f"{table.name} has no rows to score")
     prefix = [names.index(n) for n in keep_first]
-    grid = cells(columns, sample.rows)
+    rows = [tuple(rewritten(c, v) for c, v in zip(columns, row, strict=True))
+            for row in sample.rows]
+    grid = cells(columns, rows)
     natts = len(columns)
     hoffs = [heap_t_hoff(natts, any(v.kind is Kind.NULL for v in row), table.geometry.maxalign)
-             for row in sample.rows]
+             for row in rows]
     problem = Problem(len(columns), grid)
     pinned = set(prefix)
     current_order = list(range(len(columns)))

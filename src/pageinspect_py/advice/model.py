@@ -29,7 +29,13 @@ from dataclasses import dataclass, field
 
 from pageinspect_py import constants as C
 from pageinspect_py.catalog.attributes import ALIGNMENT, Attribute
-from pageinspect_py.decode.align import att_align_datum, heap_t_hoff, typealign
+from pageinspect_py.decode.align import (
+    att_align_datum,
+    heap_t_hoff,
+    typealign,
+    varatt_can_make_short,
+    varatt_converted_short_size,
+)
 from pageinspect_py.layouts.varlena import TOAST_POINTER_SIZE, VARATT_SHORT_MAX, VARHDRSZ
 
 #: fsm_internals.h / freespace.c: free space is tracked in 256 categories of BLCKSZ / 256
@@ -85,6 +91,8 @@ class Column:
     atthasmissing: bool = False
     #: ``attgenerated``: "" (ordinary), "s" (stored), "v" (virtual, 18+: stored as NULL)
     generated: str = ""
+    #: ``pg_type.typstorage`` when known ("": take attstorage)
+    typstorage: str = ""
 
     @classmethod
     def from_attribute(cls, attr: Attribute, generated: str = "") -> Column:
@@ -115,8 +123,14 @@ class Column:
 
     @property
     def packable(self) -> bool:
-        """ATT_IS_PACKABLE: a varlena that may get a 1-byte header (attstorage not plain)."""
-        return self.attlen == -1 and self.attstorage != "p"
+        """ATT_IS_PACKABLE for the descriptor INSERT ... SELECT and VALUES form tuples with.
+
+        heap_form_tuple packs by the ``attstorage`` of the descriptor it is given, and an
+        INSERT's projection builds that descriptor from the column *types* (ExecTypeFromTL):
+        so ``typstorage`` decides, even when ``ALTER COLUMN ... SET STORAGE PLAIN`` was run
+        (COPY, which forms tuples with the table's own descriptor, keeps 4-byte headers).
+        """
+        return self.attlen == -1 and (self.typstorage or self.attstorage) != "p"
 
     @property
     def always_null(self) -> bool:
@@ -131,35 +145,47 @@ class Column:
         return f"{self.typname} {length}/{self.attalign}{storage}"
 
 
-def classify_varlena(column: Column, size: int, compressed: bool, external: bool) -> Value:
+def classify_varlena(column: Column, size: int, compressed: bool, external: bool,
+                     header4: bool | None = None) -> Value:
     """The stored form of a varlena whose ``pg_column_size`` is ``size``.
 
     ``pg_column_size`` reports VARSIZE_ANY of the datum as stored: 1 + n for a 1-byte header,
     4 + n for a 4-byte one, the compressed size for inline compressed values, and for a TOAST
     pointer the size of the out-of-line value (``toast_datum_size``), which is why
-    ``external`` must come from elsewhere. An uncompressed value of at most 127 bytes in a
-    packable column is short (values come from tuples, where heap_fill_tuple already packed
-    them; a plain-storage column keeps the 4-byte header).
+    ``external`` must come from elsewhere. ``header4`` says which header an uncompressed value
+    has when the source could tell; else a value of at most 127 bytes in a packable column
+    is taken as short.
     """
     if external:
         return Value(Kind.EXTERNAL, TOAST_POINTER_SIZE)
     if compressed:
         return Value(Kind.COMPRESSED, size)
+    if header4 is not None:
+        return Value(Kind.LONG if header4 else Kind.SHORT, size)
     if column.packable and size <= VARATT_SHORT_MAX:
         return Value(Kind.SHORT, size)
     return Value(Kind.LONG, size)
 
 
 def classify(column: Column, size: int | None, compressed: bool = False,
-             external: bool = False) -> Value:
+             external: bool = False, header4: bool | None = None) -> Value:
     """The stored form of one measured value (``size`` None: NULL)."""
     if size is None:
         return NULL
     if column.attlen > 0:
         return Value(Kind.FIXED, column.attlen)
     if column.attlen == -1:
-        return classify_varlena(column, size, compressed, external)
+        return classify_varlena(column, size, compressed, external, header4)
     return Value(Kind.CSTRING, size)
+
+
+def rewritten(column: Column, value: Value) -> Value:
+    """The value once INSERT ... SELECT writes it into a new table (heap_fill_tuple): an
+    uncompressed 4-byte-header datum that fits a 1-byte header is packed
+    (VARATT_CAN_MAKE_SHORT) when the column's type allows it."""
+    if value.kind is Kind.LONG and column.packable and varatt_can_make_short(value.size):
+        return Value(Kind.SHORT, varatt_converted_short_size(value.size))
+    return value
 
 
 def value_alignment(column: Column, value: Value) -> int:

@@ -106,7 +106,8 @@ def rows_from_pages(desc: RelationDescription, pages: Iterable[HeapPage],
                     continue  # dropped
                 if a.status is AttributeStatus.PRESENT:
                     row.append(Observed(a.length, a.form is VarlenaForm.COMPRESSED,
-                                        a.form is VarlenaForm.EXTERNAL))
+                                        a.form is VarlenaForm.EXTERNAL,
+                                        a.form is VarlenaForm.PLAIN if a.form else None))
                 elif a.status is AttributeStatus.MISSING:
                     row.append(Observed(_missing_size(column, missing[a.attnum]), False,
                                         False))

@@ -30,6 +30,7 @@ class Observed:
     size: int | None
     compressed: bool | None = None
     external: bool | None = None
+    header4: bool | None = None  #: an uncompressed varlena with a 4-byte header
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ def build_sample(columns: Sequence[Column], observed_rows: Iterable[Sequence[Obs
     for observed in observed_rows:
         values = [
             NULL if c.always_null else
-            classify(c, o.size, bool(o.compressed), bool(o.external))
+            classify(c, o.size, bool(o.compressed), bool(o.external), o.header4)
             for c, o in zip(cols, observed, strict=True)
         ]
         unknown = any(o.external is None and o.size is not None and c.attlen == -1

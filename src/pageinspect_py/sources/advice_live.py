@@ -153,6 +153,7 @@ def open_table(conn: psycopg.Connection[Any], target: Target) -> LiveTable:
         attributes = queries.relation_attributes(conn, target.oid)
         definitions = queries.column_definitions(conn, variants, target.oid)
     generated = {d.attname: d.attgenerated for d in definitions}
+    typstorage = {d.attname: d.typstorage for d in definitions}
     columns = tuple(
         Column(
             name=a.attname,
@@ -165,6 +166,7 @@ def open_table(conn: psycopg.Connection[Any], target: Target) -> LiveTable:
             attisdropped=a.attisdropped,
             atthasmissing=a.atthasmissing,
             generated=generated.get(a.attname, "") if not a.attisdropped else "",
+            typstorage=typstorage.get(a.attname, "") if not a.attisdropped else "",
         )
         for a in attributes
     )
@@ -183,15 +185,15 @@ def open_table(conn: psycopg.Connection[Any], target: Target) -> LiveTable:
 
 
 def _row_estimate(live: LiveTable) -> tuple[int, str]:
-    """Rows in the table: the planner's estimate scaled to the current size, or a count."""
+    """Rows in the table: the planner's estimate scaled to the current size, or a count
+    (psycopg errors pass through: the caller knows what a refusal means)."""
     facts = live.facts
     if facts.reltuples > 0 and facts.relpages > 0:
         estimate = round(facts.reltuples / facts.relpages * facts.pages)
         return estimate, "reltuples scaled to the current size"
     if facts.pages == 0:
         return 0, "the table has no pages"
-    with server_errors(live.conn, f"counting the rows of {live.name}"):
-        counted = queries.count_rows(live.conn, facts.nspname, facts.relname).n
+    counted = queries.count_rows(live.conn, facts.nspname, facts.relname).n
     return counted, "count(*) (never VACUUMed or ANALYZEd)"
 
 
@@ -203,7 +205,8 @@ def _observed(sizes: list[int | None], flags: list[int | None]) -> list[Observed
             queries.SAMPLE_COMPRESSION_KNOWN else None
         external = bool(f & queries.SAMPLE_EXTERNAL) if f & queries.SAMPLE_EXTERNAL_KNOWN \
             else None
-        out.append(Observed(size, compressed, external))
+        header4 = bool(f & queries.SAMPLE_HEADER4) if f & queries.SAMPLE_HEADER_KNOWN else None
+        out.append(Observed(size, compressed, external, header4))
     return out
 
 
@@ -212,22 +215,21 @@ def take_sample(live: LiveTable, sample_rows: int, seed: int) -> Sample:
     table = live.table
     live_columns = table.live
     facts = live.facts
-    rows_total, how = _row_estimate(live)
-    if rows_total <= 0:
-        raise AdviceError(f"{live.name} has no rows ({how}): there is nothing to measure; "
-                          "load representative data first")
     columns = [queries.SampleColumn(c.name, c.attlen == -1, c.always_null,
                                     c.typname in queries.OCTET_LENGTH_TYPES)
                for c in live_columns]
-    if rows_total <= sample_rows:
-        method: Literal["BERNOULLI", "SYSTEM"] | None = None
-        percent = 100.0
-    else:
-        method = "SYSTEM" if facts.pages > SYSTEM_SAMPLING_PAGES else "BERNOULLI"
-        percent = min(100.0, 100.0 * sample_rows / rows_total)
+    method: Literal["BERNOULLI", "SYSTEM"] | None = None
+    percent = 100.0
     try:
-        with server_errors(live.conn, f"sampling {live.name}"):
+        with server_errors(live.conn, f"reading {live.name}"):
             try:
+                rows_total, how = _row_estimate(live)
+                if rows_total <= 0:
+                    raise AdviceError(f"{live.name} has no rows ({how}): there is nothing to "
+                                      "measure; load representative data first")
+                if rows_total > sample_rows:
+                    method = "SYSTEM" if facts.pages > SYSTEM_SAMPLING_PAGES else "BERNOULLI"
+                    percent = min(100.0, 100.0 * sample_rows / rows_total)
                 rows = queries.sample_rows(live.conn, live.variants, facts.nspname,
                                            facts.relname, columns, method, percent, seed)
                 while not rows and method is not None and percent < 100.0:
@@ -237,7 +239,8 @@ def take_sample(live: LiveTable, sample_rows: int, seed: int) -> Sample:
             except pg.InsufficientPrivilege as exc:
                 raise PrivilegeError(_message(exc)) from exc
     except PrivilegeError as exc:
-        return _stats_estimate(live, rows_total, str(exc))
+        estimate = round(facts.reltuples) if facts.reltuples > 0 else 0
+        return _stats_estimate(live, estimate, str(exc))
     if not rows:
         raise AdviceError(f"{live.name} has no visible rows (estimated {rows_total}: {how}); "
                           "there is nothing to measure")
@@ -267,6 +270,9 @@ def _stats_estimate(live: LiveTable, rows_total: int, why: str) -> Sample:
             f"role {live.server.user} may not read {live.name} ({why}) and pg_stats shows "
             "nothing for it (it only shows columns the role may SELECT, after ANALYZE): "
             "GRANT SELECT on the table, or run as its owner")
+    if rows_total <= 0:
+        raise AdviceError(f"{live.name}: no rows could be read ({why}) and pg_class.reltuples "
+                          "does not know how many there are (never ANALYZEd)")
     by_name = {s.attname: ColumnStats(s.null_frac, s.avg_width) for s in stats}
     return sample_from_stats(live.table.live, by_name, live.table.geometry,
                              table_rows=rows_total,

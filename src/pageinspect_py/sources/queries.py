@@ -653,7 +653,8 @@ class SampledRow:
     """One sampled row: per live column ``pg_column_size`` (None: NULL) and flags.
 
     flags: bit 0 compressed, bit 1 TOAST pointer, bit 2 "compression known", bit 3
-    "TOAST pointer known" (the functions that tell exist from 14 and 17).
+    "TOAST pointer known" (the functions that tell exist from 14 and 17), bit 4 "4-byte
+    header", bit 5 "header known" (text-like types, from octet_length).
     """
 
     sizes: list[int | None]
@@ -665,6 +666,8 @@ SAMPLE_COMPRESSED = 1
 SAMPLE_EXTERNAL = 2
 SAMPLE_COMPRESSION_KNOWN = 4
 SAMPLE_EXTERNAL_KNOWN = 8
+SAMPLE_HEADER4 = 16  #: an uncompressed value stored with a 4-byte header
+SAMPLE_HEADER_KNOWN = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -722,6 +725,12 @@ def sample_rows(conn: Connection[Any], variants: AdviceVariants, nspname: str, r
             parts.append(sql.SQL(
                 "(CASE WHEN pg_catalog.pg_column_size({0}) < pg_catalog.octet_length({0}) + 1 "
                 "THEN 5 ELSE 4 END)").format(ref))
+        if column.octet_length:
+            # a 4-byte header shows as raw data + 4 (a value ALTER ... SET STORAGE PLAIN and
+            # COPY left unpacked); else + 1
+            parts.append(sql.SQL(
+                "(CASE WHEN pg_catalog.pg_column_size({0}) = pg_catalog.octet_length({0}) + 4 "
+                "THEN 48 ELSE 32 END)").format(ref))
         if variants.toast_chunk_id:
             parts.append(sql.SQL(
                 "(CASE WHEN pg_catalog.pg_column_toast_chunk_id({}) IS NOT NULL THEN 10 "
@@ -903,6 +912,7 @@ class ColumnDefinition:
     seq_name: str | None
     seq_options: str | None  #: identity: START ... INCREMENT ... (its parameters)
     storage_changed: str | None  #: attstorage when it differs from typstorage
+    typstorage: str
     compression: str | None  #: attcompression ('p' pglz, 'l' lz4) when set (14+)
     stattarget: int | None  #: attstattarget when set
     options: list[str] | None  #: attoptions (n_distinct, ...)
@@ -948,6 +958,7 @@ def column_definitions(conn: Connection[Any], variants: AdviceVariants,
                END AS seq_options,
                CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text
                END AS storage_changed,
+               t.typstorage::text AS typstorage,
                NULLIF(pg_catalog.to_jsonb(a) ->> 'attcompression', '') AS compression,
                {stattarget} AS stattarget,
                a.attoptions::text[] AS options,
