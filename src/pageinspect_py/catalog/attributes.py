@@ -34,8 +34,8 @@ class Attribute:
     attmissingval: str | None = None  #: text of the one-element array pg_attribute stores
     attnotnull: bool = False
     attcollation: int = 0
-    #: pg_attribute.attcompression (14+): '' (default), 'p' pglz, 'l' lz4
-    attcompression: str = ""
+    #: pg_attribute.attcompression: '' (default), 'p' pglz, 'l' lz4; None before 14
+    attcompression: str | None = None
     #: for arrays: the element type (``typelem``), its name, length, alignment and byval
     typelem: int = 0
     elemtypname: str | None = None

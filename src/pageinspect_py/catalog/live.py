@@ -73,8 +73,6 @@ def describe_relation(conn: psycopg.Connection[Any], relation: str | int
         "server_version_num": server.version_num,
         "attributes": [asdict(r) for r in rows],
     }
-    for att in obj["attributes"]:
-        att["attcompression"] = att["attcompression"] or ""
     return description_from_json(obj, source=f"{rel.nspname}.{rel.relname}")
 
 

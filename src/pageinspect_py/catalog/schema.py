@@ -77,6 +77,8 @@ def _attribute(row: Mapping[str, Any], where: str) -> Attribute:
         elemlen=int(elemlen) if elemlen is not None else None,
         elemalign=elemalign if elemalign in ALIGNMENT else None,
         elembyval=bool(elembyval) if elembyval is not None else None,
+        attcompression=str(row["attcompression"]) if row.get("attcompression") is not None
+        else None,
     )
 
 
