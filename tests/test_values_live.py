@@ -338,3 +338,32 @@ def ours_from_schema(conn: Conn, schema: dict[str, Any]) -> list[tuple[str | Non
         for tv in decode_page_values(page, desc):
             out.append((f"({raw.blkno},{tv.lp})", *tv.values()))
     return out
+
+
+def test_unknown_types_are_raw_bytes(pg_conn: Conn) -> None:
+    """Types without an output function here (enum, range, composite, domain) show their
+    stored bytes, length and varlena form; the columns around them still decode."""
+    pg_conn.execute("CREATE TYPE rt_mood AS ENUM ('sad', 'ok')")
+    pg_conn.execute("CREATE TYPE rt_pair AS (a int4, b text)")
+    pg_conn.execute("CREATE DOMAIN rt_posint AS int4 CHECK (VALUE > 0)")
+    pg_conn.execute("CREATE TABLE rt_unknown (a int2, m rt_mood, r int4range, p rt_pair, "
+                    "d rt_posint, z text)")
+    try:
+        pg_conn.execute("INSERT INTO rt_unknown VALUES (1, 'ok', '[1,5)', ROW(7, 'x'), 3, 'end')")
+        sizes = pg_conn.execute(
+            "SELECT pg_column_size(m), pg_column_size(r), pg_column_size(p), "
+            "pg_column_size(d) FROM rt_unknown").fetchone()
+        assert sizes is not None
+        (tv,) = decode_live(pg_conn, "rt_unknown").values()
+        values = tv.values()
+        assert values[0] == "1" and values[-1] == "end"
+        for name, size in zip(("m", "r", "p", "d"), sizes, strict=True):
+            a = tv.attribute(name)
+            assert not a.decoded and a.error is not None and "no output function" in a.error
+            assert a.text == "\\x" + a.raw.hex()
+            assert a.length == size
+        assert tv.attribute("r").form is not None
+    finally:
+        pg_conn.execute("DROP TABLE rt_unknown")
+        pg_conn.execute("DROP TYPE rt_mood, rt_pair")
+        pg_conn.execute("DROP DOMAIN rt_posint")
