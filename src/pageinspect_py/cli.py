@@ -559,7 +559,7 @@ def _key_values(text: str, index: object) -> list[object]:
 @click.option("--verify", "want_verify", is_flag=True,
               help="Build the sample in the current and recommended order in scratch tables "
               "(rolled back) and measure them.")
-@click.option("--search-seconds", type=click.FloatRange(min=0.05), default=1.8,
+@click.option("--search-seconds", type=click.FloatRange(min=0.05), default=1.5,
               show_default=True, help="Time the search may take when it cannot prove the best "
               "order sooner.")
 def layout_advice(target: str, dsn: str | None, schema_file: str | None, sample_rows: int,

@@ -141,10 +141,33 @@ class Advice:
 
 def cells(columns: Sequence[Column], rows: Sequence[Sequence[Value]]) -> list[list[tuple[int,
                                                                                         int]]]:
-    """Rows as (alignment, size) pairs for the search (alignment 0: NULL)."""
+    """Rows as (alignment, size) pairs for the search (alignment 0: NULL, size 0)."""
+    caches: list[dict[Value, tuple[int, int]]] = [{} for _ in columns]
     out = []
     for row in rows:
-        out.append([(value_alignment(c, v), v.size) for c, v in zip(columns, row, strict=True)])
+        cells_row = []
+        for column, cache, value in zip(columns, caches, row, strict=True):
+            cell = cache.get(value)
+            if cell is None:
+                cell = cache[value] = (value_alignment(column, value), value.size)
+            cells_row.append(cell)
+        out.append(cells_row)
+    return out
+
+
+def rewrite_rows(columns: Sequence[Column],
+                 rows: Sequence[Sequence[Value]]) -> list[tuple[Value, ...]]:
+    """Every value as INSERT ... SELECT writes it into a new table (:func:`rewritten`)."""
+    caches: list[dict[Value, Value]] = [{} for _ in columns]
+    out = []
+    for row in rows:
+        new = []
+        for column, cache, value in zip(columns, caches, row, strict=True):
+            done = cache.get(value)
+            if done is None:
+                done = cache[value] = rewritten(column, value)
+            new.append(done)
+        out.append(tuple(new))
     return out
 
 
@@ -170,15 +193,13 @@ def _layout(name: str, table: Table, sample: Sample, grid: list[list[tuple[int, 
     lp_lens = []
     for row, hoff in zip(grid, hoffs, strict=True):
         offset = pad = 0
-        for j in order:
-            alignment, size = row[j]
-            if alignment == 0:
-                continue
-            if alignment > 1:
+        for alignment, size in map(row.__getitem__, order):
+            if alignment > 1:  # NULLs are (0, 0): they add nothing
                 aligned = (offset + alignment - 1) & -alignment
                 pad += aligned - offset
-                offset = aligned
-            offset += size
+                offset = aligned + size
+            else:
+                offset += size
         lp_len = hoff + offset
         footprint = typealign(lp_len, maxalign)
         tuple_total += lp_len
@@ -208,7 +229,7 @@ def _layout(name: str, table: Table, sample: Sample, grid: list[list[tuple[int, 
 
 
 def advise(table: Table, sample: Sample, *, keep_first: Sequence[str] = (),
-           measured: Measured | None = None, time_limit: float = 1.8) -> Advice:
+           measured: Measured | None = None, time_limit: float = 1.5) -> Advice:
     """Search the best order for ``sample`` and score it beside the current order.
 
     ``keep_first`` names columns that stay first, in that order (primary keys people look
@@ -226,8 +247,7 @@ def advise(table: Table, sample: Sample, *, keep_first: Sequence[str] = (),
     if not sample.rows:
         raise SchemaError(f"{table.name} has no rows to score")
     prefix = [names.index(n) for n in keep_first]
-    rows = [tuple(rewritten(c, v) for c, v in zip(columns, row, strict=True))
-            for row in sample.rows]
+    rows = rewrite_rows(columns, sample.rows)
     grid = cells(columns, rows)
     natts = len(columns)
     hoffs = [heap_t_hoff(natts, any(v.kind is Kind.NULL for v in row), table.geometry.maxalign)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pageinspect_py import constants as C
 from pageinspect_py.catalog.attributes import ALIGNMENT, Attribute
@@ -61,9 +62,12 @@ class Kind(enum.IntEnum):
 ALIGNED_KINDS = frozenset({Kind.FIXED, Kind.LONG, Kind.COMPRESSED})
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
-    """One measured value: its kind and the bytes it occupies in the tuple (0 for NULL)."""
+class Value(NamedTuple):
+    """One measured value: its kind and the bytes it occupies in the tuple (0 for NULL).
+
+    A named tuple rather than a dataclass: samples hold a million of them, hashed and
+    compared in C.
+    """
 
     kind: Kind
     size: int
@@ -422,7 +426,10 @@ def fill_pages(footprints: Iterable[int], geometry: Geometry, use_fsm: bool = Tr
     cap = geometry.max_tuples_per_page
     free: list[int] = []  # pd_upper - pd_lower per page
     count: list[int] = []  # line pointers per page
+    # FSM categories of the pages recorded so far; pages are first recorded when they are
+    # the newest, so the dict iterates in block order
     fsm: dict[int, int] = {}
+    fsm_max = -1
     next_slot = 0
     target = -1
     rows = 0
@@ -442,18 +449,16 @@ def fill_pages(footprints: Iterable[int], geometry: Geometry, use_fsm: bool = Tr
                 break
             if not use_fsm:
                 break
-            fsm[target] = fsm_category(heap_free(target), block_size)
+            category = fsm_category(heap_free(target), block_size)
+            lowered = fsm.get(target, -1) == fsm_max and category < fsm_max
+            fsm[target] = category
+            fsm_max = max(fsm.values()) if lowered else max(fsm_max, category)
             wanted = fsm_needed_category(need, block_size)
-            found = -1
-            for page in sorted(fsm):
-                if page >= next_slot and fsm[page] >= wanted:
-                    found = page
-                    break
+            if fsm_max < wanted:
+                break
+            found = next((p for p, c in fsm.items() if p >= next_slot and c >= wanted), -1)
             if found < 0:
-                for page in sorted(fsm):
-                    if page < next_slot and fsm[page] >= wanted:
-                        found = page
-                        break
+                found = next((p for p, c in fsm.items() if p < next_slot and c >= wanted), -1)
             if found < 0:
                 break
             next_slot = found + 1

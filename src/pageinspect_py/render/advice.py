@@ -65,9 +65,15 @@ def render_advice(advice: Advice, *, ddl: str | None = None,
                f"{_size(sv.reorder_bytes)}")
     if sv.rebuild_pages is not None:
         reasons = f": {'; '.join(sv.rebuild_reasons)}" if sv.rebuild_reasons else ""
-        out.append(f"  a rebuild alone (any order) shrinks the table by "
-                   f"{_pages(sv.rebuild_pages)}, {_size(sv.rebuild_bytes or 0)} (now "
+        verb = "shrinks" if sv.rebuild_pages >= 0 else "grows"
+        out.append(f"  a rebuild alone (any order) {verb} the table by "
+                   f"{_pages(abs(sv.rebuild_pages))}, {_size(abs(sv.rebuild_bytes or 0))} (now "
                    f"{_pages(advice.measured.pages or 0)}){reasons}")
+    m = advice.measured
+    if m.avg_tuple_bytes is not None:
+        out.append(f"  measured now ({m.source}): {m.live_rows:,} rows, mean lp_len "
+                   f"{m.avg_tuple_bytes:.1f} B" + (f", {m.dead_rows:,} dead" if m.dead_rows
+                                                   else ""))
     if advice.notes:
         out.append("")
         out.append("  notes:")
