@@ -70,6 +70,7 @@ class AttributeValue:
     decoded: bool = True
     error: str | None = None  #: why the value could not be decoded
     raw: bytes = field(default=b"", repr=False)  #: the stored bytes
+    dropped: bool = False  #: a dropped column (pg_attribute.attisdropped)
 
     @property
     def length(self) -> int:
@@ -102,7 +103,7 @@ class TupleValues:
 
     def values(self) -> list[str | None]:
         """One entry per non-dropped column in attnum order: the text, or None for NULL."""
-        return [a.text for a in self.attributes if not a.status.is_dropped]
+        return [a.text for a in self.attributes if not a.dropped]
 
     def attribute(self, key: int | str) -> AttributeValue:
         for a in self.attributes:
@@ -179,14 +180,16 @@ def decode_tuple_values(tup: HeapTuple, lp: int, desc: RelationDescription, *,
         if broken:
             out.append(AttributeValue(att.attnum, att.attname, typname,
                                       AttributeStatus.UNREADABLE, decoded=False,
-                                      error="an earlier attribute is damaged"))
+                                      error="an earlier attribute is damaged",
+                                      dropped=att.attisdropped))
             continue
         if att.attnum > natts:
             out.append(_not_stored(att))
             continue
-        if tup.is_null(att.attnum):
+        if _att_isnull(tup, att.attnum):
             status = AttributeStatus.DROPPED_NULL if att.attisdropped else AttributeStatus.NULL
-            out.append(AttributeValue(att.attnum, att.attname, typname, status))
+            out.append(AttributeValue(att.attnum, att.attname, typname, status,
+                                      dropped=att.attisdropped))
             continue
         try:
             if att.attlen == -1:
@@ -206,7 +209,7 @@ def decode_tuple_values(tup: HeapTuple, lp: int, desc: RelationDescription, *,
                                     tup.data_span))
             out.append(AttributeValue(att.attnum, att.attname, typname,
                                       AttributeStatus.UNREADABLE, decoded=False,
-                                      error=str(exc)))
+                                      error=str(exc), dropped=att.attisdropped))
             continue
         if any(data[offset:start]):
             diags.append(Diagnostic(Severity.WARNING, "padding-not-zero",
@@ -231,9 +234,18 @@ def decode_tuple_values(tup: HeapTuple, lp: int, desc: RelationDescription, *,
     return TupleValues(lp, tuple(out), tuple(diags), trailing)
 
 
+def _att_isnull(tup: HeapTuple, attnum: int) -> bool:
+    """att_isnull, reading a bitmap cut short (damaged t_hoff) as NULL beyond its end."""
+    bits = tup.t_bits
+    if bits is None:
+        return False
+    return attnum > len(bits) or bits[attnum - 1] == "0"
+
+
 def _not_stored(att: Attribute) -> AttributeValue:
     if att.attisdropped:
-        return AttributeValue(att.attnum, att.attname, None, AttributeStatus.DROPPED_NULL)
+        return AttributeValue(att.attnum, att.attname, None, AttributeStatus.DROPPED_NULL,
+                              dropped=True)
     if att.atthasmissing and att.attmissingval is not None:
         return AttributeValue(att.attnum, att.attname, att.typname, AttributeStatus.MISSING,
                               text=missing_value_text(att.attmissingval))
@@ -251,7 +263,8 @@ def _stored_value(att: Attribute, typname: str | None, raw: bytes, span: Span, p
         except DatumError as exc:
             error = str(exc)
     common = {"attnum": att.attnum, "attname": att.attname, "typname": typname, "span": span,
-              "padding": padding, "form": form, "varlena": varlena, "raw": raw}
+              "padding": padding, "form": form, "varlena": varlena, "raw": raw,
+              "dropped": att.attisdropped}
     if att.attisdropped:
         return AttributeValue(status=AttributeStatus.DROPPED, text=None, decoded=False,
                               error=error, **common)  # type: ignore[arg-type]

@@ -633,11 +633,14 @@ def escape_json(text: str) -> str:
     return "".join(out)
 
 
+#: deeper jsonb documents are shown raw (each level takes two Python stack frames)
+JSONB_MAX_DEPTH = 400
+
 _JSON_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
                  '"': '\\"', "\\": "\\\\"}
 
 
-def _jsonb_scalar(entry: int, data: bytes, start: int, length: int) -> str:
+def _jsonb_scalar(entry: int, data: bytes, start: int, length: int, depth: int) -> str:
     kind = entry & L.JENTRY_TYPEMASK
     if kind == L.JENTRY_ISSTRING:
         return escape_json(_utf8(data[start : start + length], "jsonb string"))
@@ -653,14 +656,14 @@ def _jsonb_scalar(entry: int, data: bytes, start: int, length: int) -> str:
         return "null"
     if kind == L.JENTRY_ISCONTAINER:
         aligned = typealign(start, 4)
-        return _jsonb_container(data[aligned : start + length], depth=1)[0]
+        return _jsonb_container(data[aligned : start + length], depth + 1)[0]
     raise DatumError(f"jsonb entry of unknown type 0x{kind:08x}")
 
 
 def _jsonb_container(buf: bytes, depth: int) -> tuple[str, bool]:
     """(text, is raw scalar) of the JsonbContainer at the start of ``buf``."""
-    if depth > 1000:
-        raise DatumError("jsonb nested too deeply")
+    if depth > JSONB_MAX_DEPTH:
+        raise DatumError(f"jsonb nested deeper than {JSONB_MAX_DEPTH} levels")
     if len(buf) < 4:
         raise DatumError("jsonb container shorter than its header")
     header = L.JsonbContainer.parse(buf[:4]).header
@@ -682,7 +685,8 @@ def _jsonb_container(buf: bytes, depth: int) -> tuple[str, bool]:
             raise DatumError("jsonb entry points outside its container")
         spans.append((offset, end - offset))
         offset = end
-    texts = [_jsonb_scalar(e, data, s, n) for e, (s, n) in zip(entries, spans, strict=True)]
+    texts = [_jsonb_scalar(e, data, s, n, depth)
+             for e, (s, n) in zip(entries, spans, strict=True)]
     if is_object:
         pairs = [f"{texts[i]}: {texts[count + i]}" for i in range(count)]
         return "{" + ", ".join(pairs) + "}", False
