@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
-import pytest
+from random import Random
 
-from pageinspect_py.analysis.checksum import as_int16, page_checksum
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pageinspect_py.analysis.checksum import as_int16, checksum_block, page_checksum
 
 # blkno -> page_checksum() of pages filled with a repeated pattern, from checksum.out
 EXPECTED = {
@@ -32,3 +36,42 @@ def test_stored_checksum_is_ignored() -> None:
 def test_range() -> None:
     for blkno in range(0, 2000, 37):
         assert 1 <= page_checksum(bytes(8192), blkno) <= 65535
+
+
+def reference_checksum_block(data: bytes) -> int:
+    """checksum_impl.h's pg_checksum_block transcribed lane by lane, for comparison."""
+    import struct
+
+    from pageinspect_py.analysis.checksum import CHECKSUM_BASE_OFFSETS, FNV_PRIME
+
+    words = struct.unpack(f"<{len(data) // 4}I", data)
+    sums = list(CHECKSUM_BASE_OFFSETS)
+
+    def comp(lane: int, value: int) -> None:
+        tmp = sums[lane] ^ value
+        sums[lane] = ((tmp * FNV_PRIME) & 0xFFFFFFFF) ^ (tmp >> 17)
+
+    for row in range(0, len(words), 32):
+        for lane in range(32):
+            comp(lane, words[row + lane])
+    for _ in range(2):
+        for lane in range(32):
+            comp(lane, 0)
+    result = 0
+    for value in sums:
+        result ^= value
+    return result
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.randoms(use_true_random=False), st.sampled_from([0x00, 0xFF, None]))
+def test_lane_packed_block_equals_reference(rnd: Random, fill: int | None) -> None:
+    data = rnd.randbytes(8192) if fill is None else bytes([fill]) * 8192
+    assert checksum_block(data) == reference_checksum_block(data)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from([1024, 2048, 4096, 16384, 32768]), st.randoms())
+def test_other_block_sizes(size: int, rnd: Random) -> None:
+    data = rnd.randbytes(size)
+    assert checksum_block(data) == reference_checksum_block(data)

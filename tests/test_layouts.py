@@ -119,3 +119,23 @@ def test_line_pointer_word_path_agrees_with_bitstruct(word: int) -> None:
     assert parsed.lp_off == word & LP_OFF_MASK
     assert parsed.lp_flags == (word >> LP_FLAGS_SHIFT) & LP_FLAGS_MASK
     assert parsed.lp_len == word >> LP_LEN_SHIFT
+
+
+@given(st.binary(min_size=23, max_size=23))
+def test_tuple_header_struct_path_agrees_with_construct(raw: bytes) -> None:
+    from pageinspect_py.decode.heap import _TUPLE_HEADER
+
+    parsed = HeapTupleHeaderData.parse(raw)
+    flat = _TUPLE_HEADER.unpack(raw)
+    ctid = parsed.t_ctid
+    assert flat == (
+        parsed.t_xmin,
+        parsed.t_xmax,
+        parsed.t_field3,
+        ctid.ip_blkid.bi_hi,
+        ctid.ip_blkid.bi_lo,
+        ctid.ip_posid,
+        parsed.t_infomask2,
+        parsed.t_infomask,
+        parsed.t_hoff,
+    )

@@ -30,23 +30,39 @@ _MASK32: Final = 0xFFFFFFFF
 _CHECKSUM_AT, _CHECKSUM_SIZE = PAGE_HEADER_OFFSETS["pd_checksum"]
 
 
+#: 32 lanes side by side in one integer: each lane's 32-bit value in the low half of a
+#: 64-bit slot. A lane times FNV_PRIME stays under 2^57, so products never carry into the
+#: next slot, and one big-integer operation advances all 32 lanes at once.
+_SLOT = 8
+_LANE_MASK: Final = int.from_bytes(b"\xff\xff\xff\xff\0\0\0\0" * N_SUMS, "little")
+_BASE_LANES: Final = int.from_bytes(
+    b"".join(value.to_bytes(_SLOT, "little") for value in CHECKSUM_BASE_OFFSETS), "little"
+)
+
+
+def _mix(lanes: int) -> int:
+    """CHECKSUM_COMP on every lane at once (the value already xor-ed in)."""
+    return ((lanes * FNV_PRIME) & _LANE_MASK) ^ ((lanes >> 17) & _LANE_MASK)
+
+
 def checksum_block(data: bytes) -> int:
     """pg_checksum_block: the 32-bit hash of a whole page (length a multiple of 128)."""
-    if len(data) % (4 * N_SUMS):
-        raise ValueError(f"page length {len(data)} is not a multiple of {4 * N_SUMS}")
-    words = struct.unpack(f"<{len(data) // 4}I", data)
-    sums = list(CHECKSUM_BASE_OFFSETS)
-    for row in range(0, len(words), N_SUMS):
-        for lane in range(N_SUMS):
-            tmp = sums[lane] ^ words[row + lane]
-            sums[lane] = ((tmp * FNV_PRIME) & _MASK32) ^ (tmp >> 17)
+    row_bytes = 4 * N_SUMS
+    if len(data) % row_bytes:
+        raise ValueError(f"page length {len(data)} is not a multiple of {row_bytes}")
+    # spread each little-endian 32-bit word into a 64-bit slot
+    spread = bytearray(2 * len(data))
+    for byte in range(4):
+        spread[byte::_SLOT] = data[byte::4]
+    lanes = _BASE_LANES
+    step = _SLOT * N_SUMS
+    for offset in range(0, len(spread), step):
+        lanes = _mix(lanes ^ int.from_bytes(spread[offset : offset + step], "little"))
     # two rounds of zeroes for additional mixing
-    for _ in range(2):
-        for lane in range(N_SUMS):
-            tmp = sums[lane]
-            sums[lane] = ((tmp * FNV_PRIME) & _MASK32) ^ (tmp >> 17)
+    lanes = _mix(_mix(lanes))
+    values = struct.unpack(f"<{2 * N_SUMS}I", lanes.to_bytes(_SLOT * N_SUMS, "little"))
     result = 0
-    for value in sums:
+    for value in values[0::2]:  # the low halves; the high halves are zero
         result ^= value
     return result
 
