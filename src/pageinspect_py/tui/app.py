@@ -6,12 +6,14 @@ opened in a worker; errors become messages in the app, never a crash.
 
 from __future__ import annotations
 
+import sys
 from typing import ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
+from textual.worker import Worker, WorkerState
 
 from pageinspect_py.errors import PageInspectError
 from pageinspect_py.tui.commands import PgPageCommands
@@ -23,6 +25,8 @@ from pageinspect_py.tui.state import OpenSpec, PageStore, Session, open_session
 from pageinspect_py.tui.targets import Target
 
 DEFAULT_THEME = "textual-dark"
+#: seconds between GIL hand-overs while the app runs (Python's default is 0.005)
+SWITCH_INTERVAL = 0.0005
 
 
 class PgPageApp(App[None]):
@@ -65,6 +69,7 @@ class PgPageApp(App[None]):
         self._keymap_wanted = keymap or {}
         self._theme_wanted = theme
         self.relation_screen = RelationScreen()
+        self._switch_interval = sys.getswitchinterval()
         self._toast_store: PageStore | None = None
 
     @property
@@ -73,6 +78,10 @@ class PgPageApp(App[None]):
         return self.session.short_title if self.session is not None else self.spec.title
 
     def on_mount(self) -> None:
+        # workers decode pages in Python threads: a short switch interval keeps the UI
+        # thread from queueing behind them for the default 5 ms at every await
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
         self.theme = self._theme_wanted
         if self._keymap_wanted:
             self.set_keymap(self._keymap_wanted)
@@ -82,7 +91,7 @@ class PgPageApp(App[None]):
         else:
             self._open()
 
-    @work(thread=True, exclusive=True, group="open")
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def _open(self) -> None:
         try:
             session = open_session(self.spec)
@@ -101,8 +110,20 @@ class PgPageApp(App[None]):
         self.call_later(self.relation_screen.attach, session.main, session.warnings)
 
     def on_unmount(self) -> None:
+        sys.setswitchinterval(self._switch_interval)
         if self.session is not None:
             self.session.close()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that failed unexpectedly (a bug, not bad bytes) is reported, not fatal."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(
+                f"{event.worker.name}: {type(error).__name__}: {error}",
+                title="Internal error",
+                severity="error",
+                timeout=10,
+            )
 
     # -- navigation -------------------------------------------------------------------------
 

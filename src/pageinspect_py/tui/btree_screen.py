@@ -243,7 +243,7 @@ class BtreeScreen(BaseScreen):
 
     # -- loading ----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="btree-meta")
+    @work(thread=True, exclusive=True, group="btree-meta", exit_on_error=False)
     def _read_meta(self) -> None:
         try:
             detail = self.store.detail(C.BTREE_METAPAGE)
@@ -296,7 +296,7 @@ class BtreeScreen(BaseScreen):
             self.query_one("#bt-title", Static).update(f"B-tree: reading block {blkno}…")
             self._read(blkno)
 
-    @work(thread=True, exclusive=True, group="btree-read")
+    @work(thread=True, exclusive=True, group="btree-read", exit_on_error=False)
     def _read(self, blkno: int) -> None:
         try:
             detail = self.store.detail(blkno)
@@ -483,7 +483,7 @@ class BtreeScreen(BaseScreen):
             level = page.opaque.btpo_level if isinstance(page, BtreePage) and page.opaque else 0
         self._walk_leftmost(level)
 
-    @work(thread=True, exclusive=True, group="btree-walk")
+    @work(thread=True, exclusive=True, group="btree-walk", exit_on_error=False)
     def _walk_leftmost(self, level: int) -> None:
         """From the root, follow each level's first downlink down to ``level``."""
         blkno = self._root()
@@ -510,7 +510,7 @@ class BtreeScreen(BaseScreen):
             self.query_one("#bt-levels", Static).update("reading every page of the index…")
             self._gather_stats()
 
-    @work(thread=True, exclusive=True, group="btree-stats")
+    @work(thread=True, exclusive=True, group="btree-stats", exit_on_error=False)
     def _gather_stats(self) -> None:
         from pageinspect_py.analysis.btree import build_index
 
@@ -577,7 +577,7 @@ class BtreeScreen(BaseScreen):
         start_row = table.cursor_row + 1 if again else table.cursor_row
         self._search(text.lower(), self.page.blkno, start_row)
 
-    @work(thread=True, exclusive=True, group="btree-find")
+    @work(thread=True, exclusive=True, group="btree-find", exit_on_error=False)
     def _search(self, needle: str, blkno: int, row: int) -> None:
         worker = get_current_worker()
         seen: set[int] = set()

@@ -106,6 +106,8 @@ selects the field it is in.
         self.detail: PageDetail | None = None
         self.selection: Span | None = None
         self._row = 16
+        self._styles: list[Style] = []
+        self._offset_style = self._selected_style = self._cursor_style = Style()
 
     # -- data -----------------------------------------------------------------------------------
 
@@ -202,6 +204,17 @@ selects the field it is in.
 
     # -- drawing --------------------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # look the component styles up once per paint, not once per line
+        base = self.rich_style
+        self._styles = [
+            base + self.get_component_rich_style(f"hexview--{fill.value}") for fill in FILLS
+        ]
+        self._offset_style = base + self.get_component_rich_style("hexview--offset")
+        self._selected_style = self.get_component_rich_style("hexview--selected")
+        self._cursor_style = self.get_component_rich_style("hexview--cursor")
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
@@ -210,10 +223,10 @@ selects the field it is in.
         detail = self.detail
         if detail is None or row * self._row >= self.size_bytes:
             return Strip.blank(width, base)
-        styles = [base + self.get_component_rich_style(f"hexview--{fill.value}") for fill in FILLS]
-        offset_style = base + self.get_component_rich_style("hexview--offset")
-        selected = self.get_component_rich_style("hexview--selected")
-        cursor_style = self.get_component_rich_style("hexview--cursor")
+        styles = self._styles
+        offset_style = self._offset_style
+        selected = self._selected_style
+        cursor_style = self._cursor_style
         data = detail.page.data
         fills = detail.byte_fill
         start = row * self._row

@@ -227,7 +227,7 @@ tuples are left out.
         self.query_one("#layout-scroll").focus()
         self._advise()
 
-    @work(thread=True, exclusive=True, group="layout")
+    @work(thread=True, exclusive=True, group="layout", exit_on_error=False)
     def _advise(self) -> None:
         from pageinspect_py.advice.advise import advise
         from pageinspect_py.advice.model import Column, Geometry, Table

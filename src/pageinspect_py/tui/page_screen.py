@@ -250,7 +250,7 @@ class PageScreen(BaseScreen):
             self.query_one("#page-title", Static).update(f"block {blkno}: reading…")
             self._read(blkno)
 
-    @work(thread=True, exclusive=True, group="page-read")
+    @work(thread=True, exclusive=True, group="page-read", exit_on_error=False)
     def _read(self, blkno: int) -> None:
         try:
             detail = self.store.detail(blkno)
@@ -262,7 +262,7 @@ class PageScreen(BaseScreen):
             return
         self.from_thread(self._show, detail)
 
-    @work(thread=True, exclusive=True, group="page-prefetch")
+    @work(thread=True, exclusive=True, group="page-prefetch", exit_on_error=False)
     def _prefetch(self, blocks: list[int]) -> None:
         for blkno in blocks:
             try:
@@ -290,7 +290,9 @@ class PageScreen(BaseScreen):
         self._update_title()
         self._update_problems()
         nblocks = self.store.nblocks()
-        self._prefetch([b for b in (self.blkno + 1, self.blkno - 1) if 0 <= b < nblocks])
+        neighbours = [b for b in (self.blkno + 1, self.blkno - 1) if 0 <= b < nblocks]
+        # once this page is on screen, decode its neighbours: [ and ] then need no wait
+        self.set_timer(0.1, lambda: self._prefetch(neighbours))
         node = None
         if self.pending is not None:
             target, self.pending = self.pending, None

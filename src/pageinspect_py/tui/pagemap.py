@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
@@ -158,6 +159,8 @@ headers, padding, dead items, unused and free space, and line pointers by state.
         self.nblocks = 0
         self._per_row = 64
         self._label = 6
+        self._styles: dict[str, Style] = {}
+        self._cursor_style = Style()
 
     def set_nblocks(self, nblocks: int) -> None:
         self.nblocks = nblocks
@@ -241,6 +244,16 @@ headers, padding, dead items, unused and free space, and line pointers by state.
 
     # -- drawing --------------------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # look the component styles up once per paint, not once per line
+        base = self.rich_style
+        self._styles = {
+            name: base + self.get_component_rich_style(f"pagemap--{name}")
+            for name in ("label", "pending", "error", *(f.value for f in FILLS))
+        }
+        self._cursor_style = self.get_component_rich_style("pagemap--cursor")
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
@@ -249,19 +262,22 @@ headers, padding, dead items, unused and free space, and line pointers by state.
         first = row * self._per_row
         if first >= self.nblocks:
             return Strip.blank(width, base)
-        label_style = base + self.get_component_rich_style("pagemap--label")
-        cursor_style = self.get_component_rich_style("pagemap--cursor")
-        cache = {
-            name: base + self.get_component_rich_style(f"pagemap--{name}")
-            for name in ("pending", "error", *(f.value for f in FILLS))
-        }
-        segments = [Segment(f"{first:>{self._label}} ", label_style)]
+        styles = self._styles
+        segments = [Segment(f"{first:>{self._label}} ", styles["label"])]
         store = self.store
+        run: list[str] = []
+        run_style: Style | None = None
         for blkno in range(first, min(first + self._per_row, self.nblocks)):
             glyph, colour = cell(store.fill(blkno), self.mode, store.unreadable(blkno) is not None)
-            style = cache[str(colour)]
+            style = styles[str(colour)]
             if blkno == self.cursor:
-                style = style + cursor_style
-            segments.append(Segment(glyph, style))
+                style = style + self._cursor_style
+            if style is not run_style and run:
+                segments.append(Segment("".join(run), run_style))
+                run = []
+            run.append(glyph)
+            run_style = style
+        if run:
+            segments.append(Segment("".join(run), run_style))
         strip = Strip(segments)
         return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, base)

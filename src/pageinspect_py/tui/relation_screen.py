@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import ClassVar
 
 from textual import work
@@ -16,6 +18,9 @@ from pageinspect_py.tui.base import BaseScreen
 from pageinspect_py.tui.pagemap import MODE_LEGEND, SPECIAL_LEGEND, PageMap
 from pageinspect_py.tui.state import PageStore, scan_order
 from pageinspect_py.tui.targets import Target, parse_bytes
+
+#: seconds between repaints of the map while the scan runs
+REFRESH_SECONDS = 0.25
 
 _SHORT = {
     Fill.HEADERS: "headers",
@@ -89,6 +94,9 @@ class RelationScreen(BaseScreen):
         super().__init__(id="relation-screen")
         self.store: PageStore | None = None
         self._find_hit: tuple[int, int] | None = None
+        #: set while this screen is shown: the background scan only runs then
+        self._scan_running = threading.Event()
+        self._scan_running.set()
 
     def compose(self) -> ComposeResult:
         yield Static("opening…", id="rel-title")
@@ -119,7 +127,7 @@ class RelationScreen(BaseScreen):
         self.query_one("#rel-message", Static).update("\n".join(messages))
         self.load_blocks()
 
-    @work(thread=True, exclusive=True, group="relation-open")
+    @work(thread=True, exclusive=True, group="relation-open", exit_on_error=False)
     def load_blocks(self) -> None:
         store = self.store
         assert store is not None
@@ -138,19 +146,37 @@ class RelationScreen(BaseScreen):
         if nblocks:
             self.scan(scan_order(nblocks, page_map.visible_blocks()))
 
-    @work(thread=True, exclusive=True, group="relation-scan")
+    @work(thread=True, exclusive=True, group="relation-scan", exit_on_error=False)
     def scan(self, order: list[int]) -> None:
         store = self.store
         assert store is not None
         worker = get_current_worker()
 
+        last = [0.0]
+
         def progress(done: int) -> None:
-            self.from_thread(self._scanned)
+            now = time.monotonic()
+            if now - last[0] >= REFRESH_SECONDS:  # a few repaints a second are enough
+                last[0] = now
+                self.from_thread(self._scanned)
 
         try:
-            store.scan(order, cancelled=lambda: worker.is_cancelled, progress=progress)
+            store.scan(
+                order,
+                cancelled=lambda: worker.is_cancelled,
+                progress=progress,
+                running=self._scan_running,
+            )
         except PageInspectError as exc:
             self.from_thread(self._scan_failed, str(exc))
+            return
+        self.from_thread(self._scanned)
+
+    def on_screen_suspend(self) -> None:
+        self._scan_running.clear()  # another screen is on top: give it the whole CPU
+
+    def on_screen_resume(self) -> None:
+        self._scan_running.set()
 
     def _scanned(self) -> None:
         if not self.is_mounted:
@@ -249,7 +275,7 @@ class RelationScreen(BaseScreen):
         self.notify(f"searching for {needle!r}…", timeout=2)
         self.search_bytes(needle, start, after)
 
-    @work(thread=True, exclusive=True, group="relation-find")
+    @work(thread=True, exclusive=True, group="relation-find", exit_on_error=False)
     def search_bytes(self, needle: bytes, start: int, after: int) -> None:
         store = self.store
         assert store is not None

@@ -7,7 +7,9 @@ connection), so every read goes through one lock; decoding happens outside it.
 
 from __future__ import annotations
 
+import copy
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -72,6 +74,8 @@ class PageStore:
         self._cache: OrderedDict[int, PageDetail] = OrderedDict()
         self._cache_pages = cache_pages
         self._fills: dict[int, PageFill] = {}
+        self._totals = FillTotals()
+        self._totals_lock = threading.Lock()
         self._unreadable: dict[int, str] = {}
         self._nblocks: int | None = None
         #: messages about the files themselves (partial blocks, missing segments)
@@ -120,7 +124,7 @@ class PageStore:
             self._cache[blkno] = detail
             while len(self._cache) > self._cache_pages:
                 self._cache.popitem(last=False)
-        self._fills.setdefault(blkno, detail.fill)
+        self._remember(detail.fill)
         return detail
 
     def decode(self, raw: RawPage) -> Page:
@@ -157,8 +161,14 @@ class PageStore:
         fill = page_fill(
             raw.data, raw.blkno, fork=raw.fork, checksum_verifiable=raw.checksum_verifiable
         )
-        self._fills[blkno] = fill
+        self._remember(fill)
         return fill
+
+    def _remember(self, fill: PageFill) -> None:
+        with self._totals_lock:
+            if fill.blkno not in self._fills:
+                self._fills[fill.blkno] = fill
+                self._totals.add(fill)
 
     def scan(
         self,
@@ -167,31 +177,43 @@ class PageStore:
         cancelled: Callable[[], bool],
         progress: Callable[[int], None],
         every: int = 64,
+        running: threading.Event | None = None,
     ) -> None:
-        """Scan blocks in ``order``, calling ``progress(done)`` every ``every`` blocks."""
+        """Scan blocks in ``order``, calling ``progress(done)`` every ``every`` blocks.
+
+        While ``running`` is clear the scan waits (the map is not on screen), so the UI
+        thread has the interpreter to itself; between blocks it yields the GIL.
+        """
         done = 0
         for blkno in order:
+            while running is not None and not running.wait(0.1):
+                if cancelled():
+                    return
             if cancelled():
                 return
             if blkno in self._fills or blkno in self._unreadable:
                 continue
             self.scan_block(blkno)
+            time.sleep(0)  # let the UI thread take the GIL now, not after the switch interval
             done += 1
             if done % every == 0:
                 progress(done)
         progress(done)
 
     def totals(self) -> FillTotals:
-        total = FillTotals()
-        for fill in list(self._fills.values()):
-            total.add(fill)
-        return total
+        """Sums over the blocks read so far (kept up to date as blocks are read)."""
+        with self._totals_lock:
+            total = copy.copy(self._totals)
+            total.bytes = list(total.bytes) if total.bytes is not None else None
+            return total
 
     def forget(self) -> None:
         """Drop everything cached (after a reload)."""
         with self._cache_lock:
             self._cache.clear()
-        self._fills.clear()
+        with self._totals_lock:
+            self._fills.clear()
+            self._totals = FillTotals()
         self._unreadable.clear()
         self._nblocks = None
 

@@ -179,7 +179,7 @@ class ToastScreen(BaseScreen):
         table.focus()
         self._reassemble()
 
-    @work(thread=True, exclusive=True, group="toast")
+    @work(thread=True, exclusive=True, group="toast", exit_on_error=False)
     def _reassemble(self) -> None:
         try:
             result = reassemble(self.toast, self.target.pointer)
