@@ -167,6 +167,32 @@ hex view; Enter shows it in the field tree.
             self.add_row(*row, key=str(lp.lp))
 
 
+class TuplePane(VerticalScroll):
+    HELP = """\
+## Tuple
+
+The tuple under the cursor (in the tree, the hex view or the Items tab): its header fields,
+`t_infomask` and `t_infomask2` flags by name (and the combined ones, such as
+`HEAP_XMIN_FROZEN`), the null bitmap with the NULL attributes, then each attribute with its
+type, byte range, length, storage form and the alignment padding in front of it (values need
+`--schema`, `--columns` or a live relation).
+
+The last lines add the padding up: before `t_hoff`, between attributes and the MAXALIGN gap
+after the tuple; and the same for the whole page.
+"""
+
+
+class ProblemsPane(VerticalScroll):
+    HELP = """\
+## Problems
+
+Everything found wrong while decoding this page, with its severity, a stable code (such as
+`lp-out-of-bounds` or `checksum-mismatch`), the byte range and what it means. Errors mean the
+page is damaged there; warnings are suspicious but decodable. Problems with the files
+themselves (a partial block, a missing segment) are listed too.
+"""
+
+
 class PageScreen(BaseScreen):
     """One block: field tree, hex view, line pointers, the tuple under the cursor, problems."""
 
@@ -215,9 +241,9 @@ class PageScreen(BaseScreen):
                     yield FieldTree(id="field-tree")
                 with TabPane("Items", id="items"):
                     yield ItemTable(id="item-table")
-                with TabPane("Tuple", id="tuple"), VerticalScroll(id="tuple-scroll"):
+                with TabPane("Tuple", id="tuple"), TuplePane(id="tuple-scroll"):
                     yield Static("", id="tuple-text", classes="panel-text")
-                with TabPane("Problems", id="problems"), VerticalScroll(id="problems-scroll"):
+                with TabPane("Problems", id="problems"), ProblemsPane(id="problems-scroll"):
                     yield Static("", id="problems-text", classes="panel-text")
             yield HexView(id="hex")
         yield Static("", id="page-status")

@@ -52,10 +52,14 @@ def _trailing_padding(detail: PageDetail, lp: int) -> int:
 def describe_tuple(detail: PageDetail, lp: int | None) -> RenderableType:
     page = detail.page
     header_pad, align_pad, unused = page_padding(detail)
+    values = detail.extras.get("values")
+    attr_pad = getattr(values, "padding_bytes", None)
+    between = f" + {attr_pad} B between attributes" if isinstance(attr_pad, int) else ""
+    total = header_pad + align_pad + (attr_pad if isinstance(attr_pad, int) else 0)
     page_line = Text(
-        f"page padding: {header_pad} B before t_hoff + {align_pad} B MAXALIGN after items"
-        f" = {header_pad + align_pad} B; {unused} B unused",
-        style="dim",
+        f"page padding: {header_pad} B before t_hoff{between} + {align_pad} B MAXALIGN after "
+        f"items = {total} B of {page.size}; {unused} B unused",
+        style="bold",
     )
     if not isinstance(page, HeapPage):
         return Group(
