@@ -174,3 +174,33 @@ def test_store_caches_decoded_pages_and_scans_fills() -> None:
     oracle = [b for b in rel.oracle["blocks"] if b["fork"] == "main"]
     normal = sum(1 for b in oracle for i in b["heap_page_items"] if i["lp_flags"] == 1)
     assert totals.lp_normal == normal
+
+
+def test_cli_tui_builds_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from pageinspect_py import tui
+    from pageinspect_py.cli import main
+
+    seen: dict[str, object] = {}
+
+    def fake_run(spec: OpenSpec, *, keymap: dict[str, str] | None = None,
+                 theme: str | None = None) -> int:
+        seen.update(spec=spec, keymap=keymap, theme=theme)
+        return 0
+
+    monkeypatch.setattr(tui, "run_tui", fake_run)
+    monkeypatch.setenv("PGPAGE_KEYMAP", "nav.jump=ctrl+g")
+    runner = CliRunner()
+    result = runner.invoke(main, ["tui", "base/5/16384", "--schema", "s.json", "--toast",
+                                  "base/5/16390", "--keymap", "nav.find=ctrl+f"])
+    assert result.exit_code == 0, result.output
+    assert seen["spec"] == OpenSpec(path="base/5/16384", schema="s.json", toast="base/5/16390")
+    assert seen["keymap"] == {"nav.jump": "ctrl+g", "nav.find": "ctrl+f"}
+    result = runner.invoke(main, ["tui", "--dsn", "host=/tmp", "public.orders"])
+    assert result.exit_code == 0, result.output
+    assert seen["spec"] == OpenSpec(dsn="host=/tmp", relation="public.orders")
+    result = runner.invoke(main, ["tui", "x", "--keymap", "broken"])
+    assert result.exit_code == 2 and "ID=KEYS" in result.output
+    result = runner.invoke(main, ["tui", "x", "--schema", "a", "--columns", "id int4"])
+    assert result.exit_code == 2
