@@ -107,7 +107,10 @@ def _live(relation: str, dsn: str | None, sample_rows: int, seed: int, pins: lis
             except SchemaError as exc:
                 raise AdviceError(str(exc)) from exc
             ddl = None
-            if want_sql:
+            if want_sql and advice.recommended.order == advice.current.order:
+                ddl = (f"-- {table.name}: the current column order is already the recommended "
+                       "one; there is nothing to migrate\n")
+            elif want_sql:
                 facts = gather(table)
                 ddl = migration_sql(facts, advice.recommended.order, table.server.version).sql
             verified = live.verify(table, advice).to_json() if want_verify else None

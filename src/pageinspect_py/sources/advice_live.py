@@ -366,7 +366,7 @@ def verify(live: LiveTable, advice: Advice) -> Verification:
     table holding the sample in physical order, then one table per order, filled from the
     stage with INSERT ... SELECT ... ORDER BY ctid (the same path and order for both).
     Pages come from ``pg_relation_size``; tuple lengths from the pages themselves (read with
-    ``get_raw_page`` and our decoder) when the role may, else from pgstattuple.
+    ``get_raw_page`` and our decoder) when the role is a superuser and pageinspect is there.
     """
     if advice.sample.quality != "exact":
         raise AdviceError("--verify needs rows it can read: the advice was estimated from "
