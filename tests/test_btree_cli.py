@@ -142,3 +142,33 @@ def test_dump_on_an_index_file() -> None:
     assert code == EXIT_OK, err
     assert "BTPageOpaqueData" in out
     assert "bt_page_stats: type " in out
+
+
+def test_dump_index_with_key_columns() -> None:
+    """--schema (a whole manifest: the index is named by the file's directory) and --columns
+    give typed keys on index pages."""
+    rel = fixture(17, "bt_multi")
+    code, out, err = run(
+        "dump",
+        str(rel.file()),
+        "--block",
+        "1",
+        "--format",
+        "json",
+        "--schema",
+        str(rel.version_dir / "manifest.json"),
+    )
+    assert code == EXIT_OK, err
+    items = json.loads(out)["btree"]["items"]
+    leaf = next(i for i in items if i["kind"] == "leaf")
+    assert [k["name"] for k in leaf["keys"]] == ["a", "b", "c"]
+    code, out, err = run(
+        "dump",
+        str(rel.file()),
+        "--block",
+        "1",
+        "--columns",
+        "a int4 DESC, b text NULLS FIRST, c int8",
+    )
+    assert code == EXIT_OK, err
+    assert "leaf htid" in out

@@ -19,6 +19,7 @@ from pageinspect_py.errors import PageInspectError
 
 if TYPE_CHECKING:
     from pageinspect_py.catalog.attributes import RelationDescription
+    from pageinspect_py.catalog.index import IndexDescription
     from pageinspect_py.decode.page import Page
     from pageinspect_py.decode.varlena import ToastFetcher
     from pageinspect_py.sources.base import Fork, PageSource
@@ -155,9 +156,11 @@ def dump(
                 )
             )
             fork_name: Fork = fork or getattr(source, "given_fork", "main")  # type: ignore[assignment]
-            attrs = _attributes(source, fork_name, schema_file, columns, toast_path,
-                                dsn is not None or live, no_values, stack)
-            code = _dump(source, fork_name, start, stop, fmt, strict, attrs)
+            keys = _index_keys(source, target, fork_name, schema_file, columns, no_values)
+            attrs = None if keys is not None else _attributes(
+                source, fork_name, schema_file, columns, toast_path, dsn is not None or live,
+                no_values, stack)
+            code = _dump(source, fork_name, start, stop, fmt, strict, attrs, keys)
     except PageInspectError as exc:
         _fail(str(exc))
     sys.exit(code)
@@ -234,9 +237,46 @@ def _attributes(source: PageSource, fork: Fork, schema_file: str | None, columns
     return _Attributes(desc, toast)
 
 
+def _index_keys(source: PageSource, target: str, fork: Fork, schema_file: str | None,
+                columns: str | None, no_values: bool) -> IndexDescription | None:
+    """Key columns when the relation is a btree index: from --schema (a schema file, a
+    manifest entry or a whole manifest), --columns, or the live catalog."""
+    if fork != "main":
+        return None
+    from pageinspect_py.sources.live import LiveSource
+
+    if isinstance(source, LiveSource):
+        if source.relation.amname != "btree":
+            return None
+    elif schema_file is None and columns is None:
+        return None
+    else:
+        from pageinspect_py.decode.dispatch import detect_kind
+        from pageinspect_py.decode.page import PageKind, parse_header
+
+        first = source.read_page(0, "main").data if source.nblocks("main") else b""
+        if len(first) < 24 or detect_kind(first, parse_header(first), "main") \
+                is not PageKind.BTREE_META:
+            return None
+    from pathlib import Path
+
+    from pageinspect_py.catalog.index import index_from_columns, load_index_schema
+
+    if schema_file is not None:
+        return load_index_schema(schema_file, relation=Path(target).parent.name)
+    if columns is not None:
+        return index_from_columns(columns)
+    if no_values:
+        return None
+    from pageinspect_py.catalog.live_index import describe_index
+
+    assert isinstance(source, LiveSource)
+    return describe_index(source.connection, source.relation.oid)
+
+
 def _dump(
     source: PageSource, fork: Fork, start: int, stop: int | None, fmt: str, strict: bool,
-    attrs: _Attributes | None = None,
+    attrs: _Attributes | None = None, keys: IndexDescription | None = None,
 ) -> int:
     from pageinspect_py.decode.dispatch import decode_page
     from pageinspect_py.errors import BlockOutOfRangeError, CorruptPageError
@@ -262,6 +302,14 @@ def _dump(
         decode_page(raw, strict=strict)
         for raw in source.pages(fork, start, None if stop is None else stop + 1)
     )
+    if keys is not None:  # a btree index with known key columns: typed keys on every page
+        from pageinspect_py.decode.btree import BtreeDecodeOptions, decode_btree_page
+
+        options = BtreeDecodeOptions(index=keys)
+        pages = (
+            decode_btree_page(raw, options=options, strict=strict)
+            for raw in source.pages(fork, start, None if stop is None else stop + 1)
+        )
     from pageinspect_py.decode.heap import HeapPage
     from pageinspect_py.decode.tuple import decode_page_values
 
