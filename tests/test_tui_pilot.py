@@ -354,13 +354,24 @@ def test_btree_posting_lists_and_dead_items_are_marked() -> None:
 # -- TOAST and layout ----------------------------------------------------------------------
 
 
-def test_toast_pointer_chunks_and_value() -> None:
-    rel = fixture("toast_values")
-    row = next(r for r in rel.oracle["rows"] if r["id"] == "5")
+@pytest.mark.parametrize(
+    ("major", "row_id", "column"),
+    [(17, "4", "t"), (17, "5", "e"), (17, "6", "t"), (15, "8", "l")],
+    ids=["pglz", "uncompressed", "uncompressed-2", "lz4"],
+)
+def test_toast_pointer_chunks_and_value(major: int, row_id: str, column: str) -> None:
+    """toast_values keeps values out of line: pglz-compressed, uncompressed, lz4 (15)."""
+    rel = fixture("toast_values", major)
+    row = next(r for r in rel.oracle["rows"] if r["id"] == row_id)
+    attnum = next(a["attnum"] for a in rel.meta["attributes"] if a["attname"] == column)
 
     async def scenario(pilot: Pilot[Any], app: PgPageApp) -> None:
         await press(pilot, "enter")
         await jump(pilot, f"lp {row['ctid'].strip('()').split(',')[1]}")
+        page = page_screen(app)
+        assert page.detail is not None
+        page.select_node(page.detail.by_key[f"lp/{page.current.item}/att/{attnum}"])  # type: ignore[union-attr]
+        await settle(pilot)
         await press(pilot, "t")
         screen = app.screen
         assert isinstance(screen, ToastScreen)
@@ -368,7 +379,7 @@ def test_toast_pointer_chunks_and_value() -> None:
         assert result is not None and result.value.complete
         pointer = result.value.pointer
         assert len(result.value.chunks) == math.ceil(pointer.extsize / 1996)
-        assert result.plain is not None and result.plain.decode() == row["e"]
+        assert result.plain is not None and result.plain.decode() == row[column]
         assert f"TOAST value {pointer.va_valueid}" in screen_text(app)
         await press(pilot, "enter")  # the first chunk's page of the TOAST relation
         chunk_page = page_screen(app)
