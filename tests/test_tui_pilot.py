@@ -387,7 +387,9 @@ def test_toast_pointer_chunks_and_value(major: int, row_id: str, column: str) ->
         assert chunk_page.current is not None
         assert chunk_page.current.item == result.value.chunks[0].ref.lp
 
-    drive(app_for("toast_values", schema=True, toast="toast_values_toast"), scenario)
+    spec = OpenSpec(path=str(rel.file()), schema=str(manifest_path(major)),
+                    toast=str(fixture("toast_values_toast", major).file()))
+    drive(PgPageApp(spec), scenario)
 
 
 def test_toast_without_pointer_or_schema_says_why() -> None:
