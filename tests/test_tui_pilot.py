@@ -165,6 +165,13 @@ def test_page_screen_links_tree_and_hex_both_ways() -> None:
         assert page.current.label == "pd_checksum"  # bytes 8-9
         status = widget_text(page.query_one("#page-status"))
         assert "0x0008-0x0009" in status and "pd_checksum" in status
+        # a click on a byte selects its field too
+        await pilot.click(HexView, offset=(5 + 3 * 6, 1))
+        await settle(pilot)
+        expected = (int(hex_view.scroll_y) + 1) * 8 + 6
+        assert hex_view.cursor == expected
+        span = page.current.span
+        assert span is not None and span.start <= expected < span.stop
 
     drive(app_for("heap_hot"), scenario)
 

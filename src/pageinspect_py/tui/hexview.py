@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -191,9 +192,9 @@ selects the field it is in.
                 offset -= 1
         self._move(offset)
 
-    def on_click(self, event: object) -> None:
-        x = getattr(event, "x", 0) + int(self.scroll_x)
-        y = getattr(event, "y", 0) + int(self.scroll_y)
+    def on_click(self, event: events.Click) -> None:
+        x = event.x + int(self.scroll_x)
+        y = event.y + int(self.scroll_y)
         column = (x - 5) // 3
         if 0 <= column < self._row and x >= 5:
             self.focus()
