@@ -10,6 +10,7 @@ from goldens import FixtureRelation, relations
 from pageinspect_py.analysis.pagefill import FILLS, Fill, fill_from_page, page_fill, totals
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.page import PageKind
+from pageinspect_py.sources.base import RawPage
 from pageinspect_py.sources.file import FileSource
 
 RELATIONS = [r for r in relations() if r.meta.get("files")]
@@ -62,7 +63,7 @@ def test_fill_matches_pageinspect(rel: FixtureRelation) -> None:
 
 def test_mutated_pages_never_raise_and_still_agree() -> None:
     rng = random.Random(6)
-    pages = []
+    pages: list[RawPage] = []
     for rel in RELATIONS:
         if rel.major == 17:
             source = FileSource(rel.file("main"))
