@@ -21,6 +21,7 @@ index size; pages are decoded again on demand for navigation (:meth:`BtreeIndex.
 from __future__ import annotations
 
 import math
+import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,10 +40,14 @@ from pageinspect_py.decode.btree import (
     decode_btree_page,
 )
 from pageinspect_py.decode.btree_keys import KeyValue, compare_keys
-from pageinspect_py.decode.common import Diagnostic, RegionKind, Severity
+from pageinspect_py.decode.common import Diagnostic, RegionKind, Severity, maxalign
 from pageinspect_py.decode.heap import ItemPointer
-from pageinspect_py.decode.page import Page, PageKind
-from pageinspect_py.sources.base import PageSource
+from pageinspect_py.decode.page import DiagnosticLog, Page, PageHeader, PageKind, compute_checksum
+from pageinspect_py.layouts._util import struct_format
+from pageinspect_py.layouts.btree import BTPageOpaqueData, IndexTupleData
+from pageinspect_py.layouts.heap import ItemPointerData
+from pageinspect_py.layouts.page import LP_FLAGS_SHIFT, LP_LEN_SHIFT, LP_OFF_MASK, PageHeaderData
+from pageinspect_py.sources.base import PageSource, RawPage
 
 #: pgstatindex counts leaf free space with PageGetExactFreeSpace from this major on
 #: (PageGetFreeSpace, 4 bytes less per page, before); measured on the fixtures of 12-18
@@ -740,16 +745,28 @@ def scan_index(
     major: int | None = None,
     name: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    fast: bool = True,
 ) -> BtreeIndex:
-    """Read every block of a btree index's main fork once."""
+    """Read every block of a btree index's main fork once.
+
+    Without key columns (``index`` None) healthy pages go through the bulk path
+    (:func:`fast_page`: struct over the bytes, no page model); any page it is not sure about
+    is decoded in full, so the result is the same either way (a test proves it on every
+    fixture page). Typed keys need the full decoder on every page.
+    """
     options = BtreeDecodeOptions(index=index, major=major)
 
     def load(blkno: int) -> Page:
         return decode_btree_page(source.read_page(blkno, "main"), options=options)
 
+    def pages() -> Iterator[tuple[int, Page | FastPage]]:
+        for raw in source.pages("main"):
+            quick = fast_page(raw) if fast and index is None and raw.blkno else None
+            yield raw.blkno, quick if quick is not None else decode_btree_page(raw, options=options)
+
     nblocks = source.nblocks("main")
     return build_index(
-        ((raw.blkno, decode_btree_page(raw, options=options)) for raw in source.pages("main")),
+        pages(),
         nblocks=nblocks,
         loader=load,
         index=index,
@@ -759,7 +776,7 @@ def scan_index(
 
 
 def build_index(
-    pages: Iterable[tuple[int, Page]],
+    pages: Iterable[tuple[int, Page | FastPage]],
     *,
     nblocks: int,
     loader: PageLoader,
@@ -772,6 +789,11 @@ def build_index(
     findings: list[Finding] = []
     meta: BtreeMeta | None = None
     for count, (blkno, page) in enumerate(pages, 1):
+        if isinstance(page, FastPage):
+            summaries[blkno] = page.merge_into(acc)
+            if progress is not None:
+                progress(count, nblocks)
+            continue
         if isinstance(page, BtreeMetaPage) and blkno == C.BTREE_METAPAGE:
             meta = page.meta
         summaries[blkno] = _summarize(page, acc)
@@ -791,6 +813,237 @@ def build_index(
         if progress is not None:
             progress(count, nblocks)
     return BtreeIndex(name, nblocks, summaries, meta, acc, findings, loader, index)
+
+
+# ----------------------------------------------------------------------------------------------
+# the bulk path: healthy btree pages summarised straight from the bytes
+
+_PAGE_HEADER = struct.Struct(struct_format(PageHeaderData))
+_OPAQUE = struct.Struct(struct_format(BTPageOpaqueData))
+_ITUP = struct.Struct(struct_format(IndexTupleData))
+_TID = struct.Struct(struct_format(ItemPointerData))
+_OPAQUE_SIZE = _OPAQUE.size
+_ITUP_SIZE = _ITUP.size
+_TID_SIZE = _TID.size
+_KNOWN_FLAGS = 0x1FF  # BTP_LEAF .. BTP_HAS_FULLXID
+_IGNORE = C.BTP_DELETED | C.BTP_HALF_DEAD | C.BTP_META
+
+
+@dataclass(frozen=True, slots=True)
+class FastPage:
+    """What the bulk path found on one page: its summary, its level's figures and its leaf
+    key widths -- exactly what :func:`_summarize` takes from the decoded page."""
+
+    summary: PageSummary
+    stats: LevelStats
+    widths: tuple[int, ...]
+
+    def merge_into(self, acc: _Accumulator) -> PageSummary:
+        level = acc.level(self.stats.level)
+        for name in LevelStats.__dataclass_fields__:
+            if name != "level":
+                setattr(level, name, getattr(level, name) + getattr(self.stats, name))
+        acc.widths.update(self.widths)
+        return self.summary
+
+
+class _Unsure(Exception):
+    """The page has something only the full decoder reports faithfully."""
+
+
+def fast_page(raw: RawPage) -> FastPage | None:
+    """The bulk path for one live (neither deleted nor half-dead) btree page whose every
+    pointer, tuple and posting list is well formed and whose checksum holds; None for
+    anything else, which the caller decodes in full."""
+    try:
+        return _fast(raw)
+    except (_Unsure, struct.error, IndexError):
+        return None
+
+
+def _fast(raw: RawPage) -> FastPage:
+    data = raw.data
+    size = len(data)
+    hi, lo, _checksum, pd_flags, lower, upper, special, pagesize_version, prune = (
+        _PAGE_HEADER.unpack_from(data, 0)
+    )
+    if (
+        pagesize_version != (size | C.PG_PAGE_LAYOUT_VERSION)
+        or pd_flags & ~C.PD_VALID_FLAG_BITS
+        or not C.SizeOfPageHeaderData <= lower <= upper <= special
+        or special != size - _OPAQUE_SIZE
+        or (lower - C.SizeOfPageHeaderData) % C.SizeOfItemIdData
+    ):
+        raise _Unsure
+    prev, nxt, level, flags, cycleid = _OPAQUE.unpack_from(data, special)
+    leaf = bool(flags & C.BTP_LEAF)
+    if (
+        flags & ~_KNOWN_FLAGS
+        or flags & _IGNORE
+        or cycleid > C.MAX_BT_CYCLE_ID
+        or (prev == nxt != C.P_NONE)
+        or leaf != (level == 0)
+    ):
+        raise _Unsure
+    header = PageHeader(
+        (hi << 32) | lo, _checksum, pd_flags, lower, upper, special, pagesize_version, prune
+    )
+    log = DiagnosticLog()
+    compute_checksum(data, header, raw.blkno, raw.checksum_verifiable, False, log)
+    if log.items:
+        raise _Unsure
+    nitems = (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
+    words = struct.unpack_from(f"<{nitems}I", data, C.SizeOfPageHeaderData)
+    rightmost = nxt == C.P_NONE
+    first_data = C.P_HIKEY if rightmost else C.P_FIRSTKEY
+    stats = LevelStats(
+        level, pages=1, page_bytes=special - C.SizeOfPageHeaderData, free_bytes=upper - lower
+    )
+    widths: list[int] = []
+    extents: list[tuple[int, int]] = []
+    high = first = last = None
+    links: list[tuple[KeyRef, int]] = []
+    for index, word in enumerate(words):
+        offnum = index + 1
+        off = word & LP_OFF_MASK
+        lp_flags = (word >> LP_FLAGS_SHIFT) & 0x3
+        length = (word >> LP_LEN_SHIFT) & 0x7FFF
+        dead = lp_flags == C.LP_DEAD
+        if (
+            not (lp_flags == C.LP_NORMAL or dead)
+            or length < _ITUP_SIZE
+            or off < C.SizeOfPageHeaderData
+            or off + length > size
+            or off & 7
+        ):
+            raise _Unsure
+        extents.append((off, off + length))
+        bi_hi, bi_lo, posid, t_info = _ITUP.unpack_from(data, off)
+        if t_info & C.INDEX_SIZE_MASK != length:
+            raise _Unsure
+        stop = off + length
+        data_at = off + _ITUP_SIZE
+        if t_info & C.INDEX_NULL_MASK:
+            data_at = off + maxalign(_ITUP_SIZE + C.SizeOfIndexAttributeBitMapData)
+            if data_at > stop:
+                raise _Unsure
+            stats.padding_bytes += data_at - off - _ITUP_SIZE - C.SizeOfIndexAttributeBitMapData
+        block = (bi_hi << 16) | bi_lo
+        alt = bool(t_info & C.INDEX_ALT_TID_MASK)
+        posting = alt and bool(posid & C.BT_IS_POSTING)
+        if offnum == C.P_HIKEY and not rightmost:
+            kind = BtItemKind.HIGH_KEY
+        elif not leaf:
+            kind = BtItemKind.MINUS_INFINITY if offnum == first_data else BtItemKind.PIVOT
+        else:
+            kind = BtItemKind.POSTING if posting else BtItemKind.LEAF
+        if dead and kind.is_pivot:
+            raise _Unsure
+        key_end = stop
+        natts: int | None = None
+        heap_tid: ItemPointer | None = None
+        last_tid: ItemPointer | None = None
+        stats.items += 1
+        stats.tuple_bytes += length
+        if dead:
+            stats.dead_items += 1
+        else:
+            stats.live_items += 1
+        if posting:
+            if kind is not BtItemKind.POSTING:
+                raise _Unsure
+            count = posid & C.BT_OFFSET_MASK
+            at = off + block
+            if block & 7 or not data_at <= at <= stop or count < 2 or at + count * _TID_SIZE > stop:
+                raise _Unsure
+            tids = list(_TID.iter_unpack(data[at : at + count * _TID_SIZE]))
+            previous = (-1, -1)
+            for t_hi, t_lo, t_off in tids:
+                current = ((t_hi << 16) | t_lo, t_off)
+                if t_off == 0 or current <= previous:
+                    raise _Unsure
+                previous = current
+            key_end = at
+            stats.padding_bytes += stop - (at + count * _TID_SIZE)
+            stats.posting_tuples += 1
+            stats.posting_tids += count
+            stats.heap_tids += count
+            stats.dedup_saved_bytes += count * (block + C.SizeOfItemIdData) - (
+                length + C.SizeOfItemIdData
+            )
+            head = tids[0]
+            heap_tid = ItemPointer((head[0] << 16) | head[1], head[2])
+            tail = tids[-1]
+            last_tid = ItemPointer((tail[0] << 16) | tail[1], tail[2])
+        elif alt:
+            if kind is BtItemKind.LEAF:
+                raise _Unsure
+            natts = posid & C.BT_OFFSET_MASK
+            if (kind is BtItemKind.MINUS_INFINITY and natts) or (
+                kind is BtItemKind.PIVOT and natts == 0
+            ):
+                raise _Unsure
+            if posid & C.BT_PIVOT_HEAP_TID_ATTR:
+                tid_at = stop - _TID_SIZE
+                key_end = stop - maxalign(_TID_SIZE)
+                if key_end < data_at:
+                    raise _Unsure
+                stats.padding_bytes += tid_at - key_end
+                t_hi, t_lo, t_off = _TID.unpack_from(data, tid_at)
+                heap_tid = ItemPointer((t_hi << 16) | t_lo, t_off)
+        elif kind is BtItemKind.LEAF or (kind is BtItemKind.HIGH_KEY and leaf):
+            if kind is BtItemKind.LEAF and posid == 0:
+                raise _Unsure
+            heap_tid = ItemPointer(block, posid)
+        if kind is BtItemKind.LEAF:
+            stats.leaf_tuples += 1
+            stats.heap_tids += 1
+        key_len = max(0, key_end - data_at)
+        stats.key_bytes += key_len
+        if kind in (BtItemKind.LEAF, BtItemKind.POSTING):
+            widths.append(key_len)
+        needs_ref = kind is BtItemKind.HIGH_KEY or not leaf or offnum in (first_data, nitems)
+        if not needs_ref:
+            continue
+        ref = KeyRef(offnum, data[data_at : data_at + key_len], natts, heap_tid, None, last_tid)
+        if kind is BtItemKind.HIGH_KEY:
+            stats.high_keys += 1
+            high = ref
+            continue
+        if first is None:
+            first = ref
+        last = ref
+        if not leaf:
+            stats.pivots += 1
+            links.append((ref, block))
+    # the items must tile pd_upper .. pd_special exactly (no gap, no overlap)
+    extents.sort()
+    cursor = upper
+    for start, stop in extents:
+        if start != cursor:
+            raise _Unsure
+        cursor = stop
+    if cursor != special:
+        raise _Unsure
+    summary = PageSummary(
+        blkno=raw.blkno,
+        kind=PageKind.BTREE,
+        page_type="l" if leaf else ("r" if flags & C.BTP_ROOT else "i"),
+        btpo_prev=prev,
+        btpo_next=nxt,
+        level=level,
+        btpo_flags=flags,
+        pd_lower=lower,
+        pd_upper=upper,
+        pd_special=special,
+        size=size,
+        nitems=nitems,
+        high_key=high,
+        first_data=first,
+        last_data=last,
+        downlinks=tuple(links),
+    )
+    return FastPage(summary, stats, tuple(widths))
 
 
 # ----------------------------------------------------------------------------------------------
