@@ -198,6 +198,14 @@ def builtin_value(attribute: Attribute, raw: bytes) -> tuple[object | None, str 
     return value, text
 
 
+def order_only_value(attribute: Attribute, raw: bytes) -> tuple[object | None, str | None]:
+    """``(order value, None)``: for whole-index checks, which compare keys but print none."""
+    try:
+        return order_value(attribute, raw), None
+    except (PageInspectError, struct.error, IndexError, ValueError, ArithmeticError):
+        return None, None
+
+
 def decode_keys(
     data: bytes,
     start: int,
