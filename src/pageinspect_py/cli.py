@@ -462,7 +462,7 @@ def btree(target: str, dsn: str | None, live: bool, fmt: str, schema_file: str |
 
     \b
     pgpage btree base/5/16402
-    pgpage btree fixtures/pg17/bt_multi/16511.gz --schema fixtures/pg17/manifest.json
+    pgpage btree fixtures/pg17/bt_multi/16506.gz --schema fixtures/pg17/manifest.json
     pgpage btree --dsn 'host=/tmp dbname=app' public.orders_pkey --find 42
     """
     if schema_file is not None and columns is not None:
