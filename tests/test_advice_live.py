@@ -67,9 +67,14 @@ def stored_lp_lens(conn: Conn, table: str) -> list[int]:
     assert row is not None
     out: list[int] = []
     for blkno in range(int(row[0])):
-        out.extend(r[0] for r in conn.execute(
-            "SELECT lp_len FROM heap_page_items(get_raw_page(%s, %s)) WHERE lp_flags = 1 "
-            "ORDER BY lp", (table, blkno)))
+        out.extend(
+            r[0]
+            for r in conn.execute(
+                "SELECT lp_len FROM heap_page_items(get_raw_page(%s, %s)) WHERE lp_flags = 1 "
+                "ORDER BY lp",
+                (table, blkno),
+            )
+        )
     return out
 
 
@@ -101,21 +106,22 @@ def _text(rng: random.Random, kind: str) -> str:
 
 
 def _array(rng: random.Random, n: int) -> str:
-    return "{" + ",".join(str(rng.randint(-10**9, 10**9)) for _ in range(n)) + "}"
+    return "{" + ",".join(str(rng.randint(-(10**9), 10**9)) for _ in range(n)) + "}"
 
 
 #: (SQL type, value maker); varlenas that may be long are marked by taking a "kind"
 TYPES: dict[str, Any] = {
     "boolean": lambda r: r.choice(["t", "f"]),
     "smallint": lambda r: str(r.randint(-32768, 32767)),
-    "integer": lambda r: str(r.randint(-2**31, 2**31 - 1)),
-    "bigint": lambda r: str(r.randint(-2**63, 2**63 - 1)),
+    "integer": lambda r: str(r.randint(-(2**31), 2**31 - 1)),
+    "bigint": lambda r: str(r.randint(-(2**63), 2**63 - 1)),
     "real": lambda r: repr(r.uniform(-1e6, 1e6)),
     "double precision": lambda r: repr(r.uniform(-1e12, 1e12)),
-    "numeric": lambda r: str(r.randint(0, 10**r.randint(1, 60))) + "." + str(r.randint(0, 999)),
+    "numeric": lambda r: str(r.randint(0, 10 ** r.randint(1, 60))) + "." + str(r.randint(0, 999)),
     '"char"': lambda r: r.choice(string.ascii_letters),
-    "character(5)": lambda r: "".join(r.choice(string.ascii_letters)
-                                      for _ in range(r.randint(0, 5))),
+    "character(5)": lambda r: "".join(
+        r.choice(string.ascii_letters) for _ in range(r.randint(0, 5))
+    ),
     "name": lambda r: "".join(r.choice(string.ascii_lowercase) for _ in range(r.randint(1, 30))),
     "date": lambda r: f"20{r.randint(0, 99):02d}-0{r.randint(1, 9)}-1{r.randint(0, 9)}",
     "time": lambda r: f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:01.5",
@@ -126,16 +132,18 @@ TYPES: dict[str, Any] = {
     "uuid": lambda r: str(uuid.UUID(int=r.getrandbits(128))),
     "macaddr": lambda r: ":".join(f"{r.randint(0, 255):02x}" for _ in range(6)),
     "macaddr8": lambda r: ":".join(f"{r.randint(0, 255):02x}" for _ in range(8)),
-    "inet": lambda r: r.choice([f"10.{r.randint(0, 255)}.0.{r.randint(0, 255)}/24",
-                                f"2001:db8::{r.randint(0, 65535):x}"]),
+    "inet": lambda r: r.choice(
+        [f"10.{r.randint(0, 255)}.0.{r.randint(0, 255)}/24", f"2001:db8::{r.randint(0, 65535):x}"]
+    ),
     "point": lambda r: f"({r.uniform(-9, 9)},{r.uniform(-9, 9)})",
     "box": lambda r: f"(1,2),({r.randint(3, 9)},{r.randint(3, 9)})",
     "money": lambda r: f"{r.randint(0, 99999)}.{r.randint(10, 99)}",
     "tid": lambda r: f"({r.randint(0, 999)},{r.randint(1, 200)})",
     "integer[]": lambda r: _array(r, r.randint(0, 40)),
     "bigint[]": lambda r: _array(r, r.randint(0, 25)),
-    "text[]": lambda r: "{" + ",".join('"' + _text(r, "short")[:20] + '"'
-                                       for _ in range(r.randint(0, 8))) + "}",
+    "text[]": lambda r: (
+        "{" + ",".join('"' + _text(r, "short")[:20] + '"' for _ in range(r.randint(0, 8))) + "}"
+    ),
     "jsonb": lambda r: json.dumps({"k": list(range(r.randint(0, 40)))}),
     "text": None,  # by kind
     "character varying(5000)": None,
@@ -154,8 +162,9 @@ def schemas(draw: st.DrawFn) -> dict[str, Any]:
         storage = ""
         if typ in ("text", "character varying(5000)", "bytea"):
             storage = draw(st.sampled_from(STORAGES))
-        columns.append({"name": f"c{i}", "type": typ, "null": draw(st.floats(0, 0.6)),
-                        "storage": storage})
+        columns.append(
+            {"name": f"c{i}", "type": typ, "null": draw(st.floats(0, 0.6)), "storage": storage}
+        )
     return {
         "columns": columns,
         "dropped": draw(st.booleans()),
@@ -184,40 +193,54 @@ def _value(rng: random.Random, column: dict[str, Any], long_ok: bool) -> str | N
 _COUNTER = itertools.count()
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(schema=schemas())
-def test_predicted_lp_len_is_what_postgres_stores(conn: Conn, advice_dsn: str,
-                                                  schema: dict[str, Any]) -> None:
+def test_predicted_lp_len_is_what_postgres_stores(
+    conn: Conn, advice_dsn: str, schema: dict[str, Any]
+) -> None:
     n = next(_COUNTER)
     table, moved = f"rand_{n}", f"rand_{n}_moved"
     columns = schema["columns"]
     defs: list[sql.Composable] = [
-        sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(c["type"])) for c in columns]
+        sql.SQL("{} {}").format(sql.Identifier(c["name"]), sql.SQL(c["type"])) for c in columns
+    ]
     if schema["dropped"]:
         defs.insert(len(defs) // 2, sql.SQL("gone bigint"))
-    conn.execute(sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(table),
-                                                         sql.SQL(", ").join(defs)))
+    conn.execute(
+        sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(table), sql.SQL(", ").join(defs))
+    )
     for c in columns:
         if c["storage"]:
-            conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET STORAGE {}").format(
-                sql.Identifier(table), sql.Identifier(c["name"]), sql.SQL(c["storage"])))
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET STORAGE {}").format(
+                    sql.Identifier(table), sql.Identifier(c["name"]), sql.SQL(c["storage"])
+                )
+            )
     if schema["dropped"]:
         conn.execute(sql.SQL("ALTER TABLE {} DROP COLUMN gone").format(sql.Identifier(table)))
     rng = random.Random(schema["seed"])
     # at most one long varlena per row keeps every row's fate in the toaster independent
     # of the column order (a tie between two equal candidates would depend on it)
     insert = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
-        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c["name"]) for c in columns),
-        sql.SQL(", ").join(sql.SQL("%s::{}").format(sql.SQL(c["type"])) for c in columns))
+        sql.Identifier(table),
+        sql.SQL(", ").join(sql.Identifier(c["name"]) for c in columns),
+        sql.SQL(", ").join(sql.SQL("%s::{}").format(sql.SQL(c["type"])) for c in columns),
+    )
     for _ in range(schema["rows"]):
-        long_column = rng.randrange(len(columns)) if rng.random() < schema["long_rows"] \
-            else -1
+        long_column = rng.randrange(len(columns)) if rng.random() < schema["long_rows"] else -1
         conn.execute(insert, [_value(rng, c, i == long_column) for i, c in enumerate(columns)])
 
-    lt = live.open_table(live.connect(advice_dsn), live.Target(
-        int(conn.execute("SELECT %s::regclass::oid", (table,)).fetchone()[0]),  # type: ignore[index]
-        table))
+    lt = live.open_table(
+        live.connect(advice_dsn),
+        live.Target(
+            int(conn.execute("SELECT %s::regclass::oid", (table,)).fetchone()[0]),  # type: ignore[index]
+            table,
+        ),
+    )
     try:
         sample = live.take_sample(lt, 10_000, 0)
     finally:
@@ -227,27 +250,41 @@ def test_predicted_lp_len_is_what_postgres_stores(conn: Conn, advice_dsn: str,
     # the table as stored: the dropped column is in every tuple as a NULL
     natts_stored = len(lt.table.columns)
     order = range(len(live_columns))
-    predicted = [tuple_size(live_columns, row, order, natts_stored,
-                            force_bitmap=schema["dropped"]).lp_len for row in sample.rows]
+    predicted = [
+        tuple_size(live_columns, row, order, natts_stored, force_bitmap=schema["dropped"]).lp_len
+        for row in sample.rows
+    ]
     assert predicted == stored_lp_lens(conn, table)
 
     # the same rows copied into a table with the columns in another order
     perm = list(order)
     random.Random(schema["perm_seed"]).shuffle(perm)
-    moved_defs = [sql.SQL("{} {}").format(sql.Identifier(columns[j]["name"]),
-                                          sql.SQL(columns[j]["type"])) for j in perm]
-    conn.execute(sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(moved),
-                                                         sql.SQL(", ").join(moved_defs)))
+    moved_defs = [
+        sql.SQL("{} {}").format(sql.Identifier(columns[j]["name"]), sql.SQL(columns[j]["type"]))
+        for j in perm
+    ]
+    conn.execute(
+        sql.SQL("CREATE TABLE {} ({})").format(
+            sql.Identifier(moved), sql.SQL(", ").join(moved_defs)
+        )
+    )
     for c in columns:
         if c["storage"]:
-            conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET STORAGE {}").format(
-                sql.Identifier(moved), sql.Identifier(c["name"]), sql.SQL(c["storage"])))
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET STORAGE {}").format(
+                    sql.Identifier(moved), sql.Identifier(c["name"]), sql.SQL(c["storage"])
+                )
+            )
     names = sql.SQL(", ").join(sql.Identifier(columns[j]["name"]) for j in perm)
-    conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ctid").format(
-        sql.Identifier(moved), names, names, sql.Identifier(table)))
+    conn.execute(
+        sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ctid").format(
+            sql.Identifier(moved), names, names, sql.Identifier(table)
+        )
+    )
     # INSERT ... SELECT packs what fits a 1-byte header (the "rebuilt" form the advice uses)
-    rebuilt = [[rewritten(c, v) for c, v in zip(live_columns, row, strict=True)]
-               for row in sample.rows]
+    rebuilt = [
+        [rewritten(c, v) for c, v in zip(live_columns, row, strict=True)] for row in sample.rows
+    ]
     sizes = [tuple_size(live_columns, row, perm, len(live_columns)) for row in rebuilt]
     assert sorted(s.lp_len for s in sizes) == sorted(stored_lp_lens(conn, moved))
     fill = fill_pages([s.footprint for s in sizes], lt.table.geometry)
@@ -259,20 +296,25 @@ def test_predicted_lp_len_is_what_postgres_stores(conn: Conn, advice_dsn: str,
 
 
 def _mixed_table(conn: Conn, name: str, rows: int) -> None:
-    conn.execute(sql.SQL(
-        "CREATE TABLE {} (id int4 NOT NULL, flag bool, created timestamptz NOT NULL, "
-        "note text, mac macaddr, qty int2, at timetz, body text, price numeric, tags int8[])"
-    ).format(sql.Identifier(name)))
-    conn.execute(sql.SQL(
-        "INSERT INTO {} SELECT g, CASE WHEN g % 3 > 0 THEN g % 2 = 0 END, "
-        "'2024-01-01'::timestamptz + g * interval '1 minute', "
-        "CASE WHEN g % 4 > 0 THEN repeat('n', g % 40) END, "
-        "CASE WHEN g % 2 = 0 THEN '08:00:2b:01:02:03'::macaddr END, "
-        "CASE WHEN g % 5 > 0 THEN (g % 300)::int2 END, "
-        "CASE WHEN g % 3 = 0 THEN '12:00+02'::timetz END, "
-        "CASE WHEN g % 7 = 0 THEN repeat(md5(g::text), 5 + g % 4) END, "
-        "(g * 1.37)::numeric, CASE WHEN g % 6 = 0 THEN ARRAY[g, g + 1]::int8[] END "
-        "FROM generate_series(1, {}) g").format(sql.Identifier(name), sql.Literal(rows)))
+    conn.execute(
+        sql.SQL(
+            "CREATE TABLE {} (id int4 NOT NULL, flag bool, created timestamptz NOT NULL, "
+            "note text, mac macaddr, qty int2, at timetz, body text, price numeric, tags int8[])"
+        ).format(sql.Identifier(name))
+    )
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {} SELECT g, CASE WHEN g % 3 > 0 THEN g % 2 = 0 END, "
+            "'2024-01-01'::timestamptz + g * interval '1 minute', "
+            "CASE WHEN g % 4 > 0 THEN repeat('n', g % 40) END, "
+            "CASE WHEN g % 2 = 0 THEN '08:00:2b:01:02:03'::macaddr END, "
+            "CASE WHEN g % 5 > 0 THEN (g % 300)::int2 END, "
+            "CASE WHEN g % 3 = 0 THEN '12:00+02'::timetz END, "
+            "CASE WHEN g % 7 = 0 THEN repeat(md5(g::text), 5 + g % 4) END, "
+            "(g * 1.37)::numeric, CASE WHEN g % 6 = 0 THEN ARRAY[g, g + 1]::int8[] END "
+            "FROM generate_series(1, {}) g"
+        ).format(sql.Identifier(name), sql.Literal(rows))
+    )
 
 
 def test_verify_measures_what_it_predicts(conn: Conn, advice_dsn: str) -> None:
@@ -292,8 +334,9 @@ def test_verify_measures_what_it_predicts(conn: Conn, advice_dsn: str) -> None:
     assert recommended["pages"] <= current["pages"]
     assert result["recommended"]["avg_row_bytes"] < result["current"]["avg_row_bytes"]
     # nothing is left behind
-    row = conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'pgpage_verify%'"
-                       ).fetchone()
+    row = conn.execute(
+        "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'pgpage_verify%'"
+    ).fetchone()
     assert row is not None and row[0] == 0
 
 
@@ -322,17 +365,27 @@ KNOWN_CASES = {
 
 
 def _build(conn: Conn, source: str, name: str, order: list[str], types: dict[str, str]) -> int:
-    conn.execute(sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(name), sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(types[c])) for c in order)))
+    conn.execute(
+        sql.SQL("CREATE TABLE {} ({})").format(
+            sql.Identifier(name),
+            sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(types[c])) for c in order
+            ),
+        )
+    )
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in order)
-    conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ctid").format(
-        sql.Identifier(name), cols, cols, sql.Identifier(source)))
+    conn.execute(
+        sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ctid").format(
+            sql.Identifier(name), cols, cols, sql.Identifier(source)
+        )
+    )
     return pages_of(conn, name)
 
 
 @pytest.mark.parametrize("case", sorted(KNOWN_CASES))
-def test_cases_where_sorting_by_alignment_loses_are_won(conn: Conn, advice_dsn: str,
-                                                        case: str) -> None:
+def test_cases_where_sorting_by_alignment_loses_are_won(
+    conn: Conn, advice_dsn: str, case: str
+) -> None:
     columns, rows = KNOWN_CASES[case]
     table = f"known_{case}"
     conn.execute(sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(table), sql.SQL(columns)))
@@ -348,9 +401,14 @@ def test_cases_where_sorting_by_alignment_loses_are_won(conn: Conn, advice_dsn: 
     assert list(sorted_layout.order) == tetris
     assert advice.recommended.pages < sorted_layout.pages
     # and on real pages
-    types = {r[0]: r[1] for r in conn.execute(
-        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-        "WHERE attrelid = %s::regclass AND attnum > 0", (table,))}
+    types = {
+        r[0]: r[1]
+        for r in conn.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attnum > 0",
+            (table,),
+        )
+    }
     ours = _build(conn, table, f"{table}_ours", list(advice.recommended.order), types)
     theirs = _build(conn, table, f"{table}_sorted", tetris, types)
     assert ours == advice.recommended.sample_pages
@@ -391,13 +449,15 @@ def test_empty_table(conn: Conn, advice_dsn: str) -> None:
 
 
 def test_partitioned_parent_is_advised_per_partition(conn: Conn, advice_dsn: str) -> None:
-    conn.execute("CREATE TABLE parted (id int4 NOT NULL, at timetz, v int2, k text) "
-                 "PARTITION BY RANGE (id)")
+    conn.execute(
+        "CREATE TABLE parted (id int4 NOT NULL, at timetz, v int2, k text) PARTITION BY RANGE (id)"
+    )
     conn.execute("CREATE TABLE parted_a PARTITION OF parted FOR VALUES FROM (0) TO (1000)")
     conn.execute("CREATE TABLE parted_b PARTITION OF parted FOR VALUES FROM (1000) TO (2000)")
     conn.execute("CREATE TABLE parted_empty PARTITION OF parted FOR VALUES FROM (2000) TO (3000)")
-    conn.execute("INSERT INTO parted SELECT g, '12:00+01', g % 7, 'k' || g "
-                 "FROM generate_series(0, 1999) g")
+    conn.execute(
+        "INSERT INTO parted SELECT g, '12:00+01', g % 7, 'k' || g FROM generate_series(0, 1999) g"
+    )
     code, out, err = run_cli("--dsn", advice_dsn, "parted", "--format", "json")
     assert code == 0, err
     results = [json.loads(line) for line in out.splitlines()]
@@ -417,15 +477,19 @@ def test_no_privilege_to_sample(conn: Conn, advice_dsn: str) -> None:
     assert "permission denied" in line and "GRANT SELECT" in line
 
 
-def test_pg_stats_estimate_when_only_some_columns_are_readable(conn: Conn,
-                                                               advice_dsn: str) -> None:
+def test_pg_stats_estimate_when_only_some_columns_are_readable(conn: Conn, advice_dsn: str) -> None:
     conn.execute("CREATE TABLE half_secret (id int4, at timetz, v int2, note text)")
-    conn.execute("INSERT INTO half_secret SELECT g, CASE WHEN g % 2 = 0 THEN '12:00+01'::timetz "
-                 "END, "
-                 "g, 'n' || g FROM generate_series(1, 500) g")
+    conn.execute(
+        "INSERT INTO half_secret SELECT g, CASE WHEN g % 2 = 0 THEN '12:00+01'::timetz "
+        "END, "
+        "g, 'n' || g FROM generate_series(1, 500) g"
+    )
     conn.execute("ANALYZE half_secret")
-    conn.execute(sql.SQL("GRANT SELECT (id, at, v) ON half_secret TO {}").format(
-        sql.Identifier(NOSELECT_ROLE)))
+    conn.execute(
+        sql.SQL("GRANT SELECT (id, at, v) ON half_secret TO {}").format(
+            sql.Identifier(NOSELECT_ROLE)
+        )
+    )
     dsn = make_conninfo(advice_dsn, user=NOSELECT_ROLE)
     code, out, err = run_cli("--dsn", dsn, "half_secret", "--format", "json")
     assert code == 0, err
@@ -446,8 +510,9 @@ def test_unknown_keep_first_column(conn: Conn, advice_dsn: str) -> None:
 def test_keep_first_pins_columns(conn: Conn, advice_dsn: str) -> None:
     conn.execute("CREATE TABLE pinned (a bool NOT NULL, b int8 NOT NULL, c int2, d timetz)")
     conn.execute("INSERT INTO pinned SELECT true, g, 1, '12:00+01' FROM generate_series(1, 50) g")
-    code, out, err = run_cli("--dsn", advice_dsn, "pinned", "--keep-first", "c,a",
-                             "--format", "json")
+    code, out, err = run_cli(
+        "--dsn", advice_dsn, "pinned", "--keep-first", "c,a", "--format", "json"
+    )
     assert code == 0, err
     result = json.loads(out)
     assert result["recommended"]["order"][:2] == ["c", "a"]
@@ -554,20 +619,26 @@ def test_sql_migration_keeps_everything(conn: Conn, advice_dsn: str) -> None:
     assert code == 0, err
     assert "-- NOTE: SELECT * and INSERT or COPY without a column list" in out
     assert "dependent views are dropped and created again" in out
-    recommended = json.loads(run_cli("--dsn", advice_dsn, '"Mig"."Orders"', "--format",
-                                     "json")[1])["recommended"]["order"]
+    recommended = json.loads(run_cli("--dsn", advice_dsn, '"Mig"."Orders"', "--format", "json")[1])[
+        "recommended"
+    ]["order"]
     conn.execute(out)  # the whole file: the report is SQL comments, then one transaction
     after = {k: conn.execute(q).fetchall() for k, q in SNAPSHOT.items()}
     for key in SNAPSHOT:
         assert after[key] == before[key], key
-    order = [r[0] for r in conn.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = '\"Mig\".\"Orders\"'::regclass "
-        "AND attnum > 0 AND NOT attisdropped ORDER BY attnum")]
+    order = [
+        r[0]
+        for r in conn.execute(
+            'SELECT attname FROM pg_attribute WHERE attrelid = \'"Mig"."Orders"\'::regclass '
+            "AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+        )
+    ]
     assert order == recommended
     # identity and serial sequences continue where they were
     conn.execute('INSERT INTO "Mig"."Orders" (qty) VALUES (1)')
-    row = conn.execute('SELECT id, serial_col FROM "Mig"."Orders" ORDER BY id DESC LIMIT 1'
-                       ).fetchone()
+    row = conn.execute(
+        'SELECT id, serial_col FROM "Mig"."Orders" ORDER BY id DESC LIMIT 1'
+    ).fetchone()
     assert row == (100 + 5 * 300, 301)
     # the foreign key that points at the table works again
     with pytest.raises(psycopg.errors.ForeignKeyViolation):
@@ -578,23 +649,44 @@ def test_sql_migration_keeps_everything(conn: Conn, advice_dsn: str) -> None:
 # Offline: a copied relation file gives the same advice as the live table
 
 
-def test_offline_file_agrees_with_live(conn: Conn, advice_dsn: str,
-                                       pg_cluster: pgcluster.Cluster, tmp_path: Path) -> None:
+def test_offline_file_agrees_with_live(
+    conn: Conn, advice_dsn: str, pg_cluster: pgcluster.Cluster, tmp_path: Path
+) -> None:
     _mixed_table(conn, "copied", 3000)
     conn.execute("CHECKPOINT")
     row = conn.execute("SELECT pg_relation_filepath('copied')").fetchone()
     assert row is not None
     copy = tmp_path / "copied"
     shutil.copyfile(pg_cluster.datadir / row[0], copy)
-    attributes = [dict(zip(("attnum", "attname", "atttypid", "typname", "attlen", "attalign",
-                            "attbyval", "attstorage", "atttypmod", "attisdropped",
-                            "atthasmissing", "attnotnull"), r, strict=True))
-                  for r in conn.execute(
-        "SELECT a.attnum, a.attname::text, a.atttypid::int8, t.typname::text, a.attlen, "
-        "a.attalign::text, a.attbyval, a.attstorage::text, a.atttypmod, a.attisdropped, "
-        "a.atthasmissing, a.attnotnull FROM pg_attribute a JOIN pg_type t "
-        "ON t.oid = a.atttypid WHERE a.attrelid = 'copied'::regclass AND a.attnum > 0 "
-        "ORDER BY a.attnum")]
+    attributes = [
+        dict(
+            zip(
+                (
+                    "attnum",
+                    "attname",
+                    "atttypid",
+                    "typname",
+                    "attlen",
+                    "attalign",
+                    "attbyval",
+                    "attstorage",
+                    "atttypmod",
+                    "attisdropped",
+                    "atthasmissing",
+                    "attnotnull",
+                ),
+                r,
+                strict=True,
+            )
+        )
+        for r in conn.execute(
+            "SELECT a.attnum, a.attname::text, a.atttypid::int8, t.typname::text, a.attlen, "
+            "a.attalign::text, a.attbyval, a.attstorage::text, a.atttypmod, a.attisdropped, "
+            "a.atthasmissing, a.attnotnull FROM pg_attribute a JOIN pg_type t "
+            "ON t.oid = a.atttypid WHERE a.attrelid = 'copied'::regclass AND a.attnum > 0 "
+            "ORDER BY a.attnum"
+        )
+    ]
     schema = tmp_path / "copied.schema.json"
     schema.write_text(json.dumps({"relname": "copied", "attributes": attributes}))
     code, out, err = run_cli(str(copy), "--schema", str(schema), "--format", "json")

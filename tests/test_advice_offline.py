@@ -31,8 +31,13 @@ from pageinspect_py.sources.file import FileSource
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 RELATIONS = ("heap_types", "heap_wide_nulls", "heap_altered", "heap_big", "toast_values")
-CASES = [(d.name, r) for d in sorted(FIXTURES.glob("pg*")) if (d / "manifest.json").exists()
-         for r in RELATIONS if (d / r / "pageinspect.json").exists()]
+CASES = [
+    (d.name, r)
+    for d in sorted(FIXTURES.glob("pg*"))
+    if (d / "manifest.json").exists()
+    for r in RELATIONS
+    if (d / r / "pageinspect.json").exists()
+]
 
 
 def _manifest(version: str) -> dict[str, Any]:
@@ -45,8 +50,12 @@ def test_predicted_lp_len_matches_pageinspect(version: str, relation: str) -> No
     entry = _manifest(version)["relations"][relation]
     desc = description_from_json(entry, source=relation)
     oracle = json.loads((FIXTURES / version / relation / "pageinspect.json").read_text())
-    lp_len = {(b["block"], i["lp"]): i["lp_len"] for b in oracle["blocks"]
-              if b.get("fork", "main") == "main" for i in b.get("heap_page_items") or []}
+    lp_len = {
+        (b["block"], i["lp"]): i["lp_len"]
+        for b in oracle["blocks"]
+        if b.get("fork", "main") == "main"
+        for i in b.get("heap_page_items") or []
+    }
     columns = [Column.from_attribute(a) for a in desc.attributes]
     checked = 0
     with FileSource(FIXTURES / version / entry["files"]["main"]) as source:
@@ -62,20 +71,33 @@ def test_predicted_lp_len_matches_pageinspect(version: str, relation: str) -> No
                 decoded = decode_tuple_values(tup, item.lp.lp, desc, text=False)
                 if any(a.status is AttributeStatus.DROPPED for a in decoded.attributes):
                     continue  # a dropped column's bytes: not something a rebuild keeps
-                stored = [(c, a) for c, a in zip(columns, decoded.attributes, strict=True)
-                          if a.attnum <= natts and not c.attisdropped]
+                stored = [
+                    (c, a)
+                    for c, a in zip(columns, decoded.attributes, strict=True)
+                    if a.attnum <= natts and not c.attisdropped
+                ]
                 values = []
                 for column, a in stored:
                     if a.status is AttributeStatus.PRESENT:
-                        values.append(classify(
-                            column, a.length, a.form is VarlenaForm.COMPRESSED,
-                            a.form is VarlenaForm.EXTERNAL,
-                            a.form is VarlenaForm.PLAIN if a.form else None))
+                        values.append(
+                            classify(
+                                column,
+                                a.length,
+                                a.form is VarlenaForm.COMPRESSED,
+                                a.form is VarlenaForm.EXTERNAL,
+                                a.form is VarlenaForm.PLAIN if a.form else None,
+                            )
+                        )
                     else:
                         values.append(classify(column, None))
                 dropped_inside = any(c.attisdropped for c in columns[:natts])
-                size = tuple_size([c for c, _ in stored], values, range(len(values)), natts,
-                                  force_bitmap=dropped_inside)
+                size = tuple_size(
+                    [c for c, _ in stored],
+                    values,
+                    range(len(values)),
+                    natts,
+                    force_bitmap=dropped_inside,
+                )
                 assert size.lp_len == lp_len[(raw.blkno, item.lp.lp)], (raw.blkno, item.lp.lp)
                 checked += 1
     assert checked > 0
@@ -94,8 +116,9 @@ def _schema_file(tmp_path: Path, version: str, relation: str) -> tuple[Path, Pat
 @pytest.mark.parametrize("version", sorted({v for v, r in CASES if r == "heap_types"}))
 def test_offline_command(tmp_path: Path, version: str) -> None:
     path, schema = _schema_file(tmp_path, version, "heap_types")
-    result = CliRunner().invoke(main, ["layout-advice", str(path), "--schema", str(schema),
-                                       "--format", "json"])
+    result = CliRunner().invoke(
+        main, ["layout-advice", str(path), "--schema", str(schema), "--format", "json"]
+    )
     assert result.exit_code == 0, result.stderr
     advice = json.loads(result.stdout)
     assert advice["measured"]["pages"] == path.stat().st_size // 8192
@@ -109,8 +132,9 @@ def test_offline_command(tmp_path: Path, version: str) -> None:
 def test_offline_refuses_sql_and_verify(tmp_path: Path) -> None:
     version = next(v for v, r in CASES if r == "heap_types")
     path, schema = _schema_file(tmp_path, version, "heap_types")
-    result = CliRunner().invoke(main, ["layout-advice", str(path), "--schema", str(schema),
-                                       "--sql"])
+    result = CliRunner().invoke(
+        main, ["layout-advice", str(path), "--schema", str(schema), "--sql"]
+    )
     assert result.exit_code == 2
     assert "need the table on a server" in result.stderr
 
@@ -127,9 +151,18 @@ def test_file_without_schema_is_explained(tmp_path: Path) -> None:
 # The advice, by brute force through the storage model (not through the search engine)
 
 TYPES = [
-    ("bool", 1, "c"), ("int2", 2, "s"), ("int4", 4, "i"), ("int8", 8, "d"),
-    ("timetz", 12, "d"), ("macaddr", 6, "i"), ("tid", 6, "s"), ("uuid", 16, "c"),
-    ("interval", 16, "d"), ("text", -1, "i"), ("numeric", -1, "i"), ("_int8", -1, "d"),
+    ("bool", 1, "c"),
+    ("int2", 2, "s"),
+    ("int4", 4, "i"),
+    ("int8", 8, "d"),
+    ("timetz", 12, "d"),
+    ("macaddr", 6, "i"),
+    ("tid", 6, "s"),
+    ("uuid", 16, "c"),
+    ("interval", 16, "d"),
+    ("text", -1, "i"),
+    ("numeric", -1, "i"),
+    ("_int8", -1, "d"),
 ]
 
 
@@ -139,8 +172,17 @@ def tables(draw: st.DrawFn) -> tuple[Table, list[list[Observed]]]:
     columns = []
     for i in range(n):
         typname, attlen, attalign = draw(st.sampled_from(TYPES))
-        columns.append(Column(f"c{i}", i + 1, typname, attlen, attalign,
-                              "x" if attlen == -1 else "p", attnotnull=draw(st.booleans())))
+        columns.append(
+            Column(
+                f"c{i}",
+                i + 1,
+                typname,
+                attlen,
+                attalign,
+                "x" if attlen == -1 else "p",
+                attnotnull=draw(st.booleans()),
+            )
+        )
     rows = []
     for _ in range(draw(st.integers(1, 30))):
         row = []
@@ -158,11 +200,9 @@ def tables(draw: st.DrawFn) -> tuple[Table, list[list[Observed]]]:
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
-def test_no_permutation_beats_the_recommendation(case: tuple[Table, list[list[Observed]]]
-                                                  ) -> None:
+def test_no_permutation_beats_the_recommendation(case: tuple[Table, list[list[Observed]]]) -> None:
     table, rows = case
-    sample = build_sample(table.columns, rows, table.geometry, table_rows=len(rows),
-                          method="test")
+    sample = build_sample(table.columns, rows, table.geometry, table_rows=len(rows), method="test")
     advice = advise(table, sample, time_limit=0.5)
     cols = sample.columns
     values = [[rewritten(c, v) for c, v in zip(cols, row, strict=True)] for row in sample.rows]
@@ -170,8 +210,9 @@ def test_no_permutation_beats_the_recommendation(case: tuple[Table, list[list[Ob
         sum(tuple_size(cols, row, perm, len(cols)).footprint + 4 for row in values)
         for perm in itertools.permutations(range(len(cols)))
     )
-    recommended = [cols.index(next(c for c in cols if c.name == n))
-                   for n in advice.recommended.order]
+    recommended = [
+        cols.index(next(c for c in cols if c.name == n)) for n in advice.recommended.order
+    ]
     ours = sum(tuple_size(cols, row, recommended, len(cols)).footprint + 4 for row in values)
     assert ours == best
     assert advice.recommended.avg_row_bytes * len(values) == pytest.approx(best)

@@ -58,13 +58,13 @@ def problems(draw: st.DrawFn, max_cols: int = 7, max_rows: int = 12) -> Problem:
             else:
                 row.append((alignment, size))
         rows.append(row)
-    weights = draw(st.none() | st.lists(st.integers(1, 5), min_size=len(rows),
-                                        max_size=len(rows)))
+    weights = draw(st.none() | st.lists(st.integers(1, 5), min_size=len(rows), max_size=len(rows)))
     return Problem(ncols, rows, weights)
 
 
-def brute_force(problem: Problem, prefix: tuple[int, ...] = (),
-                stages: list[list[int]] | None = None) -> int:
+def brute_force(
+    problem: Problem, prefix: tuple[int, ...] = (), stages: list[list[int]] | None = None
+) -> int:
     rest = [j for j in range(problem.ncols) if j not in prefix]
     best = None
     for perm in itertools.permutations(rest):
@@ -78,8 +78,7 @@ def brute_force(problem: Problem, prefix: tuple[int, ...] = (),
     return best
 
 
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -96,8 +95,9 @@ def test_never_beaten_by_any_permutation(problem: Problem) -> None:
 
 @SETTINGS
 @given(problems(max_cols=7), st.data())
-def test_pinned_columns_stay_first_and_the_rest_is_optimal(problem: Problem,
-                                                           data: st.DataObject) -> None:
+def test_pinned_columns_stay_first_and_the_rest_is_optimal(
+    problem: Problem, data: st.DataObject
+) -> None:
     npins = data.draw(st.integers(0, min(2, problem.ncols)))
     pins = tuple(data.draw(st.permutations(range(problem.ncols)))[:npins])
     solution = solve(problem, prefix=pins)
@@ -107,8 +107,9 @@ def test_pinned_columns_stay_first_and_the_rest_is_optimal(problem: Problem,
 
 @SETTINGS
 @given(problems(max_cols=7), st.data())
-def test_stages_are_respected_and_optimal_within_them(problem: Problem,
-                                                      data: st.DataObject) -> None:
+def test_stages_are_respected_and_optimal_within_them(
+    problem: Problem, data: st.DataObject
+) -> None:
     first = data.draw(st.sets(st.integers(0, problem.ncols - 1)))
     stages = [sorted(first), [j for j in range(problem.ncols) if j not in first]]
     solution = solve(problem, stages=stages)
@@ -151,9 +152,18 @@ def test_engine_groups_identical_rows() -> None:
 
 def _wide_problem(nrows: int, seed: int) -> Problem:
     rng = random.Random(seed)
-    kinds = (["int8"] * 20 + ["int4"] * 20 + ["int2"] * 8 + ["bool"] * 10 + ["text"] * 20
-             + ["numeric"] * 5 + ["timetz"] * 2 + ["macaddr"] * 2 + ["date"] * 8
-             + ["longtext"] * 5)
+    kinds = (
+        ["int8"] * 20
+        + ["int4"] * 20
+        + ["int2"] * 8
+        + ["bool"] * 10
+        + ["text"] * 20
+        + ["numeric"] * 5
+        + ["timetz"] * 2
+        + ["macaddr"] * 2
+        + ["date"] * 8
+        + ["longtext"] * 5
+    )
     rng.shuffle(kinds)
     nullable = [rng.random() < 0.5 for _ in kinds]
     rows = []
@@ -163,8 +173,15 @@ def _wide_problem(nrows: int, seed: int) -> Problem:
             if can_null and rng.random() < 0.3:
                 row.append((0, 0))
                 continue
-            size = {"int8": 8, "int4": 4, "date": 4, "int2": 2, "bool": 1, "timetz": 12,
-                    "macaddr": 6}.get(kind)
+            size = {
+                "int8": 8,
+                "int4": 4,
+                "date": 4,
+                "int2": 2,
+                "bool": 1,
+                "timetz": 12,
+                "macaddr": 6,
+            }.get(kind)
             if size is not None:
                 alignment = {1: 1, 2: 2, 4: 4, 6: 4, 8: 8, 12: 8}[size]
                 row.append((alignment, size))

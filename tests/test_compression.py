@@ -64,8 +64,7 @@ def fixture_samples() -> list[tuple[str, bytes, int]]:
                             samples.append((v.compression, v.data, v.rawsize))
                         elif v.pointer is not None:
                             stored = toast.fetch(v.pointer)
-                            samples.append((v.compression, stored[4:],
-                                            v.pointer.va_rawsize - 4))
+                            samples.append((v.compression, stored[4:], v.pointer.va_rawsize - 4))
     return samples
 
 
@@ -88,9 +87,14 @@ def decompress_or_error(method: str, payload: bytes, rawsize: int) -> bytes | No
 
 
 MUTATIONS = st.lists(
-    st.tuples(st.sampled_from(["flip", "set", "insert", "delete", "truncate"]),
-              st.integers(0, 2**31), st.integers(0, 255)),
-    min_size=1, max_size=6)
+    st.tuples(
+        st.sampled_from(["flip", "set", "insert", "delete", "truncate"]),
+        st.integers(0, 2**31),
+        st.integers(0, 255),
+    ),
+    min_size=1,
+    max_size=6,
+)
 
 
 def mutate(data: bytes, ops: list[tuple[str, int, int]]) -> bytes:
@@ -115,7 +119,8 @@ def mutate(data: bytes, ops: list[tuple[str, int, int]]) -> bytes:
 @settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), ops=MUTATIONS, size_delta=st.integers(-50, 50))
 def test_mutated_compressed_input_ends_in_error_or_declared_size(
-        data: st.DataObject, ops: list[tuple[str, int, int]], size_delta: int) -> None:
+    data: st.DataObject, ops: list[tuple[str, int, int]], size_delta: int
+) -> None:
     method, payload, rawsize = data.draw(st.sampled_from(fixture_samples()))
     decompress_or_error(method, mutate(payload, ops), max(0, rawsize + size_delta))
 
@@ -155,8 +160,9 @@ def test_declared_size_beyond_the_limit_is_refused() -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), ops=MUTATIONS)
-def test_mutated_tuple_bytes_never_raise(data: st.DataObject,
-                                         ops: list[tuple[str, int, int]]) -> None:
+def test_mutated_tuple_bytes_never_raise(
+    data: st.DataObject, ops: list[tuple[str, int, int]]
+) -> None:
     """Damage inside the tuple area of the TOAST test table: values become errors, not
     exceptions."""
     rel = data.draw(st.sampled_from([r for r in relations("heap") if r.name == "toast_values"]))
@@ -179,10 +185,8 @@ def test_mutated_tuple_bytes_never_raise(data: st.DataObject,
 
 @st.composite
 def compressible(draw: st.DrawFn) -> bytes:
-    pieces: list[bytes] = draw(st.lists(st.binary(min_size=1, max_size=32), min_size=1,
-                                        max_size=8))
-    order: list[int] = draw(st.lists(st.integers(0, len(pieces) - 1), min_size=300,
-                                     max_size=900))
+    pieces: list[bytes] = draw(st.lists(st.binary(min_size=1, max_size=32), min_size=1, max_size=8))
+    order: list[int] = draw(st.lists(st.integers(0, len(pieces) - 1), min_size=300, max_size=900))
     noise: bytes = draw(st.binary(max_size=64))
     return b"".join(pieces[i] for i in order) + noise
 
@@ -203,21 +207,22 @@ def test_decompression_matches_server_compression(pg_conn: Conn, method: str) ->
         except psycopg.errors.FeatureNotSupported:
             pytest.skip("this server was built without lz4")
 
-    @settings(max_examples=40, deadline=None, derandomize=True,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(values=st.lists(compressible(), min_size=1, max_size=8))
     def check(values: list[bytes]) -> None:
         nonlocal compressed_seen
         table = f"cmp_{next(_names)}"
         ident = sql.Identifier(table)
-        pg_conn.execute(sql.SQL("CREATE TABLE {} (id int4, b bytea" + clause + ")")
-                        .format(ident))
+        pg_conn.execute(sql.SQL("CREATE TABLE {} (id int4, b bytea" + clause + ")").format(ident))
         try:
-            pg_conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN b SET STORAGE MAIN")
-                            .format(ident))
+            pg_conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN b SET STORAGE MAIN").format(ident))
             for i, value in enumerate(values):
-                pg_conn.execute(sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(ident),
-                                (i, value))
+                pg_conn.execute(sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(ident), (i, value))
             desc = describe_relation(pg_conn, table)
             source = LiveSource(pg_conn, table)
             for raw in source.pages("main"):

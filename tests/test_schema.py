@@ -49,8 +49,9 @@ def test_columns_match_the_fixture_catalog() -> None:
     rel = next(r for r in HEAP if r.name == "heap_altered")
     desc = description_from_columns("a int4, -b text, c int8, d varchar(10), e int4, f text")
     keys = ("attnum", "attlen", "attalign", "attbyval", "attisdropped", "atttypmod")
-    for ours, theirs in zip(description_json(desc)["attributes"], rel.meta["attributes"],
-                            strict=True):
+    for ours, theirs in zip(
+        description_json(desc)["attributes"], rel.meta["attributes"], strict=True
+    ):
         assert {k: ours[k] for k in keys} == {k: theirs[k] for k in keys}
         if not theirs["attisdropped"]:
             assert ours["attname"] == theirs["attname"]
@@ -58,47 +59,66 @@ def test_columns_match_the_fixture_catalog() -> None:
             assert ours["atttypid"] == theirs["atttypid"]
 
 
-@pytest.mark.parametrize(("spelling", "typname", "is_array", "typmod"), [
-    ("int", "int4", False, -1),
-    ("INTEGER", "int4", False, -1),
-    ("double precision", "float8", False, -1),
-    ("float(10)", "float4", False, -1),
-    ("float(40)", "float8", False, -1),
-    ("character varying(20)", "varchar", False, 24),
-    ("char(5)", "bpchar", False, 9),
-    ("char", "bpchar", False, 5),
-    ('"char"', "char", False, -1),
-    ("numeric(10,2)", "numeric", False, (10 << 16 | 2) + 4),
-    ("timestamp with time zone", "timestamptz", False, -1),
-    ("timestamp(3) without time zone", "timestamp", False, 3),
-    ("time with time zone", "timetz", False, -1),
-    ("text[]", "text", True, -1),
-    ("int4[][]", "int4", True, -1),
-    ("_int8", "int8", True, -1),
-    ("bit varying(9)", "varbit", False, 9),
-])
+@pytest.mark.parametrize(
+    ("spelling", "typname", "is_array", "typmod"),
+    [
+        ("int", "int4", False, -1),
+        ("INTEGER", "int4", False, -1),
+        ("double precision", "float8", False, -1),
+        ("float(10)", "float4", False, -1),
+        ("float(40)", "float8", False, -1),
+        ("character varying(20)", "varchar", False, 24),
+        ("char(5)", "bpchar", False, 9),
+        ("char", "bpchar", False, 5),
+        ('"char"', "char", False, -1),
+        ("numeric(10,2)", "numeric", False, (10 << 16 | 2) + 4),
+        ("timestamp with time zone", "timestamptz", False, -1),
+        ("timestamp(3) without time zone", "timestamp", False, 3),
+        ("time with time zone", "timetz", False, -1),
+        ("text[]", "text", True, -1),
+        ("int4[][]", "int4", True, -1),
+        ("_int8", "int8", True, -1),
+        ("bit varying(9)", "varbit", False, 9),
+    ],
+)
 def test_type_spellings(spelling: str, typname: str, is_array: bool, typmod: int) -> None:
     resolved = resolve_type(spelling)
-    assert (resolved.base.typname, resolved.is_array, resolved.atttypmod) == \
-        (typname, is_array, typmod)
+    assert (resolved.base.typname, resolved.is_array, resolved.atttypmod) == (
+        typname,
+        is_array,
+        typmod,
+    )
 
 
-@pytest.mark.parametrize("columns", [
-    "", "id", "id int8, name", "id hstore", "id int8(", '"x int4',
-])
+@pytest.mark.parametrize(
+    "columns",
+    [
+        "",
+        "id",
+        "id int8, name",
+        "id hstore",
+        "id int8(",
+        '"x int4',
+    ],
+)
 def test_bad_column_lists(columns: str) -> None:
     with pytest.raises(SchemaError):
         description_from_columns(columns)
 
 
-@pytest.mark.parametrize("text", [
-    "[]", '{"attributes": 3}', '{"attributes": [{"attnum": 1}]}',
-    '{"attributes": [{"attnum": 2, "attname": "a", "attlen": 4, "attalign": "i", '
-    '"typname": "int4"}]}',
-    '{"attributes": [{"attnum": 1, "attname": "a", "attlen": 4, "attalign": "q", '
-    '"typname": "int4"}]}',
-    "not json",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[]",
+        '{"attributes": 3}',
+        '{"attributes": [{"attnum": 1}]}',
+        '{"attributes": [{"attnum": 2, "attname": "a", "attlen": 4, "attalign": "i", '
+        '"typname": "int4"}]}',
+        '{"attributes": [{"attnum": 1, "attname": "a", "attlen": 4, "attalign": "q", '
+        '"typname": "int4"}]}',
+        "not json",
+    ],
+)
 def test_bad_schema_files(text: str, tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text(text)
@@ -108,14 +128,16 @@ def test_bad_schema_files(text: str, tmp_path: Path) -> None:
 
 def test_schema_command_columns_and_errors() -> None:
     run = [sys.executable, "-m", "pageinspect_py.cli", "schema"]
-    ok = subprocess.run([*run, "--columns", "id int8, name text"], capture_output=True,
-                        text=True, check=False)
+    ok = subprocess.run(
+        [*run, "--columns", "id int8, name text"], capture_output=True, text=True, check=False
+    )
     assert ok.returncode == 0, ok.stderr
     schema = json.loads(ok.stdout)
     assert [a["typname"] for a in schema["attributes"]] == ["int8", "text"]
     assert set(schema["attributes"][0]) == set(ATTRIBUTE_KEYS)
-    bad = subprocess.run([*run, "--columns", "id hstore"], capture_output=True, text=True,
-                         check=False)
+    bad = subprocess.run(
+        [*run, "--columns", "id hstore"], capture_output=True, text=True, check=False
+    )
     assert bad.returncode == 2 and "unknown type" in bad.stderr and not bad.stdout
     missing = subprocess.run([*run, "t"], capture_output=True, text=True, check=False)
     assert missing.returncode == 2 and "--dsn" in missing.stderr

@@ -141,8 +141,10 @@ def test_wrong_sized_chunk() -> None:
     value = ToastRelation(PagesSource(pages)).assemble(pointer)
     expected_size = toast_max_chunk_size()
     nchunks = (pointer.extsize - 1) // expected_size + 1
-    assert (f"unexpected chunk size {expected_size - 10} (expected {expected_size}) in chunk 1 "
-            f"of {nchunks} for toast value {pointer.va_valueid}") in value.problems
+    assert (
+        f"unexpected chunk size {expected_size - 10} (expected {expected_size}) in chunk 1 "
+        f"of {nchunks} for toast value {pointer.va_valueid}"
+    ) in value.problems
     assert value.data is None
 
 

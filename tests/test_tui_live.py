@@ -77,7 +77,8 @@ async def press(pilot: Pilot[Any], *keys: str) -> None:
 def test_live_heap_values_and_toast(live_table: LiveTable) -> None:
     with psycopg.connect(live_table.dsn, autocommit=True) as conn:
         nblocks = conn.execute(
-            "SELECT pg_relation_size('tui_t') / current_setting('block_size')::int").fetchone()
+            "SELECT pg_relation_size('tui_t') / current_setting('block_size')::int"
+        ).fetchone()
         found = conn.execute("SELECT ctid::text, big FROM tui_t WHERE id = 1").fetchone()
     assert found is not None
     ctid, big = found
@@ -124,7 +125,8 @@ def test_server_dropping_the_connection_is_a_message(live_table: LiveTable) -> N
         with psycopg.connect(live_table.dsn, autocommit=True) as conn:
             killed = conn.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()
         assert killed is not None and killed[0] >= 1
         await press(pilot, "colon")
         await pilot.press(*"5")

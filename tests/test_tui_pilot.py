@@ -45,8 +45,7 @@ def drive(app: PgPageApp, scenario: Scenario) -> None:
     asyncio.run(main())
 
 
-def app_for(name: str, *, schema: bool = False, toast: str | None = None,
-            **kw: Any) -> PgPageApp:
+def app_for(name: str, *, schema: bool = False, toast: str | None = None, **kw: Any) -> PgPageApp:
     rel = fixture(name)
     spec = OpenSpec(
         path=str(rel.file()),
@@ -131,7 +130,7 @@ def test_relation_find_bytes_across_blocks() -> None:
         hex_view = page.query_one(HexView)
         assert page.detail is not None
         at = hex_view.cursor
-        assert page.detail.page.data[at:at + len(needle)] == needle
+        assert page.detail.page.data[at : at + len(needle)] == needle
 
     drive(app_for("heap_big"), scenario)
 
@@ -159,8 +158,19 @@ def test_page_screen_links_tree_and_hex_both_ways() -> None:
         assert hex_view.cursor == page.detail.page.size - 1  # type: ignore[union-attr]
         span = page.current.span
         assert span is not None and span.start <= hex_view.cursor < span.stop
-        await press(pilot, "g", "right", "right", "right", "right", "right", "right",
-                    "right", "right", "right")
+        await press(
+            pilot,
+            "g",
+            "right",
+            "right",
+            "right",
+            "right",
+            "right",
+            "right",
+            "right",
+            "right",
+            "right",
+        )
         assert hex_view.cursor == 9
         assert page.current.label == "pd_checksum"  # bytes 8-9
         status = widget_text(page.query_one("#page-status"))
@@ -300,9 +310,13 @@ def test_btree_descend_back_siblings_leftmost_and_levels() -> None:
         assert isinstance(page, BtreePage) and page.opaque is not None
         assert page.opaque.btpo_level == 0
         await press(pilot, "right_square_bracket", "right_square_bracket", "0")
-        leftmost = next(b for b, v in blocks.items() if v.get("bt_page_stats")
-                        and v["bt_page_stats"]["btpo_level"] == 0
-                        and v["bt_page_stats"]["btpo_prev"] == 0)
+        leftmost = next(
+            b
+            for b, v in blocks.items()
+            if v.get("bt_page_stats")
+            and v["bt_page_stats"]["btpo_level"] == 0
+            and v["bt_page_stats"]["btpo_prev"] == 0
+        )
         assert screen.blkno == leftmost
         await press(pilot, "s")
         text = screen_text(app)
@@ -321,8 +335,11 @@ def test_btree_descend_back_siblings_leftmost_and_levels() -> None:
 def test_btree_posting_lists_and_dead_items_are_marked() -> None:
     dedup = fixture("bt_dedup")
     posting_block, posting_item = next(
-        (b["block"], i) for b in dedup.oracle["blocks"] for i in b.get("bt_page_items") or []
-        if isinstance(i, dict) and i.get("tids"))
+        (b["block"], i)
+        for b in dedup.oracle["blocks"]
+        for i in b.get("bt_page_items") or []
+        if isinstance(i, dict) and i.get("tids")
+    )
 
     async def posting(pilot: Pilot[Any], app: PgPageApp) -> None:
         await press(pilot, "b")
@@ -343,8 +360,11 @@ def test_btree_posting_lists_and_dead_items_are_marked() -> None:
     drive(app_for("bt_dedup", schema=True), posting)
 
     dead = fixture("bt_lp_dead")
-    dead_block = next(b for b in dead.oracle["blocks"] if b.get("bt_page_items")
-                      and any(i.get("dead") for i in b["bt_page_items"]))
+    dead_block = next(
+        b
+        for b in dead.oracle["blocks"]
+        if b.get("bt_page_items") and any(i.get("dead") for i in b["bt_page_items"])
+    )
     ndead = sum(1 for i in dead_block["bt_page_items"] if i.get("dead"))
 
     async def dead_items(pilot: Pilot[Any], app: PgPageApp) -> None:
@@ -394,8 +414,11 @@ def test_toast_pointer_chunks_and_value(major: int, row_id: str, column: str) ->
         assert chunk_page.current is not None
         assert chunk_page.current.item == result.value.chunks[0].ref.lp
 
-    spec = OpenSpec(path=str(rel.file()), schema=str(manifest_path(major)),
-                    toast=str(fixture("toast_values_toast", major).file()))
+    spec = OpenSpec(
+        path=str(rel.file()),
+        schema=str(manifest_path(major)),
+        toast=str(fixture("toast_values_toast", major).file()),
+    )
     drive(PgPageApp(spec), scenario)
 
 
@@ -500,11 +523,24 @@ def test_every_binding_has_an_id() -> None:
     from pageinspect_py.tui import app as app_module
     from pageinspect_py.tui import base, dialogs, hexview, pagemap
 
-    classes = [app_module.PgPageApp, base.BaseScreen, relation.RelationScreen, page.PageScreen,
-               page.FieldTree, page.ItemTable, hexview.HexView, pagemap.PageMap,
-               bt.BtreeScreen, bt.BtreeItemTable, toast.ToastScreen, toast.ChunkTable,
-               layout.LayoutScreen, dialogs.PromptDialog, dialogs.MessageDialog,
-               dialogs.HelpScreen]
+    classes = [
+        app_module.PgPageApp,
+        base.BaseScreen,
+        relation.RelationScreen,
+        page.PageScreen,
+        page.FieldTree,
+        page.ItemTable,
+        hexview.HexView,
+        pagemap.PageMap,
+        bt.BtreeScreen,
+        bt.BtreeItemTable,
+        toast.ToastScreen,
+        toast.ChunkTable,
+        layout.LayoutScreen,
+        dialogs.PromptDialog,
+        dialogs.MessageDialog,
+        dialogs.HelpScreen,
+    ]
     for cls in classes:
         for binding in cls.__dict__.get("BINDINGS", []):
             assert isinstance(binding, Binding), (cls, binding)

@@ -48,43 +48,55 @@ def steps(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
 
 
 def test_relation_screen(snap_compare: SnapCompare) -> None:
-    assert snap_compare(make_app("heap_big"), terminal_size=SIZE,
-                        run_before=steps("right", "right", "right"))
+    assert snap_compare(
+        make_app("heap_big"), terminal_size=SIZE, run_before=steps("right", "right", "right")
+    )
 
 
-def test_relation_screen_no_color(snap_compare: SnapCompare,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relation_screen_no_color(
+    snap_compare: SnapCompare, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     assert snap_compare(make_app("heap_new_pages"), terminal_size=SIZE, run_before=steps())
 
 
 def test_page_screen_tuple_selected(snap_compare: SnapCompare) -> None:
-    assert snap_compare(make_app("heap_hot"), terminal_size=SIZE,
-                        run_before=steps("enter", "colon", "type:lp 2", "enter", "right",
-                                         "down"))
+    assert snap_compare(
+        make_app("heap_hot"),
+        terminal_size=SIZE,
+        run_before=steps("enter", "colon", "type:lp 2", "enter", "right", "down"),
+    )
 
 
 def test_page_screen_tuple_tab_with_values(snap_compare: SnapCompare) -> None:
-    assert snap_compare(make_app("heap_types", schema=True), terminal_size=SIZE,
-                        run_before=steps("enter", "colon", "type:lp 1", "enter", "3"))
+    assert snap_compare(
+        make_app("heap_types", schema=True),
+        terminal_size=SIZE,
+        run_before=steps("enter", "colon", "type:lp 1", "enter", "3"),
+    )
 
 
 def test_btree_root_with_levels(snap_compare: SnapCompare) -> None:
-    assert snap_compare(make_app("bt_three_levels", schema=True), terminal_size=SIZE,
-                        run_before=steps("b", "s"))
+    assert snap_compare(
+        make_app("bt_three_levels", schema=True), terminal_size=SIZE, run_before=steps("b", "s")
+    )
 
 
 def test_btree_leaf_with_posting_lists(snap_compare: SnapCompare) -> None:
-    assert snap_compare(make_app("bt_dedup", schema=True), terminal_size=SIZE,
-                        run_before=steps("b", "enter", "down"))
+    assert snap_compare(
+        make_app("bt_dedup", schema=True),
+        terminal_size=SIZE,
+        run_before=steps("b", "enter", "down"),
+    )
 
 
 def test_toast_screen(snap_compare: SnapCompare) -> None:
-    assert snap_compare(make_app("toast_values", schema=True, toast="toast_values_toast"),
-                        terminal_size=SIZE,
-                        run_before=steps("enter", "colon", "type:lp 5", "enter", "t"))
+    assert snap_compare(
+        make_app("toast_values", schema=True, toast="toast_values_toast"),
+        terminal_size=SIZE,
+        run_before=steps("enter", "colon", "type:lp 5", "enter", "t"),
+    )
 
 
 def test_help_screen(snap_compare: SnapCompare) -> None:
-    assert snap_compare(make_app("heap_hot"), terminal_size=SIZE,
-                        run_before=steps("enter", "f1"))
+    assert snap_compare(make_app("heap_hot"), terminal_size=SIZE, run_before=steps("enter", "f1"))

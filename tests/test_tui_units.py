@@ -54,7 +54,9 @@ def test_parse_bytes() -> None:
 
 def test_parse_keymap() -> None:
     assert parse_keymap(["nav.find=ctrl+f", "", " page.next = n "]) == {
-        "nav.find": "ctrl+f", "page.next": "n"}
+        "nav.find": "ctrl+f",
+        "page.next": "n",
+    }
     with pytest.raises(ValueError, match="ID=KEYS"):
         parse_keymap(["nav.find"])
 
@@ -99,12 +101,18 @@ def test_field_tree_matches_pageinspect_and_tiles_the_page() -> None:
                 assert xmin.value == item["t_xmin"]
                 ctid = detail.by_key[f"lp/{item['lp']}/HeapTupleHeaderData/t_ctid"]
                 assert ctid.value == item["t_ctid"]
-                flags = {c.label for c in detail.by_key[
-                    f"lp/{item['lp']}/HeapTupleHeaderData/t_infomask"].children}
+                flags = {
+                    c.label
+                    for c in detail.by_key[
+                        f"lp/{item['lp']}/HeapTupleHeaderData/t_infomask"
+                    ].children
+                }
                 raw_flags = item["heap_tuple_infomask_flags"]["raw_flags"]
-                assert {f for f in raw_flags if f not in ("HEAP_KEYS_UPDATED",
-                                                          "HEAP_HOT_UPDATED",
-                                                          "HEAP_ONLY_TUPLE")} <= flags
+                assert {
+                    f
+                    for f in raw_flags
+                    if f not in ("HEAP_KEYS_UPDATED", "HEAP_HOT_UPDATED", "HEAP_ONLY_TUPLE")
+                } <= flags
 
 
 def test_find_in_field_tree_wraps() -> None:
@@ -116,7 +124,7 @@ def test_find_in_field_tree_wraps() -> None:
     assert second is not None and second is not first
     assert detail.find("no such field anywhere") is None
     at = detail.find_bytes(detail.page.data[100:104])
-    assert at is not None and detail.page.data[at:at + 4] == detail.page.data[100:104]
+    assert at is not None and detail.page.data[at : at + 4] == detail.page.data[100:104]
 
 
 def test_attribute_values_in_the_tree_match_the_rows() -> None:
@@ -184,16 +192,28 @@ def test_cli_tui_builds_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
 
     seen: dict[str, object] = {}
 
-    def fake_run(spec: OpenSpec, *, keymap: dict[str, str] | None = None,
-                 theme: str | None = None) -> int:
+    def fake_run(
+        spec: OpenSpec, *, keymap: dict[str, str] | None = None, theme: str | None = None
+    ) -> int:
         seen.update(spec=spec, keymap=keymap, theme=theme)
         return 0
 
     monkeypatch.setattr(tui, "run_tui", fake_run)
     monkeypatch.setenv("PGPAGE_KEYMAP", "nav.jump=ctrl+g")
     runner = CliRunner()
-    result = runner.invoke(main, ["tui", "base/5/16384", "--schema", "s.json", "--toast",
-                                  "base/5/16390", "--keymap", "nav.find=ctrl+f"])
+    result = runner.invoke(
+        main,
+        [
+            "tui",
+            "base/5/16384",
+            "--schema",
+            "s.json",
+            "--toast",
+            "base/5/16390",
+            "--keymap",
+            "nav.find=ctrl+f",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert seen["spec"] == OpenSpec(path="base/5/16384", schema="s.json", toast="base/5/16390")
     assert seen["keymap"] == {"nav.jump": "ctrl+g", "nav.find": "ctrl+f"}

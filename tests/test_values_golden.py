@@ -43,8 +43,9 @@ def toast_of(rel: FixtureRelation) -> ToastRelation | None:
     meta = rel.manifest["relations"].get(toast_name)
     if meta is None:
         return None
-    return ToastRelation(FileSource(rel.version_dir / meta["files"]["main"]),
-                         toastrelid=rel.meta["reltoastrelid"])
+    return ToastRelation(
+        FileSource(rel.version_dir / meta["files"]["main"]), toastrelid=rel.meta["reltoastrelid"]
+    )
 
 
 def decoded(rel: FixtureRelation) -> dict[str, TupleValues]:
@@ -75,8 +76,9 @@ def test_values_equal_select_output(rel: FixtureRelation) -> None:
         expected = [row[name] for name in live_names]
         tv = ours[ctid]
         assert tv.values() == expected, f"{rel} {ctid}"
-        assert all(a.decoded for a in tv.attributes if a.status is AttributeStatus.PRESENT), \
+        assert all(a.decoded for a in tv.attributes if a.status is AttributeStatus.PRESENT), (
             f"{rel} {ctid}: {[a.error for a in tv.attributes if a.error]}"
+        )
         assert not tv.diagnostics, f"{rel} {ctid}: {tv.diagnostics}"
 
 
@@ -153,8 +155,9 @@ def test_detoasted_length_and_md5(rel: FixtureRelation) -> None:
             assert a.form is not None
             compression = a.varlena.compression if a.varlena is not None else None
             if expected.get("pg_column_compression") is not None or rel.major >= 14:
-                assert compression == expected.get("pg_column_compression"), \
+                assert compression == expected.get("pg_column_compression"), (
                     f"{rel} {row['ctid']} {name}"
+                )
             forms.add((str(a.form), compression))
     # the fixture covers every storage form (lz4 only where the server was built with it)
     assert (str(VarlenaForm.COMPRESSED), "pglz") in forms
@@ -180,11 +183,14 @@ def test_toast_bulk_scan_agrees_with_construct_path(rel: FixtureRelation) -> Non
                 for item in page.items:
                     if item.tuple is None or item.tuple.t_data is None:
                         continue
-                    tv = decode_tuple_values(item.tuple, item.lp.lp, TOAST_DESCRIPTION,
-                                             text=False)
-                    slow.append((int.from_bytes(tv.attributes[0].raw, "little"),
-                                 int.from_bytes(tv.attributes[1].raw, "little", signed=True),
-                                 item.lp.lp))
+                    tv = decode_tuple_values(item.tuple, item.lp.lp, TOAST_DESCRIPTION, text=False)
+                    slow.append(
+                        (
+                            int.from_bytes(tv.attributes[0].raw, "little"),
+                            int.from_bytes(tv.attributes[1].raw, "little", signed=True),
+                            item.lp.lp,
+                        )
+                    )
             assert bulk == slow, f"{rel} block {raw.blkno}"
             found += len(bulk)
     assert found
@@ -192,16 +198,32 @@ def test_toast_bulk_scan_agrees_with_construct_path(rel: FixtureRelation) -> Non
 
 def test_cli_dump_schema_and_toast_values(tmp_path: Path) -> None:
     """End to end: pgpage dump FILE --schema ENTRY --toast FILE --format json."""
-    rel = next(r for r in TOAST_TABLES if r.manifest.get("lz4")) if any(
-        r.manifest.get("lz4") for r in TOAST_TABLES) else TOAST_TABLES[0]
+    rel = (
+        next(r for r in TOAST_TABLES if r.manifest.get("lz4"))
+        if any(r.manifest.get("lz4") for r in TOAST_TABLES)
+        else TOAST_TABLES[0]
+    )
     schema = tmp_path / "toast_values.json"
     schema.write_text(json.dumps(rel.meta))
     toast_meta = rel.manifest["relations"]["toast_values_toast"]
     proc = subprocess.run(
-        [sys.executable, "-m", "pageinspect_py.cli", "dump", str(rel.file("main")),
-         "--schema", str(schema), "--toast", str(rel.version_dir / toast_meta["files"]["main"]),
-         "--format", "json"],
-        capture_output=True, text=True, check=False)
+        [
+            sys.executable,
+            "-m",
+            "pageinspect_py.cli",
+            "dump",
+            str(rel.file("main")),
+            "--schema",
+            str(schema),
+            "--toast",
+            str(rel.version_dir / toast_meta["files"]["main"]),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     rows = {r["ctid"]: r for r in rel.oracle["rows"]}
     seen = 0
@@ -222,10 +244,23 @@ def test_cli_dump_columns(tmp_path: Path) -> None:
     """The hand-typed form decodes a fixture table the same way its manifest entry does."""
     rel = next(r for r in WITH_ROWS if r.name == "heap_frozen")
     proc = subprocess.run(
-        [sys.executable, "-m", "pageinspect_py.cli", "dump", str(rel.file("main")),
-         "--columns", "id integer, label text, amount numeric", "--format", "json",
-         "--block", "0"],
-        capture_output=True, text=True, check=False)
+        [
+            sys.executable,
+            "-m",
+            "pageinspect_py.cli",
+            "dump",
+            str(rel.file("main")),
+            "--columns",
+            "id integer, label text, amount numeric",
+            "--format",
+            "json",
+            "--block",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     block = json.loads(proc.stdout)
     rows = {r["ctid"]: r for r in rel.oracle["rows"]}
@@ -240,8 +275,12 @@ def test_toast_without_source_shows_pointer_not_value() -> None:
     with FileSource(rel.file("main")) as src:
         page = decode_page(src.read_page(0))
     assert isinstance(page, HeapPage)
-    pointers = [a for tv in decode_page_values(page, desc) for a in tv.attributes
-                if a.form is VarlenaForm.EXTERNAL]
+    pointers = [
+        a
+        for tv in decode_page_values(page, desc)
+        for a in tv.attributes
+        if a.form is VarlenaForm.EXTERNAL
+    ]
     assert pointers
     for a in pointers:
         assert not a.decoded and a.error is not None and "no TOAST relation" in a.error

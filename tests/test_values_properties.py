@@ -20,17 +20,35 @@ TYPE_NAMES = sorted(BUILTIN_TYPES)
 
 @st.composite
 def descriptions(draw: st.DrawFn) -> RelationDescription:
-    columns = draw(st.lists(st.tuples(st.sampled_from(TYPE_NAMES), st.booleans(),
-                                      st.booleans()), min_size=1, max_size=12))
-    spelled = ", ".join(f"{'-' if dropped else ''}c{i} {name}{'[]' if array else ''}"
-                        for i, (name, array, dropped) in enumerate(columns))
+    columns = draw(
+        st.lists(
+            st.tuples(st.sampled_from(TYPE_NAMES), st.booleans(), st.booleans()),
+            min_size=1,
+            max_size=12,
+        )
+    )
+    spelled = ", ".join(
+        f"{'-' if dropped else ''}c{i} {name}{'[]' if array else ''}"
+        for i, (name, array, dropped) in enumerate(columns)
+    )
     desc = description_from_columns(spelled)
-    missing = draw(st.lists(st.sampled_from(["{42}", '{"a b"}', "{}", "{x", ""]),
-                            min_size=len(desc.attributes), max_size=len(desc.attributes)))
+    missing = draw(
+        st.lists(
+            st.sampled_from(["{42}", '{"a b"}', "{}", "{x", ""]),
+            min_size=len(desc.attributes),
+            max_size=len(desc.attributes),
+        )
+    )
     atts = tuple(
-        Attribute(**{**{f: getattr(a, f) for f in Attribute.__slots__},
-                     "atthasmissing": bool(m), "attmissingval": m or None})
-        for a, m in zip(desc.attributes, missing, strict=True))
+        Attribute(
+            **{
+                **{f: getattr(a, f) for f in Attribute.__slots__},
+                "atthasmissing": bool(m),
+                "attmissingval": m or None,
+            }
+        )
+        for a, m in zip(desc.attributes, missing, strict=True)
+    )
     return RelationDescription("random", atts)
 
 
@@ -68,19 +86,24 @@ def test_any_bytes_decode_without_raising(data: st.DataObject) -> None:
 
 @settings(max_examples=1500, deadline=None)
 @given(name=st.sampled_from(TYPE_NAMES), array=st.booleans(), data=st.data())
-def test_output_functions_raise_only_datum_error(name: str, array: bool,
-                                                 data: st.DataObject) -> None:
+def test_output_functions_raise_only_datum_error(
+    name: str, array: bool, data: st.DataObject
+) -> None:
     """Random bytes, of the type's length or behind a valid varlena header, reach every
     output function; they either print or raise DatumError."""
     (att,) = description_from_columns(f"c {name}{'[]' if array else ''}").attributes
     if att.attlen > 0:
-        raw = data.draw(st.binary(min_size=att.attlen, max_size=att.attlen)
-                        | st.binary(max_size=20))
+        raw = data.draw(
+            st.binary(min_size=att.attlen, max_size=att.attlen) | st.binary(max_size=20)
+        )
     else:
         payload = data.draw(st.binary(max_size=300))
         short = data.draw(st.booleans()) and len(payload) < 127
-        header = bytes([(len(payload) + 1) << 1 | 1]) if short else \
-            ((len(payload) + 4) << 2).to_bytes(4, "little")
+        header = (
+            bytes([(len(payload) + 1) << 1 | 1])
+            if short
+            else ((len(payload) + 4) << 2).to_bytes(4, "little")
+        )
         raw = data.draw(st.sampled_from([header + payload, payload]))
     try:
         text = datum_text(TypeInfo.of(att), raw)

@@ -107,15 +107,27 @@ def main() -> None:
     help="Block size (default: from the page header, else 8192).",
 )
 @click.option("--strict", is_flag=True, help="Stop at the first damaged page.")
-@click.option("--schema", "schema_file", type=click.Path(dir_okay=False),
-              help="Decode tuple values with this relation description (pgpage schema output, "
-                   "or a fixture manifest entry).")
-@click.option("--columns", help='Decode tuple values with a hand-typed column list, e.g. '
-                                '"id int8, name text, -dropped_col int4, price numeric".')
-@click.option("--toast", "toast_path", type=click.Path(dir_okay=False),
-              help="File of the relation's TOAST table, to show out-of-line values in full.")
-@click.option("--no-values", is_flag=True,
-              help="Live: do not read the catalog to decode tuple values.")
+@click.option(
+    "--schema",
+    "schema_file",
+    type=click.Path(dir_okay=False),
+    help="Decode tuple values with this relation description (pgpage schema output, "
+    "or a fixture manifest entry).",
+)
+@click.option(
+    "--columns",
+    help="Decode tuple values with a hand-typed column list, e.g. "
+    '"id int8, name text, -dropped_col int4, price numeric".',
+)
+@click.option(
+    "--toast",
+    "toast_path",
+    type=click.Path(dir_okay=False),
+    help="File of the relation's TOAST table, to show out-of-line values in full.",
+)
+@click.option(
+    "--no-values", is_flag=True, help="Live: do not read the catalog to decode tuple values."
+)
 def dump(
     target: str,
     dsn: str | None,
@@ -157,9 +169,20 @@ def dump(
             )
             fork_name: Fork = fork or getattr(source, "given_fork", "main")  # type: ignore[assignment]
             keys = _index_keys(source, target, fork_name, schema_file, columns, no_values)
-            attrs = None if keys is not None else _attributes(
-                source, fork_name, schema_file, columns, toast_path, dsn is not None or live,
-                no_values, stack)
+            attrs = (
+                None
+                if keys is not None
+                else _attributes(
+                    source,
+                    fork_name,
+                    schema_file,
+                    columns,
+                    toast_path,
+                    dsn is not None or live,
+                    no_values,
+                    stack,
+                )
+            )
             code = _dump(source, fork_name, start, stop, fmt, strict, attrs, keys)
     except PageInspectError as exc:
         _fail(str(exc))
@@ -193,9 +216,16 @@ class _Attributes:
         self.toast = toast
 
 
-def _attributes(source: PageSource, fork: Fork, schema_file: str | None, columns: str | None,
-                toast_path: str | None, live: bool, no_values: bool, stack: ExitStack
-                ) -> _Attributes | None:
+def _attributes(
+    source: PageSource,
+    fork: Fork,
+    schema_file: str | None,
+    columns: str | None,
+    toast_path: str | None,
+    live: bool,
+    no_values: bool,
+    stack: ExitStack,
+) -> _Attributes | None:
     """The relation description for values: --schema, --columns, or the live catalog."""
     from pageinspect_py.catalog.schema import description_from_columns, load_schema
     from pageinspect_py.decode.toast import ToastRelation
@@ -222,9 +252,10 @@ def _attributes(source: PageSource, fork: Fork, schema_file: str | None, columns
     if toast_path is not None:
         toastrelid = desc.extra.get("reltoastrelid")
         toast_source = stack.enter_context(FileSource(toast_path))
-        toast = ToastRelation(toast_source,
-                              toastrelid=toastrelid if isinstance(toastrelid, int) and toastrelid
-                              else None)
+        toast = ToastRelation(
+            toast_source,
+            toastrelid=toastrelid if isinstance(toastrelid, int) and toastrelid else None,
+        )
     elif live:
         from pageinspect_py.sources.live import LiveSource
         from pageinspect_py.sources.live_toast import open_live_toast
@@ -232,13 +263,18 @@ def _attributes(source: PageSource, fork: Fork, schema_file: str | None, columns
         assert isinstance(source, LiveSource)
         found = open_live_toast(source)
         if found is not None:
-            toast = ToastRelation(found.source, toastrelid=found.toastrelid,
-                                  locate=found.locate)
+            toast = ToastRelation(found.source, toastrelid=found.toastrelid, locate=found.locate)
     return _Attributes(desc, toast)
 
 
-def _index_keys(source: PageSource, target: str, fork: Fork, schema_file: str | None,
-                columns: str | None, no_values: bool) -> IndexDescription | None:
+def _index_keys(
+    source: PageSource,
+    target: str,
+    fork: Fork,
+    schema_file: str | None,
+    columns: str | None,
+    no_values: bool,
+) -> IndexDescription | None:
     """Key columns when the relation is a btree index: from --schema (a schema file, a
     manifest entry or a whole manifest), --columns, or the live catalog."""
     if fork != "main":
@@ -255,8 +291,10 @@ def _index_keys(source: PageSource, target: str, fork: Fork, schema_file: str | 
         from pageinspect_py.decode.page import PageKind, parse_header
 
         first = source.read_page(0, "main").data if source.nblocks("main") else b""
-        if len(first) < 24 or detect_kind(first, parse_header(first), "main") \
-                is not PageKind.BTREE_META:
+        if (
+            len(first) < 24
+            or detect_kind(first, parse_header(first), "main") is not PageKind.BTREE_META
+        ):
             return None
     from pathlib import Path
 
@@ -275,8 +313,14 @@ def _index_keys(source: PageSource, target: str, fork: Fork, schema_file: str | 
 
 
 def _dump(
-    source: PageSource, fork: Fork, start: int, stop: int | None, fmt: str, strict: bool,
-    attrs: _Attributes | None = None, keys: IndexDescription | None = None,
+    source: PageSource,
+    fork: Fork,
+    start: int,
+    stop: int | None,
+    fmt: str,
+    strict: bool,
+    attrs: _Attributes | None = None,
+    keys: IndexDescription | None = None,
 ) -> int:
     from pageinspect_py.decode.dispatch import decode_page
     from pageinspect_py.errors import BlockOutOfRangeError, CorruptPageError
@@ -319,12 +363,14 @@ def _dump(
             if attrs is not None and isinstance(page, HeapPage):
                 values = decode_page_values(page, attrs.desc, toast=attrs.toast)
                 for d in values.diagnostics:
-                    click.echo(f"pgpage: {page.origin} (block {page.blkno}): {d.describe()}",
-                               err=True)
+                    click.echo(
+                        f"pgpage: {page.origin} (block {page.blkno}): {d.describe()}", err=True
+                    )
                     problems |= d.severity == "error"
             if fmt == "json":
-                out.write(json.dumps(page_json(page, heap_blocks=heap_blocks, values=values))
-                          + "\n")
+                out.write(
+                    json.dumps(page_json(page, heap_blocks=heap_blocks, values=values)) + "\n"
+                )
             else:
                 out.write(render_page(page, heap_blocks=heap_blocks, values=values) + "\n")
             if page.has_errors:
@@ -342,10 +388,11 @@ def _dump(
 @main.command()
 @click.argument("table", required=False)
 @click.option("--dsn", help="Read TABLE's description from this server's catalog.")
-@click.option("--live", is_flag=True,
-              help="Read TABLE from the server the PG* variables name.")
-@click.option("--columns", help='Write the schema of a hand-typed column list instead, e.g. '
-                                '"id int8, name text".')
+@click.option("--live", is_flag=True, help="Read TABLE from the server the PG* variables name.")
+@click.option(
+    "--columns",
+    help='Write the schema of a hand-typed column list instead, e.g. "id int8, name text".',
+)
 def schema(table: str | None, dsn: str | None, live: bool, columns: str | None) -> None:
     """Write a relation's tuple description (pg_attribute + pg_type) as JSON on stdout.
 
@@ -380,26 +427,56 @@ def schema(table: str | None, dsn: str | None, live: bool, columns: str | None) 
 @main.command()
 @click.argument("target")
 @click.option("--dsn", help="Browse RELATION (TARGET) on this server through get_raw_page().")
-@click.option("--live", is_flag=True,
-              help="Browse TARGET as a relation on the server the PG* variables name.")
-@click.option("--schema", "schema_file", type=click.Path(dir_okay=False),
-              help="Relation description for tuple values or index keys (pgpage schema output, "
-                   "a manifest entry, or a fixtures manifest.json).")
+@click.option(
+    "--live", is_flag=True, help="Browse TARGET as a relation on the server the PG* variables name."
+)
+@click.option(
+    "--schema",
+    "schema_file",
+    type=click.Path(dir_okay=False),
+    help="Relation description for tuple values or index keys (pgpage schema output, "
+    "a manifest entry, or a fixtures manifest.json).",
+)
 @click.option("--columns", help='Relation description as a column list, e.g. "id int8, name text".')
-@click.option("--toast", "toast_path", type=click.Path(dir_okay=False),
-              help="File of the relation's TOAST table (for out-of-line values).")
-@click.option("--fork", type=click.Choice(["main", "fsm", "vm", "init"]), default=None,
-              help="Relation fork (default: main, or the fork the file name says).")
-@click.option("--block-size", type=click.Choice(["1024", "2048", "4096", "8192", "16384",
-                                                  "32768"]), default=None,
-              help="Block size (default: from the page header, else 8192).")
-@click.option("--keymap", "keymap", multiple=True, metavar="ID=KEYS",
-              help="Rebind a key by its binding id (F1 lists them), e.g. nav.find=ctrl+f; "
-                   "repeatable. $PGPAGE_KEYMAP holds more, separated by ';'.")
+@click.option(
+    "--toast",
+    "toast_path",
+    type=click.Path(dir_okay=False),
+    help="File of the relation's TOAST table (for out-of-line values).",
+)
+@click.option(
+    "--fork",
+    type=click.Choice(["main", "fsm", "vm", "init"]),
+    default=None,
+    help="Relation fork (default: main, or the fork the file name says).",
+)
+@click.option(
+    "--block-size",
+    type=click.Choice(["1024", "2048", "4096", "8192", "16384", "32768"]),
+    default=None,
+    help="Block size (default: from the page header, else 8192).",
+)
+@click.option(
+    "--keymap",
+    "keymap",
+    multiple=True,
+    metavar="ID=KEYS",
+    help="Rebind a key by its binding id (F1 lists them), e.g. nav.find=ctrl+f; "
+    "repeatable. $PGPAGE_KEYMAP holds more, separated by ';'.",
+)
 @click.option("--theme", default=None, help="Textual theme (default: textual-dark).")
-def tui(target: str, dsn: str | None, live: bool, schema_file: str | None,
-        columns: str | None, toast_path: str | None, fork: str | None, block_size: str | None,
-        keymap: tuple[str, ...], theme: str | None) -> None:
+def tui(
+    target: str,
+    dsn: str | None,
+    live: bool,
+    schema_file: str | None,
+    columns: str | None,
+    toast_path: str | None,
+    fork: str | None,
+    block_size: str | None,
+    keymap: tuple[str, ...],
+    theme: str | None,
+) -> None:
     """Browse a relation in a terminal UI: page map, fields beside hex, btree levels, TOAST.
 
     \b
@@ -430,32 +507,67 @@ def tui(target: str, dsn: str | None, live: bool, schema_file: str | None,
     )
     sys.exit(run_tui(spec, keymap=bindings, theme=theme))
 
+
 @main.command()
 @click.argument("target")
 @click.option("--dsn", help="Read INDEX (TARGET) from this server through get_raw_page().")
-@click.option("--live", is_flag=True,
-              help="Read TARGET as an index on the server the PG* variables name.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people, json for one JSON object.")
-@click.option("--schema", "schema_file", type=click.Path(dir_okay=False),
-              help="Index key columns: pgpage schema output of the index, a manifest entry, "
-                   "or a fixtures manifest.json (the index named by TARGET's directory).")
+@click.option(
+    "--live", is_flag=True, help="Read TARGET as an index on the server the PG* variables name."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for one JSON object.",
+)
+@click.option(
+    "--schema",
+    "schema_file",
+    type=click.Path(dir_okay=False),
+    help="Index key columns: pgpage schema output of the index, a manifest entry, "
+    "or a fixtures manifest.json (the index named by TARGET's directory).",
+)
 @click.option("--columns", help='Key columns by hand, e.g. "a int4 DESC, b text NULLS FIRST".')
 @click.option("--include", help='INCLUDE columns by hand, e.g. "payload text".')
-@click.option("--c-collation", is_flag=True,
-              help="Offline: the database's default collation is C (text keys order bytewise).")
-@click.option("--major", type=click.IntRange(min=12),
-              help="Compute pgstatindex() as this PostgreSQL major does (default: the live "
-                   "server's, the manifest's, else 18).")
-@click.option("--find", "find", metavar="VALUES",
-              help="Show the path from the root to the leaf holding this key: comma-separated "
-                   "values of the key columns (NULL for null).")
-@click.option("--block-size", type=click.Choice(["1024", "2048", "4096", "8192", "16384",
-                                                  "32768"]), default=None,
-              help="Block size (default: from the page header, else 8192).")
-def btree(target: str, dsn: str | None, live: bool, fmt: str, schema_file: str | None,
-          columns: str | None, include: str | None, c_collation: bool, major: int | None,
-          find: str | None, block_size: str | None) -> None:
+@click.option(
+    "--c-collation",
+    is_flag=True,
+    help="Offline: the database's default collation is C (text keys order bytewise).",
+)
+@click.option(
+    "--major",
+    type=click.IntRange(min=12),
+    help="Compute pgstatindex() as this PostgreSQL major does (default: the live "
+    "server's, the manifest's, else 18).",
+)
+@click.option(
+    "--find",
+    "find",
+    metavar="VALUES",
+    help="Show the path from the root to the leaf holding this key: comma-separated "
+    "values of the key columns (NULL for null).",
+)
+@click.option(
+    "--block-size",
+    type=click.Choice(["1024", "2048", "4096", "8192", "16384", "32768"]),
+    default=None,
+    help="Block size (default: from the page header, else 8192).",
+)
+def btree(
+    target: str,
+    dsn: str | None,
+    live: bool,
+    fmt: str,
+    schema_file: str | None,
+    columns: str | None,
+    include: str | None,
+    c_collation: bool,
+    major: int | None,
+    find: str | None,
+    block_size: str | None,
+) -> None:
     """Walk a btree index: levels, pgstatindex() from the pages, deduplication, dead items,
     free space and padding per level, key widths, and structural checks in the spirit of
     amcheck's bt_index_check. Exits 1 when the checks find anything.
@@ -470,17 +582,37 @@ def btree(target: str, dsn: str | None, live: bool, fmt: str, schema_file: str |
     try:
         with ExitStack() as stack:
             source = stack.enter_context(
-                _open_source(target, dsn, live, None, int(block_size) if block_size else None))
-            code = _btree(source, target, fmt, schema_file, columns, include, c_collation,
-                          major, find, dsn is not None or live)
+                _open_source(target, dsn, live, None, int(block_size) if block_size else None)
+            )
+            code = _btree(
+                source,
+                target,
+                fmt,
+                schema_file,
+                columns,
+                include,
+                c_collation,
+                major,
+                find,
+                dsn is not None or live,
+            )
     except PageInspectError as exc:
         _fail(str(exc))
     sys.exit(code)
 
 
-def _btree(source: PageSource, target: str, fmt: str, schema_file: str | None,
-           columns: str | None, include: str | None, c_collation: bool, major: int | None,
-           find: str | None, live: bool) -> int:
+def _btree(
+    source: PageSource,
+    target: str,
+    fmt: str,
+    schema_file: str | None,
+    columns: str | None,
+    include: str | None,
+    c_collation: bool,
+    major: int | None,
+    find: str | None,
+    live: bool,
+) -> int:
     from dataclasses import asdict
     from pathlib import Path
 
@@ -494,8 +626,9 @@ def _btree(source: PageSource, target: str, fmt: str, schema_file: str | None,
     collation = True if c_collation else None
     index = None
     if schema_file is not None:
-        index = load_index_schema(schema_file, relation=Path(target).parent.name,
-                                  default_collation_is_c=collation)
+        index = load_index_schema(
+            schema_file, relation=Path(target).parent.name, default_collation_is_c=collation
+        )
         if major is None:
             major = _manifest_major(schema_file)
     elif columns is not None:
@@ -505,8 +638,10 @@ def _btree(source: PageSource, target: str, fmt: str, schema_file: str | None,
 
         assert isinstance(source, LiveSource)
         if source.relation.amname != "btree":
-            raise SchemaError(f"{source.relation.qualified_name} is not a btree index "
-                              f"(access method {source.relation.amname})")
+            raise SchemaError(
+                f"{source.relation.qualified_name} is not a btree index "
+                f"(access method {source.relation.amname})"
+            )
         major = major or source.server.major
         if index is None:
             from pageinspect_py.catalog.live_index import describe_index
@@ -522,8 +657,10 @@ def _btree(source: PageSource, target: str, fmt: str, schema_file: str | None,
     path = None
     if find is not None:
         if index is None:
-            raise SchemaError("--find needs the key columns: give --schema or --columns "
-                              "(live: read from the catalog)")
+            raise SchemaError(
+                "--find needs the key columns: give --schema or --columns "
+                "(live: read from the catalog)"
+            )
         try:
             path = tree.path_to(_key_values(find, index))
         except ValueError as exc:
@@ -539,12 +676,15 @@ def _btree(source: PageSource, target: str, fmt: str, schema_file: str | None,
             sys.stdout.write(f"  path to {find}:\n")
             for step in path:
                 what = "moved right to" if step.moved_right else "at"
-                sys.stdout.write(f"    level {step.level} block {step.blkno}: {what} item "
-                                 f"{step.offnum}{' (equal key)' if step.found else ''}\n")
+                sys.stdout.write(
+                    f"    level {step.level} block {step.blkno}: {what} item "
+                    f"{step.offnum}{' (equal key)' if step.found else ''}\n"
+                )
     if findings:
         errors = sum(1 for f in findings if f.severity == "error")
-        click.echo(f"pgpage: {source.name}: {len(findings)} finding(s), {errors} error(s)",
-                   err=True)
+        click.echo(
+            f"pgpage: {source.name}: {len(findings)} finding(s), {errors} error(s)", err=True
+        )
         return EXIT_PROBLEMS
     return EXIT_OK
 
@@ -587,32 +727,78 @@ def _key_values(text: str, index: object) -> list[object]:
 
 @main.command("layout-advice")
 @click.argument("target")
-@click.option("--dsn", help="Advise on TABLE (TARGET) on this server (default: the PG* "
-              "environment).")
-@click.option("--schema", "schema_file", type=click.Path(exists=True, dir_okay=False),
-              help="Offline: TARGET is a copied relation file and this schema file describes "
-              "it (pgpage schema writes one).")
-@click.option("--sample-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
-              help="Rows to sample (TABLESAMPLE ... REPEATABLE); smaller tables are read whole.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="REPEATABLE seed: the same seed samples the same rows again.")
-@click.option("--keep-first", "keep_first", multiple=True, metavar="COL",
-              help="Keep COL first (repeat it, or separate names with commas, to pin several "
-              "in that order).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people; json: one object per table (JSON Lines).")
-@click.option("--sql", "want_sql", is_flag=True,
-              help="Also write the migration (one transaction) that rebuilds the table in the "
-              "recommended order.")
-@click.option("--verify", "want_verify", is_flag=True,
-              help="Build the sample in the current and recommended order in scratch tables "
-              "(rolled back) and measure them.")
-@click.option("--search-seconds", type=click.FloatRange(min=0.05), default=1.5,
-              show_default=True, help="Time the search may take when it cannot prove the best "
-              "order sooner.")
-def layout_advice(target: str, dsn: str | None, schema_file: str | None, sample_rows: int,
-                  seed: int, keep_first: tuple[str, ...], fmt: str, want_sql: bool,
-                  want_verify: bool, search_seconds: float) -> None:
+@click.option(
+    "--dsn", help="Advise on TABLE (TARGET) on this server (default: the PG* environment)."
+)
+@click.option(
+    "--schema",
+    "schema_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Offline: TARGET is a copied relation file and this schema file describes "
+    "it (pgpage schema writes one).",
+)
+@click.option(
+    "--sample-rows",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Rows to sample (TABLESAMPLE ... REPEATABLE); smaller tables are read whole.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="REPEATABLE seed: the same seed samples the same rows again.",
+)
+@click.option(
+    "--keep-first",
+    "keep_first",
+    multiple=True,
+    metavar="COL",
+    help="Keep COL first (repeat it, or separate names with commas, to pin several in that order).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json: one object per table (JSON Lines).",
+)
+@click.option(
+    "--sql",
+    "want_sql",
+    is_flag=True,
+    help="Also write the migration (one transaction) that rebuilds the table in the "
+    "recommended order.",
+)
+@click.option(
+    "--verify",
+    "want_verify",
+    is_flag=True,
+    help="Build the sample in the current and recommended order in scratch tables "
+    "(rolled back) and measure them.",
+)
+@click.option(
+    "--search-seconds",
+    type=click.FloatRange(min=0.05),
+    default=1.5,
+    show_default=True,
+    help="Time the search may take when it cannot prove the best order sooner.",
+)
+def layout_advice(
+    target: str,
+    dsn: str | None,
+    schema_file: str | None,
+    sample_rows: int,
+    seed: int,
+    keep_first: tuple[str, ...],
+    fmt: str,
+    want_sql: bool,
+    want_verify: bool,
+    search_seconds: float,
+) -> None:
     """Find the column order that stores TABLE in the fewest pages, and prove it.
 
     \b
@@ -624,10 +810,18 @@ def layout_advice(target: str, dsn: str | None, schema_file: str | None, sample_
     from pageinspect_py.cli_advice import run_layout_advice
 
     try:
-        code = run_layout_advice(target, dsn=dsn, schema_file=schema_file,
-                                 sample_rows=sample_rows, seed=seed, keep_first=keep_first,
-                                 fmt=fmt, want_sql=want_sql, want_verify=want_verify,
-                                 search_seconds=search_seconds)
+        code = run_layout_advice(
+            target,
+            dsn=dsn,
+            schema_file=schema_file,
+            sample_rows=sample_rows,
+            seed=seed,
+            keep_first=keep_first,
+            fmt=fmt,
+            want_sql=want_sql,
+            want_verify=want_verify,
+            search_seconds=search_seconds,
+        )
     except PageInspectError as exc:
         _fail(str(exc))
     sys.exit(code)
@@ -636,12 +830,18 @@ def layout_advice(target: str, dsn: str | None, schema_file: str | None, sample_
 @main.command()
 @click.argument("target")
 @click.option("--dsn", help="Check RELATION (TARGET) on this server through get_raw_page().")
-@click.option("--live", is_flag=True,
-              help="Check TARGET as a relation on the server the PG* variables name.")
-@click.option("--first-block", type=click.IntRange(min=0), default=None,
-              help="Absolute block number of a page image's first page (for checksums).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--live", is_flag=True, help="Check TARGET as a relation on the server the PG* variables name."
+)
+@click.option(
+    "--first-block",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Absolute block number of a page image's first page (for checksums).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def check(target: str, dsn: str | None, live: bool, first_block: int | None, fmt: str) -> None:
     """Verify every page of every fork: checksums, headers, line pointers, tuples.
 
@@ -697,16 +897,33 @@ def _check(source: PageSource) -> dict[str, Any]:
             checksums[str(page.checksum.status)] += 1
             for d in page.diagnostics:
                 severities[str(d.severity)] += 1
-                findings.append({"fork": fork, "block": page.blkno, "origin": page.origin,
-                                 "severity": str(d.severity), "code": d.code,
-                                 "span": None if d.span is None else [d.span.start, d.span.stop],
-                                 "message": d.message, "text": d.describe()})
-        forks[fork] = {"blocks": sum(kinds.values()), "kinds": dict(kinds),
-                       "checksums": dict(checksums), "errors": severities[Severity.ERROR],
-                       "warnings": severities[Severity.WARNING]}
+                findings.append(
+                    {
+                        "fork": fork,
+                        "block": page.blkno,
+                        "origin": page.origin,
+                        "severity": str(d.severity),
+                        "code": d.code,
+                        "span": None if d.span is None else [d.span.start, d.span.stop],
+                        "message": d.message,
+                        "text": d.describe(),
+                    }
+                )
+        forks[fork] = {
+            "blocks": sum(kinds.values()),
+            "kinds": dict(kinds),
+            "checksums": dict(checksums),
+            "errors": severities[Severity.ERROR],
+            "warnings": severities[Severity.WARNING],
+        }
     problems = bool(source_problems) or any(f["severity"] == Severity.ERROR for f in findings)
-    return {"relation": source.name, "forks": forks, "findings": findings,
-            "source_problems": source_problems, "problems": problems}
+    return {
+        "relation": source.name,
+        "forks": forks,
+        "findings": findings,
+        "source_problems": source_problems,
+        "problems": problems,
+    }
 
 
 if __name__ == "__main__":  # pragma: no cover

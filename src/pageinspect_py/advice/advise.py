@@ -87,10 +87,16 @@ class Savings:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "reorder": {"pages": self.reorder_pages, "bytes": self.reorder_bytes,
-                        "percent": round(self.reorder_percent, 2)},
-            "rebuild_only": {"pages": self.rebuild_pages, "bytes": self.rebuild_bytes,
-                             "reasons": list(self.rebuild_reasons)},
+            "reorder": {
+                "pages": self.reorder_pages,
+                "bytes": self.reorder_bytes,
+                "percent": round(self.reorder_percent, 2),
+            },
+            "rebuild_only": {
+                "pages": self.rebuild_pages,
+                "bytes": self.rebuild_bytes,
+                "reasons": list(self.rebuild_reasons),
+            },
         }
 
 
@@ -114,23 +120,40 @@ class Advice:
     def to_json(self) -> dict[str, object]:
         return {
             "table": self.table,
-            "sample": {"rows": self.sample.size, "table_rows": self.sample.table_rows,
-                       "method": self.sample.method, "quality": self.sample.quality},
-            "columns": [{"name": c.name, "type": c.typname, "attlen": c.attlen,
-                         "attalign": c.attalign, "attstorage": c.attstorage,
-                         "attnotnull": c.attnotnull} for c in self.columns],
+            "sample": {
+                "rows": self.sample.size,
+                "table_rows": self.sample.table_rows,
+                "method": self.sample.method,
+                "quality": self.sample.quality,
+            },
+            "columns": [
+                {
+                    "name": c.name,
+                    "type": c.typname,
+                    "attlen": c.attlen,
+                    "attalign": c.attalign,
+                    "attstorage": c.attstorage,
+                    "attnotnull": c.attnotnull,
+                }
+                for c in self.columns
+            ],
             "current": self.current.to_json(),
             "recommended": self.recommended.to_json(),
             "alternatives": [a.to_json() for a in self.alternatives],
-            "lower_bound": {"avg_row_bytes": round(self.lower_bound_row_bytes, 2),
-                            "proven_optimal": self.proven_optimal},
+            "lower_bound": {
+                "avg_row_bytes": round(self.lower_bound_row_bytes, 2),
+                "proven_optimal": self.proven_optimal,
+            },
             "pinned": list(self.pinned),
             "savings": self.savings.to_json(),
-            "measured": {"pages": self.measured.pages, "live_rows": self.measured.live_rows,
-                         "dead_rows": self.measured.dead_rows,
-                         "avg_tuple_bytes": self.measured.avg_tuple_bytes,
-                         "free_bytes": self.measured.free_bytes,
-                         "source": self.measured.source},
+            "measured": {
+                "pages": self.measured.pages,
+                "live_rows": self.measured.live_rows,
+                "dead_rows": self.measured.dead_rows,
+                "avg_tuple_bytes": self.measured.avg_tuple_bytes,
+                "free_bytes": self.measured.free_bytes,
+                "source": self.measured.source,
+            },
             "search": self.search,
             "notes": list(self.notes),
         }
@@ -139,8 +162,9 @@ class Advice:
 # ----------------------------------------------------------------------------------------------
 
 
-def cells(columns: Sequence[Column], rows: Sequence[Sequence[Value]]) -> list[list[tuple[int,
-                                                                                        int]]]:
+def cells(
+    columns: Sequence[Column], rows: Sequence[Sequence[Value]]
+) -> list[list[tuple[int, int]]]:
     """Rows as (alignment, size) pairs for the search (alignment 0: NULL, size 0)."""
     caches: list[dict[Value, tuple[int, int]]] = [{} for _ in columns]
     out = []
@@ -155,8 +179,9 @@ def cells(columns: Sequence[Column], rows: Sequence[Sequence[Value]]) -> list[li
     return out
 
 
-def rewrite_rows(columns: Sequence[Column],
-                 rows: Sequence[Sequence[Value]]) -> list[tuple[Value, ...]]:
+def rewrite_rows(
+    columns: Sequence[Column], rows: Sequence[Sequence[Value]]
+) -> list[tuple[Value, ...]]:
     """Every value as INSERT ... SELECT writes it into a new table (:func:`rewritten`)."""
     caches: list[dict[Value, Value]] = [{} for _ in columns]
     out = []
@@ -174,6 +199,7 @@ def rewrite_rows(columns: Sequence[Column],
 def alignment_sort(columns: Sequence[Column]) -> list[int]:
     """The usual "column tetris" rule: fixed-width columns by alignment then length, both
     descending, then varlenas by alignment; ties keep the current order."""
+
     def key(j: int) -> tuple[int, int, int, int]:
         c = columns[j]
         fixed = 0 if c.attlen > 0 else 1
@@ -182,8 +208,14 @@ def alignment_sort(columns: Sequence[Column]) -> list[int]:
     return sorted(range(len(columns)), key=key)
 
 
-def _layout(name: str, table: Table, sample: Sample, grid: list[list[tuple[int, int]]],
-            hoffs: list[int], order: Sequence[int]) -> Layout:
+def _layout(
+    name: str,
+    table: Table,
+    sample: Sample,
+    grid: list[list[tuple[int, int]]],
+    hoffs: list[int],
+    order: Sequence[int],
+) -> Layout:
     columns = sample.columns
     geometry = table.geometry
     maxalign = geometry.maxalign
@@ -209,8 +241,9 @@ def _layout(name: str, table: Table, sample: Sample, grid: list[list[tuple[int, 
         lp_lens.append(lp_len)
     fill = fill_pages(footprints, geometry)
     rows_per_page = fill.rows_per_page
-    pages = math.ceil(sample.table_rows / rows_per_page) if rows_per_page and \
-        sample.table_rows else 0
+    pages = (
+        math.ceil(sample.table_rows / rows_per_page) if rows_per_page and sample.table_rows else 0
+    )
     row_bytes = (sum(footprints) + C.SizeOfItemIdData * len(footprints)) / n
     return Layout(
         name=name,
@@ -228,8 +261,14 @@ def _layout(name: str, table: Table, sample: Sample, grid: list[list[tuple[int, 
     )
 
 
-def advise(table: Table, sample: Sample, *, keep_first: Sequence[str] = (),
-           measured: Measured | None = None, time_limit: float = 1.5) -> Advice:
+def advise(
+    table: Table,
+    sample: Sample,
+    *,
+    keep_first: Sequence[str] = (),
+    measured: Measured | None = None,
+    time_limit: float = 1.5,
+) -> Advice:
     """Search the best order for ``sample`` and score it beside the current order.
 
     ``keep_first`` names columns that stay first, in that order (primary keys people look
@@ -240,8 +279,10 @@ def advise(table: Table, sample: Sample, *, keep_first: Sequence[str] = (),
     names = [c.name for c in columns]
     for name in keep_first:
         if name not in names:
-            raise SchemaError(f"--keep-first {name}: {table.name} has no column {name!r} "
-                              f"(columns: {', '.join(names)})")
+            raise SchemaError(
+                f"--keep-first {name}: {table.name} has no column {name!r} "
+                f"(columns: {', '.join(names)})"
+            )
     if len(set(keep_first)) != len(keep_first):
         raise SchemaError("--keep-first names a column twice")
     if not sample.rows:
@@ -250,8 +291,10 @@ def advise(table: Table, sample: Sample, *, keep_first: Sequence[str] = (),
     rows = rewrite_rows(columns, sample.rows)
     grid = cells(columns, rows)
     natts = len(columns)
-    hoffs = [heap_t_hoff(natts, any(v.kind is Kind.NULL for v in row), table.geometry.maxalign)
-             for row in rows]
+    hoffs = [
+        heap_t_hoff(natts, any(v.kind is Kind.NULL for v in row), table.geometry.maxalign)
+        for row in rows
+    ]
     problem = Problem(len(columns), grid)
     pinned = set(prefix)
     current_order = list(range(len(columns)))
@@ -259,16 +302,28 @@ def advise(table: Table, sample: Sample, *, keep_first: Sequence[str] = (),
 
     # CPU-friendly: NOT NULL fixed-width columns right after the pinned ones, so that
     # their offsets can be cached (attcacheoff) and reached without walking the tuple
-    fixed_nn = [j for j in range(len(columns)) if j not in pinned and columns[j].attnotnull
-                and columns[j].attlen > 0 and not columns[j].always_null]
+    fixed_nn = [
+        j
+        for j in range(len(columns))
+        if j not in pinned
+        and columns[j].attnotnull
+        and columns[j].attlen > 0
+        and not columns[j].always_null
+    ]
     rest = [j for j in range(len(columns)) if j not in pinned and j not in fixed_nn]
-    cpu = solve(problem, prefix=prefix, stages=[fixed_nn, rest],
-                seeds={"current": current_order, "alignment sort": tetris},
-                time_limit=time_limit / 4)
-    best = solve(problem, prefix=prefix,
-                 seeds={"current": current_order, "alignment sort": tetris,
-                        "cpu-friendly": list(cpu.order)},
-                 time_limit=time_limit * 3 / 4)
+    cpu = solve(
+        problem,
+        prefix=prefix,
+        stages=[fixed_nn, rest],
+        seeds={"current": current_order, "alignment sort": tetris},
+        time_limit=time_limit / 4,
+    )
+    best = solve(
+        problem,
+        prefix=prefix,
+        seeds={"current": current_order, "alignment sort": tetris, "cpu-friendly": list(cpu.order)},
+        time_limit=time_limit * 3 / 4,
+    )
     current = _layout("current", table, sample, grid, hoffs, current_order)
     recommended = _layout("recommended", table, sample, grid, hoffs, best.order)
     cpu_layout = _layout("cpu-friendly", table, sample, grid, hoffs, cpu.order)
@@ -284,7 +339,8 @@ def advise(table: Table, sample: Sample, *, keep_first: Sequence[str] = (),
         notes.append(
             f"the recommended order saves {current.avg_row_bytes - recommended.avg_row_bytes:.1f}"
             " bytes per row but no pages: rows per page stay the same, so reordering buys "
-            "nothing on disk")
+            "nothing on disk"
+        )
     if cpu_layout.pages <= recommended.pages and cpu.waste <= best.waste:
         notes.append("the CPU-friendly order is as small as the recommended one")
     savings = _savings(table, current, recommended, measured or Measured())
@@ -312,20 +368,23 @@ def advise(table: Table, sample: Sample, *, keep_first: Sequence[str] = (),
     )
 
 
-def _savings(table: Table, current: Layout, recommended: Layout,
-             measured: Measured) -> Savings:
+def _savings(table: Table, current: Layout, recommended: Layout, measured: Measured) -> Savings:
     block = table.geometry.block_size
     reorder_pages = current.pages - recommended.pages
     percent = 100.0 * reorder_pages / current.pages if current.pages else 0.0
     reasons = []
     dropped = [c.name for c in table.columns if c.attisdropped]
     if dropped:
-        reasons.append(f"{len(dropped)} dropped column{'s' if len(dropped) != 1 else ''} still "
-                       "in every tuple (as data in old rows, as a NULL bit in new ones)")
+        reasons.append(
+            f"{len(dropped)} dropped column{'s' if len(dropped) != 1 else ''} still "
+            "in every tuple (as data in old rows, as a NULL bit in new ones)"
+        )
     missing = [c.name for c in table.columns if c.atthasmissing and not c.attisdropped]
     if missing:
-        reasons.append(f"fast defaults of {', '.join(missing)} are not stored in old rows: a "
-                       "rebuild writes them (this part grows the table)")
+        reasons.append(
+            f"fast defaults of {', '.join(missing)} are not stored in old rows: a "
+            "rebuild writes them (this part grows the table)"
+        )
     if measured.dead_rows:
         reasons.append(f"{measured.dead_rows} dead rows")
     if measured.free_bytes:

@@ -143,14 +143,16 @@ class Column:
 
     def describe(self) -> str:
         """``int4 4/i``, ``text -1/i x``: the storage facts the advice rests on."""
-        length = str(self.attlen) if self.attlen > 0 else ("varlena" if self.attlen == -1
-                                                            else "cstring")
+        length = (
+            str(self.attlen) if self.attlen > 0 else ("varlena" if self.attlen == -1 else "cstring")
+        )
         storage = f" {self.attstorage}" if self.attlen == -1 else ""
         return f"{self.typname} {length}/{self.attalign}{storage}"
 
 
-def classify_varlena(column: Column, size: int, compressed: bool, external: bool,
-                     header4: bool | None = None) -> Value:
+def classify_varlena(
+    column: Column, size: int, compressed: bool, external: bool, header4: bool | None = None
+) -> Value:
     """The stored form of a varlena whose ``pg_column_size`` is ``size``.
 
     ``pg_column_size`` reports VARSIZE_ANY of the datum as stored: 1 + n for a 1-byte header,
@@ -171,8 +173,13 @@ def classify_varlena(column: Column, size: int, compressed: bool, external: bool
     return Value(Kind.LONG, size)
 
 
-def classify(column: Column, size: int | None, compressed: bool = False,
-             external: bool = False, header4: bool | None = None) -> Value:
+def classify(
+    column: Column,
+    size: int | None,
+    compressed: bool = False,
+    external: bool = False,
+    header4: bool | None = None,
+) -> Value:
     """The stored form of one measured value (``size`` None: NULL)."""
     if size is None:
         return NULL
@@ -223,14 +230,16 @@ class Geometry:
     @property
     def max_tuples_per_page(self) -> int:
         """MaxHeapTuplesPerPage (htup_details.h): 291 for 8 kB pages."""
-        return self.usable // (typealign(C.SizeofHeapTupleHeader, self.maxalign)
-                               + C.SizeOfItemIdData)
+        return self.usable // (
+            typealign(C.SizeofHeapTupleHeader, self.maxalign) + C.SizeOfItemIdData
+        )
 
     @property
     def max_tuple_size(self) -> int:
         """MaxHeapTupleSize: BLCKSZ - MAXALIGN(SizeOfPageHeaderData + sizeof(ItemIdData))."""
-        return self.block_size - typealign(C.SizeOfPageHeaderData + C.SizeOfItemIdData,
-                                           self.maxalign)
+        return self.block_size - typealign(
+            C.SizeOfPageHeaderData + C.SizeOfItemIdData, self.maxalign
+        )
 
     @property
     def save_free_space(self) -> int:
@@ -240,8 +249,10 @@ class Geometry:
     @property
     def toast_tuple_threshold(self) -> int:
         """TOAST_TUPLE_THRESHOLD (heaptoast.h): 2032 for 8 kB pages; longer tuples are toasted."""
-        per_tuple = (self.block_size - typealign(C.SizeOfPageHeaderData
-                                                 + 4 * C.SizeOfItemIdData, self.maxalign)) // 4
+        per_tuple = (
+            self.block_size
+            - typealign(C.SizeOfPageHeaderData + 4 * C.SizeOfItemIdData, self.maxalign)
+        ) // 4
         return per_tuple & ~(self.maxalign - 1)
 
     @property
@@ -256,8 +267,7 @@ class Geometry:
 
     def target_free_space(self, footprint: int) -> int:
         """RelationGetBufferForTuple's ``targetFreeSpace`` for a tuple of MAXALIGNed length."""
-        nearly_empty = self.max_tuple_size - (self.max_tuples_per_page // 8
-                                              * C.SizeOfItemIdData)
+        nearly_empty = self.max_tuple_size - (self.max_tuples_per_page // 8 * C.SizeOfItemIdData)
         if footprint + self.save_free_space > nearly_empty:
             return max(footprint, nearly_empty)
         return footprint + self.save_free_space
@@ -287,8 +297,9 @@ class Table:
 # Tuples
 
 
-def data_length(columns: Sequence[Column], values: Sequence[Value],
-                order: Iterable[int]) -> tuple[int, int]:
+def data_length(
+    columns: Sequence[Column], values: Sequence[Value], order: Iterable[int]
+) -> tuple[int, int]:
     """``(data bytes, alignment padding)`` of a row whose values go in ``order``.
 
     ``order`` lists indexes into ``columns``/``values`` (heap_compute_data_size's loop).
@@ -299,8 +310,9 @@ def data_length(columns: Sequence[Column], values: Sequence[Value],
         if value.kind is Kind.NULL:
             continue
         column = columns[index]
-        aligned = att_align_datum(offset, column.attalign, column.attlen,
-                                  value.kind in _SHORT_KINDS)
+        aligned = att_align_datum(
+            offset, column.attalign, column.attlen, value.kind in _SHORT_KINDS
+        )
         padding += aligned - offset
         offset = aligned + value.size
     return offset, padding
@@ -322,8 +334,14 @@ class TupleSize:
         return self.footprint - self.lp_len
 
 
-def tuple_size(columns: Sequence[Column], values: Sequence[Value], order: Sequence[int],
-               natts: int, force_bitmap: bool = False, maxalign: int = 8) -> TupleSize:
+def tuple_size(
+    columns: Sequence[Column],
+    values: Sequence[Value],
+    order: Sequence[int],
+    natts: int,
+    force_bitmap: bool = False,
+    maxalign: int = 8,
+) -> TupleSize:
     """Predicted ``lp_len`` and page footprint of one row (heap_form_tuple).
 
     ``natts`` is the descriptor's attribute count (dropped columns included when predicting
@@ -337,8 +355,14 @@ def tuple_size(columns: Sequence[Column], values: Sequence[Value], order: Sequen
     return TupleSize(hoff, data, padding, lp_len, typealign(lp_len, maxalign))
 
 
-def toast_row(columns: Sequence[Column], values: Sequence[Value], order: Sequence[int],
-              natts: int, geometry: Geometry, force_bitmap: bool = False) -> list[Value]:
+def toast_row(
+    columns: Sequence[Column],
+    values: Sequence[Value],
+    order: Sequence[int],
+    natts: int,
+    geometry: Geometry,
+    force_bitmap: bool = False,
+) -> list[Value]:
     """The values after heap_toast_insert_or_update, for a row whose externality is unknown.
 
     Used when the server cannot say which values are TOAST pointers (before 17). The rounds
@@ -358,8 +382,10 @@ def toast_row(columns: Sequence[Column], values: Sequence[Value], order: Sequenc
     if hoff + data <= geometry.toast_tuple_threshold or not geometry.has_toast_table:
         return out
     pointer_floor = typealign(TOAST_POINTER_SIZE, geometry.maxalign)
-    for storages, target in ((("x", "e"), geometry.toast_target),
-                             (("m",), geometry.toast_target_main)):
+    for storages, target in (
+        (("x", "e"), geometry.toast_target),
+        (("m",), geometry.toast_target_main),
+    ):
         while data > target - hoff:
             biggest, biggest_size = -1, pointer_floor
             for index in order:

@@ -47,9 +47,16 @@ def table_from_description(desc: RelationDescription, block_size: int) -> Table:
             elif key == "toast_tuple_target" and value.isdigit():
                 toast_target = int(value)
     has_toast = desc.extra.get("reltoastrelid") not in (0, "0")
-    return Table(desc.relname, columns, Geometry(block_size=block_size, fillfactor=fillfactor,
-                                                 toast_tuple_target=toast_target,
-                                                 has_toast_table=has_toast))
+    return Table(
+        desc.relname,
+        columns,
+        Geometry(
+            block_size=block_size,
+            fillfactor=fillfactor,
+            toast_tuple_target=toast_target,
+            has_toast_table=has_toast,
+        ),
+    )
 
 
 def looks_dead(tup: HeapTuple) -> bool:
@@ -58,8 +65,11 @@ def looks_dead(tup: HeapTuple) -> bool:
     mask = tup.header.t_infomask
     if mask & C.HEAP_XMIN_INVALID and not mask & C.HEAP_XMIN_COMMITTED:
         return True
-    return bool(mask & C.HEAP_XMAX_COMMITTED and not mask & C.HEAP_XMAX_LOCK_ONLY
-                and not mask & C.HEAP_XMAX_IS_MULTI)
+    return bool(
+        mask & C.HEAP_XMAX_COMMITTED
+        and not mask & C.HEAP_XMAX_LOCK_ONLY
+        and not mask & C.HEAP_XMAX_IS_MULTI
+    )
 
 
 def _missing_size(column: Column, literal: str | None) -> int | None:
@@ -75,8 +85,9 @@ def _missing_size(column: Column, literal: str | None) -> int | None:
     return data + VARHDRSZ
 
 
-def rows_from_pages(desc: RelationDescription, pages: Iterable[HeapPage],
-                    block_size: int) -> FileRows:
+def rows_from_pages(
+    desc: RelationDescription, pages: Iterable[HeapPage], block_size: int
+) -> FileRows:
     """Observed rows of every live-looking tuple, in physical order."""
     table = table_from_description(desc, block_size)
     live = table.live
@@ -105,22 +116,34 @@ def rows_from_pages(desc: RelationDescription, pages: Iterable[HeapPage],
                 if column is None:
                     continue  # dropped
                 if a.status is AttributeStatus.PRESENT:
-                    row.append(Observed(a.length, a.form is VarlenaForm.COMPRESSED,
-                                        a.form is VarlenaForm.EXTERNAL,
-                                        a.form is VarlenaForm.PLAIN if a.form else None))
+                    row.append(
+                        Observed(
+                            a.length,
+                            a.form is VarlenaForm.COMPRESSED,
+                            a.form is VarlenaForm.EXTERNAL,
+                            a.form is VarlenaForm.PLAIN if a.form else None,
+                        )
+                    )
                 elif a.status is AttributeStatus.MISSING:
-                    row.append(Observed(_missing_size(column, missing[a.attnum]), False,
-                                        False))
+                    row.append(Observed(_missing_size(column, missing[a.attnum]), False, False))
                 else:
                     row.append(Observed(None, False, False))
             rows.append(row)
             lengths.append(item.lp.lp_len)
-    notes = ["rows are the tuples found in the file whose hint bits do not mark them dead "
-             "(a file cannot consult the commit log)"]
+    notes = [
+        "rows are the tuples found in the file whose hint bits do not mark them dead "
+        "(a file cannot consult the commit log)"
+    ]
     if any(c.atthasmissing for c in live):
         notes.append("fast defaults are sized from attmissingval's text")
-    sample = build_sample(live, rows, table.geometry, table_rows=len(rows),
-                          method="every tuple in the file", notes=notes)
+    sample = build_sample(
+        live,
+        rows,
+        table.geometry,
+        table_rows=len(rows),
+        method="every tuple in the file",
+        notes=notes,
+    )
     measured = Measured(
         pages=npages,
         live_rows=len(rows),

@@ -50,9 +50,16 @@ class Sample:
         return len(self.rows)
 
 
-def build_sample(columns: Sequence[Column], observed_rows: Iterable[Sequence[Observed]],
-                 geometry: Geometry, *, table_rows: int, method: str,
-                 quality: str = "exact", notes: Sequence[str] = ()) -> Sample:
+def build_sample(
+    columns: Sequence[Column],
+    observed_rows: Iterable[Sequence[Observed]],
+    geometry: Geometry,
+    *,
+    table_rows: int,
+    method: str,
+    quality: str = "exact",
+    notes: Sequence[str] = (),
+) -> Sample:
     """Classify observed values; where TOAST pointers were not observable, infer them.
 
     ``columns`` are the live columns in attnum order; each observed row lists one
@@ -67,12 +74,15 @@ def build_sample(columns: Sequence[Column], observed_rows: Iterable[Sequence[Obs
     inferred = compressed_unknown = False
     for observed in observed_rows:
         values = [
-            NULL if c.always_null else
-            classify(c, o.size, bool(o.compressed), bool(o.external), o.header4)
+            NULL
+            if c.always_null
+            else classify(c, o.size, bool(o.compressed), bool(o.external), o.header4)
             for c, o in zip(cols, observed, strict=True)
         ]
-        unknown = any(o.external is None and o.size is not None and c.attlen == -1
-                      for c, o in zip(cols, observed, strict=True))
+        unknown = any(
+            o.external is None and o.size is not None and c.attlen == -1
+            for c, o in zip(cols, observed, strict=True)
+        )
         if unknown:
             toasted = toast_row(cols, values, order, natts, geometry)
             if toasted != values:
@@ -80,15 +90,20 @@ def build_sample(columns: Sequence[Column], observed_rows: Iterable[Sequence[Obs
             values = toasted
         compressed_unknown = compressed_unknown or any(
             o.compressed is None and o.size is not None and c.attlen == -1
-            for c, o in zip(cols, observed, strict=True))
+            for c, o in zip(cols, observed, strict=True)
+        )
         rows.append(tuple(values))
     extra = list(notes)
     if inferred:
-        extra.append("which values are TOAST pointers was inferred by replaying the toaster "
-                      "(the server cannot report it before PostgreSQL 17)")
+        extra.append(
+            "which values are TOAST pointers was inferred by replaying the toaster "
+            "(the server cannot report it before PostgreSQL 17)"
+        )
     if compressed_unknown:
-        extra.append("inline compression cannot be seen before PostgreSQL 14: short "
-                     "compressed values are taken as uncompressed")
+        extra.append(
+            "inline compression cannot be seen before PostgreSQL 14: short "
+            "compressed values are taken as uncompressed"
+        )
     return Sample(cols, tuple(rows), table_rows, method, quality, tuple(extra))
 
 
@@ -100,9 +115,15 @@ class ColumnStats:
     avg_width: int
 
 
-def sample_from_stats(columns: Sequence[Column], stats: dict[str, ColumnStats],
-                      geometry: Geometry, *, table_rows: int, rows: int = 1000,
-                      notes: Sequence[str] = ()) -> Sample:
+def sample_from_stats(
+    columns: Sequence[Column],
+    stats: dict[str, ColumnStats],
+    geometry: Geometry,
+    *,
+    table_rows: int,
+    rows: int = 1000,
+    notes: Sequence[str] = (),
+) -> Sample:
     """Synthetic rows from ``pg_stats``: the estimate used when rows cannot be read.
 
     Each column is NULL in ``null_frac`` of the rows, spread evenly and independently of
@@ -134,12 +155,24 @@ def sample_from_stats(columns: Sequence[Column], stats: dict[str, ColumnStats],
                 size = 9
             row.append(Observed(size, False, None))
         generated.append(row)
-    extra = ["estimated from pg_stats (null_frac, avg_width): every value of a column has "
-             "its average size and NULLs are spread independently, so padding that depends "
-             "on sizes or on correlated NULLs is not seen; run as a role that may read the "
-             "table for an exact answer", *notes]
+    extra = [
+        "estimated from pg_stats (null_frac, avg_width): every value of a column has "
+        "its average size and NULLs are spread independently, so padding that depends "
+        "on sizes or on correlated NULLs is not seen; run as a role that may read the "
+        "table for an exact answer",
+        *notes,
+    ]
     if missing:
-        extra.append(f"no statistics for {', '.join(missing)} (never ANALYZEd, or not "
-                     "readable): taken as never NULL")
-    return build_sample(cols, generated, geometry, table_rows=table_rows,
-                          method="pg_stats", quality="estimate", notes=extra)
+        extra.append(
+            f"no statistics for {', '.join(missing)} (never ANALYZEd, or not "
+            "readable): taken as never NULL"
+        )
+    return build_sample(
+        cols,
+        generated,
+        geometry,
+        table_rows=table_rows,
+        method="pg_stats",
+        quality="estimate",
+        notes=extra,
+    )

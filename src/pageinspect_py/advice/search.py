@@ -151,8 +151,9 @@ class Engine:
     Built from ``groups``: one bytes object per group with a :func:`cell_code` per column.
     """
 
-    def __init__(self, groups: Sequence[bytes], weights: Sequence[int],
-                 initial: Sequence[int], ncols: int) -> None:
+    def __init__(
+        self, groups: Sequence[bytes], weights: Sequence[int], initial: Sequence[int], ncols: int
+    ) -> None:
         self.ngroups = len(groups)
         self.all = (1 << self.ngroups) - 1
         maxw = max(weights, default=1)
@@ -181,18 +182,20 @@ class Engine:
                         residue_bits[bit].append(code)
                     if neg >> bit & 1:
                         negative_bits[bit].append(code)
-            cols.append(_Col(
-                m2=_bits(data, bytes(by_align[2])),
-                m4=_bits(data, bytes(by_align[4])),
-                m8=_bits(data, bytes(by_align[8])),
-                r0=_bits(data, bytes(residue_bits[0])),
-                r1=_bits(data, bytes(residue_bits[1])),
-                r2=_bits(data, bytes(residue_bits[2])),
-                n0=_bits(data, bytes(negative_bits[0])),
-                n1=_bits(data, bytes(negative_bits[1])),
-                n2=_bits(data, bytes(negative_bits[2])),
-                mask=_bits(data, bytes(present)),
-            ))
+            cols.append(
+                _Col(
+                    m2=_bits(data, bytes(by_align[2])),
+                    m4=_bits(data, bytes(by_align[4])),
+                    m8=_bits(data, bytes(by_align[8])),
+                    r0=_bits(data, bytes(residue_bits[0])),
+                    r1=_bits(data, bytes(residue_bits[1])),
+                    r2=_bits(data, bytes(residue_bits[2])),
+                    n0=_bits(data, bytes(negative_bits[0])),
+                    n1=_bits(data, bytes(negative_bits[1])),
+                    n2=_bits(data, bytes(negative_bits[2])),
+                    mask=_bits(data, bytes(present)),
+                )
+            )
         self.cols = cols
         offsets = bytes(initial)
         s0 = _bits(offsets, bytes(o for o in range(8) if o & 1))
@@ -232,7 +235,7 @@ class Engine:
             u = col.m4 & x0
             v = col.m4 & x1
             if u | v:
-                pad += (3 * self.wpc(u & ~v) + 2 * self.wpc(v & ~u) + self.wpc(u & v))
+                pad += 3 * self.wpc(u & ~v) + 2 * self.wpc(v & ~u) + self.wpc(u & v)
                 x2 ^= u | v
                 x0 ^= u
                 x1 ^= v
@@ -242,8 +245,7 @@ class Engine:
             y2 = col.m8 & x2
             nz = y0 | y1 | y2
             if nz:
-                pad += (8 * self.wpc(nz) - self.wpc(y0) - 2 * self.wpc(y1)
-                        - 4 * self.wpc(y2))
+                pad += 8 * self.wpc(nz) - self.wpc(y0) - 2 * self.wpc(y1) - 4 * self.wpc(y2)
                 x0 ^= y0
                 x1 ^= y1
                 x2 ^= y2
@@ -278,8 +280,12 @@ class Engine:
         x0, x1, x2 = x
         cost = 0
         if r8:
-            cost += (8 * self.wpc(r8 & (x0 | x1 | x2)) - self.wpc(r8 & x0)
-                     - 2 * self.wpc(r8 & x1) - 4 * self.wpc(r8 & x2))
+            cost += (
+                8 * self.wpc(r8 & (x0 | x1 | x2))
+                - self.wpc(r8 & x0)
+                - 2 * self.wpc(r8 & x1)
+                - 4 * self.wpc(r8 & x2)
+            )
         if r4:
             u = r4 & x0
             v = r4 & x1
@@ -340,8 +346,9 @@ class Search:
     are not placed (and must not matter: the caller drops them).
     """
 
-    def __init__(self, problem: Problem, prefix: Sequence[int],
-                 stages: Sequence[Sequence[int]]) -> None:
+    def __init__(
+        self, problem: Problem, prefix: Sequence[int], stages: Sequence[Sequence[int]]
+    ) -> None:
         self.problem = problem
         self.prefix = tuple(prefix)
         self.stages = [tuple(s) for s in stages]
@@ -369,8 +376,9 @@ class Search:
             grouped[key] = grouped.get(key, 0) + weight
         keys = list(grouped)
         self.local = {j: i for i, j in enumerate(searched)}
-        self.engine = Engine([k[1] for k in keys], [grouped[k] for k in keys],
-                             [k[0] for k in keys], len(searched))
+        self.engine = Engine(
+            [k[1] for k in keys], [grouped[k] for k in keys], [k[0] for k in keys], len(searched)
+        )
         # classes of identical columns within each stage: class -> columns (attnum order)
         self.classes: list[list[int]] = []
         self.class_stage: list[int] = []
@@ -429,14 +437,17 @@ class Search:
         state, pad = self.engine.step(frame.state, local)
         col = self.engine.cols[local]
         rem = self.engine.add(frame.rem, (col.n0, col.n1, col.n2))
-        counts = (*frame.counts[:k], frame.counts[k] - 1, *frame.counts[k + 1:])
+        counts = (*frame.counts[:k], frame.counts[k] - 1, *frame.counts[k + 1 :])
         child = _Frame(frame.stage, counts, state, rem, frame.acc + pad)
         return child, child.acc + self.engine.bound(state, rem)
 
     def _free_class(self, frame: _Frame, stage: int) -> int:
         for k, n in enumerate(frame.counts):
-            if n and self.class_stage[k] == stage and self.engine.is_free(
-                    frame.state, self.class_local[k]):
+            if (
+                n
+                and self.class_stage[k] == stage
+                and self.engine.is_free(frame.state, self.class_local[k])
+            ):
                 return k
         return -1
 
@@ -451,8 +462,11 @@ class Search:
             return []
         frame = _Frame(stage, frame.counts, frame.state, frame.rem, frame.acc)
         forced = self._free_class(frame, stage)
-        choices = [forced] if forced >= 0 else [
-            k for k, n in enumerate(frame.counts) if n and self.class_stage[k] == stage]
+        choices = (
+            [forced]
+            if forced >= 0
+            else [k for k, n in enumerate(frame.counts) if n and self.class_stage[k] == stage]
+        )
         a8 = a4 = a2 = 0
         if len(choices) > 1:
             for k, n in enumerate(frame.counts):
@@ -512,16 +526,21 @@ class Search:
                     if key not in children or acc < children[key][1]:
                         children[key] = (score, acc, child, (*picks, k))
             rank = self.class_rank
-            ranked = sorted(children.values(),
-                            key=lambda c: (c[0], c[1], [rank[k] for k in c[3]]))[:width]
+            ranked = sorted(children.values(), key=lambda c: (c[0], c[1], [rank[k] for k in c[3]]))[
+                :width
+            ]
             beam = [(c[2], c[3]) for c in ranked]
         waste, picks = min(finished, key=lambda f: (f[0], f[1]))
         return self._order(picks), waste
 
-    def branch_and_bound(self, incumbent: int, incumbent_picks: Sequence[int] | None,
-                         node_budget: int, deadline: float,
-                         memo_limit: int = 400_000) -> tuple[tuple[int, ...] | None, int, int,
-                                                            bool]:
+    def branch_and_bound(
+        self,
+        incumbent: int,
+        incumbent_picks: Sequence[int] | None,
+        node_budget: int,
+        deadline: float,
+        memo_limit: int = 400_000,
+    ) -> tuple[tuple[int, ...] | None, int, int, bool]:
         """Depth-first search below ``incumbent``.
 
         Returns (better order or None, its waste, lower bound, finished).
@@ -531,7 +550,8 @@ class Search:
         memo: dict[tuple[object, ...], int] = {}
         root = self._root()
         stack: list[tuple[list[tuple[int, int, int, _Frame, int]], int, list[int]]] = [
-            (self._expand(root), 0, [])]
+            (self._expand(root), 0, [])
+        ]
         start_nodes = self.nodes
         if not stack[0][0]:
             return None, root.acc + self.engine.tail(root.state), best, True
@@ -553,8 +573,9 @@ class Search:
             if len(memo) < memo_limit:
                 memo[key] = acc
             popped += 1
-            if (self.nodes - start_nodes > node_budget
-                    or (popped & 31 == 0 and time.monotonic() > deadline)):
+            if self.nodes - start_nodes > node_budget or (
+                popped & 31 == 0 and time.monotonic() > deadline
+            ):
                 finished = False
                 break
             grandchildren = self._expand(child)
@@ -567,15 +588,19 @@ class Search:
         if finished:
             lower = best
         else:
-            pending = [children[i][1] for children, index, _ in stack
-                       for i in range(max(index - 1, 0), len(children))]
+            pending = [
+                children[i][1]
+                for children, index, _ in stack
+                for i in range(max(index - 1, 0), len(children))
+            ]
             lower = min([best, *pending])
         if best_picks is None or best >= incumbent:
             return None, incumbent, min(lower, incumbent), finished
         return self._order(best_picks), best, min(lower, best), finished
 
-    def improve(self, order: Sequence[int], deadline: float,
-                max_block: int = 3) -> tuple[tuple[int, ...], int]:
+    def improve(
+        self, order: Sequence[int], deadline: float, max_block: int = 3
+    ) -> tuple[tuple[int, ...], int]:
         """Local search: move a run of 1 to ``max_block`` columns elsewhere while that helps.
 
         Runs are tried in decreasing order of the padding they cost where they stand, each
@@ -585,8 +610,7 @@ class Search:
         improvement (then once more, all of them).
         """
         engine = self.engine
-        stage_of = {j: self.class_stage[k] for k, cols in enumerate(self.classes)
-                    for j in cols}
+        stage_of = {j: self.class_stage[k] for k, cols in enumerate(self.classes) for j in cols}
         current = list(order)
         best = self.waste_of(current)
         failed: set[tuple[int, ...]] = set()
@@ -604,17 +628,16 @@ class Search:
             runs = []
             for length in range(1, max_block + 1):
                 for p in range(len(current) - length + 1):
-                    block = tuple(current[p:p + length])
+                    block = tuple(current[p : p + length])
                     if block in failed or len({stage_of[c] for c in block}) > 1:
                         continue
-                    runs.append((-sum(pads[p:p + length]), length, p, block))
+                    runs.append((-sum(pads[p : p + length]), length, p, block))
             runs.sort()
             moved = None
             for _, length, p, block in runs:
                 if time.monotonic() >= deadline:
                     break
-                moved = self._move(current, loc, states, accs, p, length, best, stage_of,
-                                   deadline)
+                moved = self._move(current, loc, states, accs, p, length, best, stage_of, deadline)
                 if moved is not None:
                     break
                 failed.add(block)
@@ -628,15 +651,24 @@ class Search:
             retried = True
         return tuple(current), best
 
-    def _move(self, current: list[int], loc: list[int], states: list[State], accs: list[int],
-              p: int, length: int, best: int, stage_of: dict[int, int],
-              deadline: float) -> tuple[list[int], int] | None:
+    def _move(
+        self,
+        current: list[int],
+        loc: list[int],
+        states: list[State],
+        accs: list[int],
+        p: int,
+        length: int,
+        best: int,
+        stage_of: dict[int, int],
+        deadline: float,
+    ) -> tuple[list[int], int] | None:
         """Try the run ``current[p:p+length]`` at every other allowed position."""
         engine = self.engine
-        block = current[p:p + length]
-        block_loc = loc[p:p + length]
-        rest = loc[:p] + loc[p + length:]
-        rest_names = current[:p] + current[p + length:]
+        block = current[p : p + length]
+        block_loc = loc[p : p + length]
+        rest = loc[:p] + loc[p + length :]
+        rest_names = current[:p] + current[p + length :]
         stage = stage_of[block[0]]
         n = len(rest)
         # prefix states of ``rest``: unchanged up to p, recomputed after
@@ -704,15 +736,21 @@ def _subproblem(problem: Problem, limit: int) -> Problem:
     """Every k-th row (weights kept), so that about ``limit`` rows remain."""
     step = -(-len(problem.rows) // limit)
     picked = range(0, len(problem.rows), step)
-    return Problem(problem.ncols, [problem.rows[r] for r in picked],
-                   [problem.weight(r) for r in picked])
+    return Problem(
+        problem.ncols, [problem.rows[r] for r in picked], [problem.weight(r) for r in picked]
+    )
 
 
-def solve(problem: Problem, *, prefix: Sequence[int] = (),
-          stages: Sequence[Sequence[int]] | None = None,
-          seeds: dict[str, Sequence[int]] | None = None,
-          node_budget: int = 60_000, time_limit: float = 1.5,
-          beam_steps: int = 8_000) -> Solution:
+def solve(
+    problem: Problem,
+    *,
+    prefix: Sequence[int] = (),
+    stages: Sequence[Sequence[int]] | None = None,
+    seeds: dict[str, Sequence[int]] | None = None,
+    node_budget: int = 60_000,
+    time_limit: float = 1.5,
+    beam_steps: int = 8_000,
+) -> Solution:
     """The best order of ``problem``'s columns (prefix first, then stage by stage).
 
     ``seeds`` are named complete orders (the current one, the alignment sort, ...) scored
@@ -762,7 +800,8 @@ def solve(problem: Problem, *, prefix: Sequence[int] = (),
     lower = root
     if not complete:
         better, waste, lower, complete = search.branch_and_bound(
-            best, search.picks_of(best_order), node_budget, deadline)
+            best, search.picks_of(best_order), node_budget, deadline
+        )
         if better is not None:
             best, best_order = waste, better
             candidates["branch-and-bound"] = waste

@@ -197,10 +197,18 @@ def fill_from_page(page: Page) -> PageFill:
     for lp in page.line_pointers:
         states[lp.lp_flags] += 1
     errors = sum(1 for d in page.diagnostics if d.severity is Severity.ERROR)
-    return PageFill(page.blkno, page.kind, page.size, tuple(counts),
-                    lp_normal=states[C.LP_NORMAL], lp_redirect=states[C.LP_REDIRECT],
-                    lp_dead=states[C.LP_DEAD], lp_unused=states[C.LP_UNUSED],
-                    errors=errors, checksum=page.checksum.status)
+    return PageFill(
+        page.blkno,
+        page.kind,
+        page.size,
+        tuple(counts),
+        lp_normal=states[C.LP_NORMAL],
+        lp_redirect=states[C.LP_REDIRECT],
+        lp_dead=states[C.LP_DEAD],
+        lp_unused=states[C.LP_UNUSED],
+        errors=errors,
+        checksum=page.checksum.status,
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -224,8 +232,9 @@ _LP_LEN_MASK = 0x7FFF
 #: page kinds the bulk path decodes itself; everything else goes to decode_page()
 #: (btree pages are decoded in full: decode/btree.py checks every index tuple, and 14+ deleted
 #: pages hold BTDeletedPageData where line pointers would be)
-_FAST_KINDS = frozenset({PageKind.HEAP, PageKind.SEQUENCE, PageKind.HASH, PageKind.GIST,
-                         PageKind.SPGIST})
+_FAST_KINDS = frozenset(
+    {PageKind.HEAP, PageKind.SEQUENCE, PageKind.HASH, PageKind.GIST, PageKind.SPGIST}
+)
 
 
 class _Unsure(Exception):
@@ -233,14 +242,16 @@ class _Unsure(Exception):
 
 
 def _header(data: bytes) -> PageHeader:
-    values = {name: struct.unpack_from(fmt, data, offset)[0]
-              for name, (offset, fmt) in _HDR.items()}
+    values = {
+        name: struct.unpack_from(fmt, data, offset)[0] for name, (offset, fmt) in _HDR.items()
+    }
     hi, lo = struct.unpack_from("<II", data, _LSN_AT)
     return PageHeader(pd_lsn=(hi << 32) | lo, **values)
 
 
-def page_fill(data: bytes, blkno: int, *, fork: str | None = None,
-              checksum_verifiable: bool = True) -> PageFill:
+def page_fill(
+    data: bytes, blkno: int, *, fork: str | None = None, checksum_verifiable: bool = True
+) -> PageFill:
     """The fill of one page from its bytes; the same result as ``fill_from_page(decode_page())``.
 
     Never raises on bad bytes: a page too short for a header is all ``unknown``, with an error.
@@ -249,8 +260,9 @@ def page_fill(data: bytes, blkno: int, *, fork: str | None = None,
 
     def full() -> PageFill:
         try:
-            return fill_from_page(decode_page(data, blkno, fork=fork,
-                                              checksum_verifiable=checksum_verifiable))
+            return fill_from_page(
+                decode_page(data, blkno, fork=fork, checksum_verifiable=checksum_verifiable)
+            )
         except CorruptPageError:
             counts = [0] * len(FILLS)
             counts[_INDEX[Fill.UNKNOWN]] = len(data)
@@ -272,10 +284,18 @@ def page_fill(data: bytes, blkno: int, *, fork: str | None = None,
         result = _fast(data, header, kind, blkno)
     except _Unsure:
         return full()
-    return PageFill(result.blkno, result.kind, result.size, result.bytes,
-                    lp_normal=result.lp_normal, lp_redirect=result.lp_redirect,
-                    lp_dead=result.lp_dead, lp_unused=result.lp_unused,
-                    errors=len(log.items), checksum=checksum.status)
+    return PageFill(
+        result.blkno,
+        result.kind,
+        result.size,
+        result.bytes,
+        lp_normal=result.lp_normal,
+        lp_redirect=result.lp_redirect,
+        lp_dead=result.lp_dead,
+        lp_unused=result.lp_unused,
+        errors=len(log.items),
+        checksum=checksum.status,
+    )
 
 
 def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFill:
@@ -286,8 +306,7 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
     nitems = (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
     words: Sequence[int] = struct.unpack_from(f"<{nitems}I", data, C.SizeOfPageHeaderData)
     # claims: (start, stop, fill, belongs to an item)
-    claims: list[tuple[int, int, Fill, bool]] = [
-        (0, C.SizeOfPageHeaderData, Fill.HEADERS, False)]
+    claims: list[tuple[int, int, Fill, bool]] = [(0, C.SizeOfPageHeaderData, Fill.HEADERS, False)]
     if nitems:
         # line pointer regions carry their item number, which matters for the gap rule
         claims.append((C.SizeOfPageHeaderData, lower, Fill.HEADERS, True))
@@ -314,8 +333,7 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
             if lp_flags == C.LP_NORMAL:
                 raise _Unsure
             continue  # LP_DEAD without storage
-        if (lp_off < C.SizeOfPageHeaderData or lp_off + lp_len > size
-                or lp_off != maxalign(lp_off)):
+        if lp_off < C.SizeOfPageHeaderData or lp_off + lp_len > size or lp_off != maxalign(lp_off):
             raise _Unsure
         dead = lp_flags == C.LP_DEAD
         stop = lp_off + lp_len
@@ -327,8 +345,12 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
         t_hoff = data[lp_off + _T_HOFF_AT]
         infomask = struct.unpack_from("<H", data, lp_off + _T_INFOMASK_AT)[0]
         natts = struct.unpack_from("<H", data, lp_off + _T_INFOMASK2_AT)[0] & C.HEAP_NATTS_MASK
-        if (not C.SizeofHeapTupleHeader <= t_hoff <= lp_len or t_hoff != maxalign(t_hoff)
-                or infomask & C.HEAP_HASOID_OLD or natts > C.MaxHeapAttributeNumber):
+        if (
+            not C.SizeofHeapTupleHeader <= t_hoff <= lp_len
+            or t_hoff != maxalign(t_hoff)
+            or infomask & C.HEAP_HASOID_OLD
+            or natts > C.MaxHeapAttributeNumber
+        ):
             raise _Unsure
         header_end = lp_off + C.SizeofHeapTupleHeader
         hoff = lp_off + t_hoff
@@ -353,17 +375,30 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
             raise _Unsure  # overlap: the decoder reports and clips it
         if start > cursor:
             gap = start - cursor
-            gap_fill = (Fill.PADDING if previous_is_item and gap < C.MAXIMUM_ALIGNOF
-                        and start == maxalign(start) else Fill.UNUSED)
+            gap_fill = (
+                Fill.PADDING
+                if previous_is_item and gap < C.MAXIMUM_ALIGNOF and start == maxalign(start)
+                else Fill.UNUSED
+            )
             counts[_INDEX[gap_fill]] += gap
         counts[_INDEX[fill]] += stop - start
         cursor = stop
         previous_is_item = is_item
     if cursor < size:
         gap = size - cursor
-        gap_fill = (Fill.PADDING if previous_is_item and gap < C.MAXIMUM_ALIGNOF
-                    and size == maxalign(size) else Fill.UNUSED)
+        gap_fill = (
+            Fill.PADDING
+            if previous_is_item and gap < C.MAXIMUM_ALIGNOF and size == maxalign(size)
+            else Fill.UNUSED
+        )
         counts[_INDEX[gap_fill]] += gap
-    return PageFill(blkno, kind, size, tuple(counts), lp_normal=states[C.LP_NORMAL],
-                    lp_redirect=states[C.LP_REDIRECT], lp_dead=states[C.LP_DEAD],
-                    lp_unused=states[C.LP_UNUSED])
+    return PageFill(
+        blkno,
+        kind,
+        size,
+        tuple(counts),
+        lp_normal=states[C.LP_NORMAL],
+        lp_redirect=states[C.LP_REDIRECT],
+        lp_dead=states[C.LP_DEAD],
+        lp_unused=states[C.LP_UNUSED],
+    )

@@ -35,8 +35,7 @@ def connect(dsn: str | None) -> psycopg.Connection[Any]:
         raise ConnectionFailedError(f"cannot connect to PostgreSQL: {_message(exc)}") from exc
 
 
-def describe_relation(conn: psycopg.Connection[Any], relation: str | int
-                      ) -> RelationDescription:
+def describe_relation(conn: psycopg.Connection[Any], relation: str | int) -> RelationDescription:
     """The tuple descriptor of ``relation`` (a name as regclass reads it, or an OID)."""
     import psycopg
 
@@ -48,9 +47,13 @@ def describe_relation(conn: psycopg.Connection[Any], relation: str | int
         else:
             try:
                 found = queries.resolve_relation(conn, relation)
-            except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName,
-                    psycopg.errors.SyntaxError, psycopg.errors.InvalidName,
-                    psycopg.errors.FeatureNotSupported) as exc:
+            except (
+                psycopg.errors.UndefinedTable,
+                psycopg.errors.InvalidSchemaName,
+                psycopg.errors.SyntaxError,
+                psycopg.errors.InvalidName,
+                psycopg.errors.FeatureNotSupported,
+            ) as exc:
                 raise RelationNotFoundError(_message(exc)) from exc
             if found is None:
                 raise RelationNotFoundError(f"no relation has OID {relation}")
@@ -86,7 +89,11 @@ def toast_names(conn: psycopg.Connection[Any], oid: int) -> tuple[int, str, str]
         rel = queries.relation_catalog(conn, oid)
     except psycopg.Error as exc:
         raise SourceError(f"looking up the TOAST table of OID {oid}: {_message(exc)}") from exc
-    if rel is None or not rel.reltoastrelid or rel.toast_nspname is None \
-            or rel.toast_relname is None:
+    if (
+        rel is None
+        or not rel.reltoastrelid
+        or rel.toast_nspname is None
+        or rel.toast_relname is None
+    ):
         return None
     return rel.reltoastrelid, rel.toast_nspname, rel.toast_relname

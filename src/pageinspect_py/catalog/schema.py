@@ -22,14 +22,38 @@ from pageinspect_py.errors import SchemaError
 
 #: Keys of one attribute in a schema file, in the order written (catalog column names).
 ATTRIBUTE_KEYS = (
-    "attnum", "attname", "atttypid", "typname", "attlen", "attalign", "attbyval",
-    "attstorage", "atttypmod", "attisdropped", "atthasmissing", "attmissingval",
-    "attnotnull", "typelem", "elemtypname", "elemtyplen", "elemtypalign", "elemtypbyval",
-    "attcollation", "attcompression",
+    "attnum",
+    "attname",
+    "atttypid",
+    "typname",
+    "attlen",
+    "attalign",
+    "attbyval",
+    "attstorage",
+    "atttypmod",
+    "attisdropped",
+    "atthasmissing",
+    "attmissingval",
+    "attnotnull",
+    "typelem",
+    "elemtypname",
+    "elemtyplen",
+    "elemtypalign",
+    "elemtypbyval",
+    "attcollation",
+    "attcompression",
 )
 #: Relation-level keys written by ``pgpage schema`` (all optional when reading).
-RELATION_KEYS = ("relname", "nspname", "oid", "relkind", "relfilenode", "reltoastrelid",
-                 "toast_relation", "server_version_num")
+RELATION_KEYS = (
+    "relname",
+    "nspname",
+    "oid",
+    "relkind",
+    "relfilenode",
+    "reltoastrelid",
+    "toast_relation",
+    "server_version_num",
+)
 SCHEMA_FORMAT = "pgpage-schema/1"
 
 _REQUIRED = ("attnum", "attname", "attlen", "attalign")
@@ -77,7 +101,8 @@ def _attribute(row: Mapping[str, Any], where: str) -> Attribute:
         elemlen=int(elemlen) if elemlen is not None else None,
         elemalign=elemalign if elemalign in ALIGNMENT else None,
         elembyval=bool(elembyval) if elembyval is not None else None,
-        attcompression=str(row["attcompression"]) if row.get("attcompression") is not None
+        attcompression=str(row["attcompression"])
+        if row.get("attcompression") is not None
         else None,
     )
 
@@ -85,7 +110,7 @@ def _attribute(row: Mapping[str, Any], where: str) -> Attribute:
 def description_from_json(obj: Any, *, source: str = "schema") -> RelationDescription:
     """A RelationDescription from a parsed schema file (or a fixture manifest entry)."""
     if not isinstance(obj, dict) or not isinstance(obj.get("attributes"), list):
-        raise SchemaError(f"{source}: expected a JSON object with an \"attributes\" list")
+        raise SchemaError(f'{source}: expected a JSON object with an "attributes" list')
     rows = obj["attributes"]
     atts = []
     for index, row in enumerate(rows):
@@ -95,8 +120,10 @@ def description_from_json(obj: Any, *, source: str = "schema") -> RelationDescri
     atts.sort(key=lambda a: a.attnum)
     expected = list(range(1, len(atts) + 1))
     if [a.attnum for a in atts] != expected:
-        raise SchemaError(f"{source}: attnums must be 1..{len(atts)} without gaps (list the "
-                          "dropped columns too: tuples keep their bytes)")
+        raise SchemaError(
+            f"{source}: attnums must be 1..{len(atts)} without gaps (list the "
+            "dropped columns too: tuples keep their bytes)"
+        )
     extra = {k: obj[k] for k in RELATION_KEYS if k in obj}
     return RelationDescription(str(obj.get("relname") or Path(source).stem), tuple(atts), extra)
 
@@ -193,35 +220,51 @@ def description_from_columns(text: str, relname: str = "columns") -> RelationDes
         dropped = item.startswith("-")
         name, spelling = _split_name(item[1:].strip() if dropped else item)
         if not spelling:
-            raise SchemaError(f"column {attnum} ({name}) has no type: write \"name type\"")
+            raise SchemaError(f'column {attnum} ({name}) has no type: write "name type"')
         resolved = resolve_type(spelling)
         base = resolved.base
         if resolved.is_array:
             typname, oid = "_" + base.typname, base.array_oid
-            attlen, attalign, attbyval, storage = -1, "d" if base.typalign == "d" else "i", \
-                False, "x"
+            attlen, attalign, attbyval, storage = (
+                -1,
+                "d" if base.typalign == "d" else "i",
+                False,
+                "x",
+            )
         else:
             typname, oid = base.typname, base.oid
-            attlen, attalign, attbyval, storage = (base.typlen, base.typalign, base.typbyval,
-                                                   base.typstorage)
+            attlen, attalign, attbyval, storage = (
+                base.typlen,
+                base.typalign,
+                base.typbyval,
+                base.typstorage,
+            )
         if resolved.is_array:
             elem: BuiltinType | None = base
         else:
             elem = next((t for t in BUILTIN_TYPES.values() if t.oid == base.typelem), None)
         if dropped:
             name = f"........pg.dropped.{attnum}........"
-        atts.append(Attribute(
-            attnum=attnum, attname=name, atttypid=0 if dropped else oid, typname=typname,
-            attlen=attlen, attalign=attalign,  # type: ignore[arg-type]
-            attbyval=attbyval, attstorage=storage,  # type: ignore[arg-type]
-            atttypmod=resolved.atttypmod, attisdropped=dropped,
-            attcollation=base.typcollation,
-            typelem=elem.oid if elem is not None else 0,
-            elemtypname=elem.typname if elem is not None else None,
-            elemlen=elem.typlen if elem is not None else None,
-            elemalign=elem.typalign if elem is not None else None,  # type: ignore[arg-type]
-            elembyval=elem.typbyval if elem is not None else None,
-        ))
+        atts.append(
+            Attribute(
+                attnum=attnum,
+                attname=name,
+                atttypid=0 if dropped else oid,
+                typname=typname,
+                attlen=attlen,
+                attalign=attalign,  # type: ignore[arg-type]
+                attbyval=attbyval,
+                attstorage=storage,  # type: ignore[arg-type]
+                atttypmod=resolved.atttypmod,
+                attisdropped=dropped,
+                attcollation=base.typcollation,
+                typelem=elem.oid if elem is not None else 0,
+                elemtypname=elem.typname if elem is not None else None,
+                elemlen=elem.typlen if elem is not None else None,
+                elemalign=elem.typalign if elem is not None else None,  # type: ignore[arg-type]
+                elembyval=elem.typbyval if elem is not None else None,
+            )
+        )
     if not atts:
         raise SchemaError("no columns given")
     return RelationDescription(relname, tuple(atts))

@@ -77,7 +77,8 @@ _TABLE: dict[str, tuple[object, ...]] = {
 }
 
 BUILTIN_TYPES: dict[str, BuiltinType] = {
-    name: BuiltinType(name, *row) for name, row in _TABLE.items()  # type: ignore[arg-type]
+    name: BuiltinType(name, *row)
+    for name, row in _TABLE.items()  # type: ignore[arg-type]
 }
 
 #: SQL spellings and aliases -> typname (format_type / gram.y names)
@@ -166,8 +167,10 @@ def resolve_type(spelling: str) -> ResolvedType:
     typname = _ALIASES.get(base, base)
     if typname not in BUILTIN_TYPES:
         known = ", ".join(sorted(BUILTIN_TYPES))
-        raise SchemaError(f"unknown type {spelling!r}: hand-typed schemas know the built-in "
-                          f"types ({known}); capture other types with pgpage schema")
+        raise SchemaError(
+            f"unknown type {spelling!r}: hand-typed schemas know the built-in "
+            f"types ({known}); capture other types with pgpage schema"
+        )
     if typname == "bpchar" and not mods and base in ("char", "character"):
         mods = [1]
     return ResolvedType(BUILTIN_TYPES[typname], is_array, _typmod(typname, mods))

@@ -33,8 +33,9 @@ from pageinspect_py.layouts.varlena import (
 MAX_ALLOC_SIZE: Final = 0x3FFFFFFF
 
 
-def pglz_decompress(source: bytes, rawsize: int, *, check_complete: bool = True,
-                    max_output: int = MAX_ALLOC_SIZE) -> bytes:
+def pglz_decompress(
+    source: bytes, rawsize: int, *, check_complete: bool = True, max_output: int = MAX_ALLOC_SIZE
+) -> bytes:
     """pglz_decompress(): ``source`` expanded to ``rawsize`` bytes.
 
     With ``check_complete`` (what detoasting uses), both the input and the output must be
@@ -68,14 +69,16 @@ def pglz_decompress(source: bytes, rawsize: int, *, check_complete: bool = True,
                 if length == 18:
                     if sp >= slen:
                         raise DecompressionError(
-                            f"pglz tag at input byte {sp - 2} lacks its length byte")
+                            f"pglz tag at input byte {sp - 2} lacks its length byte"
+                        )
                     length += src[sp]
                     sp += 1
                 have = len(out)
                 if off == 0 or off > have:
                     raise DecompressionError(
                         f"pglz back-reference of offset {off} at output byte {have} points "
-                        "before the start of the data")
+                        "before the start of the data"
+                    )
                 length = min(length, rawsize - have)
                 start = have - off
                 if off >= length:
@@ -92,7 +95,8 @@ def pglz_decompress(source: bytes, rawsize: int, *, check_complete: bool = True,
     if check_complete and (len(out) != rawsize or sp != slen):
         raise DecompressionError(
             f"pglz data is corrupt: {len(out)} of {rawsize} bytes produced, {sp} of {slen} "
-            "input bytes consumed")
+            "input bytes consumed"
+        )
     return bytes(out)
 
 
@@ -114,7 +118,8 @@ def lz4_decompress(source: bytes, rawsize: int, *, max_output: int = MAX_ALLOC_S
         raise DecompressionError(f"lz4 data is corrupt: {exc}") from exc
     if len(result) != rawsize:
         raise DecompressionError(
-            f"lz4 data is corrupt: {len(result)} bytes produced, {rawsize} declared")
+            f"lz4 data is corrupt: {len(result)} bytes produced, {rawsize} declared"
+        )
     return result
 
 
@@ -127,8 +132,9 @@ def method_name(method: int) -> str:
     return COMPRESSION_METHOD_NAMES.get(method, f"method {method}")
 
 
-def decompress(method: int, payload: bytes, rawsize: int, *,
-               max_output: int = MAX_ALLOC_SIZE) -> bytes:
+def decompress(
+    method: int, payload: bytes, rawsize: int, *, max_output: int = MAX_ALLOC_SIZE
+) -> bytes:
     """Expand ``payload`` compressed with ``method`` (ToastCompressionId) to ``rawsize`` bytes."""
     if method == TOAST_PGLZ_COMPRESSION_ID:
         return pglz_decompress(payload, rawsize, max_output=max_output)

@@ -39,11 +39,14 @@ from pageinspect_py.layouts.varlena import toast_max_chunk_size
 from pageinspect_py.sources.base import PageSource
 
 #: The tuple descriptor of every TOAST table (catalog/toasting.c create_toast_table).
-TOAST_DESCRIPTION = RelationDescription("toast", (
-    Attribute(1, "chunk_id", 26, "oid", 4, "i", True),
-    Attribute(2, "chunk_seq", 23, "int4", 4, "i", True),
-    Attribute(3, "chunk_data", 17, "bytea", -1, "i", False),
-))
+TOAST_DESCRIPTION = RelationDescription(
+    "toast",
+    (
+        Attribute(1, "chunk_id", 26, "oid", 4, "i", True),
+        Attribute(2, "chunk_seq", 23, "int4", 4, "i", True),
+        Attribute(3, "chunk_data", 17, "bytea", -1, "i", False),
+    ),
+)
 
 #: (block, line pointer) of a chunk tuple
 Tid = tuple[int, int]
@@ -92,8 +95,11 @@ def scan_chunk_refs(blkno: int, page: bytes) -> list[ChunkRef]:
     count = (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
     for index in range(count):
         (word,) = struct.unpack_from("<I", page, C.SizeOfPageHeaderData + 4 * index)
-        lp_off, lp_flags, lp_len = word & LP_OFF_MASK, (word >> LP_FLAGS_SHIFT) & 3, \
-            word >> LP_LEN_SHIFT
+        lp_off, lp_flags, lp_len = (
+            word & LP_OFF_MASK,
+            (word >> LP_FLAGS_SHIFT) & 3,
+            word >> LP_LEN_SHIFT,
+        )
         if lp_flags != C.LP_NORMAL or lp_off + lp_len > size or lp_len < C.SizeofHeapTupleHeader:
             continue
         t_hoff = page[lp_off + _T_HOFF]
@@ -135,8 +141,14 @@ class ToastValue:
 class ToastRelation:
     """A TOAST table read from a page source; a :class:`ToastFetcher` for the tuple decoder."""
 
-    def __init__(self, source: PageSource, *, toastrelid: int | None = None,
-                 locate: Locator | None = None, cache_pages: int = 64) -> None:
+    def __init__(
+        self,
+        source: PageSource,
+        *,
+        toastrelid: int | None = None,
+        locate: Locator | None = None,
+        cache_pages: int = 64,
+    ) -> None:
         self.source = source
         #: the TOAST table's OID, when known: pointers naming another table are refused
         self.toastrelid = toastrelid
@@ -185,13 +197,16 @@ class ToastRelation:
         assert tup is not None
         values = decode_tuple_values(tup, lp, TOAST_DESCRIPTION, text=False)
         chunk_id, chunk_seq, chunk_data = values.attributes
-        if any(a.status is not AttributeStatus.PRESENT
-               for a in (chunk_id, chunk_seq, chunk_data)):
+        if any(a.status is not AttributeStatus.PRESENT for a in (chunk_id, chunk_seq, chunk_data)):
             return f"TOAST tuple {where} lacks chunk_id, chunk_seq or chunk_data"
         assert chunk_data.span is not None and chunk_data.varlena is not None
-        ref = ChunkRef(int.from_bytes(chunk_id.raw, "little"),
-                       int.from_bytes(chunk_seq.raw, "little", signed=True), blkno, lp,
-                       tuple_is_live(tup.header.t_xmax, tup.header.t_infomask))
+        ref = ChunkRef(
+            int.from_bytes(chunk_id.raw, "little"),
+            int.from_bytes(chunk_seq.raw, "little", signed=True),
+            blkno,
+            lp,
+            tuple_is_live(tup.header.t_xmax, tup.header.t_infomask),
+        )
         return Chunk(ref, chunk_data.varlena.data, chunk_data.varlena.form, chunk_data.span)
 
     def _refs(self, valueid: int) -> list[ChunkRef] | list[Chunk | str]:
@@ -206,8 +221,10 @@ class ToastRelation:
         valueid = pointer.va_valueid
         problems: list[str] = []
         if self.toastrelid is not None and pointer.va_toastrelid != self.toastrelid:
-            problems.append(f"the TOAST pointer names TOAST table OID {pointer.va_toastrelid}, "
-                            f"but the TOAST relation given has OID {self.toastrelid}")
+            problems.append(
+                f"the TOAST pointer names TOAST table OID {pointer.va_toastrelid}, "
+                f"but the TOAST relation given has OID {self.toastrelid}"
+            )
             return ToastValue(pointer, (), tuple(problems))
         found: list[Chunk] = []
         try:
@@ -219,8 +236,10 @@ class ToastRelation:
             if isinstance(chunk, str):
                 problems.append(chunk)
             elif chunk.ref.valueid != valueid:
-                problems.append(f"TOAST tuple ({chunk.ref.blkno},{chunk.ref.lp}) belongs to "
-                                f"value {chunk.ref.valueid}, not {valueid}")
+                problems.append(
+                    f"TOAST tuple ({chunk.ref.blkno},{chunk.ref.lp}) belongs to "
+                    f"value {chunk.ref.valueid}, not {valueid}"
+                )
             else:
                 found.append(chunk)
         extsize = pointer.extsize
@@ -233,14 +252,17 @@ class ToastRelation:
         for seq in sorted(by_seq):
             candidates = by_seq[seq]
             if not 0 <= seq < nchunks:
-                problems.append(f"unexpected chunk number {seq} (expected 0..{nchunks - 1}) "
-                                f"for toast value {valueid}")
+                problems.append(
+                    f"unexpected chunk number {seq} (expected 0..{nchunks - 1}) "
+                    f"for toast value {valueid}"
+                )
                 continue
             if len(candidates) > 1:
                 live = [c for c in candidates if c.ref.live]
                 where = ", ".join(f"({c.ref.blkno},{c.ref.lp})" for c in candidates)
-                problems.append(f"duplicate chunk number {seq} for toast value {valueid} at "
-                                f"{where}")
+                problems.append(
+                    f"duplicate chunk number {seq} for toast value {valueid} at {where}"
+                )
                 if len(live) == 1:
                     candidates = live
                 else:
@@ -249,23 +271,33 @@ class ToastRelation:
         present = {c.ref.seq for c in chosen}
         missing = [seq for seq in range(nchunks) if seq not in present]
         if missing and not found:
-            problems.append(f"toast value {valueid} not found in the TOAST relation "
-                            f"({nchunks} chunks expected)")
+            problems.append(
+                f"toast value {valueid} not found in the TOAST relation ({nchunks} chunks expected)"
+            )
         elif missing:
-            problems.append(f"missing chunk number{'s' if len(missing) > 1 else ''} "
-                            f"{_ranges(missing)} for toast value {valueid}")
+            problems.append(
+                f"missing chunk number{'s' if len(missing) > 1 else ''} "
+                f"{_ranges(missing)} for toast value {valueid}"
+            )
         fatal |= bool(missing)
         for chunk in chosen:
             seq = chunk.ref.seq
-            expected = self.max_chunk_size if seq < nchunks - 1 else \
-                extsize - (nchunks - 1) * self.max_chunk_size
+            expected = (
+                self.max_chunk_size
+                if seq < nchunks - 1
+                else extsize - (nchunks - 1) * self.max_chunk_size
+            )
             if chunk.form not in (VarlenaForm.SHORT, VarlenaForm.PLAIN):
-                problems.append(f"found toasted toast chunk for toast value {valueid} "
-                                f"(chunk {seq} is {chunk.form.description})")
+                problems.append(
+                    f"found toasted toast chunk for toast value {valueid} "
+                    f"(chunk {seq} is {chunk.form.description})"
+                )
                 fatal = True
             elif len(chunk.data) != expected:
-                problems.append(f"unexpected chunk size {len(chunk.data)} (expected {expected}) "
-                                f"in chunk {seq} of {nchunks} for toast value {valueid}")
+                problems.append(
+                    f"unexpected chunk size {len(chunk.data)} (expected {expected}) "
+                    f"in chunk {seq} of {nchunks} for toast value {valueid}"
+                )
                 fatal = True
         data = None if fatal else b"".join(c.data for c in chosen)
         return ToastValue(pointer, tuple(chosen), tuple(problems), data)
@@ -274,8 +306,9 @@ class ToastRelation:
         """The stored bytes of the value (ToastFetcher); raises ToastError when incomplete."""
         value = self.assemble(pointer)
         if value.data is None:
-            raise ToastError("; ".join(value.problems) or
-                             f"toast value {pointer.va_valueid} not found")
+            raise ToastError(
+                "; ".join(value.problems) or f"toast value {pointer.va_valueid} not found"
+            )
         return value.data
 
 

@@ -145,19 +145,29 @@ def _raw_text(raw: bytes) -> str:
     return "\\x" + raw.hex()
 
 
-def decode_page_values(page: HeapPage, desc: RelationDescription, *,
-                       toast: ToastFetcher | None = None, text: bool = True) -> PageValues:
+def decode_page_values(
+    page: HeapPage,
+    desc: RelationDescription,
+    *,
+    toast: ToastFetcher | None = None,
+    text: bool = True,
+) -> PageValues:
     """Values of every tuple on ``page`` under relation description ``desc``."""
     tuples = []
     for item in page.items:
         if item.tuple is not None and item.tuple.t_data is not None:
-            tuples.append(decode_tuple_values(item.tuple, item.lp.lp, desc, toast=toast,
-                                              text=text))
+            tuples.append(decode_tuple_values(item.tuple, item.lp.lp, desc, toast=toast, text=text))
     return PageValues(page.blkno, tuple(tuples))
 
 
-def decode_tuple_values(tup: HeapTuple, lp: int, desc: RelationDescription, *,
-                        toast: ToastFetcher | None = None, text: bool = True) -> TupleValues:
+def decode_tuple_values(
+    tup: HeapTuple,
+    lp: int,
+    desc: RelationDescription,
+    *,
+    toast: ToastFetcher | None = None,
+    text: bool = True,
+) -> TupleValues:
     """Walk the data of ``tup`` (item ``lp``) with ``desc``; never raises on bad bytes.
 
     ``text=False`` skips output functions (and detoasting): offsets, padding and forms only.
@@ -168,9 +178,15 @@ def decode_tuple_values(tup: HeapTuple, lp: int, desc: RelationDescription, *,
     diags: list[Diagnostic] = []
     name = f"lp {lp}"
     if natts > desc.natts:
-        diags.append(Diagnostic(Severity.WARNING, "natts-exceeds-relation",
-                                f"{name}: the tuple has {natts} attributes, the relation "
-                                f"description only {desc.natts}", tup.header.span))
+        diags.append(
+            Diagnostic(
+                Severity.WARNING,
+                "natts-exceeds-relation",
+                f"{name}: the tuple has {natts} attributes, the relation "
+                f"description only {desc.natts}",
+                tup.header.span,
+            )
+        )
     out: list[AttributeValue] = []
     offset = 0
     broken = False
@@ -178,18 +194,26 @@ def decode_tuple_values(tup: HeapTuple, lp: int, desc: RelationDescription, *,
     for att in desc.attributes:
         typname = None if att.attisdropped else att.typname
         if broken:
-            out.append(AttributeValue(att.attnum, att.attname, typname,
-                                      AttributeStatus.UNREADABLE, decoded=False,
-                                      error="an earlier attribute is damaged",
-                                      dropped=att.attisdropped))
+            out.append(
+                AttributeValue(
+                    att.attnum,
+                    att.attname,
+                    typname,
+                    AttributeStatus.UNREADABLE,
+                    decoded=False,
+                    error="an earlier attribute is damaged",
+                    dropped=att.attisdropped,
+                )
+            )
             continue
         if att.attnum > natts:
             out.append(_not_stored(att))
             continue
         if _att_isnull(tup, att.attnum):
             status = AttributeStatus.DROPPED_NULL if att.attisdropped else AttributeStatus.NULL
-            out.append(AttributeValue(att.attnum, att.attname, typname, status,
-                                      dropped=att.attisdropped))
+            out.append(
+                AttributeValue(att.attnum, att.attname, typname, status, dropped=att.attisdropped)
+            )
             continue
         try:
             if att.attlen == -1:
@@ -200,37 +224,73 @@ def decode_tuple_values(tup: HeapTuple, lp: int, desc: RelationDescription, *,
                 start = att_align_nominal(offset, att.attalign)
             end = att_addlength_pointer(start, att.attlen, data)
             if end > len(data):
-                raise DatumError(f"needs bytes {start}..{end} of the tuple data, which has "
-                                 f"{len(data)}")
+                raise DatumError(
+                    f"needs bytes {start}..{end} of the tuple data, which has {len(data)}"
+                )
         except DatumError as exc:
             broken = True
-            diags.append(Diagnostic(Severity.ERROR, "attribute-overrun",
-                                    f"{name}: attribute {att.attnum} ({att.attname}): {exc}",
-                                    tup.data_span))
-            out.append(AttributeValue(att.attnum, att.attname, typname,
-                                      AttributeStatus.UNREADABLE, decoded=False,
-                                      error=str(exc), dropped=att.attisdropped))
+            diags.append(
+                Diagnostic(
+                    Severity.ERROR,
+                    "attribute-overrun",
+                    f"{name}: attribute {att.attnum} ({att.attname}): {exc}",
+                    tup.data_span,
+                )
+            )
+            out.append(
+                AttributeValue(
+                    att.attnum,
+                    att.attname,
+                    typname,
+                    AttributeStatus.UNREADABLE,
+                    decoded=False,
+                    error=str(exc),
+                    dropped=att.attisdropped,
+                )
+            )
             continue
         if any(data[offset:start]):
-            diags.append(Diagnostic(Severity.WARNING, "padding-not-zero",
-                                    f"{name}: alignment padding before attribute "
-                                    f"{att.attnum} ({att.attname}) is not zero",
-                                    Span(base + offset, base + start)))
-        value = _stored_value(att, typname, data[start:end], Span(base + start, base + end),
-                              Span(base + offset, base + start), toast, text)
+            diags.append(
+                Diagnostic(
+                    Severity.WARNING,
+                    "padding-not-zero",
+                    f"{name}: alignment padding before attribute "
+                    f"{att.attnum} ({att.attname}) is not zero",
+                    Span(base + offset, base + start),
+                )
+            )
+        value = _stored_value(
+            att,
+            typname,
+            data[start:end],
+            Span(base + start, base + end),
+            Span(base + offset, base + start),
+            toast,
+            text,
+        )
         has_external |= value.form is VarlenaForm.EXTERNAL
         out.append(value)
         offset = end
     trailing = None
     if not broken and natts <= desc.natts and offset < len(data):
         trailing = Span(base + offset, base + len(data))
-        diags.append(Diagnostic(Severity.WARNING, "trailing-bytes",
-                                f"{name}: {len(data) - offset} bytes after the last attribute",
-                                trailing))
+        diags.append(
+            Diagnostic(
+                Severity.WARNING,
+                "trailing-bytes",
+                f"{name}: {len(data) - offset} bytes after the last attribute",
+                trailing,
+            )
+        )
     if has_external and not tup.header.t_infomask & C.HEAP_HASEXTERNAL:
-        diags.append(Diagnostic(Severity.WARNING, "hasexternal-missing",
-                                f"{name} holds a TOAST pointer but HEAP_HASEXTERNAL is not set",
-                                tup.header.span))
+        diags.append(
+            Diagnostic(
+                Severity.WARNING,
+                "hasexternal-missing",
+                f"{name} holds a TOAST pointer but HEAP_HASEXTERNAL is not set",
+                tup.header.span,
+            )
+        )
     return TupleValues(lp, tuple(out), tuple(diags), trailing)
 
 
@@ -244,16 +304,29 @@ def _att_isnull(tup: HeapTuple, attnum: int) -> bool:
 
 def _not_stored(att: Attribute) -> AttributeValue:
     if att.attisdropped:
-        return AttributeValue(att.attnum, att.attname, None, AttributeStatus.DROPPED_NULL,
-                              dropped=True)
+        return AttributeValue(
+            att.attnum, att.attname, None, AttributeStatus.DROPPED_NULL, dropped=True
+        )
     if att.atthasmissing and att.attmissingval is not None:
-        return AttributeValue(att.attnum, att.attname, att.typname, AttributeStatus.MISSING,
-                              text=missing_value_text(att.attmissingval))
+        return AttributeValue(
+            att.attnum,
+            att.attname,
+            att.typname,
+            AttributeStatus.MISSING,
+            text=missing_value_text(att.attmissingval),
+        )
     return AttributeValue(att.attnum, att.attname, att.typname, AttributeStatus.MISSING_NULL)
 
 
-def _stored_value(att: Attribute, typname: str | None, raw: bytes, span: Span, padding: Span,
-                  toast: ToastFetcher | None, text: bool) -> AttributeValue:
+def _stored_value(
+    att: Attribute,
+    typname: str | None,
+    raw: bytes,
+    span: Span,
+    padding: Span,
+    toast: ToastFetcher | None,
+    text: bool,
+) -> AttributeValue:
     varlena = form = None
     error = None
     if att.attlen == -1:
@@ -262,24 +335,35 @@ def _stored_value(att: Attribute, typname: str | None, raw: bytes, span: Span, p
             form = varlena.form
         except DatumError as exc:
             error = str(exc)
-    common = {"attnum": att.attnum, "attname": att.attname, "typname": typname, "span": span,
-              "padding": padding, "form": form, "varlena": varlena, "raw": raw,
-              "dropped": att.attisdropped}
+    common = {
+        "attnum": att.attnum,
+        "attname": att.attname,
+        "typname": typname,
+        "span": span,
+        "padding": padding,
+        "form": form,
+        "varlena": varlena,
+        "raw": raw,
+        "dropped": att.attisdropped,
+    }
     if att.attisdropped:
-        return AttributeValue(status=AttributeStatus.DROPPED, text=None, decoded=False,
-                              error=error, **common)  # type: ignore[arg-type]
+        return AttributeValue(
+            status=AttributeStatus.DROPPED, text=None, decoded=False, error=error, **common
+        )  # type: ignore[arg-type]
     info = TypeInfo.of(att)
     if not text:
-        return AttributeValue(status=AttributeStatus.PRESENT, text=None, decoded=False,
-                              error=error, **common)  # type: ignore[arg-type]
+        return AttributeValue(
+            status=AttributeStatus.PRESENT, text=None, decoded=False, error=error, **common
+        )  # type: ignore[arg-type]
     if error is None and not has_output(info):
         error = f"no output function for type {att.typname}"
     if error is None:
         try:
-            return AttributeValue(status=AttributeStatus.PRESENT,
-                                  text=datum_text(info, raw, toast),
-                                  **common)  # type: ignore[arg-type]
+            return AttributeValue(
+                status=AttributeStatus.PRESENT, text=datum_text(info, raw, toast), **common
+            )  # type: ignore[arg-type]
         except DatumError as exc:
             error = str(exc)
-    return AttributeValue(status=AttributeStatus.PRESENT, text=_raw_text(raw), decoded=False,
-                          error=error, **common)  # type: ignore[arg-type]
+    return AttributeValue(
+        status=AttributeStatus.PRESENT, text=_raw_text(raw), decoded=False, error=error, **common
+    )  # type: ignore[arg-type]

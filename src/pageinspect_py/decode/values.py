@@ -44,8 +44,7 @@ class TypeInfo:
     def of(cls, att: Attribute) -> TypeInfo:
         elem = None
         if att.typelem and att.elemtypname and att.elemlen is not None:
-            elem = TypeInfo(att.elemtypname, att.elemlen, att.elemalign or "i",
-                            bool(att.elembyval))
+            elem = TypeInfo(att.elemtypname, att.elemlen, att.elemalign or "i", bool(att.elembyval))
         return cls(att.typname, att.attlen, att.attalign, att.attbyval, elem)
 
     @property
@@ -72,8 +71,14 @@ def datum_text(info: TypeInfo, stored: bytes, toast: ToastFetcher | None = None)
         return _datum_text(info, stored, toast)
     except DatumError:
         raise
-    except (ValueError, ArithmeticError, LookupError, struct.error, ConstructError,
-            RecursionError) as exc:
+    except (
+        ValueError,
+        ArithmeticError,
+        LookupError,
+        struct.error,
+        ConstructError,
+        RecursionError,
+    ) as exc:
         raise DatumError(f"{info.typname}: {type(exc).__name__}: {exc}") from exc
 
 
@@ -169,8 +174,7 @@ def _ryu_digits(bits: int, mantissa_bits: int, bias: int) -> tuple[str, int]:
     mantissa = bits & ((1 << mantissa_bits) - 1)
     ieee_exp = bits >> mantissa_bits
     e2_int = ieee_exp - bias - mantissa_bits
-    if -mantissa_bits <= e2_int <= 0 and ieee_exp != 0 \
-            and mantissa & ((1 << -e2_int) - 1) == 0:
+    if -mantissa_bits <= e2_int <= 0 and ieee_exp != 0 and mantissa & ((1 << -e2_int) - 1) == 0:
         value = ((1 << mantissa_bits) | mantissa) >> -e2_int
         digits = str(value)
         stripped = digits.rstrip("0")
@@ -524,8 +528,15 @@ def _ipv6_text(addr: bytes) -> str:
             continue
         if i != 0:
             out += ":"
-        if i == 6 and best_base == 0 and (best_len == 6 or (best_len == 7 and words[7] != 1)
-                                          or (best_len == 5 and words[5] == 0xFFFF)):
+        if (
+            i == 6
+            and best_base == 0
+            and (
+                best_len == 6
+                or (best_len == 7 and words[7] != 1)
+                or (best_len == 5 and words[5] == 0xFFFF)
+            )
+        ):
             out += ".".join(str(b) for b in addr[12:16])
             break
         out += f"{word:x}"
@@ -636,8 +647,15 @@ def escape_json(text: str) -> str:
 #: deeper jsonb documents are shown raw (each level takes two Python stack frames)
 JSONB_MAX_DEPTH = 400
 
-_JSON_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-                 '"': '\\"', "\\": "\\\\"}
+_JSON_ESCAPES = {
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    '"': '\\"',
+    "\\": "\\\\",
+}
 
 
 def _jsonb_scalar(entry: int, data: bytes, start: int, length: int, depth: int) -> str:
@@ -679,14 +697,16 @@ def _jsonb_container(buf: bytes, depth: int) -> tuple[str, bool]:
     offset = 0
     for entry in entries:
         # JBE_ADVANCE_OFFSET: an entry holds either its end offset or its length
-        end = entry & L.JENTRY_OFFLENMASK if entry & L.JENTRY_HAS_OFF else \
-            offset + (entry & L.JENTRY_OFFLENMASK)
+        end = (
+            entry & L.JENTRY_OFFLENMASK
+            if entry & L.JENTRY_HAS_OFF
+            else offset + (entry & L.JENTRY_OFFLENMASK)
+        )
         if end < offset or end > len(data):
             raise DatumError("jsonb entry points outside its container")
         spans.append((offset, end - offset))
         offset = end
-    texts = [_jsonb_scalar(e, data, s, n, depth)
-             for e, (s, n) in zip(entries, spans, strict=True)]
+    texts = [_jsonb_scalar(e, data, s, n, depth) for e, (s, n) in zip(entries, spans, strict=True)]
     if is_object:
         pairs = [f"{texts[i]}: {texts[count + i]}" for i in range(count)]
         return "{" + ", ".join(pairs) + "}", False
@@ -732,8 +752,8 @@ def _out_tsvector(payload: bytes, info: TypeInfo) -> str:
             positions = struct.unpack_from(f"<{npos}H", strings, at + 2)
             if npos:
                 text += ":" + ",".join(
-                    f"{p & L.WEP_POS_MASK}{_WEIGHTS[p >> L.WEP_WEIGHT_SHIFT]}"
-                    for p in positions)
+                    f"{p & L.WEP_POS_MASK}{_WEIGHTS[p >> L.WEP_WEIGHT_SHIFT]}" for p in positions
+                )
         words.append(text)
     return " ".join(words)
 
@@ -754,8 +774,7 @@ def _array_quote(text: str, delimiter: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def array_elements(info: TypeInfo, payload: bytes
-                   ) -> tuple[list[int], list[int], list[str | None]]:
+def array_elements(info: TypeInfo, payload: bytes) -> tuple[list[int], list[int], list[str | None]]:
     """(dims, lower bounds, element texts or None for NULL) of an array datum's payload."""
     elem = info.elem
     if elem is None:
@@ -836,9 +855,12 @@ def array_text(info: TypeInfo, payload: bytes) -> str:
 
 def _out_vector(payload: bytes, info: TypeInfo) -> str:
     """int2vectorout / oidvectorout: the elements separated by spaces."""
-    element = TypeInfo("int2" if info.typname == "int2vector" else "oid",
-                       2 if info.typname == "int2vector" else 4,
-                       "s" if info.typname == "int2vector" else "i", True)
+    element = TypeInfo(
+        "int2" if info.typname == "int2vector" else "oid",
+        2 if info.typname == "int2vector" else 4,
+        "s" if info.typname == "int2vector" else "i",
+        True,
+    )
     _, _, texts = array_elements(TypeInfo(info.typname, -1, "i", False, element), payload)
     return " ".join(t or "" for t in texts)
 

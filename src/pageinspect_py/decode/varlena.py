@@ -108,8 +108,10 @@ def varsize_any(buf: bytes, offset: int = 0) -> int:
             raise DatumError("TOAST pointer is truncated before its tag")
         tag = buf[offset + 1]
         if tag != VARTAG_ONDISK:
-            raise DatumError(f"TOAST pointer with tag {tag} "
-                             f"({VARTAG_NAMES.get(tag, 'unknown')}) cannot be on disk")
+            raise DatumError(
+                f"TOAST pointer with tag {tag} "
+                f"({VARTAG_NAMES.get(tag, 'unknown')}) cannot be on disk"
+            )
         return TOAST_POINTER_SIZE
     if first & 0x01:  # VARATT_IS_1B
         return (first >> 1) & 0x7F
@@ -125,28 +127,41 @@ def parse_varlena(buf: bytes, offset: int = 0) -> Varlena:
     first = buf[offset]
     end = offset + size
     if end > len(buf):
-        raise DatumError(f"varlena of {size} bytes at byte {offset} runs past the end of the "
-                         f"data ({len(buf)} bytes)")
+        raise DatumError(
+            f"varlena of {size} bytes at byte {offset} runs past the end of the "
+            f"data ({len(buf)} bytes)"
+        )
     if first == 0x01:
         raw = varatt_external.parse(buf[offset + VARHDRSZ_EXTERNAL : end])
         pointer = ToastPointer(raw.va_rawsize, raw.va_extinfo, raw.va_valueid, raw.va_toastrelid)
-        return Varlena(VarlenaForm.EXTERNAL, size, VARHDRSZ_EXTERNAL,
-                       bytes(buf[offset + VARHDRSZ_EXTERNAL : end]),
-                       rawsize=pointer.va_rawsize - VARHDRSZ, pointer=pointer,
-                       tag=buf[offset + 1])
+        return Varlena(
+            VarlenaForm.EXTERNAL,
+            size,
+            VARHDRSZ_EXTERNAL,
+            bytes(buf[offset + VARHDRSZ_EXTERNAL : end]),
+            rawsize=pointer.va_rawsize - VARHDRSZ,
+            pointer=pointer,
+            tag=buf[offset + 1],
+        )
     if first & 0x01:
         if size < VARHDRSZ_SHORT:
             raise DatumError(f"1-byte varlena header 0x{first:02x} gives length {size}")
-        return Varlena(VarlenaForm.SHORT, size, VARHDRSZ_SHORT,
-                       bytes(buf[offset + VARHDRSZ_SHORT : end]))
+        return Varlena(
+            VarlenaForm.SHORT, size, VARHDRSZ_SHORT, bytes(buf[offset + VARHDRSZ_SHORT : end])
+        )
     if first & 0x03 == 0x02:
         if size < VARHDRSZ_COMPRESSED:
             raise DatumError(f"compressed varlena of {size} bytes is shorter than its header")
         tcinfo = int.from_bytes(buf[offset + 4 : offset + 8], "little")
         rawsize, method = split_tcinfo(tcinfo)
-        return Varlena(VarlenaForm.COMPRESSED, size, VARHDRSZ_COMPRESSED,
-                       bytes(buf[offset + VARHDRSZ_COMPRESSED : end]), rawsize=rawsize,
-                       method=method)
+        return Varlena(
+            VarlenaForm.COMPRESSED,
+            size,
+            VARHDRSZ_COMPRESSED,
+            bytes(buf[offset + VARHDRSZ_COMPRESSED : end]),
+            rawsize=rawsize,
+            method=method,
+        )
     if first & 0x03 != 0:
         raise DatumError(f"varlena header 0x{first:02x}: unknown form")
     if size < VARHDRSZ:
@@ -167,8 +182,7 @@ def decompress_stored(stored: bytes, rawsize_hint: int | None = None) -> bytes:
         raise DatumError("compressed value shorter than its va_tcinfo")
     rawsize, method = split_tcinfo(int.from_bytes(stored[:4], "little"))
     if rawsize_hint is not None and rawsize != rawsize_hint:
-        raise DatumError(f"va_tcinfo says {rawsize} raw bytes, the TOAST pointer "
-                         f"{rawsize_hint}")
+        raise DatumError(f"va_tcinfo says {rawsize} raw bytes, the TOAST pointer {rawsize_hint}")
     return decompress(method, stored[4:], rawsize)
 
 
@@ -181,8 +195,9 @@ def plain_payload(v: Varlena, toast: ToastFetcher | None = None) -> bytes:
         return decompress(v.method, v.data, v.rawsize)
     assert v.pointer is not None
     if toast is None:
-        raise ToastError(f"value {v.pointer.va_valueid} is stored out of line and no TOAST "
-                         "relation was given")
+        raise ToastError(
+            f"value {v.pointer.va_valueid} is stored out of line and no TOAST relation was given"
+        )
     stored = toast.fetch(v.pointer)
     if v.pointer.is_compressed:
         return decompress_stored(stored, v.pointer.va_rawsize - VARHDRSZ)

@@ -56,8 +56,13 @@ def tuple_values_json(tv: TupleValues) -> dict[str, Any]:
 
 def page_values_json(pv: PageValues) -> dict[str, Any]:
     """Keys added to a heap page: what the attributes cost in padding on this page."""
-    return {"attribute_padding": {"bytes": pv.padding_bytes, "data_bytes": pv.data_bytes,
-                                  "tuples": len(pv.tuples)}}
+    return {
+        "attribute_padding": {
+            "bytes": pv.padding_bytes,
+            "data_bytes": pv.data_bytes,
+            "tuples": len(pv.tuples),
+        }
+    }
 
 
 def _short(text: str) -> str:
@@ -89,11 +94,12 @@ def _describe(a: AttributeValue) -> tuple[str, str | None]:
         details.append(f"{v.compression}, raw {v.rawsize} bytes")
     if v is not None and v.pointer is not None:
         p = v.pointer
-        details.append(f"value {p.va_valueid} of TOAST OID {p.va_toastrelid}, "
-                       f"{p.extsize} bytes stored")
+        details.append(
+            f"value {p.va_valueid} of TOAST OID {p.va_toastrelid}, {p.extsize} bytes stored"
+        )
     head = f"{head}: {', '.join(details)}"
     if a.status is AttributeStatus.DROPPED:
-        return f"{head}, dropped", f"0x{a.raw.hex()[:TEXT_VALUE_WIDTH - 2]}"
+        return f"{head}, dropped", f"0x{a.raw.hex()[: TEXT_VALUE_WIDTH - 2]}"
     value = "= " + _short(a.text or "")
     if not a.decoded:
         value += f" [not decoded: {a.error}]"
@@ -103,8 +109,13 @@ def _describe(a: AttributeValue) -> tuple[str, str | None]:
 def attribute_text_rows(tv: TupleValues) -> list[tuple[int, str, Span | None]]:
     """(indent below the tuple, text, byte range) for each attribute and padding run."""
     rows: list[tuple[int, str, Span | None]] = [
-        (0, f"attributes: {len(tv.attributes)}, {tv.data_bytes} data bytes, "
-            f"{tv.padding_bytes} padding bytes", None)]
+        (
+            0,
+            f"attributes: {len(tv.attributes)}, {tv.data_bytes} data bytes, "
+            f"{tv.padding_bytes} padding bytes",
+            None,
+        )
+    ]
     for a in tv.attributes:
         if a.padding is not None and a.padding.length:
             n = a.padding.length
@@ -119,5 +130,7 @@ def attribute_text_rows(tv: TupleValues) -> list[tuple[int, str, Span | None]]:
 
 
 def page_values_text(pv: PageValues) -> str:
-    return (f"attribute padding: {pv.padding_bytes} bytes beside {pv.data_bytes} data bytes "
-            f"in {len(pv.tuples)} tuples")
+    return (
+        f"attribute padding: {pv.padding_bytes} bytes beside {pv.data_bytes} data bytes "
+        f"in {len(pv.tuples)} tuples"
+    )

@@ -112,8 +112,9 @@ def diagnostic_json(diagnostic: Diagnostic) -> JSONObject:
     }
 
 
-def page_json(page: Page, *, heap_blocks: int | None = None,
-              values: PageValues | None = None) -> JSONObject:
+def page_json(
+    page: Page, *, heap_blocks: int | None = None, values: PageValues | None = None
+) -> JSONObject:
     """One block as a JSON object. ``heap_blocks`` bounds the VM entries listed; ``values``
     (attributes decoded with a relation description) adds ``values`` and ``attributes`` to
     each heap item and the attribute padding total to the page."""

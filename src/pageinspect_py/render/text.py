@@ -38,15 +38,17 @@ _CHECKSUM_NOTES = {
 }
 
 
-def render_page(page: Page, *, heap_blocks: int | None = None,
-                values: PageValues | None = None) -> str:
+def render_page(
+    page: Page, *, heap_blocks: int | None = None, values: PageValues | None = None
+) -> str:
     """``values`` (attributes decoded with a relation description) adds each tuple's
     attributes, padding and values."""
     return "\n".join(_page_lines(page, heap_blocks, values)) + "\n"
 
 
-def _page_lines(page: Page, heap_blocks: int | None,
-                values: PageValues | None = None) -> Iterator[str]:
+def _page_lines(
+    page: Page, heap_blocks: int | None, values: PageValues | None = None
+) -> Iterator[str]:
     yield f"block {page.blkno} ({page.fork} fork): {page.kind} page, {page.size} bytes"
     yield f"  from {page.origin}"
     if page.kind == "new":

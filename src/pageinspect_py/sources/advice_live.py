@@ -75,8 +75,9 @@ def server_errors(conn: psycopg.Connection[Any], doing: str) -> Iterator[None]:
         yield
     except psycopg.Error as exc:
         if conn.broken or conn.closed:
-            raise ConnectionFailedError(f"lost the connection while {doing}: "
-                                        f"{_message(exc)}") from exc
+            raise ConnectionFailedError(
+                f"lost the connection while {doing}: {_message(exc)}"
+            ) from exc
         raise SourceError(f"{doing}: {_message(exc)}") from exc
 
 
@@ -93,12 +94,18 @@ def resolve_targets(conn: psycopg.Connection[Any], relation: str) -> list[Target
     with server_errors(conn, f"looking up {relation!r}"):
         try:
             found = queries.resolve_relation(conn, relation)
-        except (pg.UndefinedTable, pg.InvalidSchemaName, pg.SyntaxError, pg.InvalidName,
-                pg.FeatureNotSupported) as exc:
+        except (
+            pg.UndefinedTable,
+            pg.InvalidSchemaName,
+            pg.SyntaxError,
+            pg.InvalidName,
+            pg.FeatureNotSupported,
+        ) as exc:
             raise RelationNotFoundError(_message(exc)) from exc
         except pg.InsufficientPrivilege as exc:
-            raise PrivilegeError(f"{_message(exc)}: looking up {relation!r} needs USAGE on "
-                                 "its schema") from exc
+            raise PrivilegeError(
+                f"{_message(exc)}: looking up {relation!r} needs USAGE on its schema"
+            ) from exc
         if found is None:
             raise RelationNotFoundError(f"no relation has OID {relation}")
         if found.relkind in _ADVISABLE:
@@ -106,8 +113,10 @@ def resolve_targets(conn: psycopg.Connection[Any], relation: str) -> list[Target
         if found.relkind == "p":
             leaves = queries.leaf_partitions(conn, found.oid)
             if not leaves:
-                raise NoStorageError(f"{found.qualified_name} is a partitioned table without "
-                                     "partitions: there are no rows to advise on")
+                raise NoStorageError(
+                    f"{found.qualified_name} is a partitioned table without "
+                    "partitions: there are no rows to advise on"
+                )
             return [Target(p.oid, p.qualified_name, found.qualified_name) for p in leaves]
     what = _OTHER.get(found.relkind, f"of relkind {found.relkind!r}")
     raise NoStorageError(f"{found.qualified_name} is {what}: layout advice is for tables")
@@ -180,8 +189,9 @@ def open_table(conn: psycopg.Connection[Any], target: Target) -> LiveTable:
         toast_tuple_target=int(toast_target) if toast_target else None,
         has_toast_table=facts.has_toast_table,
     )
-    return LiveTable(conn, target, server, variants, facts, definitions,
-                     Table(target.name, columns, geometry))
+    return LiveTable(
+        conn, target, server, variants, facts, definitions, Table(target.name, columns, geometry)
+    )
 
 
 def _row_estimate(live: LiveTable) -> tuple[int, str]:
@@ -201,10 +211,10 @@ def _observed(sizes: list[int | None], flags: list[int | None]) -> list[Observed
     out = []
     for size, flag in zip(sizes, flags, strict=True):
         f = flag or 0
-        compressed = bool(f & queries.SAMPLE_COMPRESSED) if f & \
-            queries.SAMPLE_COMPRESSION_KNOWN else None
-        external = bool(f & queries.SAMPLE_EXTERNAL) if f & queries.SAMPLE_EXTERNAL_KNOWN \
-            else None
+        compressed = (
+            bool(f & queries.SAMPLE_COMPRESSED) if f & queries.SAMPLE_COMPRESSION_KNOWN else None
+        )
+        external = bool(f & queries.SAMPLE_EXTERNAL) if f & queries.SAMPLE_EXTERNAL_KNOWN else None
         header4 = bool(f & queries.SAMPLE_HEADER4) if f & queries.SAMPLE_HEADER_KNOWN else None
         out.append(Observed(size, compressed, external, header4))
     return out
@@ -215,9 +225,12 @@ def take_sample(live: LiveTable, sample_rows: int, seed: int) -> Sample:
     table = live.table
     live_columns = table.live
     facts = live.facts
-    columns = [queries.SampleColumn(c.name, c.attlen == -1, c.always_null,
-                                    c.typname in queries.OCTET_LENGTH_TYPES)
-               for c in live_columns]
+    columns = [
+        queries.SampleColumn(
+            c.name, c.attlen == -1, c.always_null, c.typname in queries.OCTET_LENGTH_TYPES
+        )
+        for c in live_columns
+    ]
     method: Literal["BERNOULLI", "SYSTEM"] | None = None
     percent = 100.0
     try:
@@ -225,32 +238,56 @@ def take_sample(live: LiveTable, sample_rows: int, seed: int) -> Sample:
             try:
                 rows_total, how = _row_estimate(live)
                 if rows_total <= 0:
-                    raise AdviceError(f"{live.name} has no rows ({how}): there is nothing to "
-                                      "measure; load representative data first")
+                    raise AdviceError(
+                        f"{live.name} has no rows ({how}): there is nothing to "
+                        "measure; load representative data first"
+                    )
                 if rows_total > sample_rows:
                     method = "SYSTEM" if facts.pages > SYSTEM_SAMPLING_PAGES else "BERNOULLI"
                     percent = min(100.0, 100.0 * sample_rows / rows_total)
-                rows = queries.sample_rows(live.conn, live.variants, facts.nspname,
-                                           facts.relname, columns, method, percent, seed)
+                rows = queries.sample_rows(
+                    live.conn,
+                    live.variants,
+                    facts.nspname,
+                    facts.relname,
+                    columns,
+                    method,
+                    percent,
+                    seed,
+                )
                 while not rows and method is not None and percent < 100.0:
                     percent = min(100.0, percent * 10)  # the sample came back empty
-                    rows = queries.sample_rows(live.conn, live.variants, facts.nspname,
-                                               facts.relname, columns, method, percent, seed)
+                    rows = queries.sample_rows(
+                        live.conn,
+                        live.variants,
+                        facts.nspname,
+                        facts.relname,
+                        columns,
+                        method,
+                        percent,
+                        seed,
+                    )
             except pg.InsufficientPrivilege as exc:
                 raise PrivilegeError(_message(exc)) from exc
     except PrivilegeError as exc:
         estimate = round(facts.reltuples) if facts.reltuples > 0 else 0
         return _stats_estimate(live, estimate, str(exc))
     if not rows:
-        raise AdviceError(f"{live.name} has no visible rows (estimated {rows_total}: {how}); "
-                          "there is nothing to measure")
+        raise AdviceError(
+            f"{live.name} has no visible rows (estimated {rows_total}: {how}); "
+            "there is nothing to measure"
+        )
     live.sample_method, live.sample_percent, live.seed = method, percent, seed
-    described = ("all rows" if method is None
-                 else f"TABLESAMPLE {method} ({percent:.4g}%) REPEATABLE ({seed})")
+    described = (
+        "all rows"
+        if method is None
+        else f"TABLESAMPLE {method} ({percent:.4g}%) REPEATABLE ({seed})"
+    )
     notes = []
     if method == "SYSTEM":
-        notes.append("SYSTEM sampling takes whole pages: rows that sit together are sampled "
-                     "together")
+        notes.append(
+            "SYSTEM sampling takes whole pages: rows that sit together are sampled together"
+        )
     return build_sample(
         live_columns,
         (_observed(r.sizes, r.flags) for r in rows),
@@ -269,14 +306,21 @@ def _stats_estimate(live: LiveTable, rows_total: int, why: str) -> Sample:
         raise PrivilegeError(
             f"role {live.server.user} may not read {live.name} ({why}) and pg_stats shows "
             "nothing for it (it only shows columns the role may SELECT, after ANALYZE): "
-            "GRANT SELECT on the table, or run as its owner")
+            "GRANT SELECT on the table, or run as its owner"
+        )
     if rows_total <= 0:
-        raise AdviceError(f"{live.name}: no rows could be read ({why}) and pg_class.reltuples "
-                          "does not know how many there are (never ANALYZEd)")
+        raise AdviceError(
+            f"{live.name}: no rows could be read ({why}) and pg_class.reltuples "
+            "does not know how many there are (never ANALYZEd)"
+        )
     by_name = {s.attname: ColumnStats(s.null_frac, s.avg_width) for s in stats}
-    return sample_from_stats(live.table.live, by_name, live.table.geometry,
-                             table_rows=rows_total,
-                             notes=[f"could not sample ({why})"])
+    return sample_from_stats(
+        live.table.live,
+        by_name,
+        live.table.geometry,
+        table_rows=rows_total,
+        notes=[f"could not sample ({why})"],
+    )
 
 
 def measure(live: LiveTable, rows_total: int) -> Measured:
@@ -302,8 +346,12 @@ def measure(live: LiveTable, rows_total: int) -> Measured:
             free_bytes=stats.free_space,
             source="pg_relation_size, pgstattuple",
         )
-    return Measured(pages=facts.pages, live_rows=rows_total, dead_rows=facts.n_dead_tup,
-                    source="pg_relation_size, pg_stat_all_tables")
+    return Measured(
+        pages=facts.pages,
+        live_rows=rows_total,
+        dead_rows=facts.n_dead_tup,
+        source="pg_relation_size, pg_stat_all_tables",
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -333,11 +381,13 @@ class VerifiedLayout:
             "predicted_pages": self.predicted_pages,
             "rows_per_page": round(self.rows_per_page, 2),
             "predicted_rows_per_page": round(self.predicted_rows_per_page, 2),
-            "avg_tuple_bytes": None if self.avg_tuple_bytes is None
+            "avg_tuple_bytes": None
+            if self.avg_tuple_bytes is None
             else round(self.avg_tuple_bytes, 2),
             "predicted_avg_tuple_bytes": round(self.predicted_avg_tuple_bytes, 2),
             "tuples_matching_prediction": self.tuples_matched,
-            "wal_bytes_per_row": None if self.wal_bytes_per_row is None
+            "wal_bytes_per_row": None
+            if self.wal_bytes_per_row is None
             else round(self.wal_bytes_per_row, 1),
         }
 
@@ -350,8 +400,12 @@ class Verification:
     notes: tuple[str, ...]
 
     def to_json(self) -> dict[str, object]:
-        return {"where": self.where, "tuple_lengths_from": self.tuple_source,
-                "layouts": [v.to_json() for v in self.layouts], "notes": list(self.notes)}
+        return {
+            "where": self.where,
+            "tuple_lengths_from": self.tuple_source,
+            "layouts": [v.to_json() for v in self.layouts],
+            "notes": list(self.notes),
+        }
 
 
 class _Rollback(Exception):
@@ -369,8 +423,7 @@ def verify(live: LiveTable, advice: Advice) -> Verification:
     ``get_raw_page`` and our decoder) when the role is a superuser and pageinspect is there.
     """
     if advice.sample.quality != "exact":
-        raise AdviceError("--verify needs rows it can read: the advice was estimated from "
-                          "pg_stats")
+        raise AdviceError("--verify needs rows it can read: the advice was estimated from pg_stats")
     conn = live.conn
     facts = live.facts
     notes: list[str] = []
@@ -379,11 +432,13 @@ def verify(live: LiveTable, advice: Advice) -> Verification:
     stage = f"pgpage_stage_{os.getpid()}"
     live_defs = {d.attname: d for d in live.columns}
     stored = [c.name for c in live.table.live if c.generated != "v"]
-    reloptions = [o for o in facts.reloptions or []
-                  if o.partition("=")[0] in ("fillfactor", "toast_tuple_target")]
+    reloptions = [
+        o
+        for o in facts.reloptions or []
+        if o.partition("=")[0] in ("fillfactor", "toast_tuple_target")
+    ]
     try:
-        with server_errors(conn, "building the scratch tables for --verify"), \
-                conn.transaction():
+        with server_errors(conn, "building the scratch tables for --verify"), conn.transaction():
             wanted = f"pgpage_verify_{os.getpid()}"
             schema: str | None = wanted
             try:
@@ -393,33 +448,63 @@ def verify(live: LiveTable, advice: Advice) -> Verification:
             except pg.InsufficientPrivilege:
                 schema = None
                 where = "temporary tables (rolled back)"
-                notes.append("no CREATE privilege on the database: temporary tables are not "
-                             "WAL-logged, so WAL per row is not measured")
-            rows = queries.stage_sample(conn, stage, facts.nspname, facts.relname, stored,
-                                        live.sample_method, live.sample_percent, live.seed)
+                notes.append(
+                    "no CREATE privilege on the database: temporary tables are not "
+                    "WAL-logged, so WAL per row is not measured"
+                )
+            rows = queries.stage_sample(
+                conn,
+                stage,
+                facts.nspname,
+                facts.relname,
+                stored,
+                live.sample_method,
+                live.sample_percent,
+                live.seed,
+            )
             if rows != advice.sample.size:
-                notes.append(f"the sample has {rows} rows now, {advice.sample.size} when "
-                             "advised: the table changed in between")
+                notes.append(
+                    f"the sample has {rows} rows now, {advice.sample.size} when "
+                    "advised: the table changed in between"
+                )
             pages_reader = _page_reader(conn, live)
-            tuple_source = "get_raw_page + pgpage's decoder" if pages_reader else \
-                "not read (needs a superuser with pageinspect)"
+            tuple_source = (
+                "get_raw_page + pgpage's decoder"
+                if pages_reader
+                else "not read (needs a superuser with pageinspect)"
+            )
             for layout in (advice.current, advice.recommended):
-                scratch = [queries.ScratchColumn(
-                    name=n, type=live_defs[n].type, collation=live_defs[n].collation,
-                    storage=live_defs[n].storage_changed, compression=live_defs[n].compression)
-                    for n in layout.order]
+                scratch = [
+                    queries.ScratchColumn(
+                        name=n,
+                        type=live_defs[n].type,
+                        collation=live_defs[n].collation,
+                        storage=live_defs[n].storage_changed,
+                        compression=live_defs[n].compression,
+                    )
+                    for n in layout.order
+                ]
                 name = f"pgpage_{layout.name}_{os.getpid()}"
-                regclass = queries.create_scratch_table(conn, schema, name, scratch, reloptions,
-                                                        temporary=schema is None)
+                regclass = queries.create_scratch_table(
+                    conn, schema, name, scratch, reloptions, temporary=schema is None
+                )
                 before = queries.wal_insert_lsn(conn).lsn
                 inserted = queries.insert_from_stage(
-                    conn, regclass, stage, [n for n in layout.order if n in stored])
+                    conn, regclass, stage, [n for n in layout.order if n in stored]
+                )
                 after = queries.wal_insert_lsn(conn).lsn
                 wal = queries.wal_diff(conn, after, before).bytes
                 pages = queries.relation_blocks(conn, regclass).nblocks or 0
                 lengths = pages_reader(regclass, pages) if pages_reader else None
-                result.append(_verified(layout, inserted, pages, lengths,
-                                        wal / inserted if schema and inserted else None))
+                result.append(
+                    _verified(
+                        layout,
+                        inserted,
+                        pages,
+                        lengths,
+                        wal / inserted if schema and inserted else None,
+                    )
+                )
             raise _Rollback
     except _Rollback:
         pass
@@ -428,16 +513,18 @@ def verify(live: LiveTable, advice: Advice) -> Verification:
     return Verification(tuple(result), where, tuple_source, tuple(notes))
 
 
-def _verified(layout: Layout, rows: int, pages: int, lengths: list[int] | None,
-              wal_per_row: float | None) -> VerifiedLayout:
+def _verified(
+    layout: Layout, rows: int, pages: int, lengths: list[int] | None, wal_per_row: float | None
+) -> VerifiedLayout:
     matched = None
     avg = None
     if lengths is not None:
         # insertion order is not ctid order once the FSM sends a row back to an earlier
         # page: compare the two multisets of lengths
         avg = sum(lengths) / len(lengths) if lengths else 0.0
-        matched = sum(1 for a, b in zip(sorted(lengths), sorted(layout.lp_lens), strict=False)
-                      if a == b)
+        matched = sum(
+            1 for a, b in zip(sorted(lengths), sorted(layout.lp_lens), strict=False) if a == b
+        )
     predicted_rpp = len(layout.footprints) / layout.sample_pages if layout.sample_pages else 0.0
     return VerifiedLayout(
         name=layout.name,
@@ -476,8 +563,7 @@ def _page_reader(conn: psycopg.Connection[Any], live: LiveTable) -> PageReader |
             raw = queries.get_raw_page(conn, variants, regclass, "main", blkno).page
             page = decode_page(RawPage(blkno, raw, "main", f"{regclass} block {blkno}", False))
             if isinstance(page, HeapPage):
-                lengths.extend(item.lp.lp_len for item in page.items
-                               if item.tuple is not None)
+                lengths.extend(item.lp.lp_len for item in page.items if item.tuple is not None)
         return lengths
 
     return read

@@ -38,10 +38,12 @@ def open_live_toast(heap: LiveSource) -> LiveToast | None:
 
     def locate(valueid: int) -> list[tuple[int, int]]:
         try:
-            return [(t.blkno, t.lp) for t in
-                    queries.toast_chunk_tids(conn, nspname, relname, valueid)]
+            return [
+                (t.blkno, t.lp) for t in queries.toast_chunk_tids(conn, nspname, relname, valueid)
+            ]
         except psycopg.Error as exc:
-            raise SourceError(f"locating the chunks of toast value {valueid} in "
-                              f"{nspname}.{relname}: {exc}") from exc
+            raise SourceError(
+                f"locating the chunks of toast value {valueid} in {nspname}.{relname}: {exc}"
+            ) from exc
 
     return LiveToast(source, toastrelid, locate)

@@ -27,8 +27,11 @@ _STORAGE = {"p": "PLAIN", "e": "EXTERNAL", "m": "MAIN", "x": "EXTENDED"}
 _COMPRESSION = {"p": "pglz", "l": "lz4"}
 _COMMANDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "*": "ALL"}
 _REPLICA = {"f": "FULL", "n": "NOTHING"}
-_TRIGGER_STATE = {"D": "DISABLE TRIGGER", "R": "ENABLE REPLICA TRIGGER",
-                  "A": "ENABLE ALWAYS TRIGGER"}
+_TRIGGER_STATE = {
+    "D": "DISABLE TRIGGER",
+    "R": "ENABLE REPLICA TRIGGER",
+    "A": "ENABLE ALWAYS TRIGGER",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +74,13 @@ def gather(live: LiveTable) -> MigrationFacts:
         queries.qualify_everything(conn)
         views = []
         for view in queries.dependent_views(conn, oid):
-            views.append(ViewFacts(
-                view, queries.table_grants(conn, view.oid),
-                queries.index_definitions(conn, view.oid) if view.relkind == "m" else []))
+            views.append(
+                ViewFacts(
+                    view,
+                    queries.table_grants(conn, view.oid),
+                    queries.index_definitions(conn, view.oid) if view.relkind == "m" else [],
+                )
+            )
         return MigrationFacts(
             nspname=live.facts.nspname,
             relname=live.facts.relname,
@@ -103,8 +110,11 @@ class Quoter:
         self.reserved = reserved
 
     def ident(self, name: str) -> str:
-        safe = bool(name) and (name[0] == "_" or "a" <= name[0] <= "z") and all(
-            ch == "_" or "a" <= ch <= "z" or "0" <= ch <= "9" for ch in name)
+        safe = (
+            bool(name)
+            and (name[0] == "_" or "a" <= name[0] <= "z")
+            and all(ch == "_" or "a" <= ch <= "z" or "0" <= ch <= "9" for ch in name)
+        )
         if safe and name not in self.reserved:
             return name
         return '"' + name.replace('"', '""') + '"'
@@ -136,13 +146,17 @@ def _options(options: Sequence[str], prefix: str = "") -> list[str]:
     out = []
     for option in options:
         key, _, value = option.partition("=")
-        out.append(f"{prefix}{key}={literal(value)}" if not value.replace(".", "").isdigit()
-                   else f"{prefix}{key}={value}")
+        out.append(
+            f"{prefix}{key}={literal(value)}"
+            if not value.replace(".", "").isdigit()
+            else f"{prefix}{key}={value}"
+        )
     return out
 
 
-def migration_sql(facts: MigrationFacts, order: Sequence[str],
-                  server_version: str = "") -> Migration:
+def migration_sql(
+    facts: MigrationFacts, order: Sequence[str], server_version: str = ""
+) -> Migration:
     """The migration script for rebuilding the table with its columns in ``order``."""
     q = Quoter(facts.keywords)
     old = q.qualified(facts.nspname, facts.relname)
@@ -158,24 +172,33 @@ def migration_sql(facts: MigrationFacts, order: Sequence[str],
         "indexes are rebuilt from their definitions: their size and key order do not change",
     ]
     if t.rowtype_users:
-        warnings.append(f"the row type {old} changes its attribute order; it is used by "
-                        f"{', '.join(t.rowtype_users)} (a column of that type stops the DROP "
-                        "TABLE below: migrate those first)")
+        warnings.append(
+            f"the row type {old} changes its attribute order; it is used by "
+            f"{', '.join(t.rowtype_users)} (a column of that type stops the DROP "
+            "TABLE below: migrate those first)"
+        )
     if facts.views:
-        warnings.append("dependent views are dropped and created again from their current "
-                        "definitions: " + ", ".join(v.view.name for v in facts.views))
+        warnings.append(
+            "dependent views are dropped and created again from their current "
+            "definitions: " + ", ".join(v.view.name for v in facts.views)
+        )
     if any(v.view.relkind == "m" for v in facts.views):
         warnings.append("materialized views are created again WITH DATA (recomputed)")
     if t.children:
-        warnings.append(f"inheritance children {', '.join(t.children)} are detached and "
-                        "attached again")
+        warnings.append(
+            f"inheritance children {', '.join(t.children)} are detached and attached again"
+        )
     if facts.incoming:
-        warnings.append("foreign keys of other tables that reference this one are dropped and "
-                        "added again NOT VALID, then validated: "
-                        + ", ".join(f"{c.table}.{c.conname}" for c in facts.incoming))
+        warnings.append(
+            "foreign keys of other tables that reference this one are dropped and "
+            "added again NOT VALID, then validated: "
+            + ", ".join(f"{c.table}.{c.conname}" for c in facts.incoming)
+        )
     if any(g.grantor != t.owner for g in facts.grants):
-        warnings.append("privileges are granted again by the role running the script (the "
-                        "original grantors are not kept)")
+        warnings.append(
+            "privileges are granted again by the role running the script (the "
+            "original grantors are not kept)"
+        )
 
     out: list[str] = []
     emit = out.append
@@ -209,13 +232,15 @@ def migration_sql(facts: MigrationFacts, order: Sequence[str],
                 # named, so that it can take the old sequence's name once that is dropped
                 temporary = q.qualified(c.seq_schema, _truncate(c.seq_name, "__pgpage_new"))
                 options.insert(0, f"SEQUENCE NAME {temporary}")
-            parts.append(f"GENERATED {how} AS IDENTITY"
-                         + (f" ({' '.join(options)})" if options else ""))
+            parts.append(
+                f"GENERATED {how} AS IDENTITY" + (f" ({' '.join(options)})" if options else "")
+            )
         elif c.default is not None:
             parts.append(f"DEFAULT {c.default}")
         if c.attnotnull:
-            parts.append(f"CONSTRAINT {q.ident(c.notnull_name)} NOT NULL" if c.notnull_name
-                         else "NOT NULL")
+            parts.append(
+                f"CONSTRAINT {q.ident(c.notnull_name)} NOT NULL" if c.notnull_name else "NOT NULL"
+            )
         defs.append("    " + " ".join(parts))
     with_options = _options(facts.reloptions) + _options(facts.toast_reloptions, "toast.")
     tail = ""
@@ -244,8 +269,9 @@ def migration_sql(facts: MigrationFacts, order: Sequence[str],
     # -- the rows -------------------------------------------------------------------------
     copied = [n for n in order if not columns[n].attgenerated]
     names = ", ".join(q.ident(n) for n in copied)
-    overriding = " OVERRIDING SYSTEM VALUE" if any(
-        columns[n].attidentity == "a" for n in copied) else ""
+    overriding = (
+        " OVERRIDING SYSTEM VALUE" if any(columns[n].attidentity == "a" for n in copied) else ""
+    )
     emit(f"INSERT INTO {new} ({names}){overriding}")
     emit(f"    SELECT {names} FROM ONLY {old};")
     emit("")
@@ -259,8 +285,10 @@ def migration_sql(facts: MigrationFacts, order: Sequence[str],
         sequence = q.qualified(c.seq_schema, c.seq_name)
         if c.attidentity:
             temporary = q.qualified(c.seq_schema, _truncate(c.seq_name, "__pgpage_new"))
-            emit(f"SELECT pg_catalog.setval({literal(temporary)}, s.last_value, s.is_called) "
-                 f"FROM {sequence} s;")
+            emit(
+                f"SELECT pg_catalog.setval({literal(temporary)}, s.last_value, s.is_called) "
+                f"FROM {sequence} s;"
+            )
             renames.append((temporary, c.seq_name))
         else:
             emit(f"ALTER SEQUENCE {sequence} OWNED BY {new}.{q.ident(name)};")
@@ -289,17 +317,26 @@ def migration_sql(facts: MigrationFacts, order: Sequence[str],
         if con.inherited and con.contype != "c" and t.parent:
             continue  # ATTACH PARTITION creates it again
         if con.contype == "f" and con.convalidated:
-            emit(f"ALTER TABLE {final} ADD CONSTRAINT {q.ident(con.conname)} "
-                 f"{con.definition} NOT VALID;")
+            emit(
+                f"ALTER TABLE {final} ADD CONSTRAINT {q.ident(con.conname)} "
+                f"{con.definition} NOT VALID;"
+            )
             emit(f"ALTER TABLE {final} VALIDATE CONSTRAINT {q.ident(con.conname)};")
         else:
-            using = (f" USING INDEX TABLESPACE {q.ident(con.index_tablespace)}"
-                     if con.index_tablespace and con.contype in ("p", "u", "x") else "")
-            emit(f"ALTER TABLE {final} ADD CONSTRAINT {q.ident(con.conname)} "
-                 f"{con.definition}{using};")
+            using = (
+                f" USING INDEX TABLESPACE {q.ident(con.index_tablespace)}"
+                if con.index_tablespace and con.contype in ("p", "u", "x")
+                else ""
+            )
+            emit(
+                f"ALTER TABLE {final} ADD CONSTRAINT {q.ident(con.conname)} "
+                f"{con.definition}{using};"
+            )
         if con.comment is not None:
-            emit(f"COMMENT ON CONSTRAINT {q.ident(con.conname)} ON {final} IS "
-                 f"{literal(con.comment)};")
+            emit(
+                f"COMMENT ON CONSTRAINT {q.ident(con.conname)} ON {final} IS "
+                f"{literal(con.comment)};"
+            )
     for index in facts.indexes:
         if index.constraint is None and not (index.inherited and t.parent):
             emit(f"{index.definition};")
@@ -319,24 +356,29 @@ def migration_sql(facts: MigrationFacts, order: Sequence[str],
     for child in t.children if not t.parent else []:
         emit(f"ALTER TABLE {child} INHERIT {final};")
     for fk in facts.incoming:
-        emit(f"ALTER TABLE {fk.table} ADD CONSTRAINT {q.ident(fk.conname)} {fk.definition}"
-             f"{'' if fk.definition.endswith('NOT VALID') else ' NOT VALID'};")
+        emit(
+            f"ALTER TABLE {fk.table} ADD CONSTRAINT {q.ident(fk.conname)} {fk.definition}"
+            f"{'' if fk.definition.endswith('NOT VALID') else ' NOT VALID'};"
+        )
         if fk.convalidated:
             emit(f"ALTER TABLE {fk.table} VALIDATE CONSTRAINT {q.ident(fk.conname)};")
         if fk.comment is not None:
-            emit(f"COMMENT ON CONSTRAINT {q.ident(fk.conname)} ON {fk.table} IS "
-                 f"{literal(fk.comment)};")
+            emit(
+                f"COMMENT ON CONSTRAINT {q.ident(fk.conname)} ON {fk.table} IS "
+                f"{literal(fk.comment)};"
+            )
     emit("")
 
     # -- triggers, rules, statistics, row-level security -----------------------------------
     for trigger in facts.triggers:
         emit(f"{trigger.definition};")
         if trigger.enabled in _TRIGGER_STATE:
-            emit(f"ALTER TABLE {final} {_TRIGGER_STATE[trigger.enabled]} "
-                 f"{q.ident(trigger.name)};")
+            emit(f"ALTER TABLE {final} {_TRIGGER_STATE[trigger.enabled]} {q.ident(trigger.name)};")
         if trigger.comment is not None:
-            emit(f"COMMENT ON TRIGGER {q.ident(trigger.name)} ON {final} IS "
-                 f"{literal(trigger.comment)};")
+            emit(
+                f"COMMENT ON TRIGGER {q.ident(trigger.name)} ON {final} IS "
+                f"{literal(trigger.comment)};"
+            )
     for rule in facts.rules:
         emit(rule.definition)
         if rule.comment is not None:
@@ -344,25 +386,30 @@ def migration_sql(facts: MigrationFacts, order: Sequence[str],
     for stat in facts.statistics:
         emit(f"{stat.definition};")
         if stat.comment is not None:
-            emit(f"COMMENT ON STATISTICS {q.qualified(facts.nspname, stat.name)} IS "
-                 f"{literal(stat.comment)};")
+            emit(
+                f"COMMENT ON STATISTICS {q.qualified(facts.nspname, stat.name)} IS "
+                f"{literal(stat.comment)};"
+            )
     if t.relrowsecurity:
         emit(f"ALTER TABLE {final} ENABLE ROW LEVEL SECURITY;")
     if t.relforcerowsecurity:
         emit(f"ALTER TABLE {final} FORCE ROW LEVEL SECURITY;")
     for policy in facts.policies:
         roles = ", ".join(q.ident(r) for r in policy.roles) or "PUBLIC"
-        text = (f"CREATE POLICY {q.ident(policy.name)} ON {final} AS "
-                f"{'PERMISSIVE' if policy.permissive else 'RESTRICTIVE'} "
-                f"FOR {_COMMANDS.get(policy.command, 'ALL')} TO {roles}")
+        text = (
+            f"CREATE POLICY {q.ident(policy.name)} ON {final} AS "
+            f"{'PERMISSIVE' if policy.permissive else 'RESTRICTIVE'} "
+            f"FOR {_COMMANDS.get(policy.command, 'ALL')} TO {roles}"
+        )
         if policy.using is not None:
             text += f" USING ({policy.using})"
         if policy.with_check is not None:
             text += f" WITH CHECK ({policy.with_check})"
         emit(text + ";")
         if policy.comment is not None:
-            emit(f"COMMENT ON POLICY {q.ident(policy.name)} ON {final} IS "
-                 f"{literal(policy.comment)};")
+            emit(
+                f"COMMENT ON POLICY {q.ident(policy.name)} ON {final} IS {literal(policy.comment)};"
+            )
     emit("")
 
     # -- owner, privileges, comments ----------------------------------------------------
@@ -388,8 +435,10 @@ def migration_sql(facts: MigrationFacts, order: Sequence[str],
         view = vf.view
         with_view = f" WITH ({', '.join(_options(view.options))})" if view.options else ""
         if view.relkind == "m":
-            emit(f"CREATE MATERIALIZED VIEW {view.name}{with_view} AS\n"
-                 f"{view.definition.rstrip().rstrip(';')}\nWITH DATA;")
+            emit(
+                f"CREATE MATERIALIZED VIEW {view.name}{with_view} AS\n"
+                f"{view.definition.rstrip().rstrip(';')}\nWITH DATA;"
+            )
             for index in vf.indexes:
                 emit(f"{index.definition};")
         else:

@@ -450,8 +450,9 @@ class ChunkTid:
     lp: int
 
 
-def toast_chunk_tids(conn: Connection[Any], nspname: str, relname: str,
-                     valueid: int) -> list[ChunkTid]:
+def toast_chunk_tids(
+    conn: Connection[Any], nspname: str, relname: str, valueid: int
+) -> list[ChunkTid]:
     """ctids of the chunks of TOAST value ``valueid``, found through the TOAST table's index
     on (chunk_id, chunk_seq) as the server sees them now (visible rows only).
 
@@ -644,7 +645,8 @@ class RowCount:
 def count_rows(conn: Connection[Any], nspname: str, relname: str) -> RowCount:
     """``count(*)`` of the table's own rows (``ONLY``: not its inheritance children)."""
     query = sql.SQL("SELECT count(*)::int8 AS n FROM ONLY {}").format(
-        sql.Identifier(nspname, relname))
+        sql.Identifier(nspname, relname)
+    )
     return _one(conn, query, (), RowCount)
 
 
@@ -687,9 +689,16 @@ class SampleColumn:
 OCTET_LENGTH_TYPES = frozenset({"text", "varchar", "bpchar", "bytea"})
 
 
-def sample_rows(conn: Connection[Any], variants: AdviceVariants, nspname: str, relname: str,
-                columns: list[SampleColumn], method: Literal["BERNOULLI", "SYSTEM"] | None,
-                percent: float, seed: int) -> list[SampledRow]:
+def sample_rows(
+    conn: Connection[Any],
+    variants: AdviceVariants,
+    nspname: str,
+    relname: str,
+    columns: list[SampleColumn],
+    method: Literal["BERNOULLI", "SYSTEM"] | None,
+    percent: float,
+    seed: int,
+) -> list[SampledRow]:
     """Measure the stored size of every value of a sample of rows, in physical order.
 
     ``pg_column_size`` is ``VARSIZE_ANY`` of the datum as it sits in the tuple (1-byte or
@@ -716,40 +725,50 @@ def sample_rows(conn: Connection[Any], variants: AdviceVariants, nspname: str, r
             continue
         parts: list[sql.Composable] = [sql.SQL("0")]
         if variants.column_compression:
-            parts.append(sql.SQL(
-                "(CASE WHEN pg_catalog.pg_column_compression({}) IS NOT NULL THEN 5 ELSE 4 END)"
-            ).format(ref))
+            parts.append(
+                sql.SQL(
+                    "(CASE WHEN pg_catalog.pg_column_compression({}) IS NOT NULL THEN 5 ELSE 4 END)"
+                ).format(ref)
+            )
         elif column.octet_length:
             # stored smaller than the raw data plus a 1-byte header: compressed (or a TOAST
             # pointer, which pg_column_size reports as its out-of-line size)
-            parts.append(sql.SQL(
-                "(CASE WHEN pg_catalog.pg_column_size({0}) < pg_catalog.octet_length({0}) + 1 "
-                "THEN 5 ELSE 4 END)").format(ref))
+            parts.append(
+                sql.SQL(
+                    "(CASE WHEN pg_catalog.pg_column_size({0}) < pg_catalog.octet_length({0}) + 1 "
+                    "THEN 5 ELSE 4 END)"
+                ).format(ref)
+            )
         if column.octet_length:
             # a 4-byte header shows as raw data + 4 (a value ALTER ... SET STORAGE PLAIN and
             # COPY left unpacked); else + 1
-            parts.append(sql.SQL(
-                "(CASE WHEN pg_catalog.pg_column_size({0}) = pg_catalog.octet_length({0}) + 4 "
-                "THEN 48 ELSE 32 END)").format(ref))
+            parts.append(
+                sql.SQL(
+                    "(CASE WHEN pg_catalog.pg_column_size({0}) = pg_catalog.octet_length({0}) + 4 "
+                    "THEN 48 ELSE 32 END)"
+                ).format(ref)
+            )
         if variants.toast_chunk_id:
-            parts.append(sql.SQL(
-                "(CASE WHEN pg_catalog.pg_column_toast_chunk_id({}) IS NOT NULL THEN 10 "
-                "ELSE 8 END)").format(ref))
+            parts.append(
+                sql.SQL(
+                    "(CASE WHEN pg_catalog.pg_column_toast_chunk_id({}) IS NOT NULL THEN 10 "
+                    "ELSE 8 END)"
+                ).format(ref)
+            )
         flags.append(sql.SQL(" + ").join(parts))
     empty = sql.SQL("'{}'::int4[]")  # never .format()ed: the braces stay
-    size_array = (sql.SQL("ARRAY[{}]::int4[]").format(sql.SQL(", ").join(sizes)) if sizes
-                  else empty)
-    flag_array = (sql.SQL("ARRAY[{}]::int4[]").format(sql.SQL(", ").join(flags)) if flags
-                  else empty)
+    size_array = sql.SQL("ARRAY[{}]::int4[]").format(sql.SQL(", ").join(sizes)) if sizes else empty
+    flag_array = sql.SQL("ARRAY[{}]::int4[]").format(sql.SQL(", ").join(flags)) if flags else empty
     sample: sql.Composable = sql.SQL("")
     params: tuple[float | int, ...] = ()
     if method is not None:
         sample = sql.SQL(" TABLESAMPLE {} (%s::float4) REPEATABLE (%s::float8)").format(
-            sql.SQL(method))
+            sql.SQL(method)
+        )
         params = (percent, seed)
-    query = sql.SQL("SELECT {} AS sizes, {} AS flags FROM ONLY {} AS {}{} ORDER BY {}.ctid"
-                    ).format(size_array, flag_array, sql.Identifier(nspname, relname), t,
-                             sample, t)
+    query = sql.SQL("SELECT {} AS sizes, {} AS flags FROM ONLY {} AS {}{} ORDER BY {}.ctid").format(
+        size_array, flag_array, sql.Identifier(nspname, relname), t, sample, t
+    )
     return _all(conn, query, params, SampledRow)
 
 
@@ -817,8 +836,12 @@ class Keyword:
 
 def reserved_keywords(conn: Connection[Any]) -> list[Keyword]:
     """Keywords ``quote_ident`` quotes: every category but unreserved (``pg_get_keywords``)."""
-    return _all(conn, "SELECT word::text AS word FROM pg_catalog.pg_get_keywords() "
-                      "WHERE catcode <> 'U'", (), Keyword)
+    return _all(
+        conn,
+        "SELECT word::text AS word FROM pg_catalog.pg_get_keywords() WHERE catcode <> 'U'",
+        (),
+        Keyword,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -920,8 +943,9 @@ class ColumnDefinition:
     comment: str | None
 
 
-def column_definitions(conn: Connection[Any], variants: AdviceVariants,
-                       oid: int) -> list[ColumnDefinition]:
+def column_definitions(
+    conn: Connection[Any], variants: AdviceVariants, oid: int
+) -> list[ColumnDefinition]:
     """Live columns of ``oid`` in attnum order, with everything a re-creation needs.
 
     The sequence a column owns is the one ``pg_depend`` ties to it (``a`` for serial, ``i``
@@ -932,9 +956,14 @@ def column_definitions(conn: Connection[Any], variants: AdviceVariants,
     notnull = (
         "(SELECT con.conname::text FROM pg_catalog.pg_constraint con WHERE con.conrelid = "
         "a.attrelid AND con.contype = 'n' AND con.conkey[1] = a.attnum LIMIT 1)"
-        if variants.notnull_constraints else "NULL::text")
-    stattarget = ("a.attstattarget::int" if variants.stattarget_nullable
-                  else "NULLIF(a.attstattarget, -1)::int")
+        if variants.notnull_constraints
+        else "NULL::text"
+    )
+    stattarget = (
+        "a.attstattarget::int"
+        if variants.stattarget_nullable
+        else "NULLIF(a.attstattarget, -1)::int"
+    )
     query = f"""
         SELECT a.attnum::int AS attnum, a.attname::text AS attname,
                pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
@@ -1003,17 +1032,21 @@ class ConstraintDefinition:
     comment: str | None
 
 
-def constraint_definitions(conn: Connection[Any], oid: int,
-                           incoming: bool = False) -> list[ConstraintDefinition]:
+def constraint_definitions(
+    conn: Connection[Any], oid: int, incoming: bool = False
+) -> list[ConstraintDefinition]:
     """Constraints on ``oid`` (check, unique, primary key, exclusion, foreign key, not null),
     or with ``incoming`` the foreign keys of *other* tables that reference ``oid``.
 
     ``pg_get_constraintdef`` writes the definition as ALTER TABLE ... ADD CONSTRAINT takes
     it, with NOT VALID when the constraint was never validated.
     """
-    where = ("con.confrelid = %s::pg_catalog.oid AND con.conrelid <> con.confrelid "
-             "AND con.contype = 'f' AND con.conparentid = 0" if incoming
-             else "con.conrelid = %s::pg_catalog.oid")
+    where = (
+        "con.confrelid = %s::pg_catalog.oid AND con.conrelid <> con.confrelid "
+        "AND con.contype = 'f' AND con.conparentid = 0"
+        if incoming
+        else "con.conrelid = %s::pg_catalog.oid"
+    )
     query = f"""
         SELECT con.conname::text AS conname, con.contype::text AS contype,
                pg_catalog.pg_get_constraintdef(con.oid) AS definition,
@@ -1081,8 +1114,9 @@ class TriggerDefinition:
     comment: str | None
 
 
-def trigger_definitions(conn: Connection[Any], variants: AdviceVariants,
-                        oid: int) -> list[TriggerDefinition]:
+def trigger_definitions(
+    conn: Connection[Any], variants: AdviceVariants, oid: int
+) -> list[TriggerDefinition]:
     """User triggers of ``oid`` (not internal ones such as foreign-key triggers, and not
     those cloned from a partitioned parent: ATTACH PARTITION clones them again)."""
     cloned = "AND tg.tgparentid = 0" if variants.tgparentid else ""
@@ -1288,8 +1322,9 @@ class PublicationFilter:
     row_filter: str | None  #: WHERE (...) (15+)
 
 
-def publication_filters(conn: Connection[Any], variants: AdviceVariants,
-                        oid: int) -> list[PublicationFilter]:
+def publication_filters(
+    conn: Connection[Any], variants: AdviceVariants, oid: int
+) -> list[PublicationFilter]:
     """Publications that name the table, with their column lists and row filters (15+)."""
     if variants.publication_filters:
         query = """
@@ -1336,9 +1371,14 @@ _STORAGE_WORDS = {"p": "PLAIN", "e": "EXTERNAL", "m": "MAIN", "x": "EXTENDED"}
 _COMPRESSION_WORDS = {"p": "pglz", "l": "lz4"}
 
 
-def create_scratch_table(conn: Connection[Any], schema: str | None, name: str,
-                         columns: list[ScratchColumn], reloptions: list[str],
-                         temporary: bool) -> str:
+def create_scratch_table(
+    conn: Connection[Any],
+    schema: str | None,
+    name: str,
+    columns: list[ScratchColumn],
+    reloptions: list[str],
+    temporary: bool,
+) -> str:
     """``CREATE [TEMP] TABLE`` with these columns in this order; returns its regclass text.
 
     Types and collations are the server's own text (``format_type``, ``quote_ident``);
@@ -1359,23 +1399,39 @@ def create_scratch_table(conn: Connection[Any], schema: str | None, name: str,
         pairs: list[sql.Composable] = []
         for option in reloptions:
             key, _, value = option.partition("=")
-            pairs.append(sql.SQL("{} = {}").format(sql.SQL(".").join(
-                sql.Identifier(k) for k in key.split(".")), sql.Literal(value)))
+            pairs.append(
+                sql.SQL("{} = {}").format(
+                    sql.SQL(".").join(sql.Identifier(k) for k in key.split(".")), sql.Literal(value)
+                )
+            )
         options = sql.SQL(" WITH ({})").format(sql.SQL(", ").join(pairs))
     statement = sql.SQL("CREATE {}TABLE {} ({}){}").format(
-        sql.SQL("TEMPORARY ") if temporary else sql.SQL(""), table, sql.SQL(", ").join(defs),
-        options)
+        sql.SQL("TEMPORARY ") if temporary else sql.SQL(""),
+        table,
+        sql.SQL(", ").join(defs),
+        options,
+    )
     conn.execute(statement)
     for c in columns:
         if c.compression in _COMPRESSION_WORDS:
-            conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET COMPRESSION {}").format(
-                table, sql.Identifier(c.name), sql.SQL(_COMPRESSION_WORDS[c.compression])))
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET COMPRESSION {}").format(
+                    table, sql.Identifier(c.name), sql.SQL(_COMPRESSION_WORDS[c.compression])
+                )
+            )
     return table.as_string(conn)
 
 
-def stage_sample(conn: Connection[Any], stage: str, nspname: str, relname: str,
-                 columns: list[str], method: Literal["BERNOULLI", "SYSTEM"] | None,
-                 percent: float, seed: int) -> int:
+def stage_sample(
+    conn: Connection[Any],
+    stage: str,
+    nspname: str,
+    relname: str,
+    columns: list[str],
+    method: Literal["BERNOULLI", "SYSTEM"] | None,
+    percent: float,
+    seed: int,
+) -> int:
     """Copy the sampled rows (the same ``TABLESAMPLE ... REPEATABLE`` as
     :func:`sample_rows`) into temporary table ``stage``, in physical order; returns the row
     count. The stage is a temporary table: reading it writes no WAL."""
@@ -1384,23 +1440,24 @@ def stage_sample(conn: Connection[Any], stage: str, nspname: str, relname: str,
     if method is not None:
         # CREATE TABLE AS is a utility statement: no bind parameters, so literals
         sample = sql.SQL(" TABLESAMPLE {} ({}::float4) REPEATABLE ({}::float8)").format(
-            sql.SQL(method), sql.Literal(float(percent)), sql.Literal(float(seed)))
+            sql.SQL(method), sql.Literal(float(percent)), sql.Literal(float(seed))
+        )
     cols = sql.SQL(", ").join(sql.SQL("{}.{}").format(t, sql.Identifier(c)) for c in columns)
-    query = sql.SQL("CREATE TEMPORARY TABLE {} AS SELECT {} FROM ONLY {} AS {}{} ORDER BY {}.ctid"
-                    ).format(sql.Identifier(stage), cols, sql.Identifier(nspname, relname), t,
-                             sample, t)
+    query = sql.SQL(
+        "CREATE TEMPORARY TABLE {} AS SELECT {} FROM ONLY {} AS {}{} ORDER BY {}.ctid"
+    ).format(sql.Identifier(stage), cols, sql.Identifier(nspname, relname), t, sample, t)
     cur = conn.execute(query)
     return cur.rowcount
 
 
-def insert_from_stage(conn: Connection[Any], target: str, stage: str,
-                      columns: list[str]) -> int:
+def insert_from_stage(conn: Connection[Any], target: str, stage: str, columns: list[str]) -> int:
     """``INSERT INTO target (columns) SELECT columns FROM stage ORDER BY ctid``: row by row
     through heap_insert, the path INSERT ... SELECT migrations take. ``target`` is regclass
     text returned by :func:`create_scratch_table`."""
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     query = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY ctid").format(
-        sql.SQL(target), cols, cols, sql.Identifier(stage))
+        sql.SQL(target), cols, cols, sql.Identifier(stage)
+    )
     return conn.execute(query).rowcount
 
 
@@ -1411,8 +1468,7 @@ class WalPosition:
 
 def wal_insert_lsn(conn: Connection[Any]) -> WalPosition:
     """``pg_current_wal_insert_lsn()``: where the next WAL record goes (errors on a standby)."""
-    return _one(conn, "SELECT pg_catalog.pg_current_wal_insert_lsn()::text AS lsn", (),
-                WalPosition)
+    return _one(conn, "SELECT pg_catalog.pg_current_wal_insert_lsn()::text AS lsn", (), WalPosition)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1421,8 +1477,12 @@ class WalDiff:
 
 
 def wal_diff(conn: Connection[Any], end: str, start: str) -> WalDiff:
-    return _one(conn, "SELECT pg_catalog.pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)::int8 AS bytes",
-                (end, start), WalDiff)
+    return _one(
+        conn,
+        "SELECT pg_catalog.pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)::int8 AS bytes",
+        (end, start),
+        WalDiff,
+    )
 
 
 @dataclass(frozen=True, slots=True)
