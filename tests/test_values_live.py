@@ -426,12 +426,11 @@ def test_pgpage_schema_command(pg_cluster: pgcluster.Cluster, pg_conn: Conn) -> 
             (a["attnum"], a["attname"], a["attlen"], a["attalign"], a["attisdropped"])
             for a in schema["attributes"]
         ] == [tuple(r) for r in catalog]
-        assert (
-            schema["reltoastrelid"]
-            == pg_conn.execute(
-                "SELECT reltoastrelid::int8 FROM pg_class WHERE oid = 'rt_schema'::regclass"
-            ).fetchone()[0]
-        )  # type: ignore[index]
+        toast_row = pg_conn.execute(
+            "SELECT reltoastrelid::int8 FROM pg_class WHERE oid = 'rt_schema'::regclass"
+        ).fetchone()
+        assert toast_row is not None
+        assert schema["reltoastrelid"] == toast_row[0]
         assert ours_from_schema(pg_conn, schema) == text_rows(
             pg_conn, sql.SQL("SELECT ctid, a, c FROM rt_schema ORDER BY ctid")
         )

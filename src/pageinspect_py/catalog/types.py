@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from pageinspect_py.errors import SchemaError
 
@@ -27,7 +28,7 @@ class BuiltinType:
 
 
 #: typname: (oid, typlen, typalign, typbyval, typstorage, array oid, collation[, typelem])
-_TABLE: dict[str, tuple[object, ...]] = {
+_TABLE: dict[str, tuple[Any, ...]] = {
     "bool": (16, 1, "c", True, "p", 1000, 0),
     "bytea": (17, -1, "i", False, "x", 1001, 0),
     "char": (18, 1, "c", True, "p", 1002, 0),
@@ -77,8 +78,7 @@ _TABLE: dict[str, tuple[object, ...]] = {
 }
 
 BUILTIN_TYPES: dict[str, BuiltinType] = {
-    name: BuiltinType(name, *row)
-    for name, row in _TABLE.items()  # type: ignore[arg-type]
+    name: BuiltinType(name, *row) for name, row in _TABLE.items()
 }
 
 #: SQL spellings and aliases -> typname (format_type / gram.y names)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from pageinspect_py import constants as C
 from pageinspect_py.catalog.attributes import Attribute, RelationDescription
@@ -335,7 +336,7 @@ def _stored_value(
             form = varlena.form
         except DatumError as exc:
             error = str(exc)
-    common = {
+    common: dict[str, Any] = {
         "attnum": att.attnum,
         "attname": att.attname,
         "typname": typname,
@@ -349,21 +350,21 @@ def _stored_value(
     if att.attisdropped:
         return AttributeValue(
             status=AttributeStatus.DROPPED, text=None, decoded=False, error=error, **common
-        )  # type: ignore[arg-type]
+        )
     info = TypeInfo.of(att)
     if not text:
         return AttributeValue(
             status=AttributeStatus.PRESENT, text=None, decoded=False, error=error, **common
-        )  # type: ignore[arg-type]
+        )
     if error is None and not has_output(info):
         error = f"no output function for type {att.typname}"
     if error is None:
         try:
             return AttributeValue(
                 status=AttributeStatus.PRESENT, text=datum_text(info, raw, toast), **common
-            )  # type: ignore[arg-type]
+            )
         except DatumError as exc:
             error = str(exc)
     return AttributeValue(
         status=AttributeStatus.PRESENT, text=_raw_text(raw), decoded=False, error=error, **common
-    )  # type: ignore[arg-type]
+    )
