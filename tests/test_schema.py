@@ -141,3 +141,44 @@ def test_schema_command_columns_and_errors() -> None:
     assert bad.returncode == 2 and "unknown type" in bad.stderr and not bad.stdout
     missing = subprocess.run([*run, "t"], capture_output=True, text=True, check=False)
     assert missing.returncode == 2 and "--dsn" in missing.stderr
+
+
+def test_whole_manifest_as_schema_for_dump(tmp_path: Path) -> None:
+    """`pgpage dump FILE --schema manifest.json` picks the entry whose files include FILE."""
+    from click.testing import CliRunner
+
+    from pageinspect_py.cli import main
+
+    version_dir = Path(__file__).resolve().parent.parent / "fixtures" / "pg17"
+    manifest = json.loads((version_dir / "manifest.json").read_text())
+    entry = manifest["relations"]["heap_altered"]
+    rel_file = version_dir / entry["files"]["main"]
+    result = CliRunner().invoke(
+        main,
+        [
+            "dump",
+            str(rel_file),
+            "--schema",
+            str(version_dir / "manifest.json"),
+            "--format",
+            "json",
+            "--block",
+            "0",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    items = json.loads(result.stdout.splitlines()[0])["heap_page_items"]
+    rows = {
+        r["ctid"]: r
+        for r in json.loads((version_dir / "heap_altered" / "pageinspect.json").read_text())["rows"]
+    }
+    names = [a["attname"] for a in entry["attributes"] if not a["attisdropped"]]
+    first = rows["(0,1)"]
+    assert items[0]["values"] == [first[n] for n in names]
+    stranger = tmp_path / "99999"
+    stranger.write_bytes(rel_file.read_bytes())
+    missing = CliRunner().invoke(
+        main, ["dump", str(stranger), "--schema", str(version_dir / "manifest.json")]
+    )
+    assert missing.exit_code == 2
+    assert "no relation in this manifest has the file 99999" in missing.stderr

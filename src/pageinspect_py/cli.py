@@ -234,7 +234,7 @@ def _attributes(
 
     desc = None
     if schema_file is not None:
-        desc = load_schema(schema_file)
+        desc = load_schema(schema_file, relation_file=getattr(source, "path", None))
     elif columns is not None:
         desc = description_from_columns(columns)
     if desc is None and live and not no_values and fork == "main":

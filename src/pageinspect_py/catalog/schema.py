@@ -128,8 +128,10 @@ def description_from_json(obj: Any, *, source: str = "schema") -> RelationDescri
     return RelationDescription(str(obj.get("relname") or Path(source).stem), tuple(atts), extra)
 
 
-def load_schema(path: str | Path) -> RelationDescription:
-    """Read a schema file written by ``pgpage schema`` (or a manifest relation entry)."""
+def read_schema_json(path: str | Path, relation_file: str | Path | None = None) -> Any:
+    """The JSON of a schema file: ``pgpage schema`` output, one manifest relation entry, or
+    a whole fixture ``manifest.json``, of which the entry holding ``relation_file`` (matched
+    by file name) is returned."""
     p = Path(path)
     try:
         obj = json.loads(p.read_text(encoding="utf-8"))
@@ -137,7 +139,19 @@ def load_schema(path: str | Path) -> RelationDescription:
         raise SchemaError(f"{p}: {exc.strerror or exc}") from exc
     except json.JSONDecodeError as exc:
         raise SchemaError(f"{p}: not JSON ({exc.msg} at line {exc.lineno})") from exc
-    return description_from_json(obj, source=str(p))
+    if isinstance(obj, dict) and isinstance(obj.get("relations"), dict):
+        wanted = Path(relation_file).name if relation_file is not None else None
+        for entry in obj["relations"].values():
+            files = entry.get("files") if isinstance(entry, dict) else None
+            if isinstance(files, dict) and any(Path(f).name == wanted for f in files.values()):
+                return entry
+        raise SchemaError(f"{p}: no relation in this manifest has the file {wanted}")
+    return obj
+
+
+def load_schema(path: str | Path, relation_file: str | Path | None = None) -> RelationDescription:
+    """Read a heap relation's description from a schema file (see :func:`read_schema_json`)."""
+    return description_from_json(read_schema_json(path, relation_file), source=str(path))
 
 
 def attribute_json(att: Attribute) -> dict[str, Any]:

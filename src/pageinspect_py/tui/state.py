@@ -361,32 +361,10 @@ def load_description(
     """Read a schema file: ``pgpage schema`` output, a manifest relation entry (an index
     entry gives an index description), or a whole fixture ``manifest.json``, whose entry for
     ``relation_file`` (matched by file name) is used."""
-    import json
-
     from pageinspect_py.catalog.index import index_from_manifest
-    from pageinspect_py.catalog.schema import description_from_json
-    from pageinspect_py.errors import SchemaError
+    from pageinspect_py.catalog.schema import description_from_json, read_schema_json
 
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SchemaError(f"{path}: {exc.strerror or exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise SchemaError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
-    if isinstance(obj, dict) and isinstance(obj.get("relations"), dict):
-        wanted = Path(relation_file).name if relation_file else None
-        entry = next(
-            (
-                e
-                for e in obj["relations"].values()
-                if isinstance(e, dict)
-                and any(Path(f).name == wanted for f in (e.get("files") or {}).values())
-            ),
-            None,
-        )
-        if entry is None:
-            raise SchemaError(f"{path}: no relation in this manifest has the file {wanted}")
-        obj = entry
+    obj = read_schema_json(path, relation_file)
     if isinstance(obj, dict) and isinstance(obj.get("index"), dict):
         return None, index_from_manifest(obj)
     return description_from_json(obj, source=str(path)), None
