@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -61,6 +61,60 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+# ----------------------------------------------------------------------------------------------
+# options several commands share
+
+FORK_OPTION = click.option(
+    "--fork",
+    type=click.Choice(["main", "fsm", "vm", "init"]),
+    default=None,
+    help="Relation fork (default: main, or the fork the file name says).",
+)
+BLOCK_SIZE_OPTION = click.option(
+    "--block-size",
+    type=click.Choice(["1024", "2048", "4096", "8192", "16384", "32768"]),
+    default=None,
+    help="Block size (default: from the page header, else 8192).",
+)
+FIRST_BLOCK_OPTION = click.option(
+    "--first-block",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Absolute block number of a page image's first page (for checksums).",
+)
+
+
+def format_option(help_text: str) -> Callable[[F], F]:
+    """``--format text|json`` (``fmt``), text by default."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=help_text,
+    )
+
+
+def live_options(verb: str, noun: str) -> Callable[[F], F]:
+    """``--dsn`` and ``--live``: TARGET names a relation on a server instead of a file."""
+    article = "an" if noun[0] in "AEIOU" else "a"
+
+    def decorate(command: F) -> F:
+        command = click.option(
+            "--live",
+            is_flag=True,
+            help=f"{verb} TARGET as {article} {noun.lower()} on the server the PG* variables name.",
+        )(command)
+        return click.option(
+            "--dsn", help=f"{verb} {noun} (TARGET) on this server through get_raw_page()."
+        )(command)
+
+    return decorate
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="pgpage")
 def main() -> None:
@@ -69,16 +123,8 @@ def main() -> None:
 
 @main.command()
 @click.argument("target")
-@click.option("--dsn", help="Read RELATION (TARGET) from this server through get_raw_page().")
-@click.option(
-    "--live", is_flag=True, help="Read TARGET as a relation from the server the PG* variables name."
-)
-@click.option(
-    "--fork",
-    type=click.Choice(["main", "fsm", "vm", "init"]),
-    default=None,
-    help="Relation fork (default: main, or the fork the file name says).",
-)
+@live_options("Read", "RELATION")
+@FORK_OPTION
 @click.option("--block", "block", type=click.IntRange(min=0), help="Only this block.")
 @click.option(
     "--blocks",
@@ -86,26 +132,9 @@ def main() -> None:
     type=BlockRange(),
     help="Only blocks A to B, inclusive; A: or :B leave an end open.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for JSON Lines (one block each).",
-)
-@click.option(
-    "--first-block",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Absolute block number of a page image's first page (for checksums).",
-)
-@click.option(
-    "--block-size",
-    type=click.Choice(["1024", "2048", "4096", "8192", "16384", "32768"]),
-    default=None,
-    help="Block size (default: from the page header, else 8192).",
-)
+@format_option("text for people, json for JSON Lines (one block each).")
+@FIRST_BLOCK_OPTION
+@BLOCK_SIZE_OPTION
 @click.option("--strict", is_flag=True, help="Stop at the first damaged page.")
 @click.option(
     "--schema",
@@ -151,7 +180,7 @@ def dump(
 
     \b
     pgpage dump base/5/16384 --blocks 0:9
-    pgpage dump fixtures/pg17/heap_types/16388.gz --format json
+    pgpage dump fixtures/pg17/heap_types/16448.gz --format json
     pgpage dump base/5/16384 --schema orders.json --toast base/5/16390
     pgpage dump --dsn 'host=/tmp dbname=app' public.orders --block 0
     """
@@ -426,10 +455,7 @@ def schema(table: str | None, dsn: str | None, live: bool, columns: str | None) 
 
 @main.command()
 @click.argument("target")
-@click.option("--dsn", help="Browse RELATION (TARGET) on this server through get_raw_page().")
-@click.option(
-    "--live", is_flag=True, help="Browse TARGET as a relation on the server the PG* variables name."
-)
+@live_options("Browse", "RELATION")
 @click.option(
     "--schema",
     "schema_file",
@@ -444,18 +470,8 @@ def schema(table: str | None, dsn: str | None, live: bool, columns: str | None) 
     type=click.Path(dir_okay=False),
     help="File of the relation's TOAST table (for out-of-line values).",
 )
-@click.option(
-    "--fork",
-    type=click.Choice(["main", "fsm", "vm", "init"]),
-    default=None,
-    help="Relation fork (default: main, or the fork the file name says).",
-)
-@click.option(
-    "--block-size",
-    type=click.Choice(["1024", "2048", "4096", "8192", "16384", "32768"]),
-    default=None,
-    help="Block size (default: from the page header, else 8192).",
-)
+@FORK_OPTION
+@BLOCK_SIZE_OPTION
 @click.option(
     "--keymap",
     "keymap",
@@ -510,18 +526,8 @@ def tui(
 
 @main.command()
 @click.argument("target")
-@click.option("--dsn", help="Read INDEX (TARGET) from this server through get_raw_page().")
-@click.option(
-    "--live", is_flag=True, help="Read TARGET as an index on the server the PG* variables name."
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for one JSON object.",
-)
+@live_options("Read", "INDEX")
+@format_option("text for people, json for one JSON object.")
 @click.option(
     "--schema",
     "schema_file",
@@ -549,12 +555,7 @@ def tui(
     help="Show the path from the root to the leaf holding this key: comma-separated "
     "values of the key columns (NULL for null).",
 )
-@click.option(
-    "--block-size",
-    type=click.Choice(["1024", "2048", "4096", "8192", "16384", "32768"]),
-    default=None,
-    help="Block size (default: from the page header, else 8192).",
-)
+@BLOCK_SIZE_OPTION
 def btree(
     target: str,
     dsn: str | None,
@@ -758,14 +759,7 @@ def _key_values(text: str, index: object) -> list[object]:
     metavar="COL",
     help="Keep COL first (repeat it, or separate names with commas, to pin several in that order).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people; json: one object per table (JSON Lines).",
-)
+@format_option("text for people; json: one object per table (JSON Lines).")
 @click.option(
     "--sql",
     "want_sql",
@@ -829,19 +823,9 @@ def layout_advice(
 
 @main.command()
 @click.argument("target")
-@click.option("--dsn", help="Check RELATION (TARGET) on this server through get_raw_page().")
-@click.option(
-    "--live", is_flag=True, help="Check TARGET as a relation on the server the PG* variables name."
-)
-@click.option(
-    "--first-block",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Absolute block number of a page image's first page (for checksums).",
-)
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@live_options("Check", "RELATION")
+@FIRST_BLOCK_OPTION
+@format_option("text for people, json for one JSON object.")
 def check(target: str, dsn: str | None, live: bool, first_block: int | None, fmt: str) -> None:
     """Verify every page of every fork: checksums, headers, line pointers, tuples.
 
