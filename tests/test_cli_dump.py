@@ -128,6 +128,9 @@ def test_partial_block_exit_code(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["dump", "/nonexistent/16384"], "no such file"),
+        (["tui", "/nonexistent/16384"], "no such file"),
+        (["tui", "{tmp}"], "is a directory"),
+        (["check", "{tmp}"], "is a directory"),
         (["dump", "orders"], "pass --dsn DSN or --live"),
         (["dump", "{tmp}"], "is a directory"),
         (["dump", "{rel}", "--block", "9"], "block 9 is out of range"),

@@ -511,6 +511,11 @@ def tui(
     except ValueError as exc:
         _fail(str(exc))
     live_mode = dsn is not None or live
+    if not live_mode:  # a file that cannot be opened at all: one line, no app
+        try:
+            _open_source(target, None, False, None, int(block_size) if block_size else None).close()
+        except PageInspectError as exc:
+            _fail(str(exc))
     spec = OpenSpec(
         path=None if live_mode else target,
         dsn=(dsn or "") if live_mode else None,
