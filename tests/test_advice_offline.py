@@ -218,3 +218,25 @@ def test_no_permutation_beats_the_recommendation(case: tuple[Table, list[list[Ob
     assert advice.recommended.avg_row_bytes * len(values) == pytest.approx(best)
     assert advice.proven_optimal
     assert advice.lower_bound_row_bytes == pytest.approx(advice.recommended.avg_row_bytes)
+
+
+def test_offline_advice_with_a_whole_manifest() -> None:
+    """`--schema manifest.json` picks the entry whose files include the relation file."""
+    version_dir = Path(__file__).resolve().parent.parent / "fixtures" / "pg17"
+    manifest = json.loads((version_dir / "manifest.json").read_text())
+    rel_file = version_dir / manifest["relations"]["heap_types"]["files"]["main"]
+    result = CliRunner().invoke(
+        main,
+        [
+            "layout-advice",
+            str(rel_file),
+            "--schema",
+            str(version_dir / "manifest.json"),
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[0])
+    assert report["table"].endswith("heap_types")
+    assert len(report["current"]["order"]) == len(report["recommended"]["order"])

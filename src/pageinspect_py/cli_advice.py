@@ -85,7 +85,7 @@ def _offline(
     from pageinspect_py.decode.heap import HeapPage
     from pageinspect_py.sources.file import FileSource
 
-    desc = load_schema(schema_file)
+    desc = load_schema(schema_file, relation_file=path)
     with FileSource(path) as source:
         pages = (decode_page(raw) for raw in source.pages("main"))
         heap_pages = (p for p in pages if isinstance(p, HeapPage))
