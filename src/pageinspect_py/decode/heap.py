@@ -30,6 +30,11 @@ from pageinspect_py.layouts.heap import (
 #: in order, t_ctid flattened to bi_hi, bi_lo, ip_posid): 30x faster than construct per tuple
 _TUPLE_HEADER = struct.Struct(struct_format(HeapTupleHeaderData))
 
+#: bits_to_text() of one byte: '0'/'1' per bit, lowest bit first (pageinspect's t_bits)
+_BITS_TEXT = tuple(
+    "".join("1" if byte >> bit & 1 else "0" for bit in range(8)) for byte in range(256)
+)
+
 #: MinHeapTupleSize: the smallest lp_len heap_page_items() decodes
 MIN_HEAP_TUPLE_SIZE = maxalign(C.SizeofHeapTupleHeader)
 
@@ -193,7 +198,7 @@ def _decode_tuple(data: bytes, lp: ItemId, log: DiagnosticLog) -> HeapTuple:
         if header.t_infomask & C.HEAP_HASNULL:
             nbytes = (header.natts + 7) // 8
             bits = data[start + C.SizeofHeapTupleHeader : start + C.SizeofHeapTupleHeader + nbytes]
-            t_bits = "".join("1" if byte >> bit & 1 else "0" for byte in bits for bit in range(8))
+            t_bits = "".join(_BITS_TEXT[byte] for byte in bits)
             if C.SizeofHeapTupleHeader + nbytes > header.t_hoff:
                 log.error(
                     "bitmap-past-hoff",

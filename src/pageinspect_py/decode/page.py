@@ -390,7 +390,10 @@ def tile(claims: Iterable[Region], size: int, log: DiagnosticLog) -> tuple[Regio
             start = cursor
         if start > cursor:
             out.append(_gap(out[-1] if out else None, Span(cursor, start)))
-        out.append(Region(region.kind, Span(start, stop), region.item, region.label))
+        if (start, stop) == (region.span.start, region.span.stop):
+            out.append(region)  # unclipped: the claim itself (regions are immutable)
+        else:
+            out.append(Region(region.kind, Span(start, stop), region.item, region.label))
         cursor = stop
     if cursor < size:
         out.append(_gap(out[-1] if out else None, Span(cursor, size)))
