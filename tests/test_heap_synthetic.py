@@ -156,3 +156,12 @@ def test_kinds_from_special_space() -> None:
     assert decode_page(hash_page).kind is PageKind.HASH
     garbage = bytes(range(256)) * 32
     assert decode_page(garbage).kind is PageKind.UNKNOWN
+
+
+def test_emptied_heap_page_is_not_taken_for_a_map_page() -> None:
+    """VACUUM leaves pd_lower 24 and old tuple bytes behind: without a fork it stays heap."""
+    raw = bytearray(PageSpec(items=[Item(Tuple(b"leftover tuple bytes"))]).build())
+    raw[12:14] = (24).to_bytes(2, "little")  # pd_lower: no line pointers any more
+    raw[14:16] = (8192).to_bytes(2, "little")  # pd_upper: all free
+    assert decode_page(bytes(raw)).kind is PageKind.HEAP
+    assert decode_page(bytes(raw), fork="vm").kind is PageKind.VM

@@ -5,6 +5,8 @@ Expected values come from the fixtures' pageinspect output, never from our own d
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from tui_support import fixture, manifest_path
 
@@ -184,7 +186,7 @@ def test_store_caches_decoded_pages_and_scans_fills() -> None:
     assert totals.lp_normal == normal
 
 
-def test_cli_tui_builds_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_tui_builds_the_spec(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from pageinspect_py import tui
@@ -200,6 +202,9 @@ def test_cli_tui_builds_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(tui, "run_tui", fake_run)
     monkeypatch.setenv("PGPAGE_KEYMAP", "nav.jump=ctrl+g")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "base" / "5").mkdir(parents=True)
+    (tmp_path / "base" / "5" / "16384").write_bytes(bytes(8192))  # the file must open
     runner = CliRunner()
     result = runner.invoke(
         main,

@@ -110,8 +110,11 @@ def detect_kind(data: bytes, header: PageHeader, fork: str | None = None) -> Pag
             and header.pd_upper == size
             and any(data[C.SizeOfPageHeaderData :])
         ):
-            # no line pointers and no free space used, yet bytes after the header: a map page
-            return PageKind.FSM if _looks_like_fsm(data) else PageKind.VM
+            # No line pointers, no tuple space, yet bytes after the header: a free space map
+            # page when they form its max-tree, else most likely a heap page emptied by VACUUM
+            # (old tuple bytes stay behind). A VM page cannot be told from the latter by its
+            # bytes: the fork (file name, --fork) says so.
+            return PageKind.FSM if _looks_like_fsm(data) else PageKind.HEAP
         return PageKind.HEAP
     tail = int.from_bytes(data[size - 2 :], "little")
     if tail in _SPECIAL_PAGE_IDS:
@@ -128,8 +131,9 @@ def detect_kind(data: bytes, header: PageHeader, fork: str | None = None) -> Pag
 
 
 def _looks_like_fsm(data: bytes) -> bool:
+    """A non-empty max-tree: the root is set and every inner node is the max of its children."""
     contents = decode_fsm_contents(data, 0)
-    return not contents.inconsistent_nodes()
+    return contents.fp_nodes[0] != 0 and not contents.inconsistent_nodes()
 
 
 def decode_page(
