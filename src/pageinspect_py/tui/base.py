@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from pageinspect_py.errors import PageInspectError
 from pageinspect_py.tui.dialogs import FindDialog, JumpDialog
 from pageinspect_py.tui.targets import Target, parse_target
 
 if TYPE_CHECKING:
     from pageinspect_py.tui.app import PgPageApp
+    from pageinspect_py.tui.fieldtree import PageDetail
+    from pageinspect_py.tui.state import PageStore
 
 JUMP_HINT = "42 = block 42 · 0x1f0 or +496 = byte offset · 42:0x1f0 = both · (42,7) = TID · lp 7"
 FIND_HINT = (
@@ -56,6 +59,25 @@ class BaseScreen(Screen[None]):
         """Run ``callback`` on the UI thread; quietly nothing if the app is gone."""
         with contextlib.suppress(RuntimeError):
             self.app.call_from_thread(callback, *args)
+
+    def deliver_detail(
+        self,
+        store: PageStore,
+        blkno: int,
+        show: Callable[[PageDetail], None],
+        failed: Callable[[int, str], None],
+    ) -> None:
+        """From a worker thread: decode ``blkno`` and hand the page (or one line saying why
+        not) to the UI thread. A decoder bug becomes a message; it never kills the app."""
+        try:
+            detail = store.detail(blkno)
+        except PageInspectError as exc:
+            self.from_thread(failed, blkno, str(exc))
+            return
+        except Exception as exc:
+            self.from_thread(failed, blkno, f"cannot decode: {type(exc).__name__}: {exc}")
+            return
+        self.from_thread(show, detail)
 
     # -- jump -------------------------------------------------------------------------------
 

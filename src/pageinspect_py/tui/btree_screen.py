@@ -298,12 +298,7 @@ class BtreeScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, group="btree-read", exit_on_error=False)
     def _read(self, blkno: int) -> None:
-        try:
-            detail = self.store.detail(blkno)
-        except PageInspectError as exc:
-            self.from_thread(self._failed, blkno, str(exc))
-            return
-        self.from_thread(self._show, detail)
+        self.deliver_detail(self.store, blkno, self._show, self._failed)
 
     def _failed(self, blkno: int, message: str) -> None:
         self.query_one("#bt-title", Static).update(f"B-tree: block {blkno} cannot be read")

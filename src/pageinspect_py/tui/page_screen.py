@@ -20,7 +20,6 @@ from pageinspect_py import constants as C
 from pageinspect_py.analysis.pagefill import Fill
 from pageinspect_py.decode.common import Severity
 from pageinspect_py.decode.heap import HeapPage
-from pageinspect_py.errors import PageInspectError
 from pageinspect_py.tui.base import BaseScreen
 from pageinspect_py.tui.fieldtree import FieldNode, PageDetail
 from pageinspect_py.tui.hexview import HexView
@@ -278,15 +277,7 @@ class PageScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, group="page-read", exit_on_error=False)
     def _read(self, blkno: int) -> None:
-        try:
-            detail = self.store.detail(blkno)
-        except PageInspectError as exc:
-            self.from_thread(self._failed, blkno, str(exc))
-            return
-        except Exception as exc:  # a decoder bug must not kill the app
-            self.from_thread(self._failed, blkno, f"cannot decode: {type(exc).__name__}: {exc}")
-            return
-        self.from_thread(self._show, detail)
+        self.deliver_detail(self.store, blkno, self._show, self._failed)
 
     @work(thread=True, exclusive=True, group="page-prefetch", exit_on_error=False)
     def _prefetch(self, blocks: list[int]) -> None:
