@@ -362,47 +362,109 @@ def toast_row(
     natts: int,
     geometry: Geometry,
     force_bitmap: bool = False,
+    raw: Sequence[int | None] | None = None,
 ) -> list[Value]:
     """The values after heap_toast_insert_or_update, for a row whose externality is unknown.
 
-    Used when the server cannot say which values are TOAST pointers (before 17). The rounds
-    follow heaptoast.c; compression already happened (sizes are as stored) and whatever was
-    not compressed is taken as incompressible:
+    Used when the server cannot say which values are TOAST pointers (before 17). ``values``
+    are as stored (compressed ones compressed); ``raw[i]``, when known, is VARSIZE of value
+    ``i`` uncompressed with a 4-byte header: what the toaster measured (``tai_size``) before
+    it compressed anything. The toaster works on those pre-compression sizes, so the replay
+    starts from them and compresses a value only when its round tries to: an ``x`` value in
+    round 1, an ``m`` value in round 3, the biggest first; a try succeeds when the value is
+    stored compressed, and a value stored uncompressed is taken as incompressible. The rounds
+    follow heaptoast.c (toast_tuple_find_biggest_attribute: the biggest candidate larger than
+    MAXALIGN(TOAST_POINTER_SIZE), the first one on ties, in descriptor order):
 
-    * nothing happens unless the tuple is longer than TOAST_TUPLE_THRESHOLD;
-    * rounds 1-2: while the data exceeds ``toast_tuple_target - t_hoff``, the biggest inline
-      value of an ``x`` or ``e`` column larger than MAXALIGN(TOAST_POINTER_SIZE) goes out of
-      line (first one on ties, in descriptor order);
-    * round 4: then the same for ``m`` columns, against TOAST_TUPLE_TARGET_MAIN.
+    * nothing happens unless the uncompressed tuple is longer than TOAST_TUPLE_THRESHOLD;
+    * round 1: while the data exceeds ``toast_tuple_target - t_hoff``, try to compress the
+      biggest uncompressed ``x``/``e`` value (``e``: never compressed); one still longer than
+      that limit goes out of line at once;
+    * round 2: the biggest inline ``x``/``e`` value goes out of line, same limit;
+    * round 3: try to compress the biggest uncompressed ``m`` value, same limit;
+    * round 4: the biggest inline ``m`` value goes out of line, against
+      TOAST_TUPLE_TARGET_MAIN.
+
+    A value stored compressed that no round tried to compress came to the toaster
+    compressed (it is kept as stored). Without ``raw`` sizes the replay sees only stored
+    sizes and can miss rows that a MAIN value's compression would have saved.
     """
     out = list(values)
     has_nulls = force_bitmap or any(v.kind is Kind.NULL for v in values)
     hoff = heap_t_hoff(natts, has_nulls, geometry.maxalign)
+    # the datums handed to the toaster: observed-compressed values with a known raw size
+    # start uncompressed (4-byte header, packed by heap_form_tuple when short enough)
+    pending: dict[int, Value] = {}
+    for index in order:
+        size = raw[index] if raw is not None else None
+        if out[index].kind is Kind.COMPRESSED and size is not None and size > out[index].size:
+            pending[index] = out[index]
+            out[index] = rewritten(columns[index], Value(Kind.LONG, size))
     data, _ = data_length(columns, out, order)
-    if hoff + data <= geometry.toast_tuple_threshold or not geometry.has_toast_table:
-        return out
+    if hoff + data <= geometry.toast_tuple_threshold:
+        return list(values)  # the toaster never ran: every value is as it came
     pointer_floor = typealign(TOAST_POINTER_SIZE, geometry.maxalign)
-    for storages, target in (
-        (("x", "e"), geometry.toast_target),
-        (("m",), geometry.toast_target_main),
-    ):
-        while data > target - hoff:
-            biggest, biggest_size = -1, pointer_floor
-            for index in order:
-                column, value = columns[index], out[index]
-                if column.attlen != -1 or column.attstorage not in storages:
-                    continue
-                if value.kind in (Kind.NULL, Kind.EXTERNAL):
-                    continue
-                # tai_size is VARSIZE_ANY of the datum handed to the toaster: a value that
-                # will be packed arrives with its 4-byte header
-                candidate = value.size + (VARHDRSZ - 1 if value.kind is Kind.SHORT else 0)
-                if candidate > biggest_size:
-                    biggest, biggest_size = index, candidate
-            if biggest < 0:
-                break
-            out[biggest] = Value(Kind.EXTERNAL, TOAST_POINTER_SIZE)
-            data, _ = data_length(columns, out, order)
+    incompressible: set[int] = set()
+
+    def tai_size(index: int) -> int:
+        value = out[index]
+        # tai_size is VARSIZE_ANY of the datum handed to the toaster: a value that will
+        # be packed arrives with its 4-byte header
+        return value.size + (VARHDRSZ - 1 if value.kind is Kind.SHORT else 0)
+
+    def biggest(storages: tuple[str, ...], for_compression: bool) -> int:
+        found, found_size = -1, pointer_floor
+        for index in order:
+            column, value = columns[index], out[index]
+            if column.attlen != -1 or column.attstorage not in storages:
+                continue
+            if value.kind in (Kind.NULL, Kind.EXTERNAL):
+                continue
+            if for_compression and (value.kind is Kind.COMPRESSED or index in incompressible):
+                continue
+            if tai_size(index) > found_size:
+                found, found_size = index, tai_size(index)
+        return found
+
+    def try_compression(index: int) -> None:
+        if index in pending and columns[index].attstorage != "e":
+            out[index] = pending.pop(index)
+        else:
+            incompressible.add(index)
+
+    def externalize(index: int) -> None:
+        pending.pop(index, None)
+        out[index] = Value(Kind.EXTERNAL, TOAST_POINTER_SIZE)
+
+    def too_long(limit: int) -> bool:
+        return data_length(columns, out, order)[0] > limit - hoff
+
+    toastable = geometry.has_toast_table
+    target = geometry.toast_target
+    while too_long(target):  # round 1
+        index = biggest(("x", "e"), True)
+        if index < 0:
+            break
+        try_compression(index)
+        if tai_size(index) > target - hoff and toastable:
+            externalize(index)
+    while toastable and too_long(target):  # round 2
+        index = biggest(("x", "e"), False)
+        if index < 0:
+            break
+        externalize(index)
+    while too_long(target):  # round 3
+        index = biggest(("m",), True)
+        if index < 0:
+            break
+        try_compression(index)
+    while toastable and too_long(geometry.toast_target_main):  # round 4
+        index = biggest(("m",), False)
+        if index < 0:
+            break
+        externalize(index)
+    for index, stored in pending.items():  # never tried: it came compressed
+        out[index] = stored
     return out
 
 

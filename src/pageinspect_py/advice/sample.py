@@ -31,6 +31,9 @@ class Observed:
     compressed: bool | None = None
     external: bool | None = None
     header4: bool | None = None  #: an uncompressed varlena with a 4-byte header
+    #: VARSIZE of the value uncompressed, with a 4-byte header (VARDATA_COMPRESSED_GET_EXTSIZE
+    #: + VARHDRSZ for a compressed one): the size the toaster measured before compressing
+    raw_size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +68,7 @@ def build_sample(
     ``columns`` are the live columns in attnum order; each observed row lists one
     :class:`Observed` per column. A value whose ``external`` flag is None goes through
     :func:`~pageinspect_py.advice.model.toast_row` in the current order (what the server
-    did when it stored the row, apart from compression, which is taken as observed).
+    did when it stored the row), from the values' ``raw_size`` where known.
     """
     cols = tuple(columns)
     order = range(len(cols))
@@ -84,7 +87,8 @@ def build_sample(
             for c, o in zip(cols, observed, strict=True)
         )
         if unknown:
-            toasted = toast_row(cols, values, order, natts, geometry)
+            raw = [o.raw_size for o in observed]
+            toasted = toast_row(cols, values, order, natts, geometry, raw=raw)
             if toasted != values:
                 inferred = True
             values = toasted

@@ -207,16 +207,18 @@ def _row_estimate(live: LiveTable) -> tuple[int, str]:
     return counted, "count(*) (never VACUUMed or ANALYZEd)"
 
 
-def _observed(sizes: list[int | None], flags: list[int | None]) -> list[Observed]:
+def _observed(
+    sizes: list[int | None], flags: list[int | None], raws: list[int | None]
+) -> list[Observed]:
     out = []
-    for size, flag in zip(sizes, flags, strict=True):
+    for size, flag, raw in zip(sizes, flags, raws, strict=True):
         f = flag or 0
         compressed = (
             bool(f & queries.SAMPLE_COMPRESSED) if f & queries.SAMPLE_COMPRESSION_KNOWN else None
         )
         external = bool(f & queries.SAMPLE_EXTERNAL) if f & queries.SAMPLE_EXTERNAL_KNOWN else None
         header4 = bool(f & queries.SAMPLE_HEADER4) if f & queries.SAMPLE_HEADER_KNOWN else None
-        out.append(Observed(size, compressed, external, header4))
+        out.append(Observed(size, compressed, external, header4, raw))
     return out
 
 
@@ -225,9 +227,15 @@ def take_sample(live: LiveTable, sample_rows: int, seed: int) -> Sample:
     table = live.table
     live_columns = table.live
     facts = live.facts
+    types = {d.attname: d.type for d in live.columns}
     columns = [
         queries.SampleColumn(
-            c.name, c.attlen == -1, c.always_null, c.typname in queries.OCTET_LENGTH_TYPES
+            c.name,
+            c.attlen == -1,
+            c.always_null,
+            c.typname in queries.OCTET_LENGTH_TYPES,
+            # format_type writes an array type as "<element>[]"
+            array=types.get(c.name, "").endswith("]"),
         )
         for c in live_columns
     ]
@@ -290,7 +298,7 @@ def take_sample(live: LiveTable, sample_rows: int, seed: int) -> Sample:
         )
     return build_sample(
         live_columns,
-        (_observed(r.sizes, r.flags) for r in rows),
+        (_observed(r.sizes, r.flags, r.raws) for r in rows),
         table.geometry,
         table_rows=max(rows_total, len(rows)),
         method=described,

@@ -661,6 +661,9 @@ class SampledRow:
 
     sizes: list[int | None]
     flags: list[int | None]
+    #: before 17 only, per varlena that may be compressed: VARSIZE of the value detoasted
+    #: (raw size + 4-byte header), what the toaster measured before compressing it
+    raws: list[int | None]
 
 
 #: flag bits of :class:`SampledRow`
@@ -683,10 +686,25 @@ class SampleColumn:
     #: text, varchar, bpchar or bytea: ``octet_length`` is toast_raw_datum_size - VARHDRSZ
     #: without detoasting, which tells compression apart before pg_column_compression (14)
     octet_length: bool = False
+    #: an array type: ``ARRAY[col]`` would nest it (see :func:`sample_rows`)
+    array: bool = False
 
 
 #: types whose octet_length() reads the raw size from the datum header (varlena.c)
 OCTET_LENGTH_TYPES = frozenset({"text", "varchar", "bpchar", "bytea"})
+
+
+def _detoasted_size(ref: sql.Composable, array: bool) -> sql.Composable:
+    """VARSIZE of a varlena decompressed, with a 4-byte header, for any varlena type.
+
+    ``ARRAY[x]`` detoasts its elements (construct_md_array: PG_DETOAST_DATUM) and ``[1]``
+    returns the element as it sits in the array. An array value would make a 2-D array
+    instead; ``array_cat(x, '{}')`` returns its first argument detoasted
+    (PG_GETARG_ARRAYTYPE_P) when the second is empty.
+    """
+    if array:
+        return sql.SQL("pg_catalog.pg_column_size(pg_catalog.array_cat({}, '{{}}'))").format(ref)
+    return sql.SQL("pg_catalog.pg_column_size((ARRAY[{}])[1])").format(ref)
 
 
 def sample_rows(
@@ -713,13 +731,16 @@ def sample_rows(
     t = sql.Identifier("t")
     sizes: list[sql.Composable] = []
     flags: list[sql.Composable] = []
+    raws: list[sql.Composable] = []
     for column in columns:
         ref = sql.SQL("{}.{}").format(t, sql.Identifier(column.name))
         if column.skip:
             sizes.append(sql.SQL("NULL::int4"))
+            raws.append(sql.SQL("NULL::int4"))
             flags.append(sql.SQL("0"))
             continue
         sizes.append(sql.SQL("pg_catalog.pg_column_size({})").format(ref))
+        raws.append(sql.SQL("NULL::int4"))
         if not column.varlena:
             flags.append(sql.SQL("0"))
             continue
@@ -739,6 +760,14 @@ def sample_rows(
                     "THEN 5 ELSE 4 END)"
                 ).format(ref)
             )
+        elif not variants.toast_chunk_id:
+            # any other type: detoasted (see below) more than 3 bytes (a 1-byte header's
+            # saving) longer than stored: compressed, or a TOAST pointer as above
+            parts.append(
+                sql.SQL(
+                    "(CASE WHEN pg_catalog.pg_column_size({}) < {} - 3 THEN 5 ELSE 4 END)"
+                ).format(ref, _detoasted_size(ref, column.array))
+            )
         if column.octet_length:
             # a 4-byte header shows as raw data + 4 (a value ALTER ... SET STORAGE PLAIN and
             # COPY left unpacked); else + 1
@@ -756,9 +785,20 @@ def sample_rows(
                 ).format(ref)
             )
         flags.append(sql.SQL(" + ").join(parts))
+        if not variants.toast_chunk_id:
+            # the toaster replay (before 17) needs sizes before compression. A TOAST
+            # pointer is fetched too, so from 14 only values pg_column_compression says are
+            # compressed are read.
+            detoasted = _detoasted_size(ref, column.array)
+            if variants.column_compression:
+                detoasted = sql.SQL(
+                    "CASE WHEN pg_catalog.pg_column_compression({}) IS NOT NULL THEN {} END"
+                ).format(ref, detoasted)
+            raws[-1] = detoasted
     empty = sql.SQL("'{}'::int4[]")  # never .format()ed: the braces stay
     size_array = sql.SQL("ARRAY[{}]::int4[]").format(sql.SQL(", ").join(sizes)) if sizes else empty
     flag_array = sql.SQL("ARRAY[{}]::int4[]").format(sql.SQL(", ").join(flags)) if flags else empty
+    raw_array = sql.SQL("ARRAY[{}]::int4[]").format(sql.SQL(", ").join(raws)) if raws else empty
     sample: sql.Composable = sql.SQL("")
     params: tuple[float | int, ...] = ()
     if method is not None:
@@ -766,9 +806,9 @@ def sample_rows(
             sql.SQL(method)
         )
         params = (percent, seed)
-    query = sql.SQL("SELECT {} AS sizes, {} AS flags FROM ONLY {} AS {}{} ORDER BY {}.ctid").format(
-        size_array, flag_array, sql.Identifier(nspname, relname), t, sample, t
-    )
+    query = sql.SQL(
+        "SELECT {} AS sizes, {} AS flags, {} AS raws FROM ONLY {} AS {}{} ORDER BY {}.ctid"
+    ).format(size_array, flag_array, raw_array, sql.Identifier(nspname, relname), t, sample, t)
     return _all(conn, query, params, SampledRow)
 
 
