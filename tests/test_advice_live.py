@@ -35,6 +35,7 @@ from pageinspect_py.advice.advise import advise, alignment_sort
 from pageinspect_py.advice.model import fill_pages, rewritten, tuple_size
 from pageinspect_py.cli import main
 from pageinspect_py.sources import advice_live as live
+from pageinspect_py.sources.connection import connect
 
 DATABASE = "pgpage_advice"
 NOSELECT_ROLE = "pgpage_advice_nosel"
@@ -242,7 +243,7 @@ def test_predicted_lp_len_is_what_postgres_stores(
         conn.execute(insert, [_value(rng, c, i == long_column) for i, c in enumerate(columns)])
 
     lt = live.open_table(
-        live.connect(advice_dsn),
+        connect(advice_dsn),
         live.Target(
             int(conn.execute("SELECT %s::regclass::oid", (table,)).fetchone()[0]),  # type: ignore[index]
             table,
@@ -340,7 +341,7 @@ def test_toaster_decides_on_sizes_before_compression(conn: Conn, advice_dsn: str
         (incompressible, b"pgpage " * 530, incompressible),
     )
     lt = live.open_table(
-        live.connect(advice_dsn),
+        connect(advice_dsn),
         live.Target(
             int(conn.execute("SELECT 'toast_main_late'::regclass::oid").fetchone()[0]),  # type: ignore[index]
             "toast_main_late",
@@ -439,7 +440,7 @@ def test_cases_where_sorting_by_alignment_loses_are_won(
     table = f"known_{case}"
     conn.execute(sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(table), sql.SQL(columns)))
     conn.execute(sql.SQL("INSERT INTO {} ").format(sql.Identifier(table)) + sql.SQL(rows))
-    session = live.connect(advice_dsn)
+    session = connect(advice_dsn)
     try:
         lt = live.open_table(session, live.resolve_targets(session, table)[0])
         advice = advise(lt.table, live.take_sample(lt, 100_000, 0))

@@ -18,10 +18,10 @@ from psycopg import sql
 from psycopg.rows import TupleRow
 
 from pageinspect_py.analysis.btree import BtreeIndex, scan_index
-from pageinspect_py.catalog.live_index import describe_index
 from pageinspect_py.cli import EXIT_OK, main
 from pageinspect_py.decode.btree import BtItemKind, BtreePage
 from pageinspect_py.sources.live import LiveSource, open_live
+from pageinspect_py.sources.live_index import describe_index
 
 #: (index, table, columns of the table, CREATE INDEX tail, rows)
 SETUP = [

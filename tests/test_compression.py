@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from pageinspect_py.catalog.live import describe_relation
 from pageinspect_py.catalog.schema import description_from_json
 from pageinspect_py.decode.compression import lz4_decompress, pglz_decompress
 from pageinspect_py.decode.dispatch import decode_page
@@ -31,6 +30,7 @@ from pageinspect_py.decode.varlena import VarlenaForm
 from pageinspect_py.errors import DecompressionError
 from pageinspect_py.sources.file import FileSource
 from pageinspect_py.sources.live import LiveSource
+from pageinspect_py.sources.live_catalog import describe_relation
 
 Conn = psycopg.Connection[TupleRow]
 _names = itertools.count()

@@ -25,7 +25,6 @@ from hypothesis import strategies as st
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from pageinspect_py.catalog.live import describe_relation
 from pageinspect_py.catalog.schema import description_from_columns, description_json
 from pageinspect_py.catalog.types import BUILTIN_TYPES
 from pageinspect_py.decode.dispatch import decode_page
@@ -33,6 +32,7 @@ from pageinspect_py.decode.heap import HeapPage
 from pageinspect_py.decode.toast import ToastRelation
 from pageinspect_py.decode.tuple import TupleValues, decode_page_values
 from pageinspect_py.sources.live import LiveSource
+from pageinspect_py.sources.live_catalog import describe_relation
 from pageinspect_py.sources.live_toast import open_live_toast
 
 Conn = psycopg.Connection[TupleRow]

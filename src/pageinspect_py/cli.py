@@ -267,8 +267,8 @@ def _attributes(
     elif columns is not None:
         desc = description_from_columns(columns)
     if desc is None and live and not no_values and fork == "main":
-        from pageinspect_py.catalog.live import describe_relation
         from pageinspect_py.sources.live import LiveSource
+        from pageinspect_py.sources.live_catalog import describe_relation
 
         assert isinstance(source, LiveSource)
         if source.relation.amname == "heap" or source.relation.relkind == "S":
@@ -335,7 +335,7 @@ def _index_keys(
         return index_from_columns(columns)
     if no_values:
         return None
-    from pageinspect_py.catalog.live_index import describe_index
+    from pageinspect_py.sources.live_index import describe_index
 
     assert isinstance(source, LiveSource)
     return describe_index(source.connection, source.relation.oid)
@@ -444,7 +444,8 @@ def schema(table: str | None, dsn: str | None, live: bool, columns: str | None) 
                 _fail("name a TABLE (with --dsn DSN or --live), or give --columns")
             if dsn is None and not live:
                 _fail("reading a table's description needs a server: pass --dsn DSN or --live")
-            from pageinspect_py.catalog.live import connect, describe_relation
+            from pageinspect_py.sources.connection import connect
+            from pageinspect_py.sources.live_catalog import describe_relation
 
             with connect(dsn) as conn:
                 desc = describe_relation(conn, str(table))
@@ -650,7 +651,7 @@ def _btree(
             )
         major = major or source.server.major
         if index is None:
-            from pageinspect_py.catalog.live_index import describe_index
+            from pageinspect_py.sources.live_index import describe_index
 
             index = describe_index(source.connection, source.relation.oid)
     if source.nblocks("main") == 0:

@@ -118,9 +118,10 @@ def _live(
     err: TextIO,
 ) -> int:
     from pageinspect_py.sources import advice_live as live
+    from pageinspect_py.sources.connection import connect
     from pageinspect_py.sources.migration import gather, migration_sql
 
-    conn = live.connect(dsn)
+    conn = connect(dsn)
     try:
         targets = live.resolve_targets(conn, relation)
         partitioned = targets[0].partition_of

@@ -35,6 +35,7 @@ from pageinspect_py.errors import (
     SourceError,
 )
 from pageinspect_py.sources import queries
+from pageinspect_py.sources.connection import server_message
 
 #: relkinds with rows of their own whose column order a rebuild can change
 _ADVISABLE = {"r": "table", "m": "materialized view"}
@@ -53,21 +54,6 @@ SYSTEM_SAMPLING_PAGES = 131_072  # 1 GB of 8 kB pages
 PGSTATTUPLE_PAGES = 131_072
 
 
-def _message(exc: psycopg.Error) -> str:
-    primary = exc.diag.message_primary
-    text = primary or str(exc)
-    lines = text.strip().splitlines()
-    return " ".join(lines[0].split()) if lines else type(exc).__name__
-
-
-def connect(dsn: str | None) -> psycopg.Connection[Any]:
-    """An autocommit session (``dsn`` None or empty: libpq's environment and defaults)."""
-    try:
-        return psycopg.connect(dsn or "", autocommit=True, fallback_application_name="pgpage")
-    except psycopg.Error as exc:
-        raise ConnectionFailedError(f"cannot connect to PostgreSQL: {_message(exc)}") from exc
-
-
 @contextmanager
 def server_errors(conn: psycopg.Connection[Any], doing: str) -> Iterator[None]:
     """Any psycopg error left unhandled in the block becomes one SourceError line."""
@@ -76,9 +62,9 @@ def server_errors(conn: psycopg.Connection[Any], doing: str) -> Iterator[None]:
     except psycopg.Error as exc:
         if conn.broken or conn.closed:
             raise ConnectionFailedError(
-                f"lost the connection while {doing}: {_message(exc)}"
+                f"lost the connection while {doing}: {server_message(exc)}"
             ) from exc
-        raise SourceError(f"{doing}: {_message(exc)}") from exc
+        raise SourceError(f"{doing}: {server_message(exc)}") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +87,10 @@ def resolve_targets(conn: psycopg.Connection[Any], relation: str) -> list[Target
             pg.InvalidName,
             pg.FeatureNotSupported,
         ) as exc:
-            raise RelationNotFoundError(_message(exc)) from exc
+            raise RelationNotFoundError(server_message(exc)) from exc
         except pg.InsufficientPrivilege as exc:
             raise PrivilegeError(
-                f"{_message(exc)}: looking up {relation!r} needs USAGE on its schema"
+                f"{server_message(exc)}: looking up {relation!r} needs USAGE on its schema"
             ) from exc
         if found is None:
             raise RelationNotFoundError(f"no relation has OID {relation}")
@@ -276,7 +262,7 @@ def take_sample(live: LiveTable, sample_rows: int, seed: int) -> Sample:
                         seed,
                     )
             except pg.InsufficientPrivilege as exc:
-                raise PrivilegeError(_message(exc)) from exc
+                raise PrivilegeError(server_message(exc)) from exc
     except PrivilegeError as exc:
         estimate = round(facts.reltuples) if facts.reltuples > 0 else 0
         return _stats_estimate(live, estimate, str(exc))

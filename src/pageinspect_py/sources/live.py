@@ -15,7 +15,6 @@ All SQL lives in :mod:`pageinspect_py.sources.queries`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -35,6 +34,7 @@ from pageinspect_py.errors import (
 )
 from pageinspect_py.sources import queries
 from pageinspect_py.sources.base import FORKS, Fork, PageSource, RawPage
+from pageinspect_py.sources.connection import connect, server_message
 
 #: How a relation without storage is described, and where its data is instead.
 _NO_STORAGE: dict[str, tuple[str, str]] = {
@@ -54,21 +54,6 @@ _FORK_ABSENT: dict[str, str] = {
 #: Children named in a message about a partitioned relation before "and N more".
 _CHILDREN_SHOWN = 3
 
-#: Prefixes psycopg puts before libpq's own message.
-_PSYCOPG_PREFIX = re.compile(r"^(?:connection failed|connection is bad): ")
-
-
-def _one_line(text: str) -> str:
-    """The first line of ``text`` with runs of blanks collapsed (libpq writes ``FATAL:  x``)."""
-    lines = text.strip().splitlines()
-    return re.sub(r"\s+", " ", lines[0]).strip() if lines else ""
-
-
-def _server_message(exc: psycopg.Error) -> str:
-    """The server's primary message, else libpq's first line (connection errors have no diag)."""
-    primary = exc.diag.message_primary
-    return _one_line(primary) if primary else _one_line(_PSYCOPG_PREFIX.sub("", str(exc)))
-
 
 def _blocks(n: int) -> str:
     return f"{n} block" if n == 1 else f"{n} blocks"
@@ -80,12 +65,7 @@ def open_live(dsn: str | None, relation: str) -> LiveSource:
     ``dsn`` is a libpq connection string or URI; None or ``""`` leaves everything to libpq's
     environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSERVICE, ...) and defaults.
     """
-    try:
-        conn = psycopg.connect(dsn or "", autocommit=True, fallback_application_name="pgpage")
-    except psycopg.Error as exc:
-        raise ConnectionFailedError(
-            f"cannot connect to PostgreSQL: {_server_message(exc)}"
-        ) from exc
+    conn = connect(dsn)
     try:
         return LiveSource(conn, relation)
     except BaseException:
@@ -167,7 +147,7 @@ class LiveSource(PageSource):
             except pg.UndefinedFunction as exc:
                 raise ExtensionMissingError(
                     f"pageinspect's get_raw_page is gone from database {self.server.database} "
-                    f"on {self.server_address}: {_server_message(exc)}"
+                    f"on {self.server_address}: {server_message(exc)}"
                 ) from exc
         return RawPage(
             blkno=blkno,
@@ -197,17 +177,17 @@ class LiveSource(PageSource):
                 pg.InvalidSchemaName,  # schema "x" does not exist (12-15)
                 pg.FeatureNotSupported,  # cross-database references are not implemented
             ) as exc:
-                raise RelationNotFoundError(f"{_server_message(exc)} ({where})") from exc
+                raise RelationNotFoundError(f"{server_message(exc)} ({where})") from exc
             except (
                 pg.SyntaxError,  # improper relation name (too many dotted names)
                 pg.InvalidName,  # invalid name syntax
             ) as exc:
                 raise RelationNotFoundError(
-                    f"{relation!r} is not a relation name: {_server_message(exc)}"
+                    f"{relation!r} is not a relation name: {server_message(exc)}"
                 ) from exc
             except pg.InsufficientPrivilege as exc:
                 raise PrivilegeError(
-                    f"{_server_message(exc)} (role {self.server.user} {where}): "
+                    f"{server_message(exc)} (role {self.server.user} {where}): "
                     f"looking up {relation!r} needs USAGE on its schema"
                 ) from exc
         if found is None:
@@ -256,7 +236,7 @@ class LiveSource(PageSource):
             raise self._privilege_error(None)
 
     def _privilege_error(self, exc: psycopg.Error | None) -> PrivilegeError:
-        why = f" ({_server_message(exc)})" if exc is not None else ""
+        why = f" ({server_message(exc)})" if exc is not None else ""
         return PrivilegeError(
             f"role {self.server.user} is not a superuser{why}: pageinspect's get_raw_page "
             f"only runs for superusers, so connect to {self.location} as one (e.g. postgres)"
@@ -297,6 +277,6 @@ class LiveSource(PageSource):
             # such as a missing file) under it too, with the session still usable
             if self._conn.closed:  # also true when the connection broke
                 raise ConnectionFailedError(
-                    f"lost the connection to {self.location} while {doing}: {_server_message(exc)}"
+                    f"lost the connection to {self.location} while {doing}: {server_message(exc)}"
                 ) from exc
-            raise SourceError(f"{doing} failed on {self.location}: {_server_message(exc)}") from exc
+            raise SourceError(f"{doing} failed on {self.location}: {server_message(exc)}") from exc

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import psycopg
 
-from pageinspect_py.catalog.live import toast_names
 from pageinspect_py.errors import SourceError
 from pageinspect_py.sources import queries
 from pageinspect_py.sources.live import LiveSource
+from pageinspect_py.sources.live_catalog import toast_names
 
 
 @dataclass(frozen=True, slots=True)

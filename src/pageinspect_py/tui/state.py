@@ -298,7 +298,7 @@ def open_session(spec: OpenSpec) -> Session:
             description, index = _load_schema(spec, warnings)
         elif live.relation.amname == "heap" or live.relation.relkind == "S":
             try:
-                from pageinspect_py.catalog.live import describe_relation
+                from pageinspect_py.sources.live_catalog import describe_relation
 
                 description = describe_relation(live.connection, live.relation.oid)
             except PageInspectError as exc:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pageinspect_py.catalog.index import IndexDescription, index_description
-from pageinspect_py.catalog.live import describe_relation
 from pageinspect_py.errors import RelationNotFoundError, SchemaError, SourceError
+from pageinspect_py.sources.live_catalog import describe_relation
 
 if TYPE_CHECKING:
     import psycopg

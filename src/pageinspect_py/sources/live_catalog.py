@@ -11,28 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from pageinspect_py.catalog.attributes import RelationDescription
 from pageinspect_py.catalog.schema import description_from_json
-from pageinspect_py.errors import ConnectionFailedError, RelationNotFoundError, SourceError
+from pageinspect_py.errors import RelationNotFoundError, SourceError
+from pageinspect_py.sources.connection import server_message
 
 if TYPE_CHECKING:
     import psycopg
-
-
-def _message(exc: Exception) -> str:
-    diag = getattr(exc, "diag", None)
-    primary = getattr(diag, "message_primary", None)
-    text = primary or str(exc)
-    lines = text.strip().splitlines()
-    return " ".join(lines[0].split()) if lines else type(exc).__name__
-
-
-def connect(dsn: str | None) -> psycopg.Connection[Any]:
-    """An autocommit session (``dsn`` None or empty: libpq's environment and defaults)."""
-    import psycopg
-
-    try:
-        return psycopg.connect(dsn or "", autocommit=True, fallback_application_name="pgpage")
-    except psycopg.Error as exc:
-        raise ConnectionFailedError(f"cannot connect to PostgreSQL: {_message(exc)}") from exc
 
 
 def describe_relation(conn: psycopg.Connection[Any], relation: str | int) -> RelationDescription:
@@ -54,7 +37,7 @@ def describe_relation(conn: psycopg.Connection[Any], relation: str | int) -> Rel
                 psycopg.errors.InvalidName,
                 psycopg.errors.FeatureNotSupported,
             ) as exc:
-                raise RelationNotFoundError(_message(exc)) from exc
+                raise RelationNotFoundError(server_message(exc)) from exc
             if found is None:
                 raise RelationNotFoundError(f"no relation has OID {relation}")
             oid = found.oid
@@ -64,7 +47,7 @@ def describe_relation(conn: psycopg.Connection[Any], relation: str | int) -> Rel
         rows = queries.relation_attributes(conn, oid)
         server = queries.server_info(conn)
     except psycopg.Error as exc:
-        raise SourceError(f"reading the catalog for {relation}: {_message(exc)}") from exc
+        raise SourceError(f"reading the catalog for {relation}: {server_message(exc)}") from exc
     obj: dict[str, Any] = {
         "relname": rel.relname,
         "nspname": rel.nspname,
@@ -88,7 +71,9 @@ def toast_names(conn: psycopg.Connection[Any], oid: int) -> tuple[int, str, str]
     try:
         rel = queries.relation_catalog(conn, oid)
     except psycopg.Error as exc:
-        raise SourceError(f"looking up the TOAST table of OID {oid}: {_message(exc)}") from exc
+        raise SourceError(
+            f"looking up the TOAST table of OID {oid}: {server_message(exc)}"
+        ) from exc
     if (
         rel is None
         or not rel.reltoastrelid
