@@ -8,6 +8,7 @@ everything that rule hides is reported as a diagnostic instead.
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from pageinspect_py import constants as C
@@ -50,6 +51,7 @@ class ItemPointer:
         return f"({self.block},{self.offset})"
 
 
+@lru_cache(maxsize=4096)  # a pure function of two words that repeat across tuples
 def infomask_flags(t_infomask: int, t_infomask2: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """``(raw_flags, combined_flags)`` exactly as heap_tuple_infomask_flags() names them."""
     raw = [name for bit, name in C.INFOMASK_FLAGS if t_infomask & bit]
