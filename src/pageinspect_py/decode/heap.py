@@ -8,8 +8,8 @@ everything that rule hides is reported as a diagnostic instead.
 from __future__ import annotations
 
 import struct
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pageinspect_py import constants as C
 from pageinspect_py.decode.common import Field, Region, RegionKind, Span, maxalign
