@@ -20,6 +20,7 @@ from pageinspect_py.advice.model import (
     Table,
     Value,
     fill_pages,
+    rebuilt_row,
     rewritten,
     value_alignment,
 )
@@ -58,6 +59,9 @@ class Layout:
     sample_pages: int  #: pages the sampled rows alone fill, inserted in physical order
     lp_lens: tuple[int, ...] = field(default=(), repr=False)  #: predicted lp_len per row
     footprints: tuple[int, ...] = field(default=(), repr=False)  #: MAXALIGN(lp_len) per row
+    #: sampled rows the toaster stores differently in this order than in the current one
+    #: (the search scored them as in the current order)
+    toasted_differently: int = 0
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -208,17 +212,73 @@ def alignment_sort(columns: Sequence[Column]) -> list[int]:
     return sorted(range(len(columns)), key=key)
 
 
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """The sampled rows as the search scores them, and the rows the toaster may change.
+
+    ``grid`` and ``hoffs`` hold every row rebuilt in the current order. A row that has a
+    TOAST pointer, or that could be longer than TOAST_TUPLE_THRESHOLD in some order, goes
+    through the toaster when it is copied (:func:`rebuilt_row`), and what the toaster does
+    may depend on the order: those rows (``toasted``) are rebuilt again for each order a
+    layout reports.
+    """
+
+    grid: list[list[tuple[int, int]]]
+    hoffs: list[int]
+    toasted: tuple[int, ...]
+
+
+def score_rows(table: Table, sample: Sample) -> Scored:
+    columns = sample.columns
+    geometry = table.geometry
+    natts = len(columns)
+    current = range(natts)
+    rows = rewrite_rows(columns, sample.rows)
+    threshold = geometry.toast_tuple_threshold
+    toasted = []
+    for r, row in enumerate(rows):
+        external = any(v.kind is Kind.EXTERNAL and v.fetched > 0 for v in row)
+        hoff = heap_t_hoff(natts, any(v.kind is Kind.NULL for v in row), geometry.maxalign)
+        # the longest the row can be in any order: every aligned value fully padded
+        longest = hoff + sum(
+            v.size + value_alignment(c, v) - 1
+            for c, v in zip(columns, row, strict=True)
+            if v.kind is not Kind.NULL
+        )
+        if external or longest > threshold:
+            toasted.append(r)
+            rows[r] = tuple(rebuilt_row(columns, sample.rows[r], current, geometry))
+    grid = cells(columns, rows)
+    hoffs = [
+        heap_t_hoff(natts, any(v.kind is Kind.NULL for v in row), geometry.maxalign) for row in rows
+    ]
+    return Scored(grid, hoffs, tuple(toasted))
+
+
 def _layout(
     name: str,
     table: Table,
     sample: Sample,
-    grid: list[list[tuple[int, int]]],
-    hoffs: list[int],
+    scored: Scored,
     order: Sequence[int],
 ) -> Layout:
     columns = sample.columns
     geometry = table.geometry
     maxalign = geometry.maxalign
+    grid, hoffs = scored.grid, scored.hoffs
+    differently = 0
+    if scored.toasted:
+        grid, hoffs = list(grid), list(hoffs)
+        natts = len(columns)
+        for r in scored.toasted:
+            rebuilt = rebuilt_row(columns, sample.rows[r], order, geometry)
+            cells_row = cells(columns, [rebuilt])[0]
+            if cells_row != grid[r]:
+                differently += 1
+                grid[r] = cells_row
+                hoffs[r] = heap_t_hoff(
+                    natts, any(v.kind is Kind.NULL for v in rebuilt), geometry.maxalign
+                )
     n = max(len(grid), 1)
     tuple_total = padding_total = tail_total = 0
     footprints = []
@@ -258,6 +318,7 @@ def _layout(
         sample_pages=fill.pages,
         lp_lens=tuple(lp_lens),
         footprints=tuple(footprints),
+        toasted_differently=differently,
     )
 
 
@@ -288,13 +349,8 @@ def advise(
     if not sample.rows:
         raise SchemaError(f"{table.name} has no rows to score")
     prefix = [names.index(n) for n in keep_first]
-    rows = rewrite_rows(columns, sample.rows)
-    grid = cells(columns, rows)
-    natts = len(columns)
-    hoffs = [
-        heap_t_hoff(natts, any(v.kind is Kind.NULL for v in row), table.geometry.maxalign)
-        for row in rows
-    ]
+    scored = score_rows(table, sample)
+    grid = scored.grid
     problem = Problem(len(columns), grid)
     pinned = set(prefix)
     current_order = list(range(len(columns)))
@@ -324,16 +380,29 @@ def advise(
         seeds={"current": current_order, "alignment sort": tetris, "cpu-friendly": list(cpu.order)},
         time_limit=time_limit * 3 / 4,
     )
-    current = _layout("current", table, sample, grid, hoffs, current_order)
-    recommended = _layout("recommended", table, sample, grid, hoffs, best.order)
-    cpu_layout = _layout("cpu-friendly", table, sample, grid, hoffs, cpu.order)
-    tetris_layout = _layout("alignment sort", table, sample, grid, hoffs, tetris)
-    if recommended.avg_row_bytes > current.avg_row_bytes:  # cannot happen: current is a seed
-        recommended = _layout("recommended", table, sample, grid, hoffs, current_order)
+    current = _layout("current", table, sample, scored, current_order)
+    recommended = _layout("recommended", table, sample, scored, best.order)
+    cpu_layout = _layout("cpu-friendly", table, sample, scored, cpu.order)
+    tetris_layout = _layout("alignment sort", table, sample, scored, tetris)
+    if recommended.avg_row_bytes > current.avg_row_bytes:
+        # the search scored toasted rows as in the current order (a seed): in the order it
+        # found, the toaster made some bigger
+        recommended = _layout("recommended", table, sample, scored, current_order)
     n = len(grid)
     fixed_part = recommended.avg_row_bytes - best.waste / n
     lower = fixed_part + best.lower_bound / n
+    proven = best.proven and recommended.toasted_differently == 0
     notes = list(sample.notes)
+    differently = max(
+        layout.toasted_differently for layout in (recommended, cpu_layout, tetris_layout)
+    )
+    if differently:
+        notes.append(
+            f"the toaster stores {differently} sampled row{'s' if differently != 1 else ''} "
+            "differently in another column order (a value moves in or out of line); the "
+            "search scored such rows as in the current order, the figures of each order "
+            "are exact"
+        )
     reorder_pages = current.pages - recommended.pages
     if recommended.avg_row_bytes < current.avg_row_bytes and reorder_pages <= 0:
         notes.append(
@@ -359,7 +428,7 @@ def advise(
         recommended=recommended,
         alternatives=(cpu_layout, tetris_layout),
         lower_bound_row_bytes=min(lower, recommended.avg_row_bytes),
-        proven_optimal=best.proven,
+        proven_optimal=proven,
         savings=savings,
         measured=measured or Measured(),
         pinned=tuple(keep_first),

@@ -24,7 +24,7 @@ Nothing here knows where rows come from: a :class:`Value` is what a sample measu
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -71,6 +71,12 @@ class Value(NamedTuple):
 
     kind: Kind
     size: int
+    #: a TOAST pointer only: VARSIZE of the datum it stands for as stored out of line (the
+    #: out-of-line size plus a 4-byte header), what the toaster fetches back when the row
+    #: is copied into another table (toast_tuple_init); 0 when not known
+    fetched: int = 0
+    #: a TOAST pointer only: the out-of-line datum is compressed
+    fetched_compressed: bool = False
 
     @property
     def is_null(self) -> bool:
@@ -157,13 +163,14 @@ def classify_varlena(
 
     ``pg_column_size`` reports VARSIZE_ANY of the datum as stored: 1 + n for a 1-byte header,
     4 + n for a 4-byte one, the compressed size for inline compressed values, and for a TOAST
-    pointer the size of the out-of-line value (``toast_datum_size``), which is why
-    ``external`` must come from elsewhere. ``header4`` says which header an uncompressed value
+    pointer the size of the out-of-line value without header (``toast_datum_size``), which
+    is why ``external`` must come from elsewhere; ``compressed`` then says whether the
+    out-of-line value is compressed. ``header4`` says which header an uncompressed value
     has when the source could tell; else a value of at most 127 bytes in a packable column
     is taken as short.
     """
     if external:
-        return Value(Kind.EXTERNAL, TOAST_POINTER_SIZE)
+        return Value(Kind.EXTERNAL, TOAST_POINTER_SIZE, size + VARHDRSZ, compressed)
     if compressed:
         return Value(Kind.COMPRESSED, size)
     if header4 is not None:
@@ -355,28 +362,23 @@ def tuple_size(
     return TupleSize(hoff, data, padding, lp_len, typealign(lp_len, maxalign))
 
 
-def toast_row(
+def _toaster(
     columns: Sequence[Column],
-    values: Sequence[Value],
+    out: list[Value],
     order: Sequence[int],
-    natts: int,
+    hoff: int,
     geometry: Geometry,
-    force_bitmap: bool = False,
-    raw: Sequence[int | None] | None = None,
-) -> list[Value]:
-    """The values after heap_toast_insert_or_update, for a row whose externality is unknown.
+    pending: dict[int, Value],
+    fetched_size: Callable[[int], int],
+) -> None:
+    """heap_toast_insert_or_update's four rounds over ``out`` (changed in place).
 
-    Used when the server cannot say which values are TOAST pointers (before 17). ``values``
-    are as stored (compressed ones compressed); ``raw[i]``, when known, is VARSIZE of value
-    ``i`` uncompressed with a 4-byte header: what the toaster measured (``tai_size``) before
-    it compressed anything. The toaster works on those pre-compression sizes, so the replay
-    starts from them and compresses a value only when its round tries to: an ``x`` value in
-    round 1, an ``m`` value in round 3, the biggest first; a try succeeds when the value is
-    stored compressed, and a value stored uncompressed is taken as incompressible. The rounds
-    follow heaptoast.c (toast_tuple_find_biggest_attribute: the biggest candidate larger than
-    MAXALIGN(TOAST_POINTER_SIZE), the first one on ties, in descriptor order):
+    ``pending[i]`` is the form value ``i`` takes when a round tries to compress it (the try
+    succeeds); a value without one is taken as incompressible. ``fetched_size(i)`` is what a
+    TOAST pointer made for value ``i`` records as the out-of-line datum's VARSIZE.
+    The rounds follow heaptoast.c (toast_tuple_find_biggest_attribute: the biggest candidate
+    larger than MAXALIGN(TOAST_POINTER_SIZE), the first one on ties, in descriptor order):
 
-    * nothing happens unless the uncompressed tuple is longer than TOAST_TUPLE_THRESHOLD;
     * round 1: while the data exceeds ``toast_tuple_target - t_hoff``, try to compress the
       biggest uncompressed ``x``/``e`` value (``e``: never compressed); one still longer than
       that limit goes out of line at once;
@@ -384,25 +386,7 @@ def toast_row(
     * round 3: try to compress the biggest uncompressed ``m`` value, same limit;
     * round 4: the biggest inline ``m`` value goes out of line, against
       TOAST_TUPLE_TARGET_MAIN.
-
-    A value stored compressed that no round tried to compress came to the toaster
-    compressed (it is kept as stored). Without ``raw`` sizes the replay sees only stored
-    sizes and can miss rows that a MAIN value's compression would have saved.
     """
-    out = list(values)
-    has_nulls = force_bitmap or any(v.kind is Kind.NULL for v in values)
-    hoff = heap_t_hoff(natts, has_nulls, geometry.maxalign)
-    # the datums handed to the toaster: observed-compressed values with a known raw size
-    # start uncompressed (4-byte header, packed by heap_form_tuple when short enough)
-    pending: dict[int, Value] = {}
-    for index in order:
-        size = raw[index] if raw is not None else None
-        if out[index].kind is Kind.COMPRESSED and size is not None and size > out[index].size:
-            pending[index] = out[index]
-            out[index] = rewritten(columns[index], Value(Kind.LONG, size))
-    data, _ = data_length(columns, out, order)
-    if hoff + data <= geometry.toast_tuple_threshold:
-        return list(values)  # the toaster never ran: every value is as it came
     pointer_floor = typealign(TOAST_POINTER_SIZE, geometry.maxalign)
     incompressible: set[int] = set()
 
@@ -434,7 +418,12 @@ def toast_row(
 
     def externalize(index: int) -> None:
         pending.pop(index, None)
-        out[index] = Value(Kind.EXTERNAL, TOAST_POINTER_SIZE)
+        out[index] = Value(
+            Kind.EXTERNAL,
+            TOAST_POINTER_SIZE,
+            fetched_size(index),
+            out[index].kind is Kind.COMPRESSED,
+        )
 
     def too_long(limit: int) -> bool:
         return data_length(columns, out, order)[0] > limit - hoff
@@ -463,8 +452,127 @@ def toast_row(
         if index < 0:
             break
         externalize(index)
+
+
+def toast_row(
+    columns: Sequence[Column],
+    values: Sequence[Value],
+    order: Sequence[int],
+    natts: int,
+    geometry: Geometry,
+    force_bitmap: bool = False,
+    raw: Sequence[int | None] | None = None,
+) -> list[Value]:
+    """The values after heap_toast_insert_or_update, for a row whose externality is unknown.
+
+    Used when the server cannot say which values are TOAST pointers (before 17). ``values``
+    are as stored (compressed ones compressed); ``raw[i]``, when known, is VARSIZE of value
+    ``i`` uncompressed with a 4-byte header: what the toaster measured (``tai_size``) before
+    it compressed anything. The toaster works on those pre-compression sizes, so the replay
+    starts from them and compresses a value only when its round tries to: an ``x`` value in
+    round 1, an ``m`` value in round 3, the biggest first; a try succeeds when the value is
+    stored compressed, and a value stored uncompressed is taken as incompressible (see
+    :func:`_toaster` for the rounds). Nothing happens unless the uncompressed tuple is longer
+    than TOAST_TUPLE_THRESHOLD.
+
+    A value stored compressed that no round tried to compress came to the toaster
+    compressed (it is kept as stored), and so did one in an ``e`` or ``p`` column, which the
+    toaster never compresses. Without ``raw`` sizes the replay sees only stored sizes and
+    can miss rows that a MAIN value's compression would have saved. A value the replay
+    moves out of line records ``size + 4`` as its fetched size: had it been out of line,
+    its measured size (``pg_column_size``) was the out-of-line size without header. A value
+    already known to be a TOAST pointer takes part in the replay as its fetched form and
+    stays a pointer.
+    """
+    out = list(values)
+    has_nulls = force_bitmap or any(v.kind is Kind.NULL for v in values)
+    hoff = heap_t_hoff(natts, has_nulls, geometry.maxalign)
+    # the datums handed to the toaster: observed-compressed values with a known raw size
+    # start uncompressed (4-byte header, packed by heap_form_tuple when short enough)
+    pending: dict[int, Value] = {}
+    known_external = [index for index in order if values[index].kind is Kind.EXTERNAL]
+    for index in known_external:
+        # a value known to be out of line came to the toaster as its fetched form
+        value = values[index]
+        if value.fetched > 0:
+            kind = Kind.COMPRESSED if value.fetched_compressed else Kind.LONG
+            out[index] = rewritten(columns[index], Value(kind, value.fetched))
+    for index in order:
+        size = raw[index] if raw is not None else None
+        if (
+            out[index].kind is Kind.COMPRESSED
+            and columns[index].attstorage in ("x", "m")
+            and size is not None
+            and size > out[index].size
+        ):
+            pending[index] = out[index]
+            out[index] = rewritten(columns[index], Value(Kind.LONG, size))
+    data, _ = data_length(columns, out, order)
+    if hoff + data <= geometry.toast_tuple_threshold:
+        return list(values)  # the toaster never ran: every value is as it came
+    _toaster(
+        columns,
+        out,
+        order,
+        hoff,
+        geometry,
+        pending,
+        lambda index: values[index].size + VARHDRSZ,
+    )
     for index, stored in pending.items():  # never tried: it came compressed
         out[index] = stored
+    for index in known_external:
+        out[index] = values[index]
+    return out
+
+
+def rebuilt_row(
+    columns: Sequence[Column],
+    values: Sequence[Value],
+    order: Sequence[int],
+    geometry: Geometry,
+) -> list[Value]:
+    """The values once ``INSERT ... SELECT`` copies the row into a new table whose columns
+    are ``columns`` (no dropped ones) in ``order``.
+
+    heap_form_tuple packs what fits a 1-byte header (:func:`rewritten`) and copies TOAST
+    pointers as they are; heap_prepare_insert then hands a tuple that has one, or is longer
+    than TOAST_TUPLE_THRESHOLD, to heap_toast_insert_or_update. toast_tuple_init fetches
+    every out-of-line value back in its stored form (compressed stays compressed): it is
+    not the new table's, so its pointer cannot be kept. The rounds of :func:`_toaster` then
+    run on the whole row in the new order, so a value that went out of line in the old
+    order comes back inline when the row now fits (with a 1-byte header if it is short:
+    a small value that went out of line only to make room for a ``MAIN`` one), and one is
+    pushed out again otherwise.
+
+    Compression tries are taken to fail: a value fetched back uncompressed already failed
+    once, and an inline uncompressed value's compressibility is not known from a sample.
+    A TOAST pointer whose out-of-line size is not known stays as it is.
+    """
+    out = [rewritten(c, v) for c, v in zip(columns, values, strict=True)]
+    external = False
+    for index in order:
+        value = out[index]
+        if value.kind is not Kind.EXTERNAL:
+            continue
+        if value.fetched <= 0:
+            return out
+        external = True
+        kind = Kind.COMPRESSED if value.fetched_compressed else Kind.LONG
+        out[index] = rewritten(columns[index], Value(kind, value.fetched))
+    has_nulls = any(v.kind is Kind.NULL for v in out)
+    hoff = heap_t_hoff(len(columns), has_nulls, geometry.maxalign)
+    if not external:
+        data, _ = data_length(columns, out, order)
+        if hoff + data <= geometry.toast_tuple_threshold:
+            return out
+    fetched = list(out)
+
+    def fetched_size(index: int) -> int:
+        value = fetched[index]
+        return value.size + (VARHDRSZ - 1 if value.kind is Kind.SHORT else 0)
+
+    _toaster(columns, out, order, hoff, geometry, {}, fetched_size)
     return out
 
 

@@ -19,7 +19,7 @@ from pageinspect_py.advice.sample import Observed, Sample, build_sample
 from pageinspect_py.catalog.attributes import RelationDescription
 from pageinspect_py.decode.align import varatt_can_make_short
 from pageinspect_py.decode.heap import HeapPage, HeapTuple
-from pageinspect_py.decode.tuple import AttributeStatus, decode_tuple_values
+from pageinspect_py.decode.tuple import AttributeStatus, AttributeValue, decode_tuple_values
 from pageinspect_py.decode.values import missing_value_text
 from pageinspect_py.decode.varlena import VarlenaForm
 from pageinspect_py.layouts.varlena import VARHDRSZ
@@ -85,6 +85,20 @@ def _missing_size(column: Column, literal: str | None) -> int | None:
     return data + VARHDRSZ
 
 
+def _observed(a: AttributeValue) -> Observed:
+    """A stored value as the live sample would see it: for a TOAST pointer, the size out of
+    line without header (``pg_column_size``) and whether it is compressed there."""
+    pointer = a.varlena.pointer if a.varlena is not None else None
+    if a.form is VarlenaForm.EXTERNAL and pointer is not None:
+        return Observed(pointer.extsize, pointer.is_compressed, True, None)
+    return Observed(
+        a.length,
+        a.form is VarlenaForm.COMPRESSED,
+        a.form is VarlenaForm.EXTERNAL,
+        a.form is VarlenaForm.PLAIN if a.form else None,
+    )
+
+
 def rows_from_pages(
     desc: RelationDescription, pages: Iterable[HeapPage], block_size: int
 ) -> FileRows:
@@ -116,14 +130,7 @@ def rows_from_pages(
                 if column is None:
                     continue  # dropped
                 if a.status is AttributeStatus.PRESENT:
-                    row.append(
-                        Observed(
-                            a.length,
-                            a.form is VarlenaForm.COMPRESSED,
-                            a.form is VarlenaForm.EXTERNAL,
-                            a.form is VarlenaForm.PLAIN if a.form else None,
-                        )
-                    )
+                    row.append(_observed(a))
                 elif a.status is AttributeStatus.MISSING:
                     row.append(Observed(_missing_size(column, missing[a.attnum]), False, False))
                 else:

@@ -21,6 +21,7 @@ from pageinspect_py.advice.model import (
     classify,
     toast_row,
 )
+from pageinspect_py.layouts.varlena import VARHDRSZ
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,22 @@ class Sample:
         return len(self.rows)
 
 
+def _known_external(column: Column, o: Observed) -> Observed:
+    """An uncompressed value out of line, told by its sizes alone: ``pg_column_size`` reports
+    its out-of-line size without header, 4 bytes below its detoasted VARSIZE; inline it
+    would be that VARSIZE (4-byte header) or 3 bytes less (1-byte header), and a compressed
+    value is always shorter than its raw data (toast_compress_datum)."""
+    if (
+        o.external is None
+        and column.attlen == -1
+        and o.size is not None
+        and o.raw_size is not None
+        and o.raw_size == o.size + VARHDRSZ
+    ):
+        return Observed(o.size, False, True, None, o.raw_size)
+    return o
+
+
 def build_sample(
     columns: Sequence[Column],
     observed_rows: Iterable[Sequence[Observed]],
@@ -75,7 +92,8 @@ def build_sample(
     natts = len(cols)
     rows: list[tuple[Value, ...]] = []
     inferred = compressed_unknown = False
-    for observed in observed_rows:
+    for seen in observed_rows:
+        observed = [_known_external(c, o) for c, o in zip(cols, seen, strict=True)]
         values = [
             NULL
             if c.always_null

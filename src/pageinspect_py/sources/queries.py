@@ -661,8 +661,9 @@ class SampledRow:
 
     sizes: list[int | None]
     flags: list[int | None]
-    #: before 17 only, per varlena that may be compressed: VARSIZE of the value detoasted
-    #: (raw size + 4-byte header), what the toaster measured before compressing it
+    #: before 17 only, per varlena that may be compressed (every text-like one): VARSIZE of
+    #: the value detoasted (raw size + 4-byte header), what the toaster measured before
+    #: compressing it
     raws: list[int | None]
 
 
@@ -785,10 +786,14 @@ def sample_rows(
                 ).format(ref)
             )
         flags.append(sql.SQL(" + ").join(parts))
-        if not variants.toast_chunk_id:
-            # the toaster replay (before 17) needs sizes before compression. A TOAST
-            # pointer is fetched too, so from 14 only values pg_column_compression says are
-            # compressed are read.
+        if not variants.toast_chunk_id and column.octet_length:
+            # the toaster replay (before 17) needs sizes before compression: for text-like
+            # types octet_length reads them from the datum or TOAST pointer, fetching
+            # nothing. A value out of line uncompressed shows as raw = pg_column_size + 4.
+            raws[-1] = sql.SQL("pg_catalog.octet_length({}) + 4").format(ref)
+        elif not variants.toast_chunk_id:
+            # any other type is detoasted. A TOAST pointer is fetched too, so from 14 only
+            # values pg_column_compression says are compressed are read.
             detoasted = _detoasted_size(ref, column.array)
             if variants.column_compression:
                 detoasted = sql.SQL(
@@ -1430,8 +1435,6 @@ def create_scratch_table(
         parts: list[sql.Composable] = [sql.Identifier(c.name), sql.SQL(c.type)]
         if c.collation:
             parts += [sql.SQL("COLLATE"), sql.SQL(c.collation)]
-        if c.storage and c.storage in _STORAGE_WORDS:
-            parts += [sql.SQL("STORAGE"), sql.SQL(_STORAGE_WORDS[c.storage])]
         defs.append(sql.SQL(" ").join(parts))
     table = sql.Identifier(schema, name) if schema else sql.Identifier(name)
     options: sql.Composable = sql.SQL("")
@@ -1453,6 +1456,13 @@ def create_scratch_table(
     )
     conn.execute(statement)
     for c in columns:
+        # a column's STORAGE in CREATE TABLE is 16+ syntax: ALTER works on every version
+        if c.storage and c.storage in _STORAGE_WORDS:
+            conn.execute(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET STORAGE {}").format(
+                    table, sql.Identifier(c.name), sql.SQL(_STORAGE_WORDS[c.storage])
+                )
+            )
         if c.compression in _COMPRESSION_WORDS:
             conn.execute(
                 sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET COMPRESSION {}").format(
