@@ -195,11 +195,10 @@ def _value(rng: random.Random, column: dict[str, Any], long_ok: bool) -> str | N
 _COUNTER = itertools.count()
 
 
-# Derandomized: a fixed, reproducible set of examples, so that CI does not depend on luck.
-# Random runs (`--hypothesis-seed=random`, or removing derandomize) have found rows the
-# model still gets wrong: rows re-toasted by INSERT ... SELECT into another order (a value
-# out of line comes back inline). See docs/layout-advice.md, "Limits". The other case they
-# found is pinned by test_toaster_decides_on_sizes_before_compression.
+# Derandomized by default: a fixed, reproducible set of examples, so that CI does not depend
+# on luck. PGPAGE_RANDOM_EXAMPLES=N runs N random examples instead: how the cases pinned by
+# test_toaster_decides_on_sizes_before_compression and
+# test_rows_copied_into_another_order_are_toasted_again were found.
 @settings(
     max_examples=int(os.environ.get("PGPAGE_RANDOM_EXAMPLES", "40")),
     deadline=None,
