@@ -20,6 +20,7 @@ from pageinspect_py.advice.model import (
     Table,
     Value,
     fill_pages,
+    rebuild,
     rebuilt_row,
     rewritten,
     value_alignment,
@@ -218,9 +219,9 @@ class Scored:
 
     ``grid`` and ``hoffs`` hold every row rebuilt in the current order. A row that has a
     TOAST pointer, or that could be longer than TOAST_TUPLE_THRESHOLD in some order, goes
-    through the toaster when it is copied (:func:`rebuilt_row`), and what the toaster does
-    may depend on the order: those rows (``toasted``) are rebuilt again for each order a
-    layout reports.
+    through the toaster when it is copied (:func:`rebuild`), and what the toaster does may
+    depend on the order, by a few bytes of padding at a threshold or a tie between two
+    values: those rows (``toasted``) are rebuilt again for each order a layout reports.
     """
 
     grid: list[list[tuple[int, int]]]
@@ -246,8 +247,10 @@ def score_rows(table: Table, sample: Sample) -> Scored:
             if v.kind is not Kind.NULL
         )
         if external or longest > threshold:
-            toasted.append(r)
-            rows[r] = tuple(rebuilt_row(columns, sample.rows[r], current, geometry))
+            values, same_in_every_order = rebuild(columns, sample.rows[r], current, geometry)
+            rows[r] = tuple(values)
+            if not same_in_every_order:
+                toasted.append(r)
     grid = cells(columns, rows)
     hoffs = [
         heap_t_hoff(natts, any(v.kind is Kind.NULL for v in row), geometry.maxalign) for row in rows

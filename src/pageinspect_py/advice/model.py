@@ -370,8 +370,12 @@ def _toaster(
     geometry: Geometry,
     pending: dict[int, Value],
     fetched_size: Callable[[int], int],
-) -> None:
+) -> bool:
     """heap_toast_insert_or_update's four rounds over ``out`` (changed in place).
+
+    Returns whether every order of the columns would have come to the same values: each
+    length test came out the same for the row without padding and with the most padding
+    any order can give, and no candidate tied with another.
 
     ``pending[i]`` is the form value ``i`` takes when a round tries to compress it (the try
     succeeds); a value without one is taken as incompressible. ``fetched_size(i)`` is what a
@@ -389,6 +393,8 @@ def _toaster(
     """
     pointer_floor = typealign(TOAST_POINTER_SIZE, geometry.maxalign)
     incompressible: set[int] = set()
+    alignments = [c.alignment for c in columns]
+    robust = True
 
     def tai_size(index: int) -> int:
         value = out[index]
@@ -397,7 +403,8 @@ def _toaster(
         return value.size + (VARHDRSZ - 1 if value.kind is Kind.SHORT else 0)
 
     def biggest(storages: tuple[str, ...], for_compression: bool) -> int:
-        found, found_size = -1, pointer_floor
+        nonlocal robust
+        found, found_size, tied = -1, pointer_floor, False
         for index in order:
             column, value = columns[index], out[index]
             if column.attlen != -1 or column.attstorage not in storages:
@@ -406,8 +413,12 @@ def _toaster(
                 continue
             if for_compression and (value.kind is Kind.COMPRESSED or index in incompressible):
                 continue
-            if tai_size(index) > found_size:
-                found, found_size = index, tai_size(index)
+            size = tai_size(index)
+            if size > found_size:
+                found, found_size, tied = index, size, False
+            elif size == found_size and found >= 0:
+                tied = True  # the first in this order wins: another order may differ
+        robust = robust and not tied
         return found
 
     def try_compression(index: int) -> None:
@@ -426,7 +437,21 @@ def _toaster(
         )
 
     def too_long(limit: int) -> bool:
-        return data_length(columns, out, order)[0] > limit - hoff
+        nonlocal robust
+        room = limit - hoff
+        offset = least = slack = 0
+        for index in order:  # data_length, and its range over all orders
+            value = out[index]
+            if value.kind is Kind.NULL:
+                continue
+            if value.kind in ALIGNED_KINDS:
+                alignment = alignments[index]
+                offset = (offset + alignment - 1) & -alignment
+                slack += alignment - 1
+            offset += value.size
+            least += value.size
+        robust = robust and (least > room or least + slack <= room)
+        return offset > room
 
     toastable = geometry.has_toast_table
     target = geometry.toast_target
@@ -452,6 +477,7 @@ def _toaster(
         if index < 0:
             break
         externalize(index)
+    return robust
 
 
 def toast_row(
@@ -526,12 +552,12 @@ def toast_row(
     return out
 
 
-def rebuilt_row(
+def rebuild(
     columns: Sequence[Column],
     values: Sequence[Value],
     order: Sequence[int],
     geometry: Geometry,
-) -> list[Value]:
+) -> tuple[list[Value], bool]:
     """The values once ``INSERT ... SELECT`` copies the row into a new table whose columns
     are ``columns`` (no dropped ones) in ``order``.
 
@@ -548,6 +574,9 @@ def rebuilt_row(
     Compression tries are taken to fail: a value fetched back uncompressed already failed
     once, and an inline uncompressed value's compressibility is not known from a sample.
     A TOAST pointer whose out-of-line size is not known stays as it is.
+
+    Returns the values and whether every column order gives the same ones (see
+    :func:`_toaster`): rows for which it is false are rebuilt for each order scored.
     """
     out = [rewritten(c, v) for c, v in zip(columns, values, strict=True)]
     external = False
@@ -556,24 +585,43 @@ def rebuilt_row(
         if value.kind is not Kind.EXTERNAL:
             continue
         if value.fetched <= 0:
-            return out
+            return out, True
         external = True
         kind = Kind.COMPRESSED if value.fetched_compressed else Kind.LONG
         out[index] = rewritten(columns[index], Value(kind, value.fetched))
     has_nulls = any(v.kind is Kind.NULL for v in out)
     hoff = heap_t_hoff(len(columns), has_nulls, geometry.maxalign)
     if not external:
-        data, _ = data_length(columns, out, order)
+        data, padding = data_length(columns, out, order)
         if hoff + data <= geometry.toast_tuple_threshold:
-            return out
+            # not toasted in this order; in another, padding may make it long enough
+            most = (
+                data
+                - padding
+                + sum(
+                    value_alignment(c, v) - 1 for c, v in zip(columns, out, strict=True) if v.size
+                )
+            )
+            return out, hoff + most <= geometry.toast_tuple_threshold
     fetched = list(out)
 
     def fetched_size(index: int) -> int:
         value = fetched[index]
         return value.size + (VARHDRSZ - 1 if value.kind is Kind.SHORT else 0)
 
-    _toaster(columns, out, order, hoff, geometry, {}, fetched_size)
-    return out
+    robust = _toaster(columns, out, order, hoff, geometry, {}, fetched_size)
+    return out, robust
+
+
+def rebuilt_row(
+    columns: Sequence[Column],
+    values: Sequence[Value],
+    order: Sequence[int],
+    geometry: Geometry,
+) -> list[Value]:
+    """The values once ``INSERT ... SELECT`` copies the row into a new table whose columns
+    are ``columns`` in ``order`` (:func:`rebuild`)."""
+    return rebuild(columns, values, order, geometry)[0]
 
 
 # ----------------------------------------------------------------------------------------------
