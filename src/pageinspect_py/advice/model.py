@@ -370,6 +370,7 @@ def _toaster(
     geometry: Geometry,
     pending: dict[int, Value],
     fetched_size: Callable[[int], int],
+    fetched_back: Iterable[int] = (),
 ) -> bool:
     """heap_toast_insert_or_update's four rounds over ``out`` (changed in place).
 
@@ -378,7 +379,11 @@ def _toaster(
     any order can give, and no candidate tied with another.
 
     ``pending[i]`` is the form value ``i`` takes when a round tries to compress it (the try
-    succeeds); a value without one is taken as incompressible. ``fetched_size(i)`` is what a
+    succeeds); a value without one is taken as incompressible. The toaster measures each
+    value as VARSIZE_ANY of its datum (``tai_size``): the values come from the tuple already
+    formed (heap_deform_tuple), short ones with their 1-byte header, except those in
+    ``fetched_back``, fetched from a TOAST table with a 4-byte header that only the new
+    tuple packs. ``fetched_size(i)`` is what a
     TOAST pointer made for value ``i`` records as the out-of-line datum's VARSIZE.
     The rounds follow heaptoast.c (toast_tuple_find_biggest_attribute: the biggest candidate
     larger than MAXALIGN(TOAST_POINTER_SIZE), the first one on ties, in descriptor order):
@@ -395,12 +400,13 @@ def _toaster(
     incompressible: set[int] = set()
     alignments = [c.alignment for c in columns]
     robust = True
+    four_byte = frozenset(fetched_back)
 
     def tai_size(index: int) -> int:
         value = out[index]
-        # tai_size is VARSIZE_ANY of the datum handed to the toaster: a value that will
-        # be packed arrives with its 4-byte header
-        return value.size + (VARHDRSZ - 1 if value.kind is Kind.SHORT else 0)
+        if value.kind is Kind.SHORT and index in four_byte:
+            return value.size + VARHDRSZ - 1
+        return value.size
 
     def biggest(storages: tuple[str, ...], for_compression: bool) -> int:
         nonlocal robust
@@ -579,19 +585,19 @@ def rebuild(
     :func:`_toaster`): rows for which it is false are rebuilt for each order scored.
     """
     out = [rewritten(c, v) for c, v in zip(columns, values, strict=True)]
-    external = False
+    fetched_back = []
     for index in order:
         value = out[index]
         if value.kind is not Kind.EXTERNAL:
             continue
         if value.fetched <= 0:
             return out, True
-        external = True
+        fetched_back.append(index)
         kind = Kind.COMPRESSED if value.fetched_compressed else Kind.LONG
         out[index] = rewritten(columns[index], Value(kind, value.fetched))
     has_nulls = any(v.kind is Kind.NULL for v in out)
     hoff = heap_t_hoff(len(columns), has_nulls, geometry.maxalign)
-    if not external:
+    if not fetched_back:
         data, padding = data_length(columns, out, order)
         if hoff + data <= geometry.toast_tuple_threshold:
             # not toasted in this order; in another, padding may make it long enough
@@ -609,7 +615,7 @@ def rebuild(
         value = fetched[index]
         return value.size + (VARHDRSZ - 1 if value.kind is Kind.SHORT else 0)
 
-    robust = _toaster(columns, out, order, hoff, geometry, {}, fetched_size)
+    robust = _toaster(columns, out, order, hoff, geometry, {}, fetched_size, fetched_back)
     return out, robust
 
 

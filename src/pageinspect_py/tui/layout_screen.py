@@ -33,7 +33,7 @@ from pageinspect_py.tui.state import PageStore
 
 if TYPE_CHECKING:
     from pageinspect_py.advice.advise import Advice, Layout
-    from pageinspect_py.advice.model import Column, Value
+    from pageinspect_py.advice.model import Column, Geometry, Value
     from pageinspect_py.advice.sample import Observed
     from pageinspect_py.tui.app import PgPageApp
 
@@ -112,14 +112,20 @@ def observe(
 
 
 def column_padding(
-    columns: Sequence[Column], rows: Sequence[Sequence[Value]], order: Sequence[str]
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Value]],
+    order: Sequence[str],
+    geometry: Geometry | None = None,
 ) -> dict[str, float]:
-    """Average alignment padding in front of each column, per row, in ``order``."""
+    """Average alignment padding in front of each column, per row, in ``order``, for the
+    rows as a rebuilt table stores them (the form the layouts are scored in)."""
     from pageinspect_py.advice.advise import cells
+    from pageinspect_py.advice.model import Geometry, rebuilt_row
 
-    grid = cells(columns, rows)
+    geometry = geometry or Geometry()
     names = [c.name for c in columns]
     index = [names.index(name) for name in order]
+    grid = cells(columns, [rebuilt_row(columns, row, index, geometry) for row in rows])
     totals = dict.fromkeys(order, 0)
     for row in grid:
         offset = 0
@@ -208,6 +214,7 @@ tuples are left out.
         self.desc = desc
         self.advice: Advice | None = None
         self.rows: Sequence[Sequence[Value]] = ()
+        self.geometry: Geometry | None = None
         self.shown = 0
 
     def compose(self) -> ComposeResult:
@@ -262,15 +269,16 @@ tuples are left out.
         except Exception as exc:  # the advice engine must not take the app down
             self.from_thread(self._failed, f"{type(exc).__name__}: {exc}")
             return
-        self.from_thread(self._show, advice, observed)
+        self.from_thread(self._show, advice, observed, geometry)
 
     def _failed(self, message: str) -> None:
         self.query_one("#layout-title", Static).update(f"layout of {self.desc.relname}: no advice")
         self.query_one("#layout-notes", Static).update(Text(message, style="bold"))
 
-    def _show(self, advice: Advice, observed: PageSample) -> None:
+    def _show(self, advice: Advice, observed: PageSample, geometry: Geometry) -> None:
         self.advice = advice
         self.rows = advice.sample.rows
+        self.geometry = geometry
         saving = advice.savings
         self.query_one("#layout-title", Static).update(
             f"{self.pgapp.session_title} · layout: {advice.sample.size} rows from "
@@ -281,7 +289,10 @@ tuples are left out.
         current = advice.current
         self.query_one("#layout-current", Static).update(
             layout_table(
-                "current order", current, columns, column_padding(columns, self.rows, current.order)
+                "current order",
+                current,
+                columns,
+                column_padding(columns, self.rows, current.order, geometry),
             )
         )
         self._show_right()
@@ -313,7 +324,7 @@ tuples are left out.
                 f"{layout.name} order",
                 layout,
                 columns,
-                column_padding(columns, self.rows, layout.order),
+                column_padding(columns, self.rows, layout.order, self.geometry),
             )
         )
 
