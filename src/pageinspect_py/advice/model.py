@@ -585,14 +585,11 @@ def rebuild(
     :func:`_toaster`): rows for which it is false are rebuilt for each order scored.
     """
     out = [rewritten(c, v) for c, v in zip(columns, values, strict=True)]
-    fetched_back = []
-    for index in order:
+    fetched_back = [index for index in order if out[index].kind is Kind.EXTERNAL]
+    if any(out[index].fetched <= 0 for index in fetched_back):
+        return out, True
+    for index in fetched_back:
         value = out[index]
-        if value.kind is not Kind.EXTERNAL:
-            continue
-        if value.fetched <= 0:
-            return out, True
-        fetched_back.append(index)
         kind = Kind.COMPRESSED if value.fetched_compressed else Kind.LONG
         out[index] = rewritten(columns[index], Value(kind, value.fetched))
     has_nulls = any(v.kind is Kind.NULL for v in out)
