@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pageinspect_py.advice.advise import advise
-from pageinspect_py.advice.model import Column, Table, classify, rewritten, tuple_size
+from pageinspect_py.advice.advise import advise, score_rows
+from pageinspect_py.advice.model import Column, Table, classify, rebuilt_row, tuple_size
 from pageinspect_py.advice.sample import Observed, build_sample
 from pageinspect_py.catalog.schema import description_from_json
 from pageinspect_py.cli import main
@@ -191,9 +191,10 @@ def tables(draw: st.DrawFn) -> tuple[Table, list[list[Observed]]]:
                 row.append(Observed(None))
             elif c.attlen > 0:
                 row.append(Observed(c.attlen))
-            else:
-                # short of TOAST_TUPLE_THRESHOLD in any order: the toaster is not searched here
-                size = draw(st.integers(2, 240))
+            elif draw(st.integers(0, 3)) == 0:  # a TOAST pointer: its out-of-line size
+                row.append(Observed(draw(st.integers(30, 3000)), draw(st.booleans()), True))
+            else:  # long enough, together, for the toaster to act on some rows
+                size = draw(st.integers(2, 900))
                 row.append(Observed(size, False, False, size > 127))
         rows.append(row)
     return Table("t", tuple(columns)), rows
@@ -202,21 +203,30 @@ def tables(draw: st.DrawFn) -> tuple[Table, list[list[Observed]]]:
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_no_permutation_beats_the_recommendation(case: tuple[Table, list[list[Observed]]]) -> None:
+    """Brute force over every order, each row rebuilt in that order as a copy stores it
+    (re-toasted). Optimality is claimed, and must hold, when no row's toasting depends on
+    the order; otherwise the recommendation is at least never worse than the current order
+    and its reported figures are exact."""
     table, rows = case
     sample = build_sample(table.columns, rows, table.geometry, table_rows=len(rows), method="test")
     advice = advise(table, sample, time_limit=0.5)
     cols = sample.columns
-    values = [[rewritten(c, v) for c, v in zip(cols, row, strict=True)] for row in sample.rows]
-    best = min(
-        sum(tuple_size(cols, row, perm, len(cols)).footprint + 4 for row in values)
-        for perm in itertools.permutations(range(len(cols)))
-    )
-    recommended = [
-        cols.index(next(c for c in cols if c.name == n)) for n in advice.recommended.order
-    ]
-    ours = sum(tuple_size(cols, row, recommended, len(cols)).footprint + 4 for row in values)
+    geometry = table.geometry
+
+    def cost(perm: tuple[int, ...]) -> int:
+        return sum(
+            tuple_size(cols, rebuilt_row(cols, row, perm, geometry), perm, len(cols)).footprint + 4
+            for row in sample.rows
+        )
+
+    index = {c.name: j for j, c in enumerate(cols)}
+    ours = cost(tuple(index[n] for n in advice.recommended.order))
+    assert advice.recommended.avg_row_bytes * len(sample.rows) == pytest.approx(ours)
+    assert ours <= cost(tuple(range(len(cols))))
+    if score_rows(table, sample).toasted:
+        return
+    best = min(cost(perm) for perm in itertools.permutations(range(len(cols))))
     assert ours == best
-    assert advice.recommended.avg_row_bytes * len(values) == pytest.approx(best)
     assert advice.proven_optimal
     assert advice.lower_bound_row_bytes == pytest.approx(advice.recommended.avg_row_bytes)
 
