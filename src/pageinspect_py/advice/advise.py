@@ -235,26 +235,22 @@ def score_rows(table: Table, sample: Sample) -> Scored:
     natts = len(columns)
     current = range(natts)
     rows = rewrite_rows(columns, sample.rows)
+    grid = cells(columns, rows)
+    hoffs = [heap_t_hoff(natts, (0, 0) in cell_row, geometry.maxalign) for cell_row in grid]
+    pointers = {v for v in set().union(*rows) if v.kind is Kind.EXTERNAL and v.fetched > 0}
     threshold = geometry.toast_tuple_threshold
     toasted = []
-    for r, row in enumerate(rows):
-        external = any(v.kind is Kind.EXTERNAL and v.fetched > 0 for v in row)
-        hoff = heap_t_hoff(natts, any(v.kind is Kind.NULL for v in row), geometry.maxalign)
-        # the longest the row can be in any order: every aligned value fully padded
-        longest = hoff + sum(
-            v.size + value_alignment(c, v) - 1
-            for c, v in zip(columns, row, strict=True)
-            if v.kind is not Kind.NULL
-        )
-        if external or longest > threshold:
+    for r, cell_row in enumerate(grid):
+        # the longest the row can be in any order: every aligned value fully padded, that
+        # is alignment - 1 bytes more than its size (NULLs are (0, 0))
+        longest = hoffs[r] + sum(map(sum, cell_row)) - (natts - cell_row.count((0, 0)))
+        if longest > threshold or not pointers.isdisjoint(rows[r]):
             values, same_in_every_order = rebuild(columns, sample.rows[r], current, geometry)
-            rows[r] = tuple(values)
+            rebuilt = tuple(values)
+            grid[r] = cells(columns, [rebuilt])[0]
+            hoffs[r] = heap_t_hoff(natts, (0, 0) in grid[r], geometry.maxalign)
             if not same_in_every_order:
                 toasted.append(r)
-    grid = cells(columns, rows)
-    hoffs = [
-        heap_t_hoff(natts, any(v.kind is Kind.NULL for v in row), geometry.maxalign) for row in rows
-    ]
     return Scored(grid, hoffs, tuple(toasted))
 
 
