@@ -667,6 +667,11 @@ class SampledRow:
     raws: list[int | None]
 
 
+#: the smallest out-of-line size (pg_column_size of a TOAST pointer) a value can have: the
+#: toaster moves only values longer than MAXALIGN(TOAST_POINTER_SIZE) = 24 bytes, header
+#: included, and the out-of-line size leaves the 4-byte header out
+MIN_EXTERNAL_EXTSIZE = 21
+
 #: flag bits of :class:`SampledRow`
 SAMPLE_COMPRESSED = 1
 SAMPLE_EXTERNAL = 2
@@ -792,13 +797,17 @@ def sample_rows(
             # nothing. A value out of line uncompressed shows as raw = pg_column_size + 4.
             raws[-1] = sql.SQL("pg_catalog.octet_length({}) + 4").format(ref)
         elif not variants.toast_chunk_id:
-            # any other type is detoasted. A TOAST pointer is fetched too, so from 14 only
-            # values pg_column_compression says are compressed are read.
+            # any other type is detoasted, which fetches a TOAST pointer's value: from 14
+            # only values that are compressed or could be out of line are read
             detoasted = _detoasted_size(ref, column.array)
             if variants.column_compression:
+                # an uncompressed value out of line shows as raw = size + 4 (see
+                # advice.sample); it is at least MAXALIGN(TOAST_POINTER_SIZE) + 1 = 25 bytes
+                # with its header, so smaller values need not be read
                 detoasted = sql.SQL(
-                    "CASE WHEN pg_catalog.pg_column_compression({}) IS NOT NULL THEN {} END"
-                ).format(ref, detoasted)
+                    "CASE WHEN pg_catalog.pg_column_compression({0}) IS NOT NULL "
+                    "OR pg_catalog.pg_column_size({0}) > {1} THEN {2} END"
+                ).format(ref, sql.Literal(MIN_EXTERNAL_EXTSIZE - 1), detoasted)
             raws[-1] = detoasted
     empty = sql.SQL("'{}'::int4[]")  # never .format()ed: the braces stay
     size_array = sql.SQL("ARRAY[{}]::int4[]").format(sql.SQL(", ").join(sizes)) if sizes else empty
