@@ -18,6 +18,7 @@ from pageinspect_py.advice.model import (
     Column,
     Kind,
     Table,
+    Toasted,
     Value,
     fill_pages,
     rebuild,
@@ -226,7 +227,8 @@ class Scored:
 
     grid: list[list[tuple[int, int]]]
     hoffs: list[int]
-    toasted: tuple[int, ...]
+    #: rows whose toasting could depend on the order, and how it went in the current one
+    toasted: tuple[tuple[int, Toasted], ...]
 
 
 def score_rows(table: Table, sample: Sample) -> Scored:
@@ -245,12 +247,11 @@ def score_rows(table: Table, sample: Sample) -> Scored:
         # is alignment - 1 bytes more than its size (NULLs are (0, 0))
         longest = hoffs[r] + sum(map(sum, cell_row)) - (natts - cell_row.count((0, 0)))
         if longest > threshold or not pointers.isdisjoint(rows[r]):
-            values, same_in_every_order = rebuild(columns, sample.rows[r], current, geometry)
-            rebuilt = tuple(values)
-            grid[r] = cells(columns, [rebuilt])[0]
+            result = rebuild(columns, sample.rows[r], current, geometry)
+            grid[r] = cells(columns, [result.values])[0]
             hoffs[r] = heap_t_hoff(natts, (0, 0) in grid[r], geometry.maxalign)
-            if not same_in_every_order:
-                toasted.append(r)
+            if not result.same_in_every_order:
+                toasted.append((r, result))
     return Scored(grid, hoffs, tuple(toasted))
 
 
@@ -269,7 +270,10 @@ def _layout(
     if scored.toasted:
         grid, hoffs = list(grid), list(hoffs)
         natts = len(columns)
-        for r in scored.toasted:
+        alignments = [c.alignment for c in columns]
+        for r, result in scored.toasted:
+            if result.same_in(alignments, order):
+                continue
             rebuilt = rebuilt_row(columns, sample.rows[r], order, geometry)
             cells_row = cells(columns, [rebuilt])[0]
             if cells_row != grid[r]:

@@ -362,6 +362,64 @@ def tuple_size(
     return TupleSize(hoff, data, padding, lp_len, typealign(lp_len, maxalign))
 
 
+def data_bytes(alignments: Sequence[int], values: Sequence[Value], order: Iterable[int]) -> int:
+    """Data bytes of a row whose values go in ``order``: :func:`data_length` without the
+    padding count, for loops that only compare lengths (``alignments[i]``: column ``i``'s
+    attalign in bytes)."""
+    offset = 0
+    for index in order:
+        value = values[index]
+        kind = value.kind
+        if kind is Kind.NULL:
+            continue
+        if kind in ALIGNED_KINDS:
+            alignment = alignments[index]
+            offset = (offset + alignment - 1) & -alignment
+        offset += value.size
+    return offset
+
+
+#: a length test of the toaster replay whose outcome another column order could change:
+#: the values then, the data bytes allowed, and whether the data exceeded them
+LengthTest = tuple[tuple[Value, ...], int, bool]
+
+
+class Toasted(NamedTuple):
+    """A row after the toaster, and what its outcome depends on in the column order."""
+
+    values: list[Value]
+    #: length tests that came out as they did in this order, and could differ in another
+    checks: tuple[LengthTest, ...] = ()
+    #: a tie between candidates of equal size was broken by this order in a way another
+    #: order's could change (see :func:`_toaster`)
+    tied: bool = False
+    #: rounds that stopped partway through candidates of equal size: those candidates (in
+    #: this order) and how many of them were taken, the first ones in the order
+    cuts: tuple[tuple[tuple[int, ...], int], ...] = ()
+
+    @property
+    def same_in_every_order(self) -> bool:
+        return not self.checks and not self.tied and not self.cuts
+
+    def same_in(self, alignments: Sequence[int], order: Sequence[int]) -> bool:
+        """Whether the toaster does the same in ``order``: every length test whose outcome
+        could depend on the order comes out the same (the others cannot change), and where
+        a round stopped partway through equal candidates, ``order`` puts the same ones
+        first."""
+        if self.tied:
+            return False
+        if self.cuts:
+            position = {index: p for p, index in enumerate(order)}
+            for members, taken in self.cuts:
+                first = sorted(members, key=position.__getitem__)[:taken]
+                if set(first) != set(members[:taken]):
+                    return False
+        return all(
+            (data_bytes(alignments, state, order) > room) is long
+            for state, room, long in self.checks
+        )
+
+
 def _toaster(
     columns: Sequence[Column],
     out: list[Value],
@@ -371,22 +429,18 @@ def _toaster(
     pending: dict[int, Value],
     fetched_size: Callable[[int], int],
     fetched_back: Iterable[int] = (),
-) -> bool:
+) -> tuple[list[LengthTest], bool, list[tuple[tuple[int, ...], int]]]:
     """heap_toast_insert_or_update's four rounds over ``out`` (changed in place).
-
-    Returns whether every order of the columns would have come to the same values: each
-    length test came out the same for the row without padding and with the most padding
-    any order can give, and no candidate tied with another.
 
     ``pending[i]`` is the form value ``i`` takes when a round tries to compress it (the try
     succeeds); a value without one is taken as incompressible. The toaster measures each
     value as VARSIZE_ANY of its datum (``tai_size``): the values come from the tuple already
     formed (heap_deform_tuple), short ones with their 1-byte header, except those in
     ``fetched_back``, fetched from a TOAST table with a 4-byte header that only the new
-    tuple packs. ``fetched_size(i)`` is what a
-    TOAST pointer made for value ``i`` records as the out-of-line datum's VARSIZE.
-    The rounds follow heaptoast.c (toast_tuple_find_biggest_attribute: the biggest candidate
-    larger than MAXALIGN(TOAST_POINTER_SIZE), the first one on ties, in descriptor order):
+    tuple packs. ``fetched_size(i)`` is what a TOAST pointer made for value ``i`` records
+    as the out-of-line datum's VARSIZE. The rounds follow heaptoast.c
+    (toast_tuple_find_biggest_attribute: the biggest candidate larger than
+    MAXALIGN(TOAST_POINTER_SIZE), the first one on ties, in descriptor order):
 
     * round 1: while the data exceeds ``toast_tuple_target - t_hoff``, try to compress the
       biggest uncompressed ``x``/``e`` value (``e``: never compressed); one still longer than
@@ -395,12 +449,28 @@ def _toaster(
     * round 3: try to compress the biggest uncompressed ``m`` value, same limit;
     * round 4: the biggest inline ``m`` value goes out of line, against
       TOAST_TUPLE_TARGET_MAIN.
+
+    A round's candidates keep their sizes while it runs and each leaves it once chosen, so
+    each round ranks them once. The data length is tested exactly only when the row's
+    sizes alone cannot settle it: between the sum of the sizes (no padding) and that sum
+    plus the most padding any order can give. Those tests are returned, as they could come
+    out differently in another order, with whether a tie between two candidates was
+    broken by the order.
     """
     pointer_floor = typealign(TOAST_POINTER_SIZE, geometry.maxalign)
     incompressible: set[int] = set()
     alignments = [c.alignment for c in columns]
-    robust = True
     four_byte = frozenset(fetched_back)
+    checks: list[LengthTest] = []
+    tied = False
+    cuts: list[tuple[tuple[int, ...], int]] = []
+    least = slack = 0  # sum of the sizes; most padding in any order
+    for index in order:
+        value = out[index]
+        if value.kind is not Kind.NULL:
+            least += value.size
+            if value.kind in ALIGNED_KINDS:
+                slack += alignments[index] - 1
 
     def tai_size(index: int) -> int:
         value = out[index]
@@ -408,9 +478,18 @@ def _toaster(
             return value.size + VARHDRSZ - 1
         return value.size
 
-    def biggest(storages: tuple[str, ...], for_compression: bool) -> int:
-        nonlocal robust
-        found, found_size, tied = -1, pointer_floor, False
+    def replace(index: int, new: Value) -> None:
+        nonlocal least, slack
+        old = out[index]
+        least += new.size - old.size
+        if old.kind in ALIGNED_KINDS:
+            slack -= alignments[index] - 1
+        if new.kind in ALIGNED_KINDS:
+            slack += alignments[index] - 1
+        out[index] = new
+
+    def ranked(storages: tuple[str, ...], for_compression: bool) -> list[int]:
+        found = []
         for index in order:
             column, value = columns[index], out[index]
             if column.attlen != -1 or column.attstorage not in storages:
@@ -419,71 +498,93 @@ def _toaster(
                 continue
             if for_compression and (value.kind is Kind.COMPRESSED or index in incompressible):
                 continue
-            size = tai_size(index)
-            if size > found_size:
-                found, found_size, tied = index, size, False
-            elif size == found_size and found >= 0:
-                tied = True  # the first in this order wins: another order may differ
-        robust = robust and not tied
+            if tai_size(index) > pointer_floor:
+                found.append(index)
+        found.sort(key=lambda index: -tai_size(index))  # stable: the first in order on ties
         return found
 
-    def try_compression(index: int) -> None:
+    def try_compression(index: int) -> bool:
         if index in pending and columns[index].attstorage != "e":
-            out[index] = pending.pop(index)
-        else:
-            incompressible.add(index)
+            replace(index, pending.pop(index))
+            return True
+        incompressible.add(index)
+        return False
 
-    def externalize(index: int) -> None:
+    def externalize(index: int) -> bool:
         pending.pop(index, None)
-        out[index] = Value(
-            Kind.EXTERNAL,
-            TOAST_POINTER_SIZE,
-            fetched_size(index),
-            out[index].kind is Kind.COMPRESSED,
-        )
+        compressed = out[index].kind is Kind.COMPRESSED
+        replace(index, Value(Kind.EXTERNAL, TOAST_POINTER_SIZE, fetched_size(index), compressed))
+        return True
 
-    def too_long(limit: int) -> bool:
-        nonlocal robust
+    def too_long(limit: int, extra: int = 0) -> bool:
         room = limit - hoff
-        offset = least = slack = 0
-        for index in order:  # data_length, and its range over all orders
-            value = out[index]
-            if value.kind is Kind.NULL:
-                continue
-            if value.kind in ALIGNED_KINDS:
-                alignment = alignments[index]
-                offset = (offset + alignment - 1) & -alignment
-                slack += alignment - 1
-            offset += value.size
-            least += value.size
-        robust = robust and (least > room or least + slack <= room)
-        return offset > room
+        if least > room:
+            return True
+        if least + slack + extra <= room:
+            return False
+        long = data_bytes(alignments, out, order) > room
+        checks.append((tuple(out), room, long))
+        return long
+
+    def run_round(candidates: list[int], limit: int, action: Callable[[int], bool]) -> None:
+        """``while (too long) { biggest candidate; action }``, candidates ranked once.
+
+        Candidates of equal size (a tie) are taken in this order; another order takes them
+        in another. Which ones were taken shows only once an action changed the row: a
+        length test in between is then order-independent if it is so whichever of them
+        were taken (their sizes are equal; their alignments may differ, which the test
+        allows for), and a round that stops partway through them has taken the first
+        ones in the order: that cut is recorded. Otherwise the tie is reported."""
+        nonlocal tied
+        ends, spreads, compressing = [], [], []
+        start = 0
+        while start < len(candidates):
+            stop = start + 1
+            size = tai_size(candidates[start])
+            while stop < len(candidates) and tai_size(candidates[stop]) == size:
+                stop += 1
+            group = candidates[start:stop]
+            spread = sum(alignments[i] - 1 for i in group) if stop - start > 1 else 0
+            ends += [stop] * len(group)
+            spreads += [spread] * len(group)
+            compressing += [any(i in pending for i in group)] * len(group)
+            start = stop
+        position = 0
+        inside = changed = False  # some, not all, of a tie taken; and the row changed
+        while True:
+            tests = len(checks)
+            live = inside and changed
+            long = too_long(limit, spreads[position - 1] if live else 0)
+            if live and (len(checks) > tests or compressing[position - 1]):
+                tied = True
+            if not long or position >= len(candidates):
+                break
+            if position == 0 or ends[position - 1] != ends[position]:
+                changed = False  # a new group
+            changed = action(candidates[position]) or changed
+            inside = position + 1 < ends[position]
+            position += 1
+        if inside and changed:
+            begin = position - 1
+            while begin > 0 and ends[begin - 1] == ends[position - 1]:
+                begin -= 1
+            cuts.append((tuple(candidates[begin : ends[position - 1]]), position - begin))
+
+    def round_one(index: int) -> bool:
+        changed = try_compression(index)
+        if tai_size(index) > target - hoff and toastable:
+            return externalize(index)
+        return changed
 
     toastable = geometry.has_toast_table
     target = geometry.toast_target
-    while too_long(target):  # round 1
-        index = biggest(("x", "e"), True)
-        if index < 0:
-            break
-        try_compression(index)
-        if tai_size(index) > target - hoff and toastable:
-            externalize(index)
-    while toastable and too_long(target):  # round 2
-        index = biggest(("x", "e"), False)
-        if index < 0:
-            break
-        externalize(index)
-    while too_long(target):  # round 3
-        index = biggest(("m",), True)
-        if index < 0:
-            break
-        try_compression(index)
-    while toastable and too_long(geometry.toast_target_main):  # round 4
-        index = biggest(("m",), False)
-        if index < 0:
-            break
-        externalize(index)
-    return robust
+    run_round(ranked(("x", "e"), True), target, round_one)
+    if toastable:
+        run_round(ranked(("x", "e"), False), target, externalize)
+    run_round(ranked(("m",), True), target, try_compression)
+    if toastable:
+        run_round(ranked(("m",), False), geometry.toast_target_main, externalize)
+    return checks, tied, cuts
 
 
 def toast_row(
@@ -563,7 +664,7 @@ def rebuild(
     values: Sequence[Value],
     order: Sequence[int],
     geometry: Geometry,
-) -> tuple[list[Value], bool]:
+) -> Toasted:
     """The values once ``INSERT ... SELECT`` copies the row into a new table whose columns
     are ``columns`` (no dropped ones) in ``order``.
 
@@ -581,39 +682,42 @@ def rebuild(
     once, and an inline uncompressed value's compressibility is not known from a sample.
     A TOAST pointer whose out-of-line size is not known stays as it is.
 
-    Returns the values and whether every column order gives the same ones (see
-    :func:`_toaster`): rows for which it is false are rebuilt for each order scored.
+    The result also says what the outcome depends on in the column order
+    (:class:`Toasted`): rows whose outcome could differ are checked for each order scored.
     """
     out = [rewritten(c, v) for c, v in zip(columns, values, strict=True)]
     fetched_back = [index for index in order if out[index].kind is Kind.EXTERNAL]
     if any(out[index].fetched <= 0 for index in fetched_back):
-        return out, True
+        return Toasted(out)
     for index in fetched_back:
         value = out[index]
         kind = Kind.COMPRESSED if value.fetched_compressed else Kind.LONG
         out[index] = rewritten(columns[index], Value(kind, value.fetched))
     has_nulls = any(v.kind is Kind.NULL for v in out)
     hoff = heap_t_hoff(len(columns), has_nulls, geometry.maxalign)
+    entry: list[LengthTest] = []
     if not fetched_back:
+        # heap_prepare_insert: toasted only when longer than TOAST_TUPLE_THRESHOLD
+        room = geometry.toast_tuple_threshold - hoff
         data, padding = data_length(columns, out, order)
-        if hoff + data <= geometry.toast_tuple_threshold:
-            # not toasted in this order; in another, padding may make it long enough
-            most = (
-                data
-                - padding
-                + sum(
-                    value_alignment(c, v) - 1 for c, v in zip(columns, out, strict=True) if v.size
-                )
-            )
-            return out, hoff + most <= geometry.toast_tuple_threshold
+        least = data - padding
+        most = least + sum(
+            value_alignment(c, v) - 1 for c, v in zip(columns, out, strict=True) if v.size
+        )
+        if not (least > room or most <= room):
+            entry.append((tuple(out), room, data > room))
+        if data <= room:
+            return Toasted(out, tuple(entry))
     fetched = list(out)
 
     def fetched_size(index: int) -> int:
         value = fetched[index]
         return value.size + (VARHDRSZ - 1 if value.kind is Kind.SHORT else 0)
 
-    robust = _toaster(columns, out, order, hoff, geometry, {}, fetched_size, fetched_back)
-    return out, robust
+    checks, tied, cuts = _toaster(
+        columns, out, order, hoff, geometry, {}, fetched_size, fetched_back
+    )
+    return Toasted(out, (*entry, *checks), tied, tuple(cuts))
 
 
 def rebuilt_row(
@@ -624,7 +728,7 @@ def rebuilt_row(
 ) -> list[Value]:
     """The values once ``INSERT ... SELECT`` copies the row into a new table whose columns
     are ``columns`` in ``order`` (:func:`rebuild`)."""
-    return rebuild(columns, values, order, geometry)[0]
+    return rebuild(columns, values, order, geometry).values
 
 
 # ----------------------------------------------------------------------------------------------
