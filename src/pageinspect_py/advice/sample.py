@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pageinspect_py.advice.model import (
     NULL,
@@ -70,6 +71,24 @@ def _known_external(column: Column, o: Observed) -> Observed:
     return o
 
 
+class _Classified(NamedTuple):
+    observed: Observed
+    value: Value
+    external_unknown: bool  #: a varlena the source could not say is a TOAST pointer or not
+    compression_unknown: bool  #: a varlena the source could not say is compressed or not
+
+
+def _classify(column: Column, seen: Observed) -> _Classified:
+    o = _known_external(column, seen)
+    varlena = o.size is not None and column.attlen == -1
+    value = (
+        NULL
+        if column.always_null
+        else classify(column, o.size, bool(o.compressed), bool(o.external), o.header4)
+    )
+    return _Classified(o, value, varlena and o.external is None, varlena and o.compressed is None)
+
+
 def build_sample(
     columns: Sequence[Column],
     observed_rows: Iterable[Sequence[Observed]],
@@ -92,28 +111,22 @@ def build_sample(
     natts = len(cols)
     rows: list[tuple[Value, ...]] = []
     inferred = compressed_unknown = False
+    # a column's values repeat (sizes, flags): each distinct one is classified once
+    caches: list[dict[Observed, _Classified]] = [{} for _ in cols]
     for seen in observed_rows:
-        observed = [_known_external(c, o) for c, o in zip(cols, seen, strict=True)]
-        values = [
-            NULL
-            if c.always_null
-            else classify(c, o.size, bool(o.compressed), bool(o.external), o.header4)
-            for c, o in zip(cols, observed, strict=True)
+        classified = [
+            cache.get(o) or cache.setdefault(o, _classify(c, o))
+            for c, o, cache in zip(cols, seen, caches, strict=True)
         ]
-        unknown = any(
-            o.external is None and o.size is not None and c.attlen == -1
-            for c, o in zip(cols, observed, strict=True)
-        )
-        if unknown:
-            raw = [o.raw_size for o in observed]
+        values = [k.value for k in classified]
+        if any(k.external_unknown for k in classified):
+            raw = [k.observed.raw_size for k in classified]
             toasted = toast_row(cols, values, order, natts, geometry, raw=raw)
             if toasted != values:
                 inferred = True
             values = toasted
-        compressed_unknown = compressed_unknown or any(
-            o.compressed is None and o.size is not None and c.attlen == -1
-            for c, o in zip(cols, observed, strict=True)
-        )
+        if not compressed_unknown:
+            compressed_unknown = any(k.compression_unknown for k in classified)
         rows.append(tuple(values))
     extra = list(notes)
     if inferred:

@@ -194,17 +194,30 @@ def _row_estimate(live: LiveTable) -> tuple[int, str]:
 
 
 def _observed(
-    sizes: list[int | None], flags: list[int | None], raws: list[int | None]
+    sizes: list[int | None],
+    flags: list[int | None],
+    raws: list[int | None],
+    cache: dict[tuple[int | None, int | None, int | None], Observed],
 ) -> list[Observed]:
+    """One sampled row as :class:`Observed` values; ``cache`` shares the (frozen) objects
+    between rows, where the same sizes and flags come back again and again."""
     out = []
-    for size, flag, raw in zip(sizes, flags, raws, strict=True):
-        f = flag or 0
-        compressed = (
-            bool(f & queries.SAMPLE_COMPRESSED) if f & queries.SAMPLE_COMPRESSION_KNOWN else None
-        )
-        external = bool(f & queries.SAMPLE_EXTERNAL) if f & queries.SAMPLE_EXTERNAL_KNOWN else None
-        header4 = bool(f & queries.SAMPLE_HEADER4) if f & queries.SAMPLE_HEADER_KNOWN else None
-        out.append(Observed(size, compressed, external, header4, raw))
+    for key in zip(sizes, flags, raws, strict=True):
+        seen = cache.get(key)
+        if seen is None:
+            size, flag, raw = key
+            f = flag or 0
+            compressed = (
+                bool(f & queries.SAMPLE_COMPRESSED)
+                if f & queries.SAMPLE_COMPRESSION_KNOWN
+                else None
+            )
+            external = (
+                bool(f & queries.SAMPLE_EXTERNAL) if f & queries.SAMPLE_EXTERNAL_KNOWN else None
+            )
+            header4 = bool(f & queries.SAMPLE_HEADER4) if f & queries.SAMPLE_HEADER_KNOWN else None
+            seen = cache[key] = Observed(size, compressed, external, header4, raw)
+        out.append(seen)
     return out
 
 
@@ -282,9 +295,10 @@ def take_sample(live: LiveTable, sample_rows: int, seed: int) -> Sample:
         notes.append(
             "SYSTEM sampling takes whole pages: rows that sit together are sampled together"
         )
+    cache: dict[tuple[int | None, int | None, int | None], Observed] = {}
     return build_sample(
         live_columns,
-        (_observed(r.sizes, r.flags, r.raws) for r in rows),
+        (_observed(r.sizes, r.flags, r.raws, cache) for r in rows),
         table.geometry,
         table_rows=max(rows_total, len(rows)),
         method=described,
