@@ -408,6 +408,8 @@ class AttributeRow:
     elemtypbyval: bool | None
     attcollation: int
     attcompression: str | None  #: '' / 'p' / 'l' from 14; None before
+    #: the domain a column is declared with; the type columns above are its base type's
+    typdomain: str | None = None
 
 
 def relation_attributes(conn: Connection[Any], oid: int) -> list[AttributeRow]:
@@ -418,6 +420,9 @@ def relation_attributes(conn: Connection[Any], oid: int) -> list[AttributeRow]:
     ``attcompression`` exists from PostgreSQL 14: reading it through ``to_jsonb(a)`` gives
     NULL on older servers without a version switch. ``atthasmissing``/``attmissingval``
     exist in every supported version (11+).
+
+    A column of a domain stores its base type's datums: the type columns are the base
+    type's (domains over domains followed down), the domain's name is ``typdomain``.
     """
     return _all(
         conn,
@@ -430,9 +435,22 @@ def relation_attributes(conn: Connection[Any], oid: int) -> list[AttributeRow]:
                t.typelem::int8 AS typelem, et.typname::text AS elemtypname,
                et.typlen::int AS elemtyplen, et.typalign::text AS elemtypalign,
                et.typbyval AS elemtypbyval, a.attcollation::int8 AS attcollation,
-               pg_catalog.to_jsonb(a) ->> 'attcompression' AS attcompression
+               pg_catalog.to_jsonb(a) ->> 'attcompression' AS attcompression,
+               CASE WHEN dt.typtype = 'd' THEN dt.typname::text END AS typdomain
         FROM pg_catalog.pg_attribute a
-        LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+        LEFT JOIN pg_catalog.pg_type dt ON dt.oid = a.atttypid
+        LEFT JOIN LATERAL (
+            WITH RECURSIVE chain(oid, typtype, typbasetype, depth) AS (
+                SELECT d.oid, d.typtype, d.typbasetype, 0
+                FROM pg_catalog.pg_type d WHERE d.oid = a.atttypid
+                UNION ALL
+                SELECT b.oid, b.typtype, b.typbasetype, c.depth + 1
+                FROM chain c JOIN pg_catalog.pg_type b ON b.oid = c.typbasetype
+                WHERE c.typtype = 'd' AND c.depth < 64
+            )
+            SELECT chain.oid FROM chain ORDER BY chain.depth DESC LIMIT 1
+        ) base ON true
+        LEFT JOIN pg_catalog.pg_type t ON t.oid = base.oid
         LEFT JOIN pg_catalog.pg_type et ON et.oid = t.typelem AND t.typelem <> 0
         WHERE a.attrelid = %s::pg_catalog.oid AND a.attnum > 0
         ORDER BY a.attnum
