@@ -252,18 +252,7 @@ def take_sample(live: LiveTable, sample_rows: int, seed: int) -> Sample:
                 if rows_total > sample_rows:
                     method = "SYSTEM" if facts.pages > SYSTEM_SAMPLING_PAGES else "BERNOULLI"
                     percent = min(100.0, 100.0 * sample_rows / rows_total)
-                rows = queries.sample_rows(
-                    live.conn,
-                    live.variants,
-                    facts.nspname,
-                    facts.relname,
-                    columns,
-                    method,
-                    percent,
-                    seed,
-                )
-                while not rows and method is not None and percent < 100.0:
-                    percent = min(100.0, percent * 10)  # the sample came back empty
+                while True:
                     rows = queries.sample_rows(
                         live.conn,
                         live.variants,
@@ -274,6 +263,9 @@ def take_sample(live: LiveTable, sample_rows: int, seed: int) -> Sample:
                         percent,
                         seed,
                     )
+                    if rows or method is None or percent >= 100.0:
+                        break
+                    percent = min(100.0, percent * 10)  # the sample came back empty
             except pg.InsufficientPrivilege as exc:
                 raise PrivilegeError(server_message(exc)) from exc
     except PrivilegeError as exc:
