@@ -217,16 +217,12 @@ def load_index_schema(
 ) -> IndexDescription:
     """Read an index description from a schema file, a manifest entry, or a whole fixture
     ``manifest.json`` (then ``relation`` names the index)."""
-    import json
     from pathlib import Path
 
+    from pageinspect_py.catalog.schema import read_json_file
+
     p = Path(path)
-    try:
-        obj = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SchemaError(f"{p}: {exc.strerror or exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise SchemaError(f"{p}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    obj = read_json_file(p)
     if isinstance(obj, dict) and isinstance(obj.get("relations"), dict):
         if relation is None or relation not in obj["relations"]:
             raise SchemaError(

@@ -128,17 +128,24 @@ def description_from_json(obj: Any, *, source: str = "schema") -> RelationDescri
     return RelationDescription(str(obj.get("relname") or Path(source).stem), tuple(atts), extra)
 
 
+def read_json_file(path: str | Path) -> Any:
+    """A JSON file's contents; a missing, unreadable or malformed file is a SchemaError
+    naming it."""
+    p = Path(path)
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SchemaError(f"{p}: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"{p}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+
+
 def read_schema_json(path: str | Path, relation_file: str | Path | None = None) -> Any:
     """The JSON of a schema file: ``pgpage schema`` output, one manifest relation entry, or
     a whole fixture ``manifest.json``, of which the entry holding ``relation_file`` (matched
     by file name) is returned."""
     p = Path(path)
-    try:
-        obj = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SchemaError(f"{p}: {exc.strerror or exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise SchemaError(f"{p}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    obj = read_json_file(p)
     if isinstance(obj, dict) and isinstance(obj.get("relations"), dict):
         wanted = Path(relation_file).name if relation_file is not None else None
         for entry in obj["relations"].values():
