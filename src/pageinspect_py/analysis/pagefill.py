@@ -30,6 +30,7 @@ from pageinspect_py.decode.page import (
     PageHeader,
     PageKind,
     compute_checksum,
+    is_item_padding,
 )
 from pageinspect_py.errors import CorruptPageError
 from pageinspect_py.layouts.heap import HEAP_TUPLE_HEADER_OFFSETS
@@ -375,23 +376,15 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
             raise _Unsure  # overlap: the decoder reports and clips it
         if start > cursor:
             gap = start - cursor
-            gap_fill = (
-                Fill.PADDING
-                if previous_is_item and gap < C.MAXIMUM_ALIGNOF and start == maxalign(start)
-                else Fill.UNUSED
-            )
-            counts[_INDEX[gap_fill]] += gap
+            padding = is_item_padding(previous_is_item, gap, start)
+            counts[_INDEX[Fill.PADDING if padding else Fill.UNUSED]] += gap
         counts[_INDEX[fill]] += stop - start
         cursor = stop
         previous_is_item = is_item
     if cursor < size:
         gap = size - cursor
-        gap_fill = (
-            Fill.PADDING
-            if previous_is_item and gap < C.MAXIMUM_ALIGNOF and size == maxalign(size)
-            else Fill.UNUSED
-        )
-        counts[_INDEX[gap_fill]] += gap
+        padding = is_item_padding(previous_is_item, gap, size)
+        counts[_INDEX[Fill.PADDING if padding else Fill.UNUSED]] += gap
     return PageFill(
         blkno,
         kind,

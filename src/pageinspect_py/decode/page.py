@@ -405,14 +405,16 @@ def _describe(region: Region) -> str:
     return f"{region.kind}{owner} {region.span.hex()}"
 
 
+def is_item_padding(after_item: bool, length: int, stop: int) -> bool:
+    """A gap of ``length`` bytes ending at ``stop`` is the MAXALIGN padding of the item
+    before it: it follows an item, is shorter than MAXIMUM_ALIGNOF and ends aligned."""
+    return after_item and length < C.MAXIMUM_ALIGNOF and stop == maxalign(stop)
+
+
 def _gap(previous: Region | None, span: Span) -> Region:
-    if (
-        previous is not None
-        and previous.item is not None
-        and span.length < C.MAXIMUM_ALIGNOF
-        and span.stop == maxalign(span.stop)
-    ):
-        return Region(RegionKind.ALIGNMENT_PADDING, span, previous.item)
+    item = previous.item if previous is not None else None
+    if item is not None and is_item_padding(True, span.length, span.stop):
+        return Region(RegionKind.ALIGNMENT_PADDING, span, item)
     return Region(RegionKind.UNUSED, span)
 
 
