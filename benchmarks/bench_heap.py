@@ -8,7 +8,7 @@ second over that one relation:
 
   a   decode_page() over FileSource pages (the full decoder; includes the checksum)
   b   analysis.pagefill.page_fill() (the bulk struct path; also computes the checksum)
-  c   analysis.checksum.page_checksum() alone
+  c   page.checksum.page_checksum() alone
   d   ``pgpage dump --format json`` end to end, stdout to /dev/null
   e   SQL: count(*) over heap_page_items(get_raw_page(rel, b)) for every block, on the server
   f   ``pg_filedump -i`` on the same file (with ``--pg-filedump PATH``)
@@ -58,11 +58,11 @@ import pgcluster  # noqa: E402
 import psycopg  # noqa: E402
 
 import pageinspect_py.decode.page as decode_page_module  # noqa: E402
-from pageinspect_py.analysis.checksum import page_checksum  # noqa: E402
 from pageinspect_py.analysis.pagefill import page_fill  # noqa: E402
 from pageinspect_py.decode.dispatch import decode_page  # noqa: E402
+from pageinspect_py.page.checksum import page_checksum  # noqa: E402
+from pageinspect_py.page.raw import RawPage  # noqa: E402
 from pageinspect_py.render.json import page_json  # noqa: E402
-from pageinspect_py.sources.base import RawPage  # noqa: E402
 from pageinspect_py.sources.file import FileSource  # noqa: E402
 
 DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
@@ -490,7 +490,7 @@ def profile_area(filename: str, func: str) -> str:
     """A coarse bucket for a profiled function: which part of the code spends the time."""
     if "/construct/" in filename:
         return "construct (library)"
-    if filename.endswith("analysis/checksum.py"):
+    if filename.endswith("page/checksum.py"):
         return "checksum (pure Python FNV)"
     if filename == "<string>":
         return "dataclass-generated __init__ (model objects, all classes)"
@@ -685,7 +685,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         mismatches: list[int] = []
         add(
             "c",
-            "checksum alone: `analysis.checksum.page_checksum`",
+            "checksum alone: `page.checksum.page_checksum`",
             over_pages(rel.path, checksum_only(mismatches), budget),
             note="pure Python, over FileSource pages",
         )

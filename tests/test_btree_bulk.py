@@ -13,7 +13,7 @@ from goldens import FixtureRelation, relations
 
 from pageinspect_py.analysis.btree import _Accumulator, _summarize, fast_page, scan_index
 from pageinspect_py.decode.btree import decode_btree_page
-from pageinspect_py.sources.base import RawPage
+from pageinspect_py.page.raw import RawPage
 from pageinspect_py.sources.file import FileSource
 
 BTREE = list(relations("btree"))

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pageinspect_py.analysis.checksum import as_int16, checksum_block, page_checksum
+from pageinspect_py.page.checksum import as_int16, checksum_block, page_checksum
 
 # blkno -> page_checksum() of pages filled with a repeated pattern, from checksum.out
 EXPECTED = {
@@ -42,7 +42,7 @@ def reference_checksum_block(data: bytes) -> int:
     """checksum_impl.h's pg_checksum_block transcribed lane by lane, for comparison."""
     import struct
 
-    from pageinspect_py.analysis.checksum import CHECKSUM_BASE_OFFSETS, FNV_PRIME
+    from pageinspect_py.page.checksum import CHECKSUM_BASE_OFFSETS, FNV_PRIME
 
     words = struct.unpack(f"<{len(data) // 4}I", data)
     sums = list(CHECKSUM_BASE_OFFSETS)

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from pagebuilder import Item, PageSpec, Tuple
 
 import pageinspect_py.constants as C
-from pageinspect_py.analysis.checksum import page_checksum
 from pageinspect_py.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
+from pageinspect_py.page.checksum import page_checksum
 
 
 def write_relation(path: Path, pages: int = 3, corrupt: int | None = None) -> None:

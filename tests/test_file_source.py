@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pagebuilder import Item, PageSpec, Tuple
 
-from pageinspect_py.analysis.checksum import page_checksum
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.page import ChecksumStatus, PageKind
 from pageinspect_py.errors import BlockOutOfRangeError, SourceError
+from pageinspect_py.page.checksum import page_checksum
 from pageinspect_py.sources.file import FileSource
 
 SEGMENT_BLOCKS = 131072  # 1 GB / 8 kB

@@ -6,11 +6,11 @@ import pytest
 from pagebuilder import Item, PageSpec, Tuple
 
 from pageinspect_py import constants as C
-from pageinspect_py.analysis.checksum import page_checksum
 from pageinspect_py.decode.common import RegionKind, Span
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.heap import HeapPage, infomask_flags
 from pageinspect_py.decode.page import ChecksumStatus, PageKind
+from pageinspect_py.page.checksum import page_checksum
 
 
 def heap(spec: PageSpec, **kw: object) -> HeapPage:

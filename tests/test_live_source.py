@@ -26,8 +26,8 @@ from pageinspect_py.errors import (
     RelationNotFoundError,
     SourceError,
 )
+from pageinspect_py.page.raw import Fork
 from pageinspect_py.sources import queries
-from pageinspect_py.sources.base import Fork
 from pageinspect_py.sources.live import LiveSource, open_live
 
 DATABASE = "pgpage_live_source"  # this module's objects, apart from other modules' tests

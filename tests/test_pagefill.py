@@ -10,7 +10,7 @@ from goldens import FixtureRelation, relations
 from pageinspect_py.analysis.pagefill import FILLS, Fill, fill_from_page, page_fill, totals
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.page import PageKind
-from pageinspect_py.sources.base import RawPage
+from pageinspect_py.page.raw import RawPage
 from pageinspect_py.sources.file import FileSource
 
 RELATIONS = [r for r in relations() if r.meta.get("files")]

@@ -21,7 +21,7 @@ from pageinspect_py.decode.tuple import decode_page_values
 from pageinspect_py.decode.varlena import ToastPointer, VarlenaForm
 from pageinspect_py.errors import ToastError
 from pageinspect_py.layouts.varlena import toast_max_chunk_size
-from pageinspect_py.sources.base import Fork, PageSource, RawPage
+from pageinspect_py.page.raw import Fork, PageSource, RawPage
 from pageinspect_py.sources.file import FileSource
 
 REL = next(r for r in relations("heap") if r.name == "toast_values" and r.major == 15)

@@ -20,7 +20,7 @@ from tui_support import SIZE, fixture, manifest_path, screen_text, settle, widge
 
 from pageinspect_py.decode.btree import BtreePage
 from pageinspect_py.errors import ConnectionFailedError
-from pageinspect_py.sources.base import Fork, PageSource, RawPage
+from pageinspect_py.page.raw import Fork, PageSource, RawPage
 from pageinspect_py.sources.file import FileSource
 from pageinspect_py.tui.app import PgPageApp
 from pageinspect_py.tui.btree_screen import BtreeScreen

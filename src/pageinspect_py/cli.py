@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pageinspect_py.catalog.index import IndexDescription
     from pageinspect_py.decode.page import Page
     from pageinspect_py.decode.varlena import ToastFetcher
-    from pageinspect_py.sources.base import Fork, PageSource
+    from pageinspect_py.page.raw import Fork, PageSource
 
 #: exit codes
 EXIT_OK = 0  #: everything decoded cleanly
@@ -196,7 +196,7 @@ def dump(
                     target, dsn, live, first_block, int(block_size) if block_size else None
                 )
             )
-            fork_name: Fork = fork or getattr(source, "given_fork", "main")  # type: ignore[assignment]
+            fork_name: Fork = fork or source.given_fork  # type: ignore[assignment]
             keys = _index_keys(source, target, fork_name, schema_file, columns, no_values)
             attrs = (
                 None
@@ -263,7 +263,7 @@ def _attributes(
 
     desc = None
     if schema_file is not None:
-        desc = load_schema(schema_file, relation_file=getattr(source, "path", None))
+        desc = load_schema(schema_file, relation_file=source.path)
     elif columns is not None:
         desc = description_from_columns(columns)
     if desc is None and live and not no_values and fork == "main":
@@ -357,7 +357,7 @@ def _dump(
     from pageinspect_py.render.text import render_page
 
     problems = False
-    for problem in getattr(source, "problems", []):
+    for problem in source.problems:
         click.echo(f"pgpage: {problem.path}: {problem.message}", err=True)
         problems = True
     nblocks = source.nblocks(fork)
@@ -628,7 +628,7 @@ def _btree(
     from pageinspect_py.errors import SchemaError
     from pageinspect_py.render.btree import index_report_json, index_report_text
 
-    for problem in getattr(source, "problems", []):
+    for problem in source.problems:
         click.echo(f"pgpage: {problem.path}: {problem.message}", err=True)
     collation = True if c_collation else None
     index = None
@@ -870,11 +870,11 @@ def _check(source: PageSource) -> dict[str, Any]:
 
     from pageinspect_py.decode.common import Severity
     from pageinspect_py.decode.dispatch import decode_page
-    from pageinspect_py.sources.base import FORKS
+    from pageinspect_py.page.raw import FORKS
 
     findings: list[dict[str, Any]] = []
     forks: dict[str, Any] = {}
-    source_problems = [f"{p.path}: {p.message}" for p in getattr(source, "problems", [])]
+    source_problems = [f"{p.path}: {p.message}" for p in source.problems]
     for fork in FORKS:
         if source.nblocks(fork) == 0:
             continue

@@ -14,6 +14,23 @@ MAXIMUM_ALIGNOF: Final = 8  #: MAXALIGN on every 64-bit platform PostgreSQL supp
 RELSEG_SIZE_BYTES: Final = 1024 * 1024 * 1024  #: default segment size: 1 GB (--with-segsize)
 VALID_BLOCK_SIZES: Final = (1024, 2048, 4096, 8192, 16384, 32768)
 
+
+def typealign(length: int, alignval: int) -> int:
+    """TYPEALIGN(ALIGNVAL, LEN) (c.h): ``length`` rounded up to a multiple of ``alignval``
+    (a power of 2). Note the argument order: the length first, as every caller here reads."""
+    return (length + alignval - 1) & ~(alignval - 1)
+
+
+def maxalign(length: int, alignof: int = MAXIMUM_ALIGNOF) -> int:
+    """MAXALIGN (c.h): ``length`` rounded up to MAXIMUM_ALIGNOF (or ``alignof``)."""
+    return typealign(length, alignof)
+
+
+def maxalign_down(length: int) -> int:
+    """MAXALIGN_DOWN (c.h): ``length`` rounded down to MAXIMUM_ALIGNOF."""
+    return length & ~(MAXIMUM_ALIGNOF - 1)
+
+
 # --- storage/bufpage.h --------------------------------------------------------------------------
 SizeOfPageHeaderData: Final = 24
 PG_PAGE_LAYOUT_VERSION: Final = 4  #: 8.3 and later

@@ -28,7 +28,8 @@ from pageinspect_py.advice.model import (
 )
 from pageinspect_py.advice.sample import Sample
 from pageinspect_py.advice.search import Problem, solve
-from pageinspect_py.decode.align import heap_t_hoff, typealign
+from pageinspect_py.constants import typealign
+from pageinspect_py.decode.align import heap_t_hoff
 from pageinspect_py.errors import SchemaError
 
 

@@ -30,10 +30,10 @@ from typing import NamedTuple
 
 from pageinspect_py import constants as C
 from pageinspect_py.catalog.attributes import ALIGNMENT, Attribute
+from pageinspect_py.constants import typealign
 from pageinspect_py.decode.align import (
     att_align_datum,
     heap_t_hoff,
-    typealign,
     varatt_can_make_short,
     varatt_converted_short_size,
 )

@@ -40,14 +40,14 @@ from pageinspect_py.decode.btree import (
     decode_btree_page,
 )
 from pageinspect_py.decode.btree_keys import KeyValue, compare_keys
-from pageinspect_py.decode.common import Diagnostic, RegionKind, Severity, maxalign
+from pageinspect_py.decode.common import Diagnostic, RegionKind, Severity
 from pageinspect_py.decode.heap import ItemPointer
 from pageinspect_py.decode.page import DiagnosticLog, Page, PageHeader, PageKind, compute_checksum
 from pageinspect_py.layouts._util import struct_format
 from pageinspect_py.layouts.btree import BTPageOpaqueData, IndexTupleData
 from pageinspect_py.layouts.heap import ItemPointerData
 from pageinspect_py.layouts.page import LP_FLAGS_SHIFT, LP_LEN_SHIFT, LP_OFF_MASK, PageHeaderData
-from pageinspect_py.sources.base import PageSource, RawPage
+from pageinspect_py.page.raw import PageSource, RawPage
 
 #: pgstatindex counts leaf free space with PageGetExactFreeSpace from this major on
 #: (PageGetFreeSpace, 4 bytes less per page, before); measured on the fixtures of 12-18
@@ -924,7 +924,7 @@ def _fast(raw: RawPage) -> FastPage:
         stop = off + length
         data_at = off + _ITUP_SIZE
         if t_info & C.INDEX_NULL_MASK:
-            data_at = off + maxalign(_ITUP_SIZE + C.SizeOfIndexAttributeBitMapData)
+            data_at = off + C.maxalign(_ITUP_SIZE + C.SizeOfIndexAttributeBitMapData)
             if data_at > stop:
                 raise _Unsure
             stats.padding_bytes += data_at - off - _ITUP_SIZE - C.SizeOfIndexAttributeBitMapData
@@ -985,7 +985,7 @@ def _fast(raw: RawPage) -> FastPage:
                 raise _Unsure
             if posid & C.BT_PIVOT_HEAP_TID_ATTR:
                 tid_at = stop - _TID_SIZE
-                key_end = stop - maxalign(_TID_SIZE)
+                key_end = stop - C.maxalign(_TID_SIZE)
                 if key_end < data_at:
                     raise _Unsure
                 stats.padding_bytes += tid_at - key_end

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pageinspect_py import constants as C
-from pageinspect_py.decode.common import RegionKind, Severity, maxalign
+from pageinspect_py.decode.common import RegionKind, Severity
 from pageinspect_py.decode.page import (
     ChecksumStatus,
     DiagnosticLog,
@@ -226,7 +226,7 @@ _LSN_AT = PAGE_HEADER_OFFSETS["pd_lsn"][0]
 _T_HOFF_AT = HEAP_TUPLE_HEADER_OFFSETS["t_hoff"][0]
 _T_INFOMASK_AT = HEAP_TUPLE_HEADER_OFFSETS["t_infomask"][0]
 _T_INFOMASK2_AT = HEAP_TUPLE_HEADER_OFFSETS["t_infomask2"][0]
-_MIN_HEAP_TUPLE_SIZE = maxalign(C.SizeofHeapTupleHeader)
+_MIN_HEAP_TUPLE_SIZE = C.maxalign(C.SizeofHeapTupleHeader)
 _LP_FLAGS_MASK = 0x3
 _LP_LEN_MASK = 0x7FFF
 
@@ -334,7 +334,11 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
             if lp_flags == C.LP_NORMAL:
                 raise _Unsure
             continue  # LP_DEAD without storage
-        if lp_off < C.SizeOfPageHeaderData or lp_off + lp_len > size or lp_off != maxalign(lp_off):
+        if (
+            lp_off < C.SizeOfPageHeaderData
+            or lp_off + lp_len > size
+            or lp_off != C.maxalign(lp_off)
+        ):
             raise _Unsure
         dead = lp_flags == C.LP_DEAD
         stop = lp_off + lp_len
@@ -348,7 +352,7 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
         natts = struct.unpack_from("<H", data, lp_off + _T_INFOMASK2_AT)[0] & C.HEAP_NATTS_MASK
         if (
             not C.SizeofHeapTupleHeader <= t_hoff <= lp_len
-            or t_hoff != maxalign(t_hoff)
+            or t_hoff != C.maxalign(t_hoff)
             or infomask & C.HEAP_HASOID_OLD
             or natts > C.MaxHeapAttributeNumber
         ):

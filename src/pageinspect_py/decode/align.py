@@ -7,12 +7,8 @@ decode follow the same rules.
 from __future__ import annotations
 
 from pageinspect_py.catalog.attributes import ALIGNMENT
+from pageinspect_py.constants import SizeofHeapTupleHeader, typealign
 from pageinspect_py.layouts.varlena import VARATT_SHORT_MAX, VARHDRSZ, VARHDRSZ_SHORT
-
-
-def typealign(offset: int, alignment: int) -> int:
-    """TYPEALIGN: round ``offset`` up to a multiple of ``alignment`` (a power of two)."""
-    return (offset + alignment - 1) & ~(alignment - 1)
 
 
 def att_align_nominal(offset: int, attalign: str) -> int:
@@ -55,7 +51,7 @@ def null_bitmap_bytes(natts: int) -> int:
 
 def heap_t_hoff(natts: int, has_nulls: bool, maxalign: int = 8) -> int:
     """t_hoff of a new tuple: 23 header bytes, the null bitmap if any, MAXALIGNed."""
-    size = 23 + (null_bitmap_bytes(natts) if has_nulls else 0)
+    size = SizeofHeapTupleHeader + (null_bitmap_bytes(natts) if has_nulls else 0)
     return typealign(size, maxalign)
 
 

@@ -34,7 +34,7 @@ from pageinspect_py.decode.btree_keys import (
     decode_keys,
     split_attributes,
 )
-from pageinspect_py.decode.common import Field, Region, RegionKind, Span, maxalign
+from pageinspect_py.decode.common import Field, Region, RegionKind, Span
 from pageinspect_py.decode.heap import ItemPointer
 from pageinspect_py.decode.page import (
     DiagnosticLog,
@@ -65,7 +65,7 @@ from pageinspect_py.layouts.btree import (
 )
 from pageinspect_py.layouts.heap import ItemPointerData
 from pageinspect_py.layouts.page import LP_FLAGS_SHIFT, LP_LEN_SHIFT, LP_OFF_MASK
-from pageinspect_py.sources.base import RawPage
+from pageinspect_py.page.raw import RawPage
 
 # unpackers of fixed-size structures, derived from the layouts (struct_format): the per-item
 # path must be fast, a btree page holds hundreds of items (DESIGN "Speed")
@@ -80,8 +80,8 @@ _OPAQUE_SIZE = BTPageOpaqueData.sizeof()
 _LP_FLAGS_MASK = 0x3
 _LP_LEN_MASK = 0x7FFF
 #: MAXALIGN(sizeof(IndexTupleData) + sizeof(IndexAttributeBitMapData))
-_DATA_OFFSET_NULLS = maxalign(_INDEX_TUPLE_SIZE + C.SizeOfIndexAttributeBitMapData)
-_DATA_OFFSET = maxalign(_INDEX_TUPLE_SIZE)
+_DATA_OFFSET_NULLS = C.maxalign(_INDEX_TUPLE_SIZE + C.SizeOfIndexAttributeBitMapData)
+_DATA_OFFSET = C.maxalign(_INDEX_TUPLE_SIZE)
 
 
 def _flag_names(flags: int) -> tuple[str, ...]:
@@ -976,7 +976,7 @@ def _decode_item(
         natts = header.t_tid.offset & C.BT_OFFSET_MASK
         if header.t_tid.offset & C.BT_PIVOT_HEAP_TID_ATTR:
             tid_at = stop - _TID_SIZE
-            if tid_at - (maxalign(_TID_SIZE) - _TID_SIZE) < data_at:
+            if tid_at - (C.maxalign(_TID_SIZE) - _TID_SIZE) < data_at:
                 log.error(
                     "bt-pivot-tid",
                     f"{name}: the tuple is too short for the heap TID "
@@ -986,7 +986,7 @@ def _decode_item(
             else:
                 heap_tid = _tid_at(data, tid_at)
                 heap_tid_span = Span(tid_at, stop)
-                key_end = stop - maxalign(_TID_SIZE)
+                key_end = stop - C.maxalign(_TID_SIZE)
                 regions.append(Region(RegionKind.ALIGNMENT_PADDING, Span(key_end, tid_at), lp.lp))
                 regions.append(Region(RegionKind.HEAP_TID, heap_tid_span, lp.lp))
     elif kind is BtItemKind.LEAF or (
@@ -1053,7 +1053,7 @@ def _posting(
     offset = header.t_tid.block
     count = header.t_tid.offset & C.BT_OFFSET_MASK
     at = start + offset
-    if not data_at <= at <= stop or offset != maxalign(offset):
+    if not data_at <= at <= stop or offset != C.maxalign(offset):
         log.error(
             "bt-posting-offset",
             f"{name}: posting list offset {offset} is not a "

@@ -92,8 +92,3 @@ class Region:
     span: Span
     item: int | None = None  #: line pointer number the region belongs to
     label: str = ""
-
-
-def maxalign(n: int, alignof: int = 8) -> int:
-    """MAXALIGN / TYPEALIGN from c.h."""
-    return (n + alignof - 1) & ~(alignof - 1)

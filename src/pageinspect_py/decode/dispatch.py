@@ -28,7 +28,7 @@ from pageinspect_py.decode.page import (
 )
 from pageinspect_py.decode.vm import VmContents, decode_vm_contents, vm_regions
 from pageinspect_py.errors import CorruptPageError
-from pageinspect_py.sources.base import RawPage
+from pageinspect_py.page.raw import RawPage
 
 
 @dataclass(frozen=True, slots=True)

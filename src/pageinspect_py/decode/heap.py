@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pageinspect_py import constants as C
-from pageinspect_py.decode.common import Field, Region, RegionKind, Span, maxalign
+from pageinspect_py.decode.common import Field, Region, RegionKind, Span
 from pageinspect_py.decode.page import (
     DiagnosticLog,
     ItemId,
@@ -37,7 +37,7 @@ _BITS_TEXT = tuple(
 )
 
 #: MinHeapTupleSize: the smallest lp_len heap_page_items() decodes
-MIN_HEAP_TUPLE_SIZE = maxalign(C.SizeofHeapTupleHeader)
+MIN_HEAP_TUPLE_SIZE = C.maxalign(C.SizeofHeapTupleHeader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +160,7 @@ def decode_heap_items(
         inside = check_line_pointer(lp, size, len(line_pointers), log)
         tup = None
         if inside:
-            if lp.lp_len >= MIN_HEAP_TUPLE_SIZE and lp.lp_off == maxalign(lp.lp_off):
+            if lp.lp_len >= MIN_HEAP_TUPLE_SIZE and lp.lp_off == C.maxalign(lp.lp_off):
                 tup = _decode_tuple(data, lp, log)
                 claims.extend(_tuple_regions(tup, lp))
             else:
@@ -193,7 +193,7 @@ def _decode_tuple(data: bytes, lp: ItemId, log: DiagnosticLog) -> HeapTuple:
         t_hoff=hoff,
     )
     t_bits = t_oid = None
-    hoff_ok = C.SizeofHeapTupleHeader <= header.t_hoff <= lp.lp_len and header.t_hoff == maxalign(
+    hoff_ok = C.SizeofHeapTupleHeader <= header.t_hoff <= lp.lp_len and header.t_hoff == C.maxalign(
         header.t_hoff
     )
     if hoff_ok:

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pageinspect_py import constants as C
-from pageinspect_py.analysis.checksum import page_checksum
 from pageinspect_py.decode.common import (
     Diagnostic,
     Field,
@@ -20,7 +19,6 @@ from pageinspect_py.decode.common import (
     RegionKind,
     Severity,
     Span,
-    maxalign,
 )
 from pageinspect_py.errors import CorruptPageError
 from pageinspect_py.layouts._util import compiled
@@ -35,6 +33,7 @@ from pageinspect_py.layouts.page import (
     ItemIdWord,
     PageHeaderData,
 )
+from pageinspect_py.page.checksum import page_checksum
 
 
 class PageKind(enum.StrEnum):
@@ -223,7 +222,7 @@ def header_is_sane(header: PageHeader, size: int) -> bool:
         header.pd_flags & ~C.PD_VALID_FLAG_BITS == 0
         and C.SizeOfPageHeaderData <= header.pd_lower <= header.pd_upper <= header.pd_special
         and header.pd_special <= size
-        and header.pd_special == maxalign(header.pd_special)
+        and header.pd_special == C.maxalign(header.pd_special)
     )
 
 
@@ -259,7 +258,7 @@ def check_header(header: PageHeader, size: int, log: DiagnosticLog) -> None:
             f"{header.pd_upper} and the page size {size}",
             span,
         )
-    elif header.pd_special != maxalign(header.pd_special):
+    elif header.pd_special != C.maxalign(header.pd_special):
         log.error(
             "pd-special-align",
             f"pd_special {header.pd_special} is not MAXALIGNed",
@@ -338,7 +337,7 @@ def check_line_pointer(item: ItemId, size: int, nitems: int, log: DiagnosticLog)
             item.span,
         )
         return False
-    if item.lp_off != maxalign(item.lp_off):
+    if item.lp_off != C.maxalign(item.lp_off):
         log.error("lp-misaligned", f"{name} lp_off {item.lp_off} is not MAXALIGNed", item.span)
     return True
 
@@ -408,7 +407,7 @@ def _describe(region: Region) -> str:
 def is_item_padding(after_item: bool, length: int, stop: int) -> bool:
     """A gap of ``length`` bytes ending at ``stop`` is the MAXALIGN padding of the item
     before it: it follows an item, is shorter than MAXIMUM_ALIGNOF and ends aligned."""
-    return after_item and length < C.MAXIMUM_ALIGNOF and stop == maxalign(stop)
+    return after_item and length < C.MAXIMUM_ALIGNOF and stop == C.maxalign(stop)
 
 
 def _gap(previous: Region | None, span: Span) -> Region:

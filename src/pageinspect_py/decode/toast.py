@@ -36,7 +36,7 @@ from pageinspect_py.layouts.page import (
     PAGE_HEADER_OFFSETS,
 )
 from pageinspect_py.layouts.varlena import toast_max_chunk_size
-from pageinspect_py.sources.base import PageSource
+from pageinspect_py.page.raw import PageSource
 
 #: The tuple descriptor of every TOAST table (catalog/toasting.c create_toast_table).
 TOAST_DESCRIPTION = RelationDescription(

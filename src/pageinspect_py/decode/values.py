@@ -24,7 +24,7 @@ from fractions import Fraction
 from construct import ConstructError
 
 from pageinspect_py.catalog.attributes import ALIGNMENT, Attribute
-from pageinspect_py.decode.align import typealign
+from pageinspect_py.constants import typealign
 from pageinspect_py.decode.varlena import ToastFetcher, parse_varlena, plain_payload
 from pageinspect_py.errors import DatumError
 from pageinspect_py.layouts import datums as L

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pageinspect_py import constants as C
-from pageinspect_py.decode.common import Region, RegionKind, Span, maxalign
+from pageinspect_py.decode.common import Region, RegionKind, Span
 
-_MAP_START = maxalign(C.SizeOfPageHeaderData)
+_MAP_START = C.maxalign(C.SizeOfPageHeaderData)
 _HEAPBLOCKS_PER_BYTE = 8 // C.BITS_PER_HEAPBLOCK
 
 

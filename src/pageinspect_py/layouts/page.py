@@ -52,3 +52,4 @@ LP_OFF_MASK = (1 << _BITS["lp_off"]) - 1  #: bits 0-14
 LP_FLAGS_SHIFT = _BITS["lp_off"]  #: bits 15-16
 LP_FLAGS_MASK = (1 << _BITS["lp_flags"]) - 1
 LP_LEN_SHIFT = _BITS["lp_off"] + _BITS["lp_flags"]  #: bits 17-31
+LP_LEN_MASK = (1 << _BITS["lp_len"]) - 1

@@ -22,6 +22,7 @@ from typing import Final
 
 from construct import Int8ul, Int32sl, Int32ul, Struct
 
+from pageinspect_py import constants as C
 from pageinspect_py.layouts._util import field_docs, field_offsets
 
 VARHDRSZ: Final = 4  #: size of a 4-byte varlena header
@@ -109,8 +110,6 @@ def toast_max_chunk_size(block_size: int = 8192) -> int:
     EXTERN_TUPLE_MAX_SIZE is MaximumBytesPerTuple(4): four chunk tuples fit on a page; each
     tuple holds a header, ``chunk_id`` (oid), ``chunk_seq`` (int4) and a 4-byte varlena header.
     """
-    maxalign = 8
-    page_overhead = (24 + 4 * 4 + maxalign - 1) & ~(maxalign - 1)
-    extern_tuple_max = ((block_size - page_overhead) // 4) & ~(maxalign - 1)
-    header = (23 + maxalign - 1) & ~(maxalign - 1)
-    return extern_tuple_max - header - 4 - 4 - VARHDRSZ
+    page_overhead = C.maxalign(C.SizeOfPageHeaderData + 4 * C.SizeOfItemIdData)
+    extern_tuple_max = C.maxalign_down((block_size - page_overhead) // 4)
+    return extern_tuple_max - C.maxalign(C.SizeofHeapTupleHeader) - 4 - 4 - VARHDRSZ

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pageinspect_py.analysis.checksum import as_int16
 from pageinspect_py.decode.common import Diagnostic, Region, Span
 from pageinspect_py.decode.dispatch import FsmPage, VmPage
 from pageinspect_py.decode.heap import HeapItem, HeapPage, HeapTuple
 from pageinspect_py.decode.page import Page, PageHeader
 from pageinspect_py.decode.tuple import PageValues
+from pageinspect_py.page.checksum import as_int16
 from pageinspect_py.render.attributes import page_values_json, tuple_values_json
 from pageinspect_py.render.btree import btree_page_json
 

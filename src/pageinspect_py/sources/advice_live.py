@@ -556,7 +556,7 @@ def _page_reader(conn: psycopg.Connection[Any], live: LiveTable) -> PageReader |
     def read(regclass: str, pages: int) -> list[int]:
         from pageinspect_py.decode.dispatch import decode_page
         from pageinspect_py.decode.heap import HeapPage
-        from pageinspect_py.sources.base import RawPage
+        from pageinspect_py.page.raw import RawPage
 
         lengths: list[int] = []
         for blkno in range(pages):

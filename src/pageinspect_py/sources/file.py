@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from pageinspect_py import constants as C
 from pageinspect_py.errors import BlockOutOfRangeError, SourceError
-from pageinspect_py.sources.base import FORKS, Fork, PageSource, RawPage
+from pageinspect_py.page.raw import FORKS, Fork, PageSource, RawPage, SourceProblem
 
 _NAME = re.compile(r"^(?P<base>.+?)(?:_(?P<fork>fsm|vm|init))?(?:\.(?P<seg>\d+))?(?P<gz>\.gz)?$")
 #: pg_waldump --save-fullpage: TLI-LSNHI-LSNLO.spcOid.dbOid.relNumber.blk[_fork]
@@ -34,14 +34,6 @@ class Segment:
     segno: int
     path: Path
     size: int  #: bytes (uncompressed)
-
-
-@dataclass(frozen=True, slots=True)
-class SourceProblem:
-    """Something wrong with the files themselves (not with a page's contents)."""
-
-    path: Path
-    message: str
 
 
 def _uncompressed_size(path: Path) -> int:
@@ -69,7 +61,7 @@ class FileSource(PageSource):
         segment_bytes: int = C.RELSEG_SIZE_BYTES,
         first_block: int | None = None,
     ) -> None:
-        self.path = Path(path)
+        self.path: Path = Path(path)
         self.name = str(self.path)
         if not self.path.exists():
             raise SourceError(f"{self.path}: no such file")
@@ -92,7 +84,7 @@ class FileSource(PageSource):
         self._explicit_first = first_block is not None
         self._handles: dict[Path, BinaryIO] = {}
         self._segments: dict[Fork, list[Segment]] = {}
-        self.problems: list[SourceProblem] = []
+        self._problems: list[SourceProblem] = []
         self.block_size = block_size or self._detect_block_size()
         if self.block_size not in C.VALID_BLOCK_SIZES:
             raise SourceError(
@@ -102,6 +94,10 @@ class FileSource(PageSource):
         self.segment_blocks = segment_bytes // self.block_size
         for fork in FORKS:  # find every file now, so that ``problems`` is complete
             self.segments(fork)
+
+    @property
+    def problems(self) -> list[SourceProblem]:
+        return self._problems
 
     # -- discovery ------------------------------------------------------------------------------
 
@@ -148,7 +144,7 @@ class FileSource(PageSource):
         for index, seg in enumerate(segments):
             whole, rest = divmod(seg.size, self.block_size)
             if rest:
-                self.problems.append(
+                self._problems.append(
                     SourceProblem(
                         seg.path,
                         f"{rest} trailing bytes after block {self._absolute(seg, whole)} "
@@ -156,17 +152,17 @@ class FileSource(PageSource):
                     )
                 )
             if seg.size == 0:
-                self.problems.append(SourceProblem(seg.path, "empty file"))
+                self._problems.append(SourceProblem(seg.path, "empty file"))
             if index + 1 < len(segments):
                 nxt = segments[index + 1]
                 if nxt.segno != seg.segno + 1:
-                    self.problems.append(
+                    self._problems.append(
                         SourceProblem(
                             seg.path, f"segment {seg.segno + 1} of the {fork} fork is missing"
                         )
                     )
                 elif seg.size != segment_bytes:
-                    self.problems.append(
+                    self._problems.append(
                         SourceProblem(
                             seg.path,
                             f"segment {seg.segno} has {seg.size} bytes, not "

@@ -32,8 +32,8 @@ from pageinspect_py.errors import (
     RelationNotFoundError,
     SourceError,
 )
+from pageinspect_py.page.raw import FORKS, Fork, PageSource, RawPage
 from pageinspect_py.sources import queries
-from pageinspect_py.sources.base import FORKS, Fork, PageSource, RawPage
 from pageinspect_py.sources.connection import connect, server_message
 
 #: How a relation without storage is described, and where its data is instead.

@@ -27,7 +27,7 @@ from psycopg import Connection, sql
 from psycopg.abc import Params
 from psycopg.rows import class_row
 
-from pageinspect_py.sources.base import Fork
+from pageinspect_py.page.raw import Fork
 
 #: ``MaxBlockNumber`` (src/include/storage/block.h): 0xFFFFFFFE, the last addressable block.
 MAX_BLOCK_NUMBER = 0xFFFF_FFFE

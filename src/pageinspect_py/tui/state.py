@@ -23,7 +23,7 @@ from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.page import Page
 from pageinspect_py.decode.varlena import ToastFetcher
 from pageinspect_py.errors import PageInspectError, SourceError
-from pageinspect_py.sources.base import Fork, PageSource, RawPage
+from pageinspect_py.page.raw import Fork, PageSource, RawPage
 
 if TYPE_CHECKING:
     from pageinspect_py.decode.toast import ToastRelation
@@ -79,9 +79,7 @@ class PageStore:
         self._unreadable: dict[int, str] = {}
         self._nblocks: int | None = None
         #: messages about the files themselves (partial blocks, missing segments)
-        self.problems: list[str] = [
-            f"{p.path}: {p.message}" for p in getattr(source, "problems", [])
-        ]
+        self.problems: list[str] = [f"{p.path}: {p.message}" for p in source.problems]
 
     @property
     def name(self) -> str:

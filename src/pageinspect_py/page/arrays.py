@@ -1,0 +1,272 @@
+"""The page kernel over many pages at once: numpy arrays of headers, line pointers, tuple
+headers and checksums, with dtypes and offsets derived from the construct layouts.
+
+Input is a 2-D ``uint8`` array, one row per page (``pages_array(chunk)``). Everything is a
+pure function of those bytes. :func:`classify` is the bulk path's verdict: for each page its
+kind and checksum status when the page is *regular* (every rule of :mod:`.header`,
+:mod:`.items` and :mod:`.heaptuple` holds, so the per-page decoder would report nothing), or
+``IRREGULAR`` when it must go to the per-page decoder. Regularity is conservative: a page the
+kernel is unsure of is irregular; a test proves that every page it calls regular decodes with
+no diagnostic, the same kind and the same checksum status.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from pageinspect_py import constants as C
+from pageinspect_py.layouts.heap import HEAP_TUPLE_HEADER_OFFSETS
+from pageinspect_py.layouts.page import (
+    LP_FLAGS_MASK,
+    LP_FLAGS_SHIFT,
+    LP_LEN_MASK,
+    LP_LEN_SHIFT,
+    LP_OFF_MASK,
+    PAGE_HEADER_OFFSETS,
+    PageHeaderData,
+)
+from pageinspect_py.page.checksum import CHECKSUM_BASE_OFFSETS, FNV_PRIME, N_SUMS
+from pageinspect_py.page.heaptuple import MIN_HEAP_TUPLE_SIZE
+from pageinspect_py.page.raw import Chunk
+
+U8 = npt.NDArray[np.uint8]
+U16 = npt.NDArray[np.uint16]
+U32 = npt.NDArray[np.uint32]
+I64 = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+_NUMPY_OF_SIZE = {1: "u1", 2: "<u2", 4: "<u4", 8: "<u8"}
+
+
+def layout_dtype(struct: Any) -> np.dtype[Any]:
+    """A numpy structured dtype for a construct Struct of fixed-size little-endian integer
+    fields (nested Structs become nested dtypes): the layout's offsets, never typed again."""
+    names, formats, offsets = [], [], []
+    position = 0
+    for sub in struct.subcons:
+        inner = sub
+        while not hasattr(inner, "subcons") and hasattr(inner, "subcon"):
+            inner = inner.subcon
+        size = sub.sizeof()
+        if sub.name is not None:
+            names.append(sub.name)
+            formats.append(
+                layout_dtype(inner) if hasattr(inner, "subcons") else _NUMPY_OF_SIZE[size]
+            )
+            offsets.append(position)
+        position += size
+    return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": position})
+
+
+HEADER_DTYPE: Final = layout_dtype(PageHeaderData)
+_HEADER_SIZE: Final = HEADER_DTYPE.itemsize
+_CHECKSUM_AT: Final = PAGE_HEADER_OFFSETS["pd_checksum"][0]
+_T_INFOMASK2_AT: Final = HEAP_TUPLE_HEADER_OFFSETS["t_infomask2"][0]
+_T_INFOMASK_AT: Final = HEAP_TUPLE_HEADER_OFFSETS["t_infomask"][0]
+_T_HOFF_AT: Final = HEAP_TUPLE_HEADER_OFFSETS["t_hoff"][0]
+_MAXALIGN_MASK: Final = C.MAXIMUM_ALIGNOF - 1
+
+
+class Kind(enum.IntEnum):
+    """What :func:`classify` says of a page (names as ``decode.page.PageKind`` values)."""
+
+    IRREGULAR = 0  #: hand it to the per-page decoder
+    NEW = 1  #: all zeroes
+    HEAP = 2  #: a heap page on which every rule holds
+
+
+class Checksum(enum.IntEnum):
+    """Checksum verdicts (names as ``decode.page.ChecksumStatus`` values)."""
+
+    NOT_APPLICABLE = 0
+    OK = 1
+    MISMATCH = 2
+    NOT_SET = 3
+    NOT_VERIFIABLE = 4
+
+
+def pages_array(chunk: Chunk) -> U8:
+    """A chunk's bytes as ``(pages, block_size)`` uint8, without copying."""
+    return np.frombuffer(chunk.data, dtype=np.uint8).reshape(chunk.count, chunk.block_size)
+
+
+def headers(pages: U8) -> npt.NDArray[np.void]:
+    """Every page's PageHeaderData as one structured array (fields named as in bufpage.h)."""
+    head = np.ascontiguousarray(pages[:, :_HEADER_SIZE])
+    return head.view(HEADER_DTYPE).reshape(len(pages))
+
+
+# ----------------------------------------------------------------------------------------------
+# checksums: pg_checksum_page, 32 lanes x N pages
+
+
+_BASE: Final = np.array(CHECKSUM_BASE_OFFSETS, dtype=np.uint32)
+_PRIME: Final = np.uint32(FNV_PRIME)
+
+
+def checksums(pages: U8, blknos: I64) -> U16:
+    """pg_checksum_page of every page with its absolute block number (pages whose size is a
+    multiple of 128 bytes, as PostgreSQL's are)."""
+    n, size = pages.shape
+    words = pages.view("<u4").reshape(n, size // 4).copy()
+    words[:, _CHECKSUM_AT // 4] &= np.uint32(0xFFFF0000)  # pd_checksum taken as zero
+    rows = words.reshape(n, size // (4 * N_SUMS), N_SUMS)
+    sums = np.broadcast_to(_BASE, (n, N_SUMS)).copy()
+    tmp = np.empty_like(sums)
+    for row in range(rows.shape[1]):
+        np.bitwise_xor(sums, rows[:, row, :], out=tmp)
+        np.multiply(tmp, _PRIME, out=sums)
+        tmp >>= 17
+        sums ^= tmp
+    for _ in range(2):  # two rounds of zeroes for additional mixing
+        np.multiply(sums, _PRIME, out=tmp)
+        sums >>= 17
+        sums ^= tmp
+    result = np.bitwise_xor.reduce(sums, axis=1)
+    result ^= (blknos & 0xFFFFFFFF).astype(np.uint32)
+    out: U16 = ((result % np.uint32(65535)) + 1).astype(np.uint16)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# line pointers and heap tuple headers
+
+
+def item_ids(pages: U8, counts: I64) -> tuple[U32, U32, U32, Bools]:
+    """``(lp_off, lp_flags, lp_len, present)``, each ``(pages, max count)``: the line pointer
+    words split with the layout's masks; ``present`` marks the pointers each page has."""
+    n, size = pages.shape
+    width = int(counts.max()) if n else 0
+    first = C.SizeOfPageHeaderData // C.SizeOfItemIdData
+    words = pages.view("<u4").reshape(n, size // 4)[:, first : first + width]
+    present = np.arange(width) < counts[:, None]
+    return (
+        words & LP_OFF_MASK,
+        (words >> LP_FLAGS_SHIFT) & LP_FLAGS_MASK,
+        (words >> LP_LEN_SHIFT) & LP_LEN_MASK,
+        present,
+    )
+
+
+def _gather_u8(flat: U8, at: I64) -> I64:
+    return flat[at].astype(np.int64)
+
+
+def _gather_u16(flat: U8, at: I64) -> I64:
+    return flat[at].astype(np.int64) | (flat[at + 1].astype(np.int64) << 8)
+
+
+def classify(
+    pages: U8, blknos: I64, *, fork: str, verifiable: bool
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
+    """``(kind, checksum)`` per page, as :class:`Kind` and :class:`Checksum` codes.
+
+    A page is ``HEAP`` only when ``decode_page`` would find it a heap page with no diagnostic:
+    a sane header (PageHeaderIsValid, page size, layout version, no special space), a whole
+    number of line pointers, every pointer valid (unused ones zero, redirects to a pointer on
+    the page that is not itself a redirect, storage MAXALIGNed between pd_upper and
+    pd_special), every stored item a tuple (``lp_len`` at least a header, ``t_hoff`` and the
+    null bitmap consistent, natts within the limit), no two items overlapping, and a checksum
+    that is not a mismatch. Only the main and init forks hold heap pages.
+    """
+    n, size = pages.shape
+    kind = np.zeros(n, dtype=np.uint8)
+    status = np.zeros(n, dtype=np.uint8)
+    if n == 0:
+        return kind, status
+    head = headers(pages)
+    upper = head["pd_upper"].astype(np.int64)
+    lower = head["pd_lower"].astype(np.int64)
+    special = head["pd_special"].astype(np.int64)
+    zero = (upper == 0) & ~pages.any(axis=1)
+    kind[zero] = Kind.NEW
+    if size % 128 == 0:
+        stored = head["pd_checksum"]
+        computed = checksums(pages, blknos)
+        if verifiable:
+            status[:] = np.where(
+                stored == 0, Checksum.NOT_SET, np.where(stored == computed, Checksum.OK, 0)
+            )
+        else:
+            status[:] = Checksum.NOT_VERIFIABLE
+        status[zero] = Checksum.NOT_APPLICABLE
+    if fork not in ("main", "init"):
+        return kind, status
+    flags = head["pd_flags"].astype(np.int64)
+    version = head["pd_pagesize_version"].astype(np.int64)
+    partial = (lower - C.SizeOfPageHeaderData) % C.SizeOfItemIdData
+    heap = (
+        ~zero
+        & (upper != 0)
+        & (flags & ~C.PD_VALID_FLAG_BITS == 0)
+        & (lower >= C.SizeOfPageHeaderData)
+        & (lower <= upper)
+        & (upper <= special)
+        & (special == size)
+        & (version == (size | C.PG_PAGE_LAYOUT_VERSION))
+        & (partial == 0)
+        & (status != 0)  # a mismatch (or an unverifiable size) is reported per page
+    )
+    candidates = np.flatnonzero(heap)
+    if len(candidates):
+        heap[candidates] = _items_regular(pages[candidates], lower[candidates], upper[candidates])
+    kind[heap] = Kind.HEAP
+    return kind, status
+
+
+def _items_regular(pages: U8, lower: I64, upper: I64) -> Bools:
+    """For heap pages with a sound header: do all line pointers and tuple headers hold?"""
+    size = pages.shape[1]
+    counts = (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
+    lp_off, lp_flags, lp_len, present = item_ids(pages, counts)
+    off = lp_off.astype(np.int64)
+    length = lp_len.astype(np.int64)
+    unused = present & (lp_flags == C.LP_UNUSED)
+    redirect = present & (lp_flags == C.LP_REDIRECT)
+    stored = present & ((lp_flags == C.LP_NORMAL) | (lp_flags == C.LP_DEAD)) & (length != 0)
+    bad = unused & ((off != 0) | (length != 0))
+    bad |= present & (lp_flags == C.LP_NORMAL) & (length == 0)
+    # redirects: no length, a target on the page that is not itself a redirect
+    bad |= redirect & ((length != 0) | (off < 1) | (off > counts[:, None]))
+    if redirect.any():
+        rows, cols = np.nonzero(redirect)
+        target = np.clip(off[rows, cols] - 1, 0, max(lp_flags.shape[1] - 1, 0))
+        chained = lp_flags[rows, target] == C.LP_REDIRECT
+        bad[rows[chained], cols[chained]] = True
+    # storage: MAXALIGNed, inside [pd_upper, pd_special), long enough to be a tuple
+    bad |= stored & (
+        (off < upper[:, None])
+        | (off + length > size)
+        | (off & _MAXALIGN_MASK != 0)
+        | (length < MIN_HEAP_TUPLE_SIZE)
+    )
+    ok: Bools = ~bad.any(axis=1)
+    rows, cols = np.nonzero(stored & ok[:, None])
+    if len(rows):
+        start = rows.astype(np.int64) * size + off[rows, cols]
+        flat = pages.reshape(-1)
+        t_hoff = _gather_u8(flat, start + _T_HOFF_AT)
+        infomask = _gather_u16(flat, start + _T_INFOMASK_AT)
+        natts = _gather_u16(flat, start + _T_INFOMASK2_AT) & C.HEAP_NATTS_MASK
+        item_len = length[rows, cols]
+        bitmap = np.where(infomask & C.HEAP_HASNULL != 0, (natts + 7) // 8, 0)
+        tuple_bad = (
+            (t_hoff < C.SizeofHeapTupleHeader)
+            | (t_hoff > item_len)
+            | (t_hoff & _MAXALIGN_MASK != 0)
+            | (C.SizeofHeapTupleHeader + bitmap > t_hoff)
+            | (natts > C.MaxHeapAttributeNumber)
+        )
+        ok[rows[tuple_bad]] = False
+        # no two items overlap: sorted by start within each page, each ends before the next
+        order = np.lexsort((off[rows, cols], rows))
+        page_of, begin = rows[order], off[rows, cols][order]
+        end = begin + item_len[order]
+        same_page = page_of[1:] == page_of[:-1]
+        overlap = same_page & (begin[1:] < end[:-1])
+        ok[page_of[1:][overlap]] = False
+    return ok
