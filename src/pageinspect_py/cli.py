@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from pageinspect_py import __version__
+from pageinspect_py.app.open import open_source
 from pageinspect_py.errors import PageInspectError
 
 if TYPE_CHECKING:
-    from pageinspect_py.catalog.attributes import RelationDescription
-    from pageinspect_py.catalog.index import IndexDescription
-    from pageinspect_py.decode.page import Page
-    from pageinspect_py.decode.varlena import ToastFetcher
-    from pageinspect_py.page.raw import Fork, PageSource
+    from pageinspect_py.app.dump import DumpRelation
+    from pageinspect_py.page.raw import PageSource
 
 #: exit codes
 EXIT_OK = 0  #: everything decoded cleanly
@@ -189,225 +187,64 @@ def dump(
     if schema_file is not None and columns is not None:
         _fail("give --schema or --columns, not both")
     start, stop = (block, block) if block is not None else (blocks or (0, None))
+    from pageinspect_py.app.dump import open_dump
+
     try:
         with ExitStack() as stack:
-            source = stack.enter_context(
-                _open_source(
-                    target, dsn, live, first_block, int(block_size) if block_size else None
-                )
+            relation = open_dump(
+                target,
+                dsn=dsn,
+                live=live,
+                fork=fork,
+                first_block=first_block,
+                block_size=int(block_size) if block_size else None,
+                schema_file=schema_file,
+                columns=columns,
+                toast_path=toast_path,
+                no_values=no_values,
+                stack=stack,
             )
-            fork_name: Fork = fork or source.given_fork  # type: ignore[assignment]
-            keys = _index_keys(source, target, fork_name, schema_file, columns, no_values)
-            attrs = (
-                None
-                if keys is not None
-                else _attributes(
-                    source,
-                    fork_name,
-                    schema_file,
-                    columns,
-                    toast_path,
-                    dsn is not None or live,
-                    no_values,
-                    stack,
-                )
-            )
-            code = _dump(source, fork_name, start, stop, fmt, strict, attrs, keys)
+            code = _write_dump(relation, start, stop, fmt, strict)
     except PageInspectError as exc:
         _fail(str(exc))
     sys.exit(code)
 
 
-def _open_source(
-    target: str, dsn: str | None, live: bool, first_block: int | None, block_size: int | None
-) -> PageSource:
-    if dsn is not None or live:
-        from pageinspect_py.sources.live import open_live
-
-        return open_live(dsn, target)
-    from pathlib import Path
-
-    from pageinspect_py.errors import SourceError
-    from pageinspect_py.sources.file import FileSource
-
-    if not Path(target).exists() and "/" not in target:
-        raise SourceError(
-            f"{target}: no such file (to read a relation from a server, pass --dsn DSN or --live)"
-        )
-    return FileSource(target, first_block=first_block, block_size=block_size)
+#: the one way commands open TARGET (kept under its old name for the commands that use it)
+_open_source = open_source
 
 
-class _Attributes:
-    """A relation description and, when available, its TOAST table, for tuple values."""
-
-    def __init__(self, desc: RelationDescription, toast: ToastFetcher | None) -> None:
-        self.desc = desc
-        self.toast = toast
-
-
-def _attributes(
-    source: PageSource,
-    fork: Fork,
-    schema_file: str | None,
-    columns: str | None,
-    toast_path: str | None,
-    live: bool,
-    no_values: bool,
-    stack: ExitStack,
-) -> _Attributes | None:
-    """The relation description for values: --schema, --columns, or the live catalog."""
-    from pageinspect_py.catalog.schema import description_from_columns, load_schema
-    from pageinspect_py.decode.toast import ToastRelation
-    from pageinspect_py.errors import SchemaError
-    from pageinspect_py.sources.file import FileSource
-
-    desc = None
-    if schema_file is not None:
-        desc = load_schema(schema_file, relation_file=source.path)
-    elif columns is not None:
-        desc = description_from_columns(columns)
-    if desc is None and live and not no_values and fork == "main":
-        from pageinspect_py.sources.live import LiveSource
-        from pageinspect_py.sources.live_catalog import describe_relation
-
-        assert isinstance(source, LiveSource)
-        if source.relation.amname == "heap" or source.relation.relkind == "S":
-            desc = describe_relation(source.connection, source.relation.oid)
-    if desc is None:
-        if toast_path is not None:
-            raise SchemaError("--toast needs a relation description: give --schema or --columns")
-        return None
-    toast: ToastFetcher | None = None
-    if toast_path is not None:
-        toastrelid = desc.extra.get("reltoastrelid")
-        toast_source = stack.enter_context(FileSource(toast_path))
-        toast = ToastRelation(
-            toast_source,
-            toastrelid=toastrelid if isinstance(toastrelid, int) and toastrelid else None,
-        )
-    elif live:
-        from pageinspect_py.sources.live import LiveSource
-        from pageinspect_py.sources.live_toast import open_live_toast
-
-        assert isinstance(source, LiveSource)
-        found = open_live_toast(source)
-        if found is not None:
-            toast = ToastRelation(found.source, toastrelid=found.toastrelid, locate=found.locate)
-    return _Attributes(desc, toast)
-
-
-def _index_keys(
-    source: PageSource,
-    target: str,
-    fork: Fork,
-    schema_file: str | None,
-    columns: str | None,
-    no_values: bool,
-) -> IndexDescription | None:
-    """Key columns when the relation is a btree index: from --schema (a schema file, a
-    manifest entry or a whole manifest), --columns, or the live catalog."""
-    if fork != "main":
-        return None
-    from pageinspect_py.sources.live import LiveSource
-
-    if isinstance(source, LiveSource):
-        if source.relation.amname != "btree":
-            return None
-    elif schema_file is None and columns is None:
-        return None
-    else:
-        from pageinspect_py.decode.dispatch import detect_kind
-        from pageinspect_py.decode.page import PageKind, parse_header
-
-        first = source.read_page(0, "main").data if source.nblocks("main") else b""
-        if (
-            len(first) < 24
-            or detect_kind(first, parse_header(first), "main") is not PageKind.BTREE_META
-        ):
-            return None
-    from pathlib import Path
-
-    from pageinspect_py.catalog.index import index_from_columns, load_index_schema
-
-    if schema_file is not None:
-        return load_index_schema(schema_file, relation=Path(target).parent.name)
-    if columns is not None:
-        return index_from_columns(columns)
-    if no_values:
-        return None
-    from pageinspect_py.sources.live_index import describe_index
-
-    assert isinstance(source, LiveSource)
-    return describe_index(source.connection, source.relation.oid)
-
-
-def _dump(
-    source: PageSource,
-    fork: Fork,
-    start: int,
-    stop: int | None,
-    fmt: str,
-    strict: bool,
-    attrs: _Attributes | None = None,
-    keys: IndexDescription | None = None,
+def _write_dump(
+    relation: DumpRelation, start: int, stop: int | None, fmt: str, strict: bool
 ) -> int:
-    from pageinspect_py.decode.dispatch import decode_page
-    from pageinspect_py.errors import BlockOutOfRangeError, CorruptPageError
+    """Write the dump's records (text or JSON Lines) on stdout, diagnostics on stderr."""
+    from pageinspect_py.app.dump import dump_pages, heap_blocks
+    from pageinspect_py.errors import CorruptPageError
     from pageinspect_py.render.json import page_json
     from pageinspect_py.render.text import render_page
 
     problems = False
-    for problem in source.problems:
+    for problem in relation.source.problems:
         click.echo(f"pgpage: {problem.path}: {problem.message}", err=True)
         problems = True
-    nblocks = source.nblocks(fork)
-    if nblocks == 0:
-        raise BlockOutOfRangeError(f"{source.name}: the {fork} fork has 0 blocks")
-    if (stop is not None and stop >= nblocks) or start >= max(nblocks, 1):
-        wanted = stop if stop is not None else start
-        raise BlockOutOfRangeError(
-            f"{source.name}: block {wanted} is out of range: the {fork} fork has "
-            f"{nblocks} block{'s' if nblocks != 1 else ''}"
-        )
-    heap_blocks = source.nblocks("main") if fork == "vm" else None
+    records = dump_pages(relation, start, stop, strict=strict)
+    vm_heap_blocks = heap_blocks(relation)
     out = sys.stdout
-    pages: Iterator[Page] = (
-        decode_page(raw, strict=strict)
-        for raw in source.pages(fork, start, None if stop is None else stop + 1)
-    )
-    if keys is not None:  # a btree index with known key columns: typed keys on every page
-        from pageinspect_py.decode.btree import BtreeDecodeOptions, decode_btree_page
-
-        options = BtreeDecodeOptions(index=keys)
-        pages = (
-            decode_btree_page(raw, options=options, strict=strict)
-            for raw in source.pages(fork, start, None if stop is None else stop + 1)
-        )
-    from pageinspect_py.decode.heap import HeapPage
-    from pageinspect_py.decode.tuple import decode_page_values
-
     try:
-        for page in pages:
-            values = None
-            if attrs is not None and isinstance(page, HeapPage):
-                values = decode_page_values(page, attrs.desc, toast=attrs.toast)
-                for d in values.diagnostics:
-                    click.echo(
-                        f"pgpage: {page.origin} (block {page.blkno}): {d.describe()}", err=True
-                    )
-                    problems |= d.severity == "error"
+        for record in records:
+            page = record.page
+            for d in record.value_diagnostics:
+                click.echo(f"pgpage: {page.origin} (block {page.blkno}): {d.describe()}", err=True)
             if fmt == "json":
-                out.write(
-                    json.dumps(page_json(page, heap_blocks=heap_blocks, values=values)) + "\n"
-                )
+                obj = page_json(page, heap_blocks=vm_heap_blocks, values=record.values)
+                out.write(json.dumps(obj) + "\n")
             else:
-                out.write(render_page(page, heap_blocks=heap_blocks, values=values) + "\n")
-            if page.has_errors:
-                problems = True
-                for d in page.diagnostics:
-                    click.echo(
-                        f"pgpage: {page.origin} (block {page.blkno}): {d.describe()}", err=True
-                    )
+                out.write(
+                    render_page(page, heap_blocks=vm_heap_blocks, values=record.values) + "\n"
+                )
+            for d in record.page_diagnostics:
+                click.echo(f"pgpage: {page.origin} (block {page.blkno}): {d.describe()}", err=True)
+            problems |= record.has_errors
     except CorruptPageError as exc:
         click.echo(f"pgpage: {exc}", err=True)
         return EXIT_PROBLEMS

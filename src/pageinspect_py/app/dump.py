@@ -1,0 +1,283 @@
+"""``dump``: the pages of a relation fork, decoded, with tuple values or index keys.
+
+:func:`open_dump` opens what TARGET names and finds the description its pages are decoded
+with (a schema file, a column list, or the live catalog); :func:`dump_pages` yields one
+:class:`DumpRecord` per block. Whether TARGET is a server relation is decided once, from the
+command's arguments (``dsn``/``live``): the file branch never imports psycopg, and the live
+branch holds a typed :class:`~pageinspect_py.sources.live.LiveSource` instead of probing a
+source for what kind it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from pageinspect_py.app.open import is_live, open_file, open_server
+from pageinspect_py.errors import BlockOutOfRangeError, SchemaError
+
+if TYPE_CHECKING:
+    from pageinspect_py.catalog.attributes import RelationDescription
+    from pageinspect_py.catalog.index import IndexDescription
+    from pageinspect_py.decode.common import Diagnostic
+    from pageinspect_py.decode.page import Page
+    from pageinspect_py.decode.tuple import PageValues
+    from pageinspect_py.decode.varlena import ToastFetcher
+    from pageinspect_py.page.raw import Fork, PageSource
+    from pageinspect_py.sources.live import LiveSource
+
+
+@dataclass(frozen=True, slots=True)
+class Attributes:
+    """A relation description and, when available, its TOAST table, for tuple values."""
+
+    desc: RelationDescription
+    toast: ToastFetcher | None
+
+
+@dataclass(frozen=True, slots=True)
+class DumpRelation:
+    """What a dump reads: the source, the fork, and what its pages are decoded with."""
+
+    source: PageSource
+    fork: Fork
+    #: tuple values of heap pages (None: no description given or found)
+    attributes: Attributes | None = None
+    #: typed keys on every page of a btree index (None: not an index, or no key columns)
+    keys: IndexDescription | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DumpRecord:
+    """One decoded block, its tuple values and what decoding them found."""
+
+    page: Page
+    values: PageValues | None
+    #: problems with the tuple values (reported before the page)
+    value_diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def page_diagnostics(self) -> tuple[Diagnostic, ...]:
+        """The page's diagnostics, reported when any of them is an error."""
+        return self.page.diagnostics if self.page.has_errors else ()
+
+    @property
+    def has_errors(self) -> bool:
+        """A value or the page itself is damaged (the command's "problems found")."""
+        return self.page.has_errors or any(d.severity == "error" for d in self.value_diagnostics)
+
+
+def open_dump(
+    target: str,
+    *,
+    dsn: str | None,
+    live: bool,
+    fork: str | None,
+    first_block: int | None,
+    block_size: int | None,
+    schema_file: str | None,
+    columns: str | None,
+    toast_path: str | None,
+    no_values: bool,
+    stack: ExitStack,
+) -> DumpRelation:
+    """Open TARGET (closed with ``stack``) and find what its pages are decoded with."""
+    if is_live(dsn, live):
+        server = stack.enter_context(open_server(dsn, target))
+        fork_name = cast("Fork", fork or server.given_fork)
+        keys = _live_index_keys(server, target, fork_name, schema_file, columns, no_values)
+        attrs = (
+            None
+            if keys is not None
+            else _live_attributes(
+                server, fork_name, schema_file, columns, toast_path, no_values, stack
+            )
+        )
+        return DumpRelation(server, fork_name, attrs, keys)
+    source = stack.enter_context(open_file(target, first_block, block_size))
+    fork_name = cast("Fork", fork or source.given_fork)
+    keys = _file_index_keys(source, target, fork_name, schema_file, columns)
+    attrs = (
+        None
+        if keys is not None
+        else _attributes(_given_description(source, schema_file, columns), toast_path, stack)
+    )
+    return DumpRelation(source, fork_name, attrs, keys)
+
+
+def dump_pages(
+    relation: DumpRelation, start: int, stop: int | None, *, strict: bool
+) -> Iterator[DumpRecord]:
+    """Blocks ``start`` to ``stop`` (inclusive; None: to the end), decoded one at a time.
+
+    Raises :class:`BlockOutOfRangeError` before the first record when the fork is empty or
+    the range goes past its end, and :class:`CorruptPageError` at a damaged page when
+    ``strict``.
+    """
+    _check_range(relation.source, relation.fork, start, stop)
+    return _records(relation, start, stop, strict)
+
+
+def heap_blocks(relation: DumpRelation) -> int | None:
+    """The heap's size, which bounds the visibility map entries listed (None: not a VM)."""
+    return relation.source.nblocks("main") if relation.fork == "vm" else None
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def _check_range(source: PageSource, fork: Fork, start: int, stop: int | None) -> None:
+    nblocks = source.nblocks(fork)
+    if nblocks == 0:
+        raise BlockOutOfRangeError(f"{source.name}: the {fork} fork has 0 blocks")
+    if (stop is not None and stop >= nblocks) or start >= max(nblocks, 1):
+        wanted = stop if stop is not None else start
+        raise BlockOutOfRangeError(
+            f"{source.name}: block {wanted} is out of range: the {fork} fork has "
+            f"{nblocks} block{'s' if nblocks != 1 else ''}"
+        )
+
+
+def _records(
+    relation: DumpRelation, start: int, stop: int | None, strict: bool
+) -> Iterator[DumpRecord]:
+    from pageinspect_py.decode.dispatch import decode_page
+    from pageinspect_py.decode.heap import HeapPage
+    from pageinspect_py.decode.tuple import decode_page_values
+
+    source, fork, attrs = relation.source, relation.fork, relation.attributes
+    raws = source.pages(fork, start, None if stop is None else stop + 1)
+    pages: Iterator[Page]
+    if relation.keys is not None:  # a btree index with known key columns: typed keys
+        from pageinspect_py.decode.btree import BtreeDecodeOptions, decode_btree_page
+
+        options = BtreeDecodeOptions(index=relation.keys)
+        pages = (decode_btree_page(raw, options=options, strict=strict) for raw in raws)
+    else:
+        pages = (decode_page(raw, strict=strict) for raw in raws)
+    for page in pages:
+        values = None
+        if attrs is not None and isinstance(page, HeapPage):
+            values = decode_page_values(page, attrs.desc, toast=attrs.toast)
+        yield DumpRecord(page, values, values.diagnostics if values is not None else ())
+
+
+def _given_description(
+    source: PageSource, schema_file: str | None, columns: str | None
+) -> RelationDescription | None:
+    """The relation description from --schema or --columns, if either was given."""
+    from pageinspect_py.catalog.schema import description_from_columns, load_schema
+
+    if schema_file is not None:
+        return load_schema(schema_file, relation_file=source.path)
+    if columns is not None:
+        return description_from_columns(columns)
+    return None
+
+
+def _attributes(
+    desc: RelationDescription | None, toast_path: str | None, stack: ExitStack
+) -> Attributes | None:
+    """``desc`` with the TOAST table in the file --toast names, if given."""
+    if desc is None:
+        if toast_path is not None:
+            raise SchemaError("--toast needs a relation description: give --schema or --columns")
+        return None
+    if toast_path is not None:
+        from pageinspect_py.decode.toast import ToastRelation
+        from pageinspect_py.sources.file import FileSource
+
+        toastrelid = desc.extra.get("reltoastrelid")
+        toast_source = stack.enter_context(FileSource(toast_path))
+        return Attributes(
+            desc,
+            ToastRelation(
+                toast_source,
+                toastrelid=toastrelid if isinstance(toastrelid, int) and toastrelid else None,
+            ),
+        )
+    return Attributes(desc, None)
+
+
+def _file_index_keys(
+    source: PageSource, target: str, fork: Fork, schema_file: str | None, columns: str | None
+) -> IndexDescription | None:
+    """Key columns when the file is a btree index and --schema or --columns gives them
+    (a schema file, a manifest entry or a whole manifest: the index TARGET's directory names)."""
+    if fork != "main" or (schema_file is None and columns is None):
+        return None
+    from pageinspect_py.decode.dispatch import detect_kind
+    from pageinspect_py.decode.page import PageKind, parse_header
+
+    first = source.read_page(0, "main").data if source.nblocks("main") else b""
+    if (
+        len(first) < 24
+        or detect_kind(first, parse_header(first), "main") is not PageKind.BTREE_META
+    ):
+        return None
+    return _given_index_keys(target, schema_file, columns)
+
+
+def _given_index_keys(
+    target: str, schema_file: str | None, columns: str | None
+) -> IndexDescription | None:
+    from pageinspect_py.catalog.index import index_from_columns, load_index_schema
+
+    if schema_file is not None:
+        return load_index_schema(schema_file, relation=Path(target).parent.name)
+    if columns is not None:
+        return index_from_columns(columns)
+    return None
+
+
+def _live_index_keys(
+    server: LiveSource,
+    target: str,
+    fork: Fork,
+    schema_file: str | None,
+    columns: str | None,
+    no_values: bool,
+) -> IndexDescription | None:
+    """Key columns of a live btree index: --schema, --columns, else the catalog."""
+    if fork != "main" or server.relation.amname != "btree":
+        return None
+    given = _given_index_keys(target, schema_file, columns)
+    if given is not None or no_values:
+        return given
+    from pageinspect_py.sources.live_index import describe_index
+
+    return describe_index(server.connection, server.relation.oid)
+
+
+def _live_attributes(
+    server: LiveSource,
+    fork: Fork,
+    schema_file: str | None,
+    columns: str | None,
+    toast_path: str | None,
+    no_values: bool,
+    stack: ExitStack,
+) -> Attributes | None:
+    """The description of a live relation: --schema, --columns, else the catalog; its TOAST
+    table from --toast, else the server's."""
+    desc = _given_description(server, schema_file, columns)
+    if desc is None and not no_values and fork == "main":
+        from pageinspect_py.sources.live_catalog import describe_relation
+
+        if server.relation.amname == "heap" or server.relation.relkind == "S":
+            desc = describe_relation(server.connection, server.relation.oid)
+    if desc is None or toast_path is not None:
+        return _attributes(desc, toast_path, stack)
+    from pageinspect_py.decode.toast import ToastRelation
+    from pageinspect_py.sources.live_toast import open_live_toast
+
+    found = open_live_toast(server)
+    toast = (
+        None
+        if found is None
+        else ToastRelation(found.source, toastrelid=found.toastrelid, locate=found.locate)
+    )
+    return Attributes(desc, toast)
