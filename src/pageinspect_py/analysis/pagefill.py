@@ -17,12 +17,11 @@ pointers by state. Two paths compute it:
 from __future__ import annotations
 
 import enum
-import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from pageinspect_py import constants as C
-from pageinspect_py.decode.common import RegionKind, Severity
+from pageinspect_py.decode.common import Region, RegionKind, Severity
 from pageinspect_py.decode.page import (
     ChecksumStatus,
     DiagnosticLog,
@@ -33,13 +32,14 @@ from pageinspect_py.decode.page import (
     is_item_padding,
 )
 from pageinspect_py.errors import CorruptPageError
-from pageinspect_py.layouts.heap import HEAP_TUPLE_HEADER_OFFSETS
-from pageinspect_py.layouts.page import (
-    LP_FLAGS_SHIFT,
-    LP_LEN_SHIFT,
-    LP_OFF_MASK,
-    PAGE_HEADER_OFFSETS,
+from pageinspect_py.page.header import read_header
+from pageinspect_py.page.heaptuple import (
+    TUPLE_HEADER_STRUCT,
+    decodes_as_tuple,
+    null_bitmap_length,
+    tuple_header_problems,
 )
+from pageinspect_py.page.items import item_id_count, item_id_problems, item_id_words, split_item_id
 
 
 class Fill(enum.StrEnum):
@@ -172,14 +172,15 @@ def totals(fills: Iterable[PageFill]) -> FillTotals:
 # the reference: from a decoded page's regions
 
 
-def fill_from_page(page: Page) -> PageFill:
-    """Sum a decoded page's regions into fill categories.
+def region_fills(page: Page) -> Iterator[tuple[Region, Fill]]:
+    """Every region of a decoded page with the :class:`Fill` its bytes count as: the one fill
+    rule, which :func:`fill_from_page` sums and the TUI colours the hex view with.
 
     On heap pages a tuple splits into headers, padding and data; on other pages (index
-    tuples) everything inside an item's ``lp_off .. lp_off + lp_len`` counts as data, so the
-    bulk path need not decode index tuples.
+    tuples) everything inside an item's ``lp_off .. lp_off + lp_len`` counts as data (its
+    internal padding included), so the bulk path need not decode index tuples. Bytes held by
+    an ``LP_DEAD`` item are dead; MAXALIGN padding after a heap tuple stays padding.
     """
-    counts = [0] * len(FILLS)
     flags = {lp.lp: lp.lp_flags for lp in page.line_pointers}
     spans = {lp.lp: lp.item_span for lp in page.line_pointers}
     heap = page.kind in _HEAP_KINDS
@@ -193,6 +194,24 @@ def fill_from_page(page: Page) -> PageFill:
                     fill = Fill.DEAD
                 elif not heap:
                     fill = Fill.DATA
+        yield region, fill
+
+
+def byte_fills(page: Page) -> bytes:
+    """Per byte of the page: the index into :data:`FILLS` of what it is used for (from
+    :func:`region_fills`; bytes no region covers, if any, count as ``unknown``)."""
+    out = bytearray([_INDEX[Fill.UNKNOWN]]) * page.size
+    for region, fill in region_fills(page):
+        start, stop = max(region.span.start, 0), min(region.span.stop, page.size)
+        if start < stop:
+            out[start:stop] = bytes([_INDEX[fill]]) * (stop - start)
+    return bytes(out)
+
+
+def fill_from_page(page: Page) -> PageFill:
+    """Sum a decoded page's regions into fill categories (the rule: :func:`region_fills`)."""
+    counts = [0] * len(FILLS)
+    for region, fill in region_fills(page):
         counts[_INDEX[fill]] += region.span.length
     states = [0, 0, 0, 0]
     for lp in page.line_pointers:
@@ -216,19 +235,8 @@ def fill_from_page(page: Page) -> PageFill:
 # the bulk path: struct over the bytes, the same rules, the decoder for anything unusual
 
 
-def _unpacker(name: str) -> tuple[int, str]:
-    offset, size = PAGE_HEADER_OFFSETS[name]
-    return offset, {2: "<H", 4: "<I", 8: "<Q"}[size]
-
-
-_HDR = {name: _unpacker(name) for name in PAGE_HEADER_OFFSETS if name != "pd_lsn"}
-_LSN_AT = PAGE_HEADER_OFFSETS["pd_lsn"][0]
-_T_HOFF_AT = HEAP_TUPLE_HEADER_OFFSETS["t_hoff"][0]
-_T_INFOMASK_AT = HEAP_TUPLE_HEADER_OFFSETS["t_infomask"][0]
-_T_INFOMASK2_AT = HEAP_TUPLE_HEADER_OFFSETS["t_infomask2"][0]
-_MIN_HEAP_TUPLE_SIZE = C.maxalign(C.SizeofHeapTupleHeader)
-_LP_FLAGS_MASK = 0x3
-_LP_LEN_MASK = 0x7FFF
+#: line pointer codes that change nothing the fill counts (a warning, no storage)
+_HARMLESS_LP_CODES = ("lp-unused-nonzero",)
 
 #: page kinds the bulk path decodes itself; everything else goes to decode_page()
 #: (btree pages are decoded in full: decode/btree.py checks every index tuple, and 14+ deleted
@@ -240,14 +248,6 @@ _FAST_KINDS = frozenset(
 
 class _Unsure(Exception):
     """The bulk path met something only the full decoder reports faithfully."""
-
-
-def _header(data: bytes) -> PageHeader:
-    values = {
-        name: struct.unpack_from(fmt, data, offset)[0] for name, (offset, fmt) in _HDR.items()
-    }
-    hi, lo = struct.unpack_from("<II", data, _LSN_AT)
-    return PageHeader(pd_lsn=(hi << 32) | lo, **values)
 
 
 def page_fill(
@@ -271,7 +271,7 @@ def page_fill(
 
     if len(data) < C.SizeOfPageHeaderData:
         return full()
-    header = _header(data)
+    header = PageHeader(*read_header(data))
     kind = detect_kind(data, header, fork)
     if kind is PageKind.NEW:
         counts = [0] * len(FILLS)
@@ -301,11 +301,11 @@ def page_fill(
 
 def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFill:
     size = len(data)
-    lower = header.pd_lower
-    if (lower - C.SizeOfPageHeaderData) % C.SizeOfItemIdData:
+    nitems, partial = item_id_count(header.pd_lower, size)
+    if partial or header.pd_lower < C.SizeOfPageHeaderData:
         raise _Unsure
-    nitems = (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
-    words: Sequence[int] = struct.unpack_from(f"<{nitems}I", data, C.SizeOfPageHeaderData)
+    lower = header.pd_lower
+    words = item_id_words(data, nitems)
     # claims: (start, stop, fill, belongs to an item)
     claims: list[tuple[int, int, Fill, bool]] = [(0, C.SizeOfPageHeaderData, Fill.HEADERS, False)]
     if nitems:
@@ -319,49 +319,30 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
     heap = kind in _HEAP_KINDS
     redirects: list[int] = []
     for word in words:
-        lp_off = word & LP_OFF_MASK
-        lp_flags = (word >> LP_FLAGS_SHIFT) & _LP_FLAGS_MASK
-        lp_len = (word >> LP_LEN_SHIFT) & _LP_LEN_MASK
+        lp_off, lp_flags, lp_len = split_item_id(word)
         states[lp_flags] += 1
-        if lp_flags == C.LP_UNUSED:
-            continue  # lp_len/lp_off set on an unused pointer is a warning, no storage
-        if lp_flags == C.LP_REDIRECT:
-            if lp_len or not 1 <= lp_off <= nitems:
-                raise _Unsure
-            redirects.append(lp_off)
-            continue
-        if lp_len == 0:
-            if lp_flags == C.LP_NORMAL:
-                raise _Unsure
-            continue  # LP_DEAD without storage
-        if (
-            lp_off < C.SizeOfPageHeaderData
-            or lp_off + lp_len > size
-            or lp_off != C.maxalign(lp_off)
-        ):
+        codes, inside = item_id_problems(lp_off, lp_flags, lp_len, size, nitems)
+        if any(code not in _HARMLESS_LP_CODES for code in codes):
             raise _Unsure
+        if lp_flags == C.LP_REDIRECT:
+            redirects.append(lp_off)
+        if not inside:
+            continue
         dead = lp_flags == C.LP_DEAD
         stop = lp_off + lp_len
         if not heap:
             claims.append((lp_off, stop, Fill.DEAD if dead else Fill.DATA, True))
             continue
-        if lp_len < _MIN_HEAP_TUPLE_SIZE:
+        if not decodes_as_tuple(lp_off, lp_len):
             raise _Unsure
-        t_hoff = data[lp_off + _T_HOFF_AT]
-        infomask = struct.unpack_from("<H", data, lp_off + _T_INFOMASK_AT)[0]
-        natts = struct.unpack_from("<H", data, lp_off + _T_INFOMASK2_AT)[0] & C.HEAP_NATTS_MASK
-        if (
-            not C.SizeofHeapTupleHeader <= t_hoff <= lp_len
-            or t_hoff != C.maxalign(t_hoff)
-            or infomask & C.HEAP_HASOID_OLD
-            or natts > C.MaxHeapAttributeNumber
+        infomask2, infomask, t_hoff = TUPLE_HEADER_STRUCT.unpack_from(data, lp_off)[-3:]
+        if tuple_header_problems(lp_len, t_hoff, infomask, infomask2) or (
+            infomask & C.HEAP_HASOID_OLD
         ):
             raise _Unsure
-        header_end = lp_off + C.SizeofHeapTupleHeader
+        natts = infomask2 & C.HEAP_NATTS_MASK
         hoff = lp_off + t_hoff
-        bitmap = (natts + 7) // 8 if infomask & C.HEAP_HASNULL else 0
-        if header_end + bitmap > hoff:
-            raise _Unsure
+        bitmap = null_bitmap_length(natts) if infomask & C.HEAP_HASNULL else 0
         head = C.SizeofHeapTupleHeader + bitmap
         claims.append((lp_off, lp_off + head, Fill.DEAD if dead else Fill.HEADERS, True))
         if lp_off + head < hoff:
@@ -369,7 +350,7 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
         if hoff < stop:
             claims.append((hoff, stop, Fill.DEAD if dead else Fill.DATA, True))
     for target in redirects:
-        if (words[target - 1] >> LP_FLAGS_SHIFT) & _LP_FLAGS_MASK == C.LP_REDIRECT:
+        if split_item_id(words[target - 1])[1] == C.LP_REDIRECT:
             raise _Unsure
     counts = [0] * len(FILLS)
     claims.sort(key=lambda c: (c[0], -c[1]))

@@ -7,7 +7,7 @@ everything that rule hides is reported as a diagnostic instead.
 
 from __future__ import annotations
 
-import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -20,24 +20,22 @@ from pageinspect_py.decode.page import (
     PageHeader,
     check_line_pointer,
 )
-from pageinspect_py.layouts._util import struct_format
 from pageinspect_py.layouts.heap import (
     HEAP_TUPLE_HEADER_DOCS,
     HEAP_TUPLE_HEADER_OFFSETS,
-    HeapTupleHeaderData,
 )
-
-#: HeapTupleHeaderData's fixed part as a struct unpacker derived from the layout (its fields
-#: in order, t_ctid flattened to bi_hi, bi_lo, ip_posid): 30x faster than construct per tuple
-_TUPLE_HEADER = struct.Struct(struct_format(HeapTupleHeaderData))
+from pageinspect_py.page.heaptuple import (
+    MIN_HEAP_TUPLE_SIZE,
+    TUPLE_HEADER_STRUCT,
+    decodes_as_tuple,
+    null_bitmap_length,
+    tuple_header_problems,
+)
 
 #: bits_to_text() of one byte: '0'/'1' per bit, lowest bit first (pageinspect's t_bits)
 _BITS_TEXT = tuple(
     "".join("1" if byte >> bit & 1 else "0" for bit in range(8)) for byte in range(256)
 )
-
-#: MinHeapTupleSize: the smallest lp_len heap_page_items() decodes
-MIN_HEAP_TUPLE_SIZE = C.maxalign(C.SizeofHeapTupleHeader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +158,7 @@ def decode_heap_items(
         inside = check_line_pointer(lp, size, len(line_pointers), log)
         tup = None
         if inside:
-            if lp.lp_len >= MIN_HEAP_TUPLE_SIZE and lp.lp_off == C.maxalign(lp.lp_off):
+            if decodes_as_tuple(lp.lp_off, lp.lp_len):
                 tup = _decode_tuple(data, lp, log)
                 claims.extend(_tuple_regions(tup, lp))
             else:
@@ -179,9 +177,8 @@ def decode_heap_items(
 
 def _decode_tuple(data: bytes, lp: ItemId, log: DiagnosticLog) -> HeapTuple:
     start, stop = lp.lp_off, lp.lp_off + lp.lp_len
-    xmin, xmax, field3, bi_hi, bi_lo, posid, infomask2, infomask, hoff = _TUPLE_HEADER.unpack_from(
-        data, start
-    )
+    fields = TUPLE_HEADER_STRUCT.unpack_from(data, start)
+    xmin, xmax, field3, bi_hi, bi_lo, posid, infomask2, infomask, hoff = fields
     header = HeapTupleHeader(
         offset=start,
         t_xmin=xmin,
@@ -193,45 +190,44 @@ def _decode_tuple(data: bytes, lp: ItemId, log: DiagnosticLog) -> HeapTuple:
         t_hoff=hoff,
     )
     t_bits = t_oid = None
-    hoff_ok = C.SizeofHeapTupleHeader <= header.t_hoff <= lp.lp_len and header.t_hoff == C.maxalign(
-        header.t_hoff
-    )
-    if hoff_ok:
+    codes = tuple_header_problems(lp.lp_len, hoff, infomask, infomask2)
+    if "t-hoff" not in codes:
         if header.t_infomask & C.HEAP_HASNULL:
-            nbytes = (header.natts + 7) // 8
+            nbytes = null_bitmap_length(header.natts)
             bits = data[start + C.SizeofHeapTupleHeader : start + C.SizeofHeapTupleHeader + nbytes]
             t_bits = "".join(_BITS_TEXT[byte] for byte in bits)
-            if C.SizeofHeapTupleHeader + nbytes > header.t_hoff:
-                log.error(
-                    "bitmap-past-hoff",
-                    f"lp {lp.lp}: a null bitmap for {header.natts} attributes needs "
-                    f"{nbytes} bytes, more than t_hoff {header.t_hoff} leaves",
-                    lp.span,
-                )
         if header.t_infomask & C.HEAP_HASOID_OLD:
             oid_at = start + header.t_hoff - 4
             t_oid = int.from_bytes(data[oid_at : oid_at + 4], "little")
-    else:
-        log.error(
-            "t-hoff",
-            f"lp {lp.lp}: t_hoff {header.t_hoff} is not a MAXALIGNed offset "
-            f"between {C.SizeofHeapTupleHeader} and lp_len {lp.lp_len}",
-            Span(start + 22, start + 23),
-        )
+    for code in codes:
+        log.error(code, _TUPLE_MESSAGES[code](lp, header), _tuple_code_span(code, lp, header))
     data_span = Span(start + header.t_hoff, stop) if header.t_hoff <= lp.lp_len else None
     t_data = data[data_span.start : data_span.stop] if data_span is not None else None
-    _check_header(header, lp, log)
     return HeapTuple(header, Span(start, stop), t_bits, t_oid, data_span, t_data)
 
 
-def _check_header(header: HeapTupleHeader, lp: ItemId, log: DiagnosticLog) -> None:
-    name = f"lp {lp.lp}"
-    if header.natts > C.MaxHeapAttributeNumber:
-        log.error(
-            "natts",
-            f"{name}: {header.natts} attributes, more than the maximum {C.MaxHeapAttributeNumber}",
-            header.span,
-        )
+_TUPLE_MESSAGES: dict[str, Callable[[ItemId, HeapTupleHeader], str]] = {
+    "t-hoff": lambda lp, h: (
+        f"lp {lp.lp}: t_hoff {h.t_hoff} is not a MAXALIGNed offset between "
+        f"{C.SizeofHeapTupleHeader} and lp_len {lp.lp_len}"
+    ),
+    "bitmap-past-hoff": lambda lp, h: (
+        f"lp {lp.lp}: a null bitmap for {h.natts} attributes needs "
+        f"{null_bitmap_length(h.natts)} bytes, more than t_hoff {h.t_hoff} leaves"
+    ),
+    "natts": lambda lp, h: (
+        f"lp {lp.lp}: {h.natts} attributes, more than the maximum {C.MaxHeapAttributeNumber}"
+    ),
+}
+
+
+def _tuple_code_span(code: str, lp: ItemId, header: HeapTupleHeader) -> Span:
+    if code == "t-hoff":
+        at = header.offset + HEAP_TUPLE_HEADER_OFFSETS["t_hoff"][0]
+        return Span(at, at + 1)
+    if code == "natts":
+        return header.span
+    return lp.span
 
 
 def _tuple_regions(tup: HeapTuple, lp: ItemId) -> list[Region]:
