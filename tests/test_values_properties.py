@@ -11,8 +11,8 @@ from pageinspect_py.catalog.schema import description_from_columns
 from pageinspect_py.catalog.types import BUILTIN_TYPES
 from pageinspect_py.decode.common import Span
 from pageinspect_py.decode.heap import HeapTuple, HeapTupleHeader, ItemPointer
+from pageinspect_py.decode.output import TypeInfo, datum_text
 from pageinspect_py.decode.tuple import AttributeStatus, decode_tuple_values
-from pageinspect_py.decode.values import TypeInfo, datum_text
 from pageinspect_py.errors import DatumError
 
 TYPE_NAMES = sorted(BUILTIN_TYPES)

@@ -19,8 +19,8 @@ from pageinspect_py.advice.sample import Observed, Sample, build_sample
 from pageinspect_py.catalog.attributes import RelationDescription
 from pageinspect_py.decode.align import varatt_can_make_short
 from pageinspect_py.decode.heap import HeapPage, HeapTuple
+from pageinspect_py.decode.output import missing_value_text
 from pageinspect_py.decode.tuple import AttributeStatus, AttributeValue, decode_tuple_values
-from pageinspect_py.decode.values import missing_value_text
 from pageinspect_py.decode.varlena import VarlenaForm
 from pageinspect_py.layouts.varlena import VARHDRSZ
 

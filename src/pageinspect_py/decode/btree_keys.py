@@ -28,7 +28,7 @@ from pageinspect_py.catalog.attributes import Attribute
 from pageinspect_py.catalog.index import IndexColumn, IndexDescription
 from pageinspect_py.decode.align import att_align_pointer
 from pageinspect_py.decode.common import Span
-from pageinspect_py.decode.values import TypeInfo, datum_text, payload_text
+from pageinspect_py.decode.output import TypeInfo, datum_text, payload_text
 from pageinspect_py.decode.varlena import parse_varlena, plain_payload
 from pageinspect_py.errors import DatumError, PageInspectError
 

@@ -23,7 +23,7 @@ from pageinspect_py.catalog.attributes import Attribute, RelationDescription
 from pageinspect_py.decode.align import att_addlength_pointer, att_align_nominal, att_align_pointer
 from pageinspect_py.decode.common import Diagnostic, Severity, Span
 from pageinspect_py.decode.heap import HeapPage, HeapTuple
-from pageinspect_py.decode.values import (
+from pageinspect_py.decode.output import (
     TypeInfo,
     datum_text,
     has_output,

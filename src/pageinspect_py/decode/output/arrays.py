@@ -1,0 +1,143 @@
+"""Arrays (utils/array.h, adt/arrayfuncs.c array_out), int2vector and oidvector (int.c,
+oid.c), and the one-element array literal of ``pg_attribute.attmissingval``."""
+
+from __future__ import annotations
+
+import math
+import struct
+
+from pageinspect_py.constants import typealign
+from pageinspect_py.decode.align import att_align_nominal
+from pageinspect_py.decode.output.base import TypeInfo
+from pageinspect_py.decode.output.registry import ANYARRAY, datum_text, register
+from pageinspect_py.decode.varlena import parse_varlena
+from pageinspect_py.errors import DatumError
+from pageinspect_py.layouts import datums as L
+
+_ARRAY_DELIMITER = {"box": ";"}
+_ARRAY_SPACE = " \t\n\r\v\f"
+
+
+def _array_quote(text: str, delimiter: str) -> str:
+    need = text == "" or text.lower() == "null"
+    if not need:
+        need = any(ch in '"\\{}' or ch == delimiter or ch in _ARRAY_SPACE for ch in text)
+    if not need:
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def array_elements(info: TypeInfo, payload: bytes) -> tuple[list[int], list[int], list[str | None]]:
+    """(dims, lower bounds, element texts or None for NULL) of an array datum's payload."""
+    elem = info.elem
+    if elem is None:
+        raise DatumError(f"{info.typname} has no element type")
+    if len(payload) < L.ArrayType.sizeof():
+        raise DatumError("array shorter than its header")
+    head = L.ArrayType.parse(payload[: L.ArrayType.sizeof()])
+    ndim = head.ndim
+    if ndim == 0:
+        return [], [], []
+    if not 0 < ndim <= L.MAXDIM:
+        raise DatumError(f"array with {ndim} dimensions")
+    at = L.ArrayType.sizeof()
+    if at + 8 * ndim > len(payload):
+        raise DatumError("array dimensions are truncated")
+    dims = list(struct.unpack_from(f"<{ndim}i", payload, at))
+    lbounds = list(struct.unpack_from(f"<{ndim}i", payload, at + 4 * ndim))
+    nitems = math.prod(dims)
+    if any(d < 0 for d in dims) or nitems > len(payload) * 8:
+        raise DatumError(f"array dimensions {dims} do not fit in {len(payload)} bytes")
+    # offsets below are from the start of the ArrayType (varlena header included)
+    bitmap_at = L.ARRAY_HEADER_SIZE + 8 * ndim
+    if head.dataoffset:
+        bitmap = payload[bitmap_at - 4 : bitmap_at - 4 + (nitems + 7) // 8]
+        data_at = head.dataoffset
+    else:
+        bitmap = b""
+        data_at = typealign(bitmap_at, 8)  # ARR_OVERHEAD_NONULLS: MAXALIGN
+    buf = b"\x00\x00\x00\x00" + payload  # so that offsets equal the in-memory ones
+    pos = data_at
+    texts: list[str | None] = []
+    for i in range(nitems):
+        if bitmap and not bitmap[i // 8] >> (i % 8) & 1:
+            texts.append(None)
+            continue
+        pos = att_align_nominal(pos, elem.typalign)
+        if elem.typlen > 0:
+            end = pos + elem.typlen
+        elif elem.typlen == -1:
+            v = parse_varlena(buf, pos)
+            end = pos + v.size
+        else:
+            nul = buf.find(b"\x00", pos)
+            if nul < 0:
+                raise DatumError("array C string without NUL")
+            end = nul + 1
+        if end > len(buf):
+            raise DatumError(f"array element {i} runs past the end of the array")
+        texts.append(datum_text(elem, buf[pos:end]))
+        pos = end
+    return dims, lbounds, texts
+
+
+def array_text(info: TypeInfo, payload: bytes) -> str:
+    dims, lbounds, texts = array_elements(info, payload)
+    if not dims:
+        return "{}"
+    assert info.elem is not None
+    delimiter = _ARRAY_DELIMITER.get(info.elem.typname, ",")
+    quoted = ["NULL" if t is None else _array_quote(t, delimiter) for t in texts]
+
+    def nest(level: int, start: int) -> tuple[str, int]:
+        if level == len(dims) - 1:
+            items = quoted[start : start + dims[level]]
+            return "{" + delimiter.join(items) + "}", start + dims[level]
+        parts = []
+        for _ in range(dims[level]):
+            part, start = nest(level + 1, start)
+            parts.append(part)
+        return "{" + delimiter.join(parts) + "}", start
+
+    body, _ = nest(0, 0)
+    if any(lb != 1 for lb in lbounds):
+        bounds = "".join(f"[{lb}:{lb + d - 1}]" for lb, d in zip(lbounds, dims, strict=True))
+        return f"{bounds}={body}"
+    return body
+
+
+@register(ANYARRAY)
+def _out_array(payload: bytes, info: TypeInfo) -> str:
+    """array_out: any array type without an output function of its own."""
+    return array_text(info, payload)
+
+
+@register("int2vector", "oidvector")
+def _out_vector(payload: bytes, info: TypeInfo) -> str:
+    """int2vectorout / oidvectorout: the elements separated by spaces."""
+    element = TypeInfo(
+        "int2" if info.typname == "int2vector" else "oid",
+        2 if info.typname == "int2vector" else 4,
+        "s" if info.typname == "int2vector" else "i",
+        True,
+    )
+    _, _, texts = array_elements(TypeInfo(info.typname, -1, "i", False, element), payload)
+    return " ".join(t or "" for t in texts)
+
+
+def missing_value_text(literal: str) -> str:
+    """The value inside ``pg_attribute.attmissingval``'s text: a one-element array literal
+    as array_out printed it (``{42}``, ``{"a b"}``)."""
+    inner = literal.strip()
+    if inner.startswith("{") and inner.endswith("}"):
+        inner = inner[1:-1]
+    if len(inner) >= 2 and inner.startswith('"') and inner.endswith('"'):
+        out, escaped = [], False
+        for ch in inner[1:-1]:
+            if escaped or ch != "\\":
+                out.append(ch)
+                escaped = False
+            else:
+                escaped = True
+        return "".join(out)
+    return inner
