@@ -34,9 +34,10 @@ from psycopg.rows import TupleRow
 
 from pageinspect_py.advice.advise import advise, alignment_sort
 from pageinspect_py.advice.model import fill_pages, rebuilt_row, tuple_size
+from pageinspect_py.app import advice as live
 from pageinspect_py.cli import main
-from pageinspect_py.sources import advice_live as live
 from pageinspect_py.sources.connection import connect
+from pageinspect_py.sources.live_advice import Target, resolve_targets
 
 DATABASE = "pgpage_advice"
 NOSELECT_ROLE = "pgpage_advice_nosel"
@@ -247,7 +248,7 @@ def test_predicted_lp_len_is_what_postgres_stores(
 
     lt = live.open_table(
         connect(advice_dsn),
-        live.Target(
+        Target(
             int(conn.execute("SELECT %s::regclass::oid", (table,)).fetchone()[0]),  # type: ignore[index]
             table,
         ),
@@ -345,7 +346,7 @@ def test_toaster_decides_on_sizes_before_compression(conn: Conn, advice_dsn: str
     )
     lt = live.open_table(
         connect(advice_dsn),
-        live.Target(
+        Target(
             int(conn.execute("SELECT 'toast_main_late'::regclass::oid").fetchone()[0]),  # type: ignore[index]
             "toast_main_late",
         ),
@@ -357,7 +358,7 @@ def test_toaster_decides_on_sizes_before_compression(conn: Conn, advice_dsn: str
     stored = conn.execute(
         "SELECT pg_column_compression(b) IS NOT NULL, pg_column_size(arr) FROM toast_main_late"
         " ORDER BY a"
-        if lt.variants.column_compression
+        if lt.catalog.variants.column_compression
         else "SELECT true, pg_column_size(arr) FROM toast_main_late ORDER BY a"
     ).fetchall()
     # the precondition: the bytea compressed, the array out of line (pg_column_size of a
@@ -402,7 +403,7 @@ def test_rows_copied_into_another_order_are_toasted_again(conn: Conn, advice_dsn
         assert row == (extra, 0)
     lt = live.open_table(
         connect(advice_dsn),
-        live.Target(
+        Target(
             int(conn.execute("SELECT 'retoast'::regclass::oid").fetchone()[0]),  # type: ignore[index]
             "retoast",
         ),
@@ -504,7 +505,7 @@ def test_cases_where_sorting_by_alignment_loses_are_won(
     conn.execute(sql.SQL("INSERT INTO {} ").format(sql.Identifier(table)) + sql.SQL(rows))
     session = connect(advice_dsn)
     try:
-        lt = live.open_table(session, live.resolve_targets(session, table)[0])
+        lt = live.open_table(session, resolve_targets(session, table)[0])
         advice = advise(lt.table, live.take_sample(lt, 100_000, 0))
     finally:
         session.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pgcluster
 import psycopg
@@ -27,8 +28,9 @@ from pageinspect_py.errors import (
     SourceError,
 )
 from pageinspect_py.page.raw import Fork
-from pageinspect_py.sources import queries
+from pageinspect_py.sources import live
 from pageinspect_py.sources.live import LiveSource, open_live
+from pageinspect_py.sources.queries import pages, server
 
 DATABASE = "pgpage_live_source"  # this module's objects, apart from other modules' tests
 NO_PAGEINSPECT_DATABASE = "pgpage_live_nopi"
@@ -159,6 +161,156 @@ def test_pages_are_the_bytes_of_get_raw_page(live_db: LiveDB, conn: Conn) -> Non
         assert page.fork == "main"
         assert page.checksum_verifiable is False
         assert page.origin == f"public.heap_t block {page.blkno} (main) on {live_db.location}"
+
+
+# --------------------------------------------------------------------------------------------
+# Runs of blocks, origins without reading, independent copies for workers
+
+
+def _count_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement any psycopg cursor sends from now on (as text)."""
+    sent: list[str] = []
+    execute = psycopg.Cursor.execute
+
+    def counting(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query if isinstance(query, str) else query.as_string(self.connection))
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting)
+    return sent
+
+
+@pytest.mark.parametrize(
+    ("relation", "fork"),
+    [("heap_t", "main"), ("heap_t_pkey", "main"), ("vacuumed", "fsm"), ("vacuumed", "vm")],
+)
+@pytest.mark.parametrize("run", [1, 3, 1024])
+def test_chunks_are_the_pages_of_get_raw_page(
+    live_db: LiveDB, conn: Conn, relation: str, fork: Fork, run: int
+) -> None:
+    with open_live(live_db.dsn, relation) as source:
+        nblocks = source.nblocks(fork)
+        chunks = list(source.chunks(fork, pages=run))
+        one_by_one = [page.data for page in source.pages(fork)]
+    assert nblocks >= 1
+    assert [c.first for c in chunks] == list(range(0, nblocks, run))
+    assert all(c.fork == fork and c.block_size == 8192 for c in chunks)
+    assert [c.count for c in chunks] == [min(run, nblocks - lo) for lo in range(0, nblocks, run)]
+    pages = [c.page(i) for c in chunks for i in range(c.count)]
+    assert pages == one_by_one
+    assert pages == [direct_page(conn, relation, fork, b) for b in range(nblocks)]
+
+
+def test_chunks_take_one_round_trip_per_run(
+    live_db: LiveDB, conn: Conn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs are bounded by BATCH_BYTES and each is one statement, not one per page."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS wide_t AS SELECT g, repeat('w', 500) AS w "
+        "FROM generate_series(1, 2000) g"
+    )
+    monkeypatch.setattr(live, "BATCH_BYTES", 4 * 8192)  # at most 4 pages a round trip
+    with open_live(live_db.dsn, "wide_t") as source:
+        nblocks = source.nblocks()
+        assert nblocks > 100
+        sent = _count_statements(monkeypatch)
+        chunks = list(source.chunks(start=5, stop=nblocks + 10, pages=1024))
+        monkeypatch.undo()
+        expected = [direct_page(conn, "wide_t", "main", b) for b in range(5, nblocks)]
+    assert [c.count for c in chunks[:-1]] == [4] * (len(chunks) - 1)
+    assert b"".join(c.data for c in chunks) == b"".join(expected)
+    raw_reads = [s for s in sent if "get_raw_page" in s]
+    assert len(raw_reads) == len(chunks) == -(-(nblocks - 5) // 4)
+    assert len(sent) == len(chunks) + 1  # and one pg_relation_size for the end
+
+
+def test_chunks_past_the_end_and_of_an_empty_fork(live_db: LiveDB) -> None:
+    with open_live(live_db.dsn, "heap_t") as source:
+        nblocks = source.nblocks()
+        assert list(source.chunks(start=nblocks)) == []
+        assert list(source.chunks(start=2, stop=2)) == []
+        assert [c.first for c in source.chunks(start=nblocks - 1, stop=nblocks + 5)] == [
+            nblocks - 1
+        ]
+    with open_live(live_db.dsn, "unlogged_t") as table:
+        assert list(table.chunks("init")) == []  # a heap's init fork is an empty file
+
+
+def test_chunks_of_old_pageinspect_in_another_schema(live_db: LiveDB) -> None:
+    """int4 block numbers (pageinspect 1.5) and a schema outside search_path."""
+    with open_live(live_db.old_pageinspect_dsn, "t") as source:
+        pages = [page.data for page in source.pages()]
+        chunks = list(source.chunks(pages=2))
+    assert [c.page(i) for c in chunks for i in range(c.count)] == pages
+
+
+def test_chunks_of_a_missing_fork(live_db: LiveDB) -> None:
+    with open_live(live_db.dsn, "heap_t") as source:
+        nblocks = source.nblocks()
+        with pytest.raises(ValueError, match="at least 1"):
+            list(source.chunks(pages=0))
+        with pytest.raises(SourceError) as exc:
+            list(source.chunks("nosuch"))  # type: ignore[arg-type]
+        assert "unknown fork 'nosuch'" in one_line(exc)
+    assert nblocks > 0
+
+
+def test_origin_reads_no_page(live_db: LiveDB, monkeypatch: pytest.MonkeyPatch) -> None:
+    with open_live(live_db.dsn, "vacuumed") as source:
+        read = source.read_page(0, "fsm").origin
+        sent = _count_statements(monkeypatch)
+        assert source.origin(0, "fsm") == read
+        assert source.origin(7) == f"public.vacuumed block 7 (main) on {live_db.location}"
+        assert sent == []
+
+
+def test_reopen_is_an_independent_session(live_db: LiveDB, conn: Conn) -> None:
+    with open_live(live_db.dsn, "heap_t") as source:
+        copy = source.reopen()
+        assert isinstance(copy, LiveSource)
+        pids = {
+            s.connection.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+            for s in (source, copy)
+        }
+        assert len(pids) == 2
+        assert (copy.relation, copy.name, copy.dsn) == (source.relation, source.name, source.dsn)
+        expected = [page.data for page in source.pages()]
+    with copy:  # the original is closed: the copy reads on
+        assert [page.data for page in copy.pages()] == expected
+        assert [c.data for c in copy.chunks(pages=len(expected))] == [b"".join(expected)]
+
+
+def test_reopen_of_a_shared_session_and_of_a_dropped_relation(live_db: LiveDB, conn: Conn) -> None:
+    """A source built on a bare connection reopens with the session's own parameters; one
+    whose relation is gone cannot be reopened."""
+    conn.execute("CREATE TABLE doomed (a int)")
+    conn.execute("INSERT INTO doomed VALUES (1)")
+    with psycopg.connect(live_db.dsn, autocommit=True) as session:
+        source = LiveSource(session, "doomed")
+        copy = source.reopen()
+        assert copy is not None
+        with copy:
+            assert copy.read_page(0).data == source.read_page(0).data
+        conn.execute("DROP TABLE doomed")
+        assert source.reopen() is None
+
+
+def test_a_forked_worker_does_not_close_its_parents_session(live_db: LiveDB) -> None:
+    import multiprocessing
+
+    def worker(source: LiveSource) -> None:
+        source.close()  # inherited: must not end the parent's session
+        copy = source.reopen()
+        assert copy is not None
+        with copy:
+            copy.read_page(0)
+
+    with open_live(live_db.dsn, "heap_t") as source:
+        process = multiprocessing.get_context("fork").Process(target=worker, args=(source,))
+        process.start()
+        process.join(30)
+        assert process.exitcode == 0
+        assert source.read_page(0).blkno == 0  # the parent's session still works
 
 
 def test_source_describes_relation_and_server(live_db: LiveDB) -> None:
@@ -318,11 +470,11 @@ def test_unprivileged_role(live_db: LiveDB) -> None:
 def test_get_raw_page_is_for_superusers_only(live_db: LiveDB) -> None:
     """The PostgreSQL behaviour LiveSource's up-front superuser check relies on."""
     with psycopg.connect(live_db.unprivileged_dsn, autocommit=True) as conn:
-        server = queries.server_info(conn)
-        assert not server.is_superuser
-        variants = queries.choose_variants(server, queries.extension(conn, "pageinspect"))
+        info = server.server_info(conn)
+        assert not info.is_superuser
+        variants = server.choose_variants(info, server.extension(conn, "pageinspect"))
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            queries.get_raw_page(conn, variants, "public.heap_t", "main", 0)
+            pages.get_raw_page(conn, variants, "public.heap_t", "main", 0)
 
 
 def test_block_out_of_range(live_db: LiveDB) -> None:
@@ -397,8 +549,8 @@ def test_cannot_connect(dsn: str, fragment: str) -> None:
     assert fragment in message
 
 
-def _server(version_num: int) -> queries.ServerInfo:
-    return queries.ServerInfo(version_num, "x", 8192, "db", "postgres", is_superuser=True)
+def _server(version_num: int) -> server.ServerInfo:
+    return server.ServerInfo(version_num, "x", 8192, "db", "postgres", is_superuser=True)
 
 
 @pytest.mark.parametrize(
@@ -414,14 +566,14 @@ def _server(version_num: int) -> queries.ServerInfo:
 def test_variants_follow_the_installed_extension(
     extversion: str, blkno_type: str, max_blkno: int
 ) -> None:
-    extension = queries.ExtensionInfo("pageinspect", extversion, "ext", "1.13")
-    variants = queries.choose_variants(_server(180000), extension)
+    extension = server.ExtensionInfo("pageinspect", extversion, "ext", "1.13")
+    variants = server.choose_variants(_server(180000), extension)
     assert variants.raw_page_blkno_type == blkno_type
     assert variants.raw_page_max_blkno == max_blkno
     assert variants.pageinspect_schema == "ext"
 
 
 def test_parse_version() -> None:
-    assert queries.parse_version("1.12") == (1, 12)
-    assert queries.parse_version("1.9") < queries.parse_version("1.12")
-    assert queries.parse_version("2.0beta1") == (2,)
+    assert server.parse_version("1.12") == (1, 12)
+    assert server.parse_version("1.9") < server.parse_version("1.12")
+    assert server.parse_version("2.0beta1") == (2,)

@@ -72,6 +72,9 @@ def test_live_page_decodes_like_its_file(
                 file_json = page_json(from_file, heap_blocks=heap_blocks)
                 assert without_source(live_json) == without_source(file_json)
                 json.dumps(live_json)
+            # the bulk path: runs of blocks from the server are the file's runs, byte for byte
+            live_chunks = [(c.first, c.data) for c in live.chunks(fork, pages=2)]
+            assert live_chunks == [(c.first, c.data) for c in files.chunks(fork, pages=2)]
 
 
 def test_live_pages_match_pageinspect_on_the_spot(

@@ -10,11 +10,17 @@ Pages come from shared buffers, not from the relation files: ``checksum_verifiab
 False because ``pd_checksum`` is only set when a page is written out, so a buffer copy can
 carry a stale or zero checksum.
 
+Bulk readers get runs of blocks from :meth:`LiveSource.chunks`: one ``get_raw_page`` per
+block but one round trip per run (at most :data:`BATCH_BYTES` of pages), so a scan of a
+live relation is not one query per page. :meth:`LiveSource.reopen` gives a worker its own
+connection to the same relation.
+
 All SQL lives in :mod:`pageinspect_py.sources.queries`.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -32,9 +38,24 @@ from pageinspect_py.errors import (
     RelationNotFoundError,
     SourceError,
 )
-from pageinspect_py.page.raw import FORKS, Fork, PageSource, RawPage
-from pageinspect_py.sources import queries
+from pageinspect_py.page.raw import FORKS, Chunk, Fork, PageSource, RawPage
 from pageinspect_py.sources.connection import connect, server_message
+from pageinspect_py.sources.queries.pages import (
+    RelationInfo,
+    child_relations,
+    fork_nblocks,
+    get_raw_page,
+    get_raw_pages,
+    resolve_relation,
+)
+from pageinspect_py.sources.queries.server import (
+    ExtensionInfo,
+    ServerInfo,
+    Variants,
+    choose_variants,
+    extension,
+    server_info,
+)
 
 #: How a relation without storage is described, and where its data is instead.
 _NO_STORAGE: dict[str, tuple[str, str]] = {
@@ -53,6 +74,9 @@ _FORK_ABSENT: dict[str, str] = {
 }
 #: Children named in a message about a partitioned relation before "and N more".
 _CHILDREN_SHOWN = 3
+#: The most page bytes one round trip of :meth:`LiveSource.chunks` asks for (512 pages of
+#: 8 kB): enough to make the per-statement cost small, small enough for any server's memory.
+BATCH_BYTES = 4 * 1024 * 1024
 
 
 def _blocks(n: int) -> str:
@@ -67,36 +91,43 @@ def open_live(dsn: str | None, relation: str) -> LiveSource:
     """
     conn = connect(dsn)
     try:
-        return LiveSource(conn, relation)
+        return LiveSource(conn, relation, dsn=dsn)
     except BaseException:
         conn.close()
         raise
 
 
 class LiveSource(PageSource):
-    """One relation on a live server; each ``read_page`` is one ``get_raw_page`` call.
+    """One relation on a live server; each ``read_page`` is one ``get_raw_page`` call, each
+    chunk of :meth:`chunks` one statement over a run of blocks.
 
     Build it with :func:`open_live`. The connection is in autocommit mode, so a failed
-    statement leaves nothing to roll back and the next one runs normally.
+    statement leaves nothing to roll back and the next one runs normally. ``dsn`` is what
+    :meth:`reopen` connects with; by default the session's own parameters (libpq leaves the
+    password out of them: it comes again from the environment or the password file).
     """
 
-    def __init__(self, conn: psycopg.Connection[Any], relation: str) -> None:
+    reopenable = True
+
+    def __init__(
+        self, conn: psycopg.Connection[Any], relation: str, *, dsn: str | None = None
+    ) -> None:
         self._conn = conn
+        self._pid = os.getpid()  # a forked worker must not close its parent's session
+        self.dsn = conn.info.dsn if dsn is None else dsn
         info = conn.info
         #: ``host:port``; the host of a unix-socket connection is the socket directory
         self.server_address = f"{info.host}:{info.port}"
         #: ``host:port/database``, as named in messages and page origins
         self.location = f"{self.server_address}/{info.dbname}"
         with self._server_errors("reading server settings"):
-            self.server: queries.ServerInfo = queries.server_info(conn)
+            self.server: ServerInfo = server_info(conn)
         self.block_size = self.server.block_size
         self.checksum_verifiable = False
-        self.relation: queries.RelationInfo = self._resolve(relation)
+        self.relation: RelationInfo = self._resolve(relation)
         self.name = f"{self.relation.qualified_name} on {self.location}"
         self._require_storage()
-        self.variants: queries.Variants = queries.choose_variants(
-            self.server, self._require_pageinspect()
-        )
+        self.variants: Variants = choose_variants(self.server, self._require_pageinspect())
         self._require_superuser()
 
     @property
@@ -111,7 +142,7 @@ class LiveSource(PageSource):
         """Whole blocks in ``fork``, from ``pg_relation_size``; 0 when the fork has no file."""
         self._check_fork(fork)
         with self._server_errors(f"sizing the {fork} fork of {self.relation.qualified_name}"):
-            size = queries.fork_nblocks(self._conn, self.relation.oid, fork)
+            size = fork_nblocks(self._conn, self.relation.oid, fork)
         if size.nblocks is None:
             raise RelationNotFoundError(
                 f"{self.relation.qualified_name} (OID {self.relation.oid}) was dropped "
@@ -122,44 +153,74 @@ class LiveSource(PageSource):
     def read_page(self, blkno: int, fork: Fork = "main") -> RawPage:
         """Block ``blkno`` of ``fork`` as ``get_raw_page`` returns it (a shared-buffer copy)."""
         self._check_fork(fork)
-        qualified_name = self.relation.qualified_name
         if not 0 <= blkno <= self.variants.raw_page_max_blkno:
             self._refuse_block_number(blkno, fork)
-        with self._server_errors(f"reading block {blkno} ({fork}) of {qualified_name}"):
-            try:
-                row = queries.get_raw_page(self._conn, self.variants, qualified_name, fork, blkno)
-            except pg.InvalidParameterValue as exc:
-                # "block number N is out of range": confirm with the fork's size, then say it
-                nblocks = self.nblocks(fork)
-                if blkno >= nblocks:
-                    raise self._out_of_range(blkno, fork, nblocks) from exc
-                raise
-            except pg.UndefinedFile as exc:
-                raise ForkNotFoundError(
-                    f"{qualified_name} has no {fork} fork on {self.location} ({_FORK_ABSENT[fork]})"
-                ) from exc
-            except pg.InsufficientPrivilege as exc:
-                raise self._privilege_error(exc) from exc
-            except pg.UndefinedTable as exc:
-                raise RelationNotFoundError(
-                    f"{qualified_name} was dropped from {self.location}"
-                ) from exc
-            except pg.UndefinedFunction as exc:
-                raise ExtensionMissingError(
-                    f"pageinspect's get_raw_page is gone from database {self.server.database} "
-                    f"on {self.server_address}: {server_message(exc)}"
-                ) from exc
+        with self._page_errors(f"reading block {blkno} ({fork})", fork, blkno):
+            row = get_raw_page(self._conn, self.variants, self.relation.qualified_name, fork, blkno)
         return RawPage(
             blkno=blkno,
             data=row.page,
             fork=fork,
-            origin=f"{qualified_name} block {blkno} ({fork}) on {self.location}",
+            origin=self.origin(blkno, fork),
             checksum_verifiable=False,
         )
 
+    def chunks(
+        self, fork: Fork = "main", start: int = 0, stop: int | None = None, pages: int = 1024
+    ) -> Iterator[Chunk]:
+        """Blocks ``start .. stop - 1`` (default: to the end) in runs of at most ``pages``
+        blocks, each run read in one round trip of at most :data:`BATCH_BYTES`.
+
+        The same bytes, block for block, as :meth:`read_page` (each page is its own
+        shared-buffer copy, not one snapshot of the run); the same errors, naming the
+        first block of the run that failed.
+        """
+        self._check_fork(fork)
+        if pages < 1:
+            raise ValueError("pages must be at least 1")
+        end = self.nblocks(fork) if stop is None else min(stop, self.nblocks(fork))
+        run = max(1, min(pages, BATCH_BYTES // self.block_size))
+        first = start
+        while first < end:
+            if not 0 <= first <= self.variants.raw_page_max_blkno:
+                self._refuse_block_number(first, fork)
+            last = min(first + run, end, self.variants.raw_page_max_blkno + 1) - 1
+            with self._page_errors(f"reading blocks {first}-{last} ({fork})", fork, first, last):
+                data = get_raw_pages(
+                    self._conn, self.variants, self.relation.qualified_name, fork, first, last
+                ).pages
+            count = last - first + 1
+            if data is None or len(data) != count * self.block_size:
+                raise SourceError(
+                    f"reading blocks {first}-{last} ({fork}) of {self.relation.qualified_name} "
+                    f"on {self.location}: the server returned {len(data or b'')} bytes for "
+                    f"{_blocks(count)} of {self.block_size}"
+                )
+            yield Chunk(first, data, fork, self.block_size)
+            first = last + 1
+
+    def origin(self, blkno: int, fork: Fork = "main") -> str:
+        """Where block ``blkno`` comes from (no page is read to say so)."""
+        return f"{self.relation.qualified_name} block {blkno} ({fork}) on {self.location}"
+
+    def reopen(self) -> LiveSource | None:
+        """The same relation (by OID) on a new connection made with :attr:`dsn`, for a
+        worker; None when that connection or the relation cannot be opened again."""
+        try:
+            conn = connect(self.dsn)
+        except ConnectionFailedError:
+            return None
+        try:
+            return LiveSource(conn, str(self.relation.oid), dsn=self.dsn)
+        except SourceError:
+            conn.close()
+            return None
+
     def close(self) -> None:
-        """Close the connection (idempotent)."""
-        self._conn.close()
+        """Close the connection (idempotent). In a process forked after the source was opened
+        nothing is closed: the session is the parent's (a worker uses :meth:`reopen`)."""
+        if os.getpid() == self._pid:
+            self._conn.close()
 
     def __enter__(self) -> LiveSource:
         return self
@@ -167,11 +228,11 @@ class LiveSource(PageSource):
     # ----------------------------------------------------------------------------------------
     # Checks made once, when the source is opened
 
-    def _resolve(self, relation: str) -> queries.RelationInfo:
+    def _resolve(self, relation: str) -> RelationInfo:
         where = f"in {self.location}"
         with self._server_errors(f"looking up relation {relation!r}"):
             try:
-                found = queries.resolve_relation(self._conn, relation)
+                found = resolve_relation(self._conn, relation)
             except (
                 pg.UndefinedTable,  # relation "x" does not exist
                 pg.InvalidSchemaName,  # schema "x" does not exist (12-15)
@@ -202,9 +263,7 @@ class LiveSource(PageSource):
         message = f"{relation.qualified_name} is {kind} and has no storage of its own"
         if relation.relkind in ("p", "I"):  # name where the data is
             with self._server_errors(f"listing the partitions of {relation.qualified_name}"):
-                children = [
-                    c.qualified_name for c in queries.child_relations(self._conn, relation.oid)
-                ]
+                children = [c.qualified_name for c in child_relations(self._conn, relation.oid)]
             if children:
                 shown = ", ".join(children[:_CHILDREN_SHOWN])
                 more = len(children) - _CHILDREN_SHOWN
@@ -213,9 +272,9 @@ class LiveSource(PageSource):
                 hint += " (it has no partitions yet)"
         raise NoStorageError(f"{message}; {hint}" if hint else message)
 
-    def _require_pageinspect(self) -> queries.ExtensionInfo:
+    def _require_pageinspect(self) -> ExtensionInfo:
         with self._server_errors("checking for the pageinspect extension"):
-            pageinspect = queries.extension(self._conn, "pageinspect")
+            pageinspect = extension(self._conn, "pageinspect")
         database = self.server.database
         remedy = f"run CREATE EXTENSION pageinspect; in database {database} as a superuser"
         if pageinspect.installed_version is not None:
@@ -266,6 +325,37 @@ class LiveSource(PageSource):
                 f"block {blkno}: run ALTER EXTENSION pageinspect UPDATE;"
             )
         raise self._out_of_range(blkno, fork, nblocks)
+
+    @contextmanager
+    def _page_errors(
+        self, doing: str, fork: Fork, first: int, last: int | None = None
+    ) -> Iterator[None]:
+        """What ``get_raw_page`` raises for blocks ``first .. last``, as one-line messages."""
+        qualified_name = self.relation.qualified_name
+        with self._server_errors(f"{doing} of {qualified_name}"):
+            try:
+                yield
+            except pg.InvalidParameterValue as exc:
+                # "block number N is out of range": confirm with the fork's size, then say it
+                nblocks = self.nblocks(fork)
+                if (first if last is None else last) >= nblocks:
+                    raise self._out_of_range(max(first, nblocks), fork, nblocks) from exc
+                raise
+            except pg.UndefinedFile as exc:
+                raise ForkNotFoundError(
+                    f"{qualified_name} has no {fork} fork on {self.location} ({_FORK_ABSENT[fork]})"
+                ) from exc
+            except pg.InsufficientPrivilege as exc:
+                raise self._privilege_error(exc) from exc
+            except pg.UndefinedTable as exc:
+                raise RelationNotFoundError(
+                    f"{qualified_name} was dropped from {self.location}"
+                ) from exc
+            except pg.UndefinedFunction as exc:
+                raise ExtensionMissingError(
+                    f"pageinspect's get_raw_page is gone from database {self.server.database} "
+                    f"on {self.server_address}: {server_message(exc)}"
+                ) from exc
 
     @contextmanager
     def _server_errors(self, doing: str) -> Iterator[None]:

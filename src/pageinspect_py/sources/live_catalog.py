@@ -22,14 +22,14 @@ def describe_relation(conn: psycopg.Connection[Any], relation: str | int) -> Rel
     """The tuple descriptor of ``relation`` (a name as regclass reads it, or an OID)."""
     import psycopg
 
-    from pageinspect_py.sources import queries
+    from pageinspect_py.sources.queries import pages, server
 
     try:
         if isinstance(relation, int):
             oid = relation
         else:
             try:
-                found = queries.resolve_relation(conn, relation)
+                found = pages.resolve_relation(conn, relation)
             except (
                 psycopg.errors.UndefinedTable,
                 psycopg.errors.InvalidSchemaName,
@@ -41,11 +41,11 @@ def describe_relation(conn: psycopg.Connection[Any], relation: str | int) -> Rel
             if found is None:
                 raise RelationNotFoundError(f"no relation has OID {relation}")
             oid = found.oid
-        rel = queries.relation_catalog(conn, oid)
+        rel = pages.relation_catalog(conn, oid)
         if rel is None:
             raise RelationNotFoundError(f"no relation has OID {oid}")
-        rows = queries.relation_attributes(conn, oid)
-        server = queries.server_info(conn)
+        rows = pages.relation_attributes(conn, oid)
+        info = server.server_info(conn)
     except psycopg.Error as exc:
         raise SourceError(f"reading the catalog for {relation}: {server_message(exc)}") from exc
     obj: dict[str, Any] = {
@@ -56,7 +56,7 @@ def describe_relation(conn: psycopg.Connection[Any], relation: str | int) -> Rel
         "relfilenode": rel.relfilenode,
         "reltoastrelid": rel.reltoastrelid,
         "toast_relation": rel.toast_relation,
-        "server_version_num": server.version_num,
+        "server_version_num": info.version_num,
         "attributes": [asdict(r) for r in rows],
     }
     return description_from_json(obj, source=f"{rel.nspname}.{rel.relname}")
@@ -66,10 +66,10 @@ def toast_names(conn: psycopg.Connection[Any], oid: int) -> tuple[int, str, str]
     """(OID, schema, name) of the TOAST table of relation ``oid``; None when it has none."""
     import psycopg
 
-    from pageinspect_py.sources import queries
+    from pageinspect_py.sources.queries.pages import relation_catalog
 
     try:
-        rel = queries.relation_catalog(conn, oid)
+        rel = relation_catalog(conn, oid)
     except psycopg.Error as exc:
         raise SourceError(
             f"looking up the TOAST table of OID {oid}: {server_message(exc)}"

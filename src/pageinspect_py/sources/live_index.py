@@ -34,11 +34,11 @@ def describe_index(conn: psycopg.Connection[Any], oid: int) -> IndexDescription:
     """The tuple descriptor and key ordering of index ``oid``."""
     import psycopg
 
-    from pageinspect_py.sources import queries
+    from pageinspect_py.sources.queries.pages import index_catalog
 
     desc = describe_relation(conn, oid)
     try:
-        row = queries.index_catalog(conn, oid)
+        row = index_catalog(conn, oid)
     except psycopg.Error as exc:
         raise SourceError(f"reading pg_index for OID {oid}: {exc}") from exc
     if row is None:

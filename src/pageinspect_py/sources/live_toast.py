@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import psycopg
 
 from pageinspect_py.errors import SourceError
-from pageinspect_py.sources import queries
 from pageinspect_py.sources.live import LiveSource
 from pageinspect_py.sources.live_catalog import toast_names
+from pageinspect_py.sources.queries.pages import toast_chunk_tids
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +33,12 @@ def open_live_toast(heap: LiveSource) -> LiveToast | None:
     if names is None:
         return None
     toastrelid, nspname, relname = names
-    source = LiveSource(heap.connection, str(toastrelid))
+    source = LiveSource(heap.connection, str(toastrelid), dsn=heap.dsn)
     conn = heap.connection
 
     def locate(valueid: int) -> list[tuple[int, int]]:
         try:
-            return [
-                (t.blkno, t.lp) for t in queries.toast_chunk_tids(conn, nspname, relname, valueid)
-            ]
+            return [(t.blkno, t.lp) for t in toast_chunk_tids(conn, nspname, relname, valueid)]
         except psycopg.Error as exc:
             raise SourceError(
                 f"locating the chunks of toast value {valueid} in {nspname}.{relname}: {exc}"

@@ -1,25 +1,24 @@
-"""``layout-advice --sql``: a migration script that rebuilds a table in a new column order.
+"""``layout-advice --sql``: the migration script that rebuilds a table in a new column order.
 
-:func:`gather` reads what a re-creation must keep (with an empty search_path, as pg_dump
-does, so every definition the server writes names its schemas); :func:`migration_sql` writes
-one transaction that creates the table in the new order, copies the rows, moves everything
-attached to the old table over, drops it and takes its name. Names are quoted with
-PostgreSQL's own ``quote_ident`` rule (lower-case letters, digits and ``_``, not starting
-with a digit, and not a reserved keyword of this server: else double quotes).
+:func:`migration_sql` writes, from the :class:`~pageinspect_py.sources.live_definitions.
+MigrationFacts` of a table, one transaction that creates the table in the new order, copies
+the rows, moves everything attached to the old table over, drops it and takes its name.
+Names are quoted with PostgreSQL's own ``quote_ident`` rule (lower-case letters, digits and
+``_``, not starting with a digit, and not a reserved keyword of this server: else double
+quotes).
 
-The script is text for a person to read and run: this module executes none of it.
+A pure writer: the script is text for a person to read and run; nothing here connects or
+executes it (the facts are read by :mod:`pageinspect_py.sources.live_definitions`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-import psycopg
-
-from pageinspect_py.sources import queries
-from pageinspect_py.sources.advice_live import LiveTable, server_errors
+if TYPE_CHECKING:
+    from pageinspect_py.sources.live_definitions import MigrationFacts
 
 #: the longest identifier (NAMEDATALEN - 1 bytes)
 MAX_IDENTIFIER = 63
@@ -32,75 +31,6 @@ _TRIGGER_STATE = {
     "R": "ENABLE REPLICA TRIGGER",
     "A": "ENABLE ALWAYS TRIGGER",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ViewFacts:
-    view: queries.DependentView
-    grants: list[queries.Grant]
-    indexes: list[queries.IndexDefinition]
-
-
-@dataclass(frozen=True, slots=True)
-class MigrationFacts:
-    """Everything attached to one table that a rebuild must carry over."""
-
-    nspname: str
-    relname: str
-    reloptions: list[str]
-    toast_reloptions: list[str]
-    table: queries.TableDefinition
-    columns: list[queries.ColumnDefinition]
-    constraints: list[queries.ConstraintDefinition]
-    incoming: list[queries.ConstraintDefinition]
-    indexes: list[queries.IndexDefinition]
-    triggers: list[queries.TriggerDefinition]
-    policies: list[queries.PolicyDefinition]
-    grants: list[queries.Grant]
-    column_grants: list[queries.ColumnGrant]
-    views: list[ViewFacts]
-    statistics: list[queries.ObjectDefinition]
-    rules: list[queries.ObjectDefinition]
-    publications: list[queries.PublicationFilter]
-    keywords: frozenset[str]
-
-
-def gather(live: LiveTable) -> MigrationFacts:
-    """Read the catalog facts of ``live``'s table. Empties the session's search_path."""
-    conn: psycopg.Connection[Any] = live.conn
-    oid = live.facts.oid
-    v = live.variants
-    with server_errors(conn, f"reading the definition of {live.name}"):
-        queries.qualify_everything(conn)
-        views = []
-        for view in queries.dependent_views(conn, oid):
-            views.append(
-                ViewFacts(
-                    view,
-                    queries.table_grants(conn, view.oid),
-                    queries.index_definitions(conn, view.oid) if view.relkind == "m" else [],
-                )
-            )
-        return MigrationFacts(
-            nspname=live.facts.nspname,
-            relname=live.facts.relname,
-            reloptions=live.facts.reloptions or [],
-            toast_reloptions=live.facts.toast_reloptions or [],
-            table=queries.table_definition(conn, oid),
-            columns=queries.column_definitions(conn, v, oid),
-            constraints=queries.constraint_definitions(conn, oid),
-            incoming=queries.constraint_definitions(conn, oid, incoming=True),
-            indexes=queries.index_definitions(conn, oid),
-            triggers=queries.trigger_definitions(conn, v, oid),
-            policies=queries.policy_definitions(conn, oid),
-            grants=queries.table_grants(conn, oid),
-            column_grants=queries.column_grants(conn, oid),
-            views=views,
-            statistics=queries.statistics_definitions(conn, oid),
-            rules=queries.rule_definitions(conn, oid),
-            publications=queries.publication_filters(conn, v, oid),
-            keywords=frozenset(k.word for k in queries.reserved_keywords(conn)),
-        )
 
 
 class Quoter:
