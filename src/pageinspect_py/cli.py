@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 EXIT_OK = 0  #: everything decoded cleanly
 EXIT_PROBLEMS = 1  #: pages decoded, with problems (checksum mismatch, corrupt pointers, ...)
 EXIT_USAGE = 2  #: wrong arguments, or the pages could not be read at all (source error)
+EXIT_INTERRUPTED = 130  #: Ctrl-C (128 + SIGINT, as a shell reports a command it interrupted)
+EXIT_BROKEN_PIPE = 141  #: stdout closed by its reader, e.g. ``| head`` (128 + SIGPIPE)
 
 
 class BlockRange(click.ParamType):  # type: ignore[type-arg]
@@ -84,6 +86,18 @@ FIRST_BLOCK_OPTION = click.option(
 )
 
 
+JOBS_OPTION = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for large relations (default: every core).",
+)
+QUIET_OPTION = click.option(
+    "--quiet", "-q", is_flag=True, help="No progress bar on stderr (none is shown off a terminal)."
+)
+
+
 def format_option(help_text: str) -> Callable[[F], F]:
     """``--format text|json`` (``fmt``), text by default."""
     return click.option(
@@ -113,7 +127,70 @@ def live_options(verb: str, noun: str) -> Callable[[F], F]:
     return decorate
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor behind stdout (tests): nothing to flush
+        pass
+
+
+@contextmanager
+def _shell_endings() -> Iterator[None]:
+    """Ctrl-C and a closed stdout end any command quietly, with their own exit codes.
+
+    Without this click prints ``Aborted!`` and exits 1 on Ctrl-C, and exits 1 (the "problems
+    found" code) on a broken pipe.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo("pgpage: interrupted", err=True)
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+    except BrokenPipeError:
+        _silence_stdout()
+        raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
+
+
+class _Shell(click.Group):
+    """The ``pgpage`` group: every command, including ones added later, ends the same way on
+    Ctrl-C and on a closed pipe (see :func:`_shell_endings`)."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with _shell_endings():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _shell_endings():
+            return super().invoke(ctx)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            # what is still buffered goes out now, while a closed pipe can still be told apart
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                _silence_stdout()
+                sys.exit(EXIT_BROKEN_PIPE)
+            except (OSError, ValueError):
+                pass
+
+
+@click.group(
+    cls=_Shell,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="pgpage")
 def main() -> None:
     """Show PostgreSQL's storage byte by byte: heap, index and map pages, offline or live."""
@@ -669,88 +746,45 @@ def layout_advice(
 @live_options("Check", "RELATION")
 @FIRST_BLOCK_OPTION
 @format_option("text for people, json for one JSON object.")
-def check(target: str, dsn: str | None, live: bool, first_block: int | None, fmt: str) -> None:
+@JOBS_OPTION
+@QUIET_OPTION
+def check(
+    target: str,
+    dsn: str | None,
+    live: bool,
+    first_block: int | None,
+    fmt: str,
+    jobs: int | None,
+    quiet: bool,
+) -> None:
     """Verify every page of every fork: checksums, headers, line pointers, tuples.
 
     Prints each finding (fork, block, byte range, what is wrong) and a summary per fork;
-    exits 1 when anything is wrong, 0 when the relation is clean.
+    exits 1 when anything is wrong, 0 when the relation is clean. Regular pages are checked
+    as arrays, on every core; the output does not depend on --jobs.
 
     \b
     pgpage check base/5/16384
     pgpage check --dsn 'dbname=app' public.orders
     """
+    from pageinspect_py.app.check import blocks_to_check, check_relation
+    from pageinspect_py.render.progress import progress_bar, wanted
+    from pageinspect_py.scan.check import default_jobs
+
     try:
         with _open_source(target, dsn, live, first_block, None) as source:
-            report = _check(source)
+            total = blocks_to_check(source)
+            with progress_bar(total, "checking", enabled=wanted(quiet)) as advance:
+                report = check_relation(source, jobs=jobs or default_jobs(), progress=advance)
     except PageInspectError as exc:
         _fail(str(exc))
     if fmt == "json":
-        sys.stdout.write(json.dumps(report) + "\n")
+        sys.stdout.write(json.dumps(report.as_json()) + "\n")
     else:
-        for finding in report["findings"]:
-            sys.stdout.write(f"{finding['fork']} block {finding['block']}: {finding['text']}\n")
-        for problem in report["source_problems"]:
-            sys.stdout.write(f"{problem}\n")
-        for fork, summary in report["forks"].items():
-            checksums = ", ".join(f"{n} {status}" for status, n in summary["checksums"].items())
-            kinds = ", ".join(f"{n} {kind}" for kind, n in summary["kinds"].items())
-            sys.stdout.write(
-                f"{fork}: {summary['blocks']} blocks ({kinds}); checksums: {checksums or '-'}; "
-                f"{summary['errors']} errors, {summary['warnings']} warnings\n"
-            )
-    sys.exit(EXIT_PROBLEMS if report["problems"] else EXIT_OK)
+        from pageinspect_py.render.check import check_report_text
 
-
-def _check(source: PageSource) -> dict[str, Any]:
-    """Decode every page of every fork and collect findings and per-fork totals."""
-    from collections import Counter
-
-    from pageinspect_py.decode.common import Severity
-    from pageinspect_py.decode.dispatch import decode_page
-    from pageinspect_py.page.raw import FORKS
-
-    findings: list[dict[str, Any]] = []
-    forks: dict[str, Any] = {}
-    source_problems = [f"{p.path}: {p.message}" for p in source.problems]
-    for fork in FORKS:
-        if source.nblocks(fork) == 0:
-            continue
-        kinds: Counter[str] = Counter()
-        checksums: Counter[str] = Counter()
-        severities: Counter[str] = Counter()
-        for raw in source.pages(fork):
-            page = decode_page(raw)
-            kinds[str(page.kind)] += 1
-            checksums[str(page.checksum.status)] += 1
-            for d in page.diagnostics:
-                severities[str(d.severity)] += 1
-                findings.append(
-                    {
-                        "fork": fork,
-                        "block": page.blkno,
-                        "origin": page.origin,
-                        "severity": str(d.severity),
-                        "code": d.code,
-                        "span": None if d.span is None else [d.span.start, d.span.stop],
-                        "message": d.message,
-                        "text": d.describe(),
-                    }
-                )
-        forks[fork] = {
-            "blocks": sum(kinds.values()),
-            "kinds": dict(kinds),
-            "checksums": dict(checksums),
-            "errors": severities[Severity.ERROR],
-            "warnings": severities[Severity.WARNING],
-        }
-    problems = bool(source_problems) or any(f["severity"] == Severity.ERROR for f in findings)
-    return {
-        "relation": source.name,
-        "forks": forks,
-        "findings": findings,
-        "source_problems": source_problems,
-        "problems": problems,
-    }
+        sys.stdout.write(check_report_text(report))
+    sys.exit(EXIT_PROBLEMS if report.problems else EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

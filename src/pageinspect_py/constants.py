@@ -176,6 +176,22 @@ INDEX_MAX_KEYS: Final = 32  #: pg_config_manual.h
 SizeOfIndexAttributeBitMapData: Final = (INDEX_MAX_KEYS + 8 - 1) // 8
 InvalidBlockNumber: Final = 0xFFFFFFFF  #: storage/block.h
 
+# --- access/hash.h: HashPageOpaqueData.hasho_flag (at pd_special + 12) ---------------------------
+LH_OVERFLOW_PAGE: Final = 1 << 0
+LH_BUCKET_PAGE: Final = 1 << 1
+LH_BITMAP_PAGE: Final = 1 << 2  #: holds the overflow-page bitmap, not line pointers
+LH_META_PAGE: Final = 1 << 3  #: holds HashMetaPageData, not line pointers
+HASHO_FLAG_FROM_END: Final = 4  #: hasho_flag, hasho_page_id end the special space
+
+# --- access/spgist_private.h: SpGistPageOpaqueData.flags (at pd_special) ------------------------
+SPGIST_META: Final = 1 << 0  #: holds SpGistMetaPageData, not line pointers
+
+# --- access/ginblock.h, access/brin_page.h: special spaces without a page id ---------------------
+SizeOfGinPageOpaqueData: Final = 8  #: rightlink, maxoff, flags (GIN flags fit in 8 bits)
+BRIN_PAGETYPE_META: Final = 0xF091  #: BrinPageType: the last uint16 of BrinSpecialSpace
+BRIN_PAGETYPE_REVMAP: Final = 0xF092
+BRIN_PAGETYPE_REGULAR: Final = 0xF093
+
 # --- special-space page ids of other index AMs (hash.h, gist.h, spgist_private.h, brin_page.h) ---
 HASHO_PAGE_ID: Final = 0xFF80
 GIST_PAGE_ID: Final = 0xFF81

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from pageinspect_py import constants as C
-from pageinspect_py.decode.common import Region, RegionKind, Severity
+from pageinspect_py.decode.common import Region, RegionKind, Severity, Span
 from pageinspect_py.decode.page import (
     ChecksumStatus,
     DiagnosticLog,
@@ -31,6 +31,7 @@ from pageinspect_py.decode.page import (
     compute_checksum,
     is_item_padding,
 )
+from pageinspect_py.decode.tuple import PageValues
 from pageinspect_py.errors import CorruptPageError
 from pageinspect_py.page.header import read_header
 from pageinspect_py.page.heaptuple import (
@@ -40,6 +41,7 @@ from pageinspect_py.page.heaptuple import (
     tuple_header_problems,
 )
 from pageinspect_py.page.items import item_id_count, item_id_problems, item_id_words, split_item_id
+from pageinspect_py.page.special import holds_line_pointers
 
 
 class Fill(enum.StrEnum):
@@ -197,22 +199,47 @@ def region_fills(page: Page) -> Iterator[tuple[Region, Fill]]:
         yield region, fill
 
 
-def byte_fills(page: Page) -> bytes:
+def attribute_padding(page: Page, values: PageValues | None) -> Iterator[Span]:
+    """The alignment padding between the attributes of the page's tuples not ``LP_DEAD``:
+    bytes the regions count as tuple data and the fill as padding, when a relation description
+    says where each attribute lies (``values``). This is what a better column order removes."""
+    if values is None:
+        return
+    dead = {lp.lp for lp in page.line_pointers if lp.lp_flags == C.LP_DEAD}
+    for tv in values:
+        if tv.lp in dead:
+            continue
+        for att in tv.attributes:
+            if att.padding is not None and att.padding.length > 0:
+                yield att.padding
+
+
+def byte_fills(page: Page, values: PageValues | None = None) -> bytes:
     """Per byte of the page: the index into :data:`FILLS` of what it is used for (from
-    :func:`region_fills`; bytes no region covers, if any, count as ``unknown``)."""
+    :func:`region_fills` and :func:`attribute_padding`; bytes no region covers, if any, count
+    as ``unknown``)."""
     out = bytearray([_INDEX[Fill.UNKNOWN]]) * page.size
     for region, fill in region_fills(page):
         start, stop = max(region.span.start, 0), min(region.span.stop, page.size)
         if start < stop:
             out[start:stop] = bytes([_INDEX[fill]]) * (stop - start)
+    for span in attribute_padding(page, values):
+        start, stop = max(span.start, 0), min(span.stop, page.size)
+        if start < stop:
+            out[start:stop] = bytes([_INDEX[Fill.PADDING]]) * (stop - start)
     return bytes(out)
 
 
-def fill_from_page(page: Page) -> PageFill:
-    """Sum a decoded page's regions into fill categories (the rule: :func:`region_fills`)."""
+def fill_from_page(page: Page, values: PageValues | None = None) -> PageFill:
+    """Sum a decoded page's regions into fill categories (the rule: :func:`region_fills`);
+    with ``values`` (the page's attributes under a relation description) the padding between
+    attributes moves from data to padding (:func:`attribute_padding`)."""
     counts = [0] * len(FILLS)
     for region, fill in region_fills(page):
         counts[_INDEX[fill]] += region.span.length
+    for span in attribute_padding(page, values):
+        counts[_INDEX[Fill.DATA]] -= span.length
+        counts[_INDEX[Fill.PADDING]] += span.length
     states = [0, 0, 0, 0]
     for lp in page.line_pointers:
         states[lp.lp_flags] += 1
@@ -277,7 +304,11 @@ def page_fill(
         counts = [0] * len(FILLS)
         counts[_INDEX[Fill.NEW]] = len(data)
         return PageFill(blkno, kind, len(data), tuple(counts))
-    if kind not in _FAST_KINDS or header.version != C.PG_PAGE_LAYOUT_VERSION:
+    if (
+        kind not in _FAST_KINDS
+        or header.version != C.PG_PAGE_LAYOUT_VERSION
+        or not holds_line_pointers(data, kind)
+    ):
         return full()
     log = DiagnosticLog()
     checksum = compute_checksum(data, header, blkno, checksum_verifiable, False, log)

@@ -29,6 +29,11 @@ from pageinspect_py.decode.page import (
 from pageinspect_py.decode.vm import VmContents, decode_vm_contents, vm_regions
 from pageinspect_py.errors import CorruptPageError
 from pageinspect_py.page.raw import RawPage
+from pageinspect_py.page.special import (
+    SPECIAL_PAGE_IDS,
+    holds_line_pointers,
+    kind_without_page_id,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,13 +89,6 @@ class _Frame:
         )
 
 
-_SPECIAL_PAGE_IDS = {
-    C.HASHO_PAGE_ID: PageKind.HASH,
-    C.GIST_PAGE_ID: PageKind.GIST,
-    C.SPGIST_PAGE_ID: PageKind.SPGIST,
-}
-
-
 def detect_kind(data: bytes, header: PageHeader, fork: str | None = None) -> PageKind:
     """What kind of page this is, from its header, special space and (if known) fork."""
     size = len(data)
@@ -117,8 +115,8 @@ def detect_kind(data: bytes, header: PageHeader, fork: str | None = None) -> Pag
             return PageKind.FSM if _looks_like_fsm(data) else PageKind.HEAP
         return PageKind.HEAP
     tail = int.from_bytes(data[size - 2 :], "little")
-    if tail in _SPECIAL_PAGE_IDS:
-        return _SPECIAL_PAGE_IDS[tail]
+    if tail in SPECIAL_PAGE_IDS:
+        return PageKind(SPECIAL_PAGE_IDS[tail])
     if special == C.SizeOfBTPageOpaqueData and tail <= C.MAX_BT_CYCLE_ID:
         flags = int.from_bytes(data[size - 4 : size - 2], "little")
         magic = int.from_bytes(data[C.SizeOfPageHeaderData : C.SizeOfPageHeaderData + 4], "little")
@@ -127,7 +125,8 @@ def detect_kind(data: bytes, header: PageHeader, fork: str | None = None) -> Pag
         return PageKind.BTREE
     if special == 4 and int.from_bytes(data[size - 4 :], "little") == C.SEQUENCE_MAGIC:
         return PageKind.SEQUENCE
-    return PageKind.UNKNOWN
+    other = kind_without_page_id(data, special)
+    return PageKind(other) if other is not None else PageKind.UNKNOWN
 
 
 def _looks_like_fsm(data: bytes) -> bool:
@@ -210,12 +209,23 @@ def _decode_map_page(frame: _Frame, log: DiagnosticLog) -> Page:
 
 def _decode_index_page(frame: _Frame, log: DiagnosticLog) -> Page:
     """Btree pages in full (decode/btree.py); other index AMs as line pointers and items as
-    opaque byte runs, plus the special space."""
+    opaque byte runs, plus the special space. Pages whose contents are one struct (hash
+    metapage and bitmap pages, the SP-GiST metapage) and GIN and BRIN pages are not decoded:
+    their header is checked, the rest is left alone (never reported as corrupt)."""
     data, header = frame.data, frame.header
     if frame.kind in (PageKind.BTREE, PageKind.BTREE_META):
         cls, btree_lps, btree_claims, extra = btree_contents(data, header, frame.kind, log)
         return frame.build(cls, btree_lps, tile(btree_claims, len(data), log), log, **extra)
     check_header(header, len(data), log)
+    if not holds_line_pointers(data, frame.kind):
+        size = len(data)
+        special = header.pd_special if header.pd_special <= size else size
+        claims = [
+            Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData)),
+            Region(RegionKind.UNKNOWN, Span(C.SizeOfPageHeaderData, special), label="not decoded"),
+            Region(RegionKind.SPECIAL, Span(special, size)),
+        ]
+        return frame.build(IndexPage, (), tile(claims, size, log), log)
     lps = parse_line_pointers(data, header, log)
     claims = frame_claims(header, lps, len(data))
     for lp in lps:

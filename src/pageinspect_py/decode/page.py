@@ -50,6 +50,8 @@ class PageKind(enum.StrEnum):
     HASH = "hash"
     GIST = "gist"
     SPGIST = "spgist"
+    GIN = "gin"
+    BRIN = "brin"
     SEQUENCE = "sequence"
     UNKNOWN = "unknown"  #: another access method, or garbage
 

@@ -80,6 +80,8 @@ class PageSource(abc.ABC):
     given_fork: Fork = "main"
     #: the relation file this source reads, if it reads one
     path: Path | None = None
+    #: :meth:`reopen` gives an independent copy (workers can share the work)
+    reopenable: bool = False
 
     @property
     def problems(self) -> list[SourceProblem]:

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from pageinspect_py import constants as C
 from pageinspect_py.errors import BlockOutOfRangeError, SourceError
-from pageinspect_py.page.raw import FORKS, Fork, PageSource, RawPage, SourceProblem
+from pageinspect_py.page.raw import FORKS, Chunk, Fork, PageSource, RawPage, SourceProblem
 
 _NAME = re.compile(r"^(?P<base>.+?)(?:_(?P<fork>fsm|vm|init))?(?:\.(?P<seg>\d+))?(?P<gz>\.gz)?$")
 #: pg_waldump --save-fullpage: TLI-LSNHI-LSNLO.spcOid.dbOid.relNumber.blk[_fork]
@@ -52,6 +52,7 @@ class FileSource(PageSource):
     """One relation's forks and segments, found beside ``path``."""
 
     checksum_verifiable = True
+    reopenable = True
 
     def __init__(
         self,
@@ -228,19 +229,7 @@ class FileSource(PageSource):
             first = self._absolute(seg, 0)
             if first <= blkno < first + seg.size // self.block_size:
                 offset = (blkno - first) * self.block_size
-                handle = self._open(seg.path)
-                try:
-                    handle.seek(offset)
-                    data = handle.read(self.block_size)
-                except (OSError, EOFError, gzip.BadGzipFile) as exc:
-                    raise SourceError(
-                        f"{seg.path}: cannot read block {blkno} at offset {offset}: {exc}"
-                    ) from exc
-                if len(data) != self.block_size:
-                    raise SourceError(
-                        f"{seg.path}: block {blkno} at offset {offset} is cut "
-                        f"short ({len(data)} of {self.block_size} bytes)"
-                    )
+                data = self._read(seg, blkno, offset, self.block_size)
                 origin = f"{seg.path} offset {offset}"
                 return RawPage(blkno, data, fork, origin, self.checksum_verifiable)
         total = self.nblocks(fork)
@@ -267,6 +256,58 @@ class FileSource(PageSource):
                 max(start, held.start), min(held.stop, stop) if stop is not None else held.stop
             ):
                 yield self.read_page(blkno, fork)
+
+    def chunks(
+        self, fork: Fork = "main", start: int = 0, stop: int | None = None, pages: int = 1024
+    ) -> Iterator[Chunk]:
+        """Runs of at most ``pages`` consecutive blocks read with one call each (a run never
+        crosses a segment): the bulk scan's input, with memory bounded by the run."""
+        for seg in self.segments(fork):
+            first = self._absolute(seg, 0)
+            held = seg.size // self.block_size
+            lo = max(start, first)
+            hi = min(first + held, stop) if stop is not None else first + held
+            blkno = lo
+            while blkno < hi:
+                count = min(pages, hi - blkno)
+                offset = (blkno - first) * self.block_size
+                data = self._read(seg, blkno, offset, count * self.block_size)
+                yield Chunk(blkno, data, fork, self.block_size)
+                blkno += count
+
+    def _read(self, seg: Segment, blkno: int, offset: int, length: int) -> bytes:
+        handle = self._open(seg.path)
+        try:
+            handle.seek(offset)
+            data = handle.read(length)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise SourceError(
+                f"{seg.path}: cannot read block {blkno} at offset {offset}: {exc}"
+            ) from exc
+        if len(data) != length:
+            raise SourceError(
+                f"{seg.path}: block {blkno + len(data) // self.block_size} at offset "
+                f"{offset + len(data) - len(data) % self.block_size} is cut short "
+                f"({len(data) % self.block_size} of {self.block_size} bytes)"
+            )
+        return data
+
+    def origin(self, blkno: int, fork: Fork = "main") -> str:
+        """Where block ``blkno`` lies, as :meth:`read_page` names it, without reading it."""
+        for seg in self.segments(fork):
+            first = self._absolute(seg, 0)
+            if first <= blkno < first + seg.size // self.block_size:
+                return f"{seg.path} offset {(blkno - first) * self.block_size}"
+        return super().origin(blkno, fork)
+
+    def reopen(self) -> FileSource:
+        """The same files opened again (for a worker process): own handles, same options."""
+        return FileSource(
+            self.path,
+            block_size=self.block_size,
+            segment_bytes=self.segment_blocks * self.block_size,
+            first_block=self._first_block if self._explicit_first else None,
+        )
 
     def forks(self) -> list[Fork]:
         return [fork for fork in FORKS if self.segments(fork)]

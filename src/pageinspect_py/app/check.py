@@ -1,0 +1,123 @@
+"""``pgpage check``: every page of every fork, checksums and structure, as one report.
+
+The work runs on the kernel (:mod:`pageinspect_py.scan.check`): regular pages are settled as
+arrays, the rest decoded in full, so the findings are those of decoding every page.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from pageinspect_py.decode.page import ChecksumStatus, PageKind
+from pageinspect_py.page.raw import FORKS, Fork, PageSource
+from pageinspect_py.scan.check import Finding, Progress, check_fork
+
+#: page kinds whose contents are not decoded (yet): their pages are checked as far as the
+#: header, line pointers and checksum go, and the report says how many there were
+NOT_DECODED: tuple[PageKind, ...] = (
+    PageKind.HASH,
+    PageKind.GIST,
+    PageKind.SPGIST,
+    PageKind.GIN,
+    PageKind.BRIN,
+    PageKind.UNKNOWN,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ForkSummary:
+    fork: Fork
+    blocks: int
+    kinds: dict[str, int]  #: pages per kind, in PageKind order
+    checksums: dict[str, int]  #: pages per checksum verdict, in ChecksumStatus order
+    errors: int
+    warnings: int
+
+    @property
+    def not_decoded(self) -> dict[str, int]:
+        """Pages of kinds whose contents are not decoded, per kind."""
+        return {kind: n for kind, n in self.kinds.items() if PageKind(kind) in NOT_DECODED}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "blocks": self.blocks,
+            "kinds": self.kinds,
+            "checksums": self.checksums,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "not_decoded": self.not_decoded,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    relation: str
+    forks: tuple[ForkSummary, ...]
+    findings: tuple[Finding, ...]
+    source_problems: tuple[str, ...]
+
+    @property
+    def problems(self) -> bool:
+        """Anything wrong: a file problem or an error finding (warnings alone are not)."""
+        return bool(self.source_problems) or any(f.severity == "error" for f in self.findings)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "relation": self.relation,
+            "forks": {summary.fork: summary.as_json() for summary in self.forks},
+            "findings": [
+                {
+                    "fork": f.fork,
+                    "block": f.block,
+                    "origin": f.origin,
+                    "severity": f.severity,
+                    "code": f.code,
+                    "span": None if f.span is None else list(f.span),
+                    "message": f.message,
+                    "text": f.text,
+                }
+                for f in self.findings
+            ],
+            "source_problems": list(self.source_problems),
+            "problems": self.problems,
+        }
+
+
+def blocks_to_check(source: PageSource) -> int:
+    """Blocks :func:`check_relation` reads (for a progress bar)."""
+    return sum(source.nblocks(fork) for fork in FORKS)
+
+
+def _ordered(counts: Counter[str], order: tuple[str, ...]) -> dict[str, int]:
+    return {name: counts[name] for name in order if counts[name]}
+
+
+def check_relation(
+    source: PageSource, *, jobs: int = 1, progress: Progress | None = None
+) -> CheckReport:
+    """Check every page of every fork of ``source`` on up to ``jobs`` processes."""
+    summaries: list[ForkSummary] = []
+    findings: list[Finding] = []
+    for fork in FORKS:
+        if source.nblocks(fork) == 0:
+            continue
+        tally = check_fork(source, fork, jobs=jobs, progress=progress)
+        summaries.append(
+            ForkSummary(
+                fork,
+                tally.blocks,
+                _ordered(tally.kinds, tuple(PageKind)),
+                _ordered(tally.checksums, tuple(ChecksumStatus)),
+                tally.errors,
+                tally.warnings,
+            )
+        )
+        findings.extend(tally.findings)
+    return CheckReport(
+        source.name,
+        tuple(summaries),
+        tuple(findings),
+        tuple(str(problem) for problem in source.problems),
+    )

@@ -1,0 +1,46 @@
+"""Rules read from a page's special space (the access method's opaque data at its end)."""
+
+from __future__ import annotations
+
+from pageinspect_py import constants as C
+
+#: page ids some access methods keep in the last two bytes of the special space
+SPECIAL_PAGE_IDS: dict[int, str] = {
+    C.HASHO_PAGE_ID: "hash",
+    C.GIST_PAGE_ID: "gist",
+    C.SPGIST_PAGE_ID: "spgist",
+}
+_BRIN_PAGE_TYPES = (C.BRIN_PAGETYPE_META, C.BRIN_PAGETYPE_REVMAP, C.BRIN_PAGETYPE_REGULAR)
+
+
+def tail_u16(data: bytes, from_end: int) -> int:
+    """The little-endian uint16 that ends ``from_end - 2`` bytes before the page's end."""
+    at = len(data) - from_end
+    return int.from_bytes(data[at : at + 2], "little")
+
+
+def kind_without_page_id(data: bytes, special_size: int) -> str | None:
+    """GIN and BRIN keep no page id: an 8-byte special space whose last uint16 is a BRIN page
+    type is BRIN's, one whose last uint16 fits GIN's flag bits is GIN's."""
+    if special_size != C.SizeOfGinPageOpaqueData:
+        return None
+    tail = tail_u16(data, 2)
+    if tail in _BRIN_PAGE_TYPES:
+        return "brin"
+    if tail <= 0xFF:
+        return "gin"
+    return None
+
+
+def holds_line_pointers(data: bytes, kind: str) -> bool:
+    """False for pages of line-pointer access methods whose contents are one struct instead:
+    the hash metapage and bitmap pages (hasho_flag), the SP-GiST metapage (flags); GIN and
+    BRIN pages are not read as line pointers here at all (not decoded)."""
+    if kind == "hash":
+        flags = tail_u16(data, C.HASHO_FLAG_FROM_END)
+        return not flags & (C.LH_META_PAGE | C.LH_BITMAP_PAGE)
+    if kind == "spgist":
+        special = int.from_bytes(data[16:18], "little")
+        flags = int.from_bytes(data[special : special + 2], "little")
+        return not flags & C.SPGIST_META
+    return kind not in ("gin", "brin")
