@@ -116,9 +116,9 @@ def test_cli_output_is_identical_for_any_jobs(tmp_path: Path) -> None:
                 assert run.returncode == 1, run.stderr
                 assert run.stderr == ""  # no bar off a terminal
                 outputs.append((str(target), fmt, run.stdout))
-    for target in (str(path), str(gz)):
+    for name in (str(path), str(gz)):
         for fmt in ("text", "json"):
-            same = {out for t, f, out in outputs if (t, f) == (target, fmt)}
-            assert len(same) == 1, (target, fmt)
+            same = {out for t, f, out in outputs if (t, f) == (name, fmt)}
+            assert len(same) == 1, (name, fmt)
     report = json.loads(next(out for t, f, out in outputs if f == "json"))
     assert report["forks"]["main"]["blocks"] == 5000
