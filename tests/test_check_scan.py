@@ -64,7 +64,7 @@ def test_check_equals_decoding_every_page(rel: FixtureRelation) -> None:
 def _damaged_relation(tmp: Path, blocks: int) -> Path:
     """A relation file of ``blocks`` pages: fixture heap pages with correct checksums for their
     new block numbers, and every 997th page damaged (a pointer, a t_hoff, a checksum)."""
-    pages = []
+    pages: list[bytes] = []
     for name in ("heap_many_blocks", "heap_hot", "heap_types", "heap_new_pages"):
         with FileSource(next((Path("fixtures/pg17") / name).glob("[0-9]*[0-9].gz"))) as src:
             pages.extend(raw.data for raw in src.pages("main"))
