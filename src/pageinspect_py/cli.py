@@ -368,6 +368,14 @@ def schema(table: str | None, dsn: str | None, live: bool, columns: str | None) 
     click.echo(json.dumps(description_json(desc), indent=1, ensure_ascii=False))
 
 
+def _has_terminal() -> bool:
+    """stdin and stdout are both a terminal: what the TUI reads keys from and draws on."""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+
+
 @main.command()
 @click.argument("target")
 @live_options("Browse", "RELATION")
@@ -441,6 +449,8 @@ def tui(
         fork=fork,
         block_size=int(block_size) if block_size else None,
     )
+    if not _has_terminal():  # Textual would draw into a file forever
+        _fail("tui needs a terminal")
     sys.exit(run_tui(spec, keymap=bindings, theme=theme))
 
 
