@@ -186,15 +186,17 @@ class LiveSource(PageSource):
                 self._refuse_block_number(first, fork)
             last = min(first + run, end, self.variants.raw_page_max_blkno + 1) - 1
             with self._page_errors(f"reading blocks {first}-{last} ({fork})", fork, first, last):
-                data = get_raw_pages(
+                rows = get_raw_pages(
                     self._conn, self.variants, self.relation.qualified_name, fork, first, last
-                ).pages
+                )
+            data = b"".join(row.page for row in rows)
             count = last - first + 1
-            if data is None or len(data) != count * self.block_size:
+            in_order = [row.blkno for row in rows] == list(range(first, last + 1))
+            if not in_order or len(data) != count * self.block_size:
                 raise SourceError(
                     f"reading blocks {first}-{last} ({fork}) of {self.relation.qualified_name} "
-                    f"on {self.location}: the server returned {len(data or b'')} bytes for "
-                    f"{_blocks(count)} of {self.block_size}"
+                    f"on {self.location}: the server returned {len(rows)} pages, "
+                    f"{len(data)} bytes, for {_blocks(count)} of {self.block_size} bytes"
                 )
             yield Chunk(first, data, fork, self.block_size)
             first = last + 1

@@ -352,6 +352,7 @@ def _read_pages(
     out = []
     for first in range(0, pages, _SCRATCH_PAGES_PER_READ):
         last = min(first + _SCRATCH_PAGES_PER_READ, pages) - 1
-        data = get_raw_pages(conn, variants, regclass, "main", first, last).pages or b""
+        rows = get_raw_pages(conn, variants, regclass, "main", first, last)
+        data = b"".join(row.page for row in rows)
         out.append(Chunk(first, data, "main", block_size))
     return tuple(out)

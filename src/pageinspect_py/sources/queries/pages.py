@@ -167,30 +167,32 @@ def get_raw_page(
 
 
 @dataclass(frozen=True, slots=True)
-class RawPagesRow:
-    """A run of page images, concatenated in block order (None for an empty run)."""
+class NumberedPage:
+    """One page image of a run, with its block number."""
 
-    pages: bytes | None
+    blkno: int
+    page: bytes
 
 
 def get_raw_pages(
     conn: Connection[Any], variants: Variants, relation: str, fork: Fork, first: int, last: int
-) -> RawPagesRow:
+) -> list[NumberedPage]:
     """Blocks ``first .. last`` (inclusive) of ``fork`` in one round trip: ``get_raw_page``
-    over ``generate_series(first, last)``, joined by ``string_agg(bytea, bytea ORDER BY)``
-    into one value of ``(last - first + 1) * BLCKSZ`` bytes, sent in binary.
+    over ``generate_series(first, last)``, one row per block, sent in binary.
 
     Each page is its own shared-buffer copy, as :func:`get_raw_page` takes it (the run is
     not one snapshot of the relation); the errors are :func:`get_raw_page`'s, raised by the
-    first block that fails (the whole statement fails: nothing partial comes back).
+    first block that fails (the whole statement fails: nothing partial comes back). The
+    rows come in the function scan's order, which is the series'; the block numbers let
+    the caller check. (Joining the pages on the server with ``string_agg(... ORDER BY b)``
+    was measured 3-4 times slower: it sorts and copies every page.)
     """
     blkno = sql.SQL(variants.raw_page_blkno_type)
     query = sql.SQL(
-        "SELECT pg_catalog.string_agg({}.get_raw_page(%s::text, %s::text, b), "
-        "''::bytea ORDER BY b) AS pages "
+        "SELECT b AS blkno, {}.get_raw_page(%s::text, %s::text, b) AS page "
         "FROM pg_catalog.generate_series(%s::{}, %s::{}) AS b"
     ).format(_pageinspect(variants), blkno, blkno)
-    return one(conn, query, (relation, fork, first, last), RawPagesRow, binary=True)
+    return many(conn, query, (relation, fork, first, last), NumberedPage, binary=True)
 
 
 def _pageinspect(variants: Variants) -> sql.Identifier:

@@ -35,8 +35,10 @@ def optional(
         return cur.fetchone()
 
 
-def many(conn: Connection[Any], query: Query, params: Params, row: type[T]) -> list[T]:
+def many(
+    conn: Connection[Any], query: Query, params: Params, row: type[T], *, binary: bool = False
+) -> list[T]:
     """Run ``query`` and map every row onto ``row`` (a dataclass) by column name."""
-    with conn.cursor(row_factory=class_row(row)) as cur:
+    with conn.cursor(row_factory=class_row(row), binary=binary) as cur:
         cur.execute(query, params)
         return cur.fetchall()
