@@ -577,3 +577,44 @@ def test_parse_version() -> None:
     assert server.parse_version("1.12") == (1, 12)
     assert server.parse_version("1.9") < server.parse_version("1.12")
     assert server.parse_version("2.0beta1") == (2,)
+
+
+@pytest.mark.parametrize(
+    ("version_num", "compression", "chunk_id", "tgparentid", "filters", "notnull", "stattarget"),
+    [
+        (120022, False, False, False, False, False, False),
+        (130018, False, False, True, False, False, False),
+        (140015, True, False, True, False, False, False),
+        (150010, True, False, True, True, False, False),
+        (170002, True, True, True, True, False, True),
+        (180000, True, True, True, True, True, True),
+    ],
+)
+def test_one_chooser_decides_every_server_variant(
+    version_num: int,
+    compression: bool,
+    chunk_id: bool,
+    tgparentid: bool,
+    filters: bool,
+    notnull: bool,
+    stattarget: bool,
+) -> None:
+    """Catalog queries need no pageinspect: without it the raw-page queries refuse to run."""
+    variants = server.choose_variants(_server(version_num))
+    assert (
+        variants.column_compression,
+        variants.attcompression,
+        variants.toast_chunk_id,
+        variants.tgparentid,
+        variants.publication_filters,
+        variants.notnull_constraints,
+        variants.stattarget_nullable,
+    ) == (compression, compression, chunk_id, tgparentid, filters, notnull, stattarget)
+    assert variants.pageinspect_schema is None
+    assert variants.pageinspect_version == ()
+    not_installed = server.ExtensionInfo("pageinspect", None, None, "1.13")
+    assert server.choose_variants(_server(version_num), not_installed).pageinspect_schema is None
+    with pytest.raises(ValueError, match="pageinspect is not installed"):
+        pages.get_raw_page(None, variants, "t", "main", 0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="pageinspect is not installed"):
+        pages.get_raw_pages(None, variants, "t", "main", 0, 1)  # type: ignore[arg-type]
