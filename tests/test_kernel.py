@@ -208,7 +208,7 @@ def _near_valid_heap_page(rng: random.Random) -> bytes:
     return bytes(page)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(st.randoms(use_true_random=False), st.integers(0, 2**32 - 1), st.booleans())
 def test_classify_is_sound_on_near_valid_pages(
     rng: random.Random, blkno: int, verifiable: bool
@@ -230,3 +230,36 @@ def test_checksum_vectors_equal_pageinspect_on_many_blocks() -> None:
     blknos = np.array([0, 1, 2, 65535, 65536, 131071, 131072, 2**31, 2**32 - 1] + [7] * 7)
     got = A.checksums(pages, blknos.astype(np.int64))
     assert [int(x) for x in got] == [page_checksum(data, int(b)) for b in blknos]
+
+
+def _fill_reference(data: bytes, blkno: int, fork: str, verifiable: bool = True) -> object:
+    from pageinspect_py.analysis.pagefill import fill_from_page
+
+    return fill_from_page(decode_page(data, blkno, fork=fork, checksum_verifiable=verifiable))
+
+
+def _chunk_of(pages: list[bytes], first: int, fork: str) -> Chunk:
+    return Chunk(first, b"".join(pages), fork, len(pages[0]))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rel", RELATIONS, ids=str)
+def test_chunk_fills_equal_the_decoders_fill(rel: FixtureRelation) -> None:
+    from pageinspect_py.analysis.pagefill import chunk_fills
+
+    for chunk in _chunks(rel):
+        got = chunk_fills(chunk)
+        want = [
+            _fill_reference(chunk.page(i), chunk.first + i, chunk.fork) for i in range(chunk.count)
+        ]
+        assert got == want
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.randoms(use_true_random=False), st.integers(0, 2**20), st.booleans())
+def test_chunk_fills_on_near_valid_pages(rng: random.Random, blkno: int, verifiable: bool) -> None:
+    from pageinspect_py.analysis.pagefill import chunk_fills
+
+    pages = [_near_valid_heap_page(rng) for _ in range(3)]
+    got = chunk_fills(_chunk_of(pages, blkno, "main"), checksum_verifiable=verifiable)
+    want = [_fill_reference(p, blkno + i, "main", verifiable) for i, p in enumerate(pages)]
+    assert got == want

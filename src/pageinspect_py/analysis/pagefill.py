@@ -20,6 +20,8 @@ import enum
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from pageinspect_py import constants as C
 from pageinspect_py.decode.common import Region, RegionKind, Severity, Span
 from pageinspect_py.decode.page import (
@@ -33,6 +35,7 @@ from pageinspect_py.decode.page import (
 )
 from pageinspect_py.decode.tuple import PageValues
 from pageinspect_py.errors import CorruptPageError
+from pageinspect_py.page import arrays
 from pageinspect_py.page.header import read_header
 from pageinspect_py.page.heaptuple import (
     TUPLE_HEADER_STRUCT,
@@ -41,6 +44,7 @@ from pageinspect_py.page.heaptuple import (
     tuple_header_problems,
 )
 from pageinspect_py.page.items import item_id_count, item_id_problems, item_id_words, split_item_id
+from pageinspect_py.page.raw import Chunk
 from pageinspect_py.page.special import holds_line_pointers
 
 
@@ -411,3 +415,50 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
         lp_dead=states[C.LP_DEAD],
         lp_unused=states[C.LP_UNUSED],
     )
+
+
+#: kernel fill columns -> Fill, by name (the kernel cannot import this layer)
+_COLUMN_FILL = [Fill[column.name] for column in arrays.FillColumn]
+_KIND_OF = {arrays.Kind.NEW: PageKind.NEW, arrays.Kind.HEAP: PageKind.HEAP}
+_CHECKSUM_OF = {code: ChecksumStatus[code.name] for code in arrays.Checksum}
+
+
+def chunk_fills(chunk: Chunk, *, checksum_verifiable: bool = True) -> list[PageFill]:
+    """The fill of every page of a chunk: regular heap and new pages from the numpy kernel
+    in one pass, the others through :func:`page_fill`; the same records either way."""
+    pages = arrays.pages_array(chunk)
+    blknos = np.arange(chunk.first, chunk.first + chunk.count, dtype=np.int64)
+    kinds, status = arrays.classify(pages, blknos, fork=chunk.fork, verifiable=checksum_verifiable)
+    counts, states, computed = arrays.fills(pages, kinds)
+    order = [int(_INDEX[fill]) for fill in _COLUMN_FILL]
+    out: list[PageFill] = []
+    for index in range(chunk.count):
+        blkno = chunk.first + index
+        if not computed[index]:
+            out.append(
+                page_fill(
+                    chunk.page(index),
+                    blkno,
+                    fork=chunk.fork,
+                    checksum_verifiable=checksum_verifiable,
+                )
+            )
+            continue
+        row = [0] * len(FILLS)
+        for column, at in enumerate(order):
+            row[at] = int(counts[index, column])
+        lp = states[index]
+        out.append(
+            PageFill(
+                blkno,
+                _KIND_OF[arrays.Kind(kinds[index])],
+                chunk.block_size,
+                tuple(row),
+                lp_normal=int(lp[C.LP_NORMAL]),
+                lp_redirect=int(lp[C.LP_REDIRECT]),
+                lp_dead=int(lp[C.LP_DEAD]),
+                lp_unused=int(lp[C.LP_UNUSED]),
+                checksum=_CHECKSUM_OF[arrays.Checksum(status[index])],
+            )
+        )
+    return out

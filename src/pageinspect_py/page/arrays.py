@@ -270,3 +270,102 @@ def _items_regular(pages: U8, lower: I64, upper: I64) -> Bools:
         overlap = same_page & (begin[1:] < end[:-1])
         ok[page_of[1:][overlap]] = False
     return ok
+
+
+# ----------------------------------------------------------------------------------------------
+# fill: what each byte of a regular page is used for
+
+
+class FillColumn(enum.IntEnum):
+    """Columns of :func:`fills` (named as ``analysis.pagefill.Fill`` values)."""
+
+    HEADERS = 0
+    DATA = 1
+    PADDING = 2
+    DEAD = 3
+    UNUSED = 4
+    FREE = 5
+    SPECIAL = 6
+    NEW = 7
+    UNKNOWN = 8
+
+
+def fills(pages: U8, kinds: npt.NDArray[np.uint8]) -> tuple[I64, I64, Bools]:
+    """``(bytes per FillColumn, line pointers per LP_* state, computed)`` for each page.
+
+    Computed for the pages :func:`classify` calls NEW or HEAP, except heap pages with an
+    old-style OID (``computed`` is false for those and for irregular pages: ask the per-page
+    path). The tiling rules are the decoder's: the header, the line pointer array, the free
+    space between pd_lower and pd_upper, each tuple split into header (and null bitmap), the
+    padding before ``t_hoff`` and data; a gap shorter than MAXALIGN after an item (line
+    pointers count as items) that ends aligned is padding, any other gap is unused; all bytes
+    of an LP_DEAD item with storage are dead.
+    """
+    n, size = pages.shape
+    out = np.zeros((n, len(FillColumn)), dtype=np.int64)
+    states = np.zeros((n, 4), dtype=np.int64)
+    computed = (kinds == Kind.NEW) | (kinds == Kind.HEAP)
+    out[kinds == Kind.NEW, FillColumn.NEW] = size
+    heap = np.flatnonzero(kinds == Kind.HEAP)
+    if not len(heap):
+        return out, states, computed
+    sub = pages[heap]
+    head = headers(sub)
+    lower = head["pd_lower"].astype(np.int64)
+    upper = head["pd_upper"].astype(np.int64)
+    counts = (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
+    lp_off, lp_flags, lp_len, present = item_ids(sub, counts)
+    for state in range(4):
+        states[heap, state] = ((lp_flags == state) & present).sum(axis=1)
+    off = lp_off.astype(np.int64)
+    length = lp_len.astype(np.int64)
+    stored = present & ((lp_flags == C.LP_NORMAL) | (lp_flags == C.LP_DEAD)) & (length != 0)
+    rows, cols = np.nonzero(stored)
+    begin, item_len = off[rows, cols], length[rows, cols]
+    dead = lp_flags[rows, cols] == C.LP_DEAD
+    flat = sub.reshape(-1)
+    start = rows.astype(np.int64) * size + begin
+    t_hoff = _gather_u8(flat, start + _T_HOFF_AT)
+    infomask = _gather_u16(flat, start + _T_INFOMASK_AT)
+    natts = _gather_u16(flat, start + _T_INFOMASK2_AT) & C.HEAP_NATTS_MASK
+    bitmap = np.where(infomask & C.HEAP_HASNULL != 0, (natts + 7) // 8, 0)
+    with_oid = np.zeros(len(heap), dtype=bool)
+    with_oid[rows[infomask & C.HEAP_HASOID_OLD != 0]] = True
+    local = np.zeros((len(heap), len(FillColumn)), dtype=np.int64)
+    local[:, FillColumn.HEADERS] = C.SizeOfPageHeaderData + counts * C.SizeOfItemIdData
+    local[:, FillColumn.FREE] = np.maximum(upper - lower, 0)
+    live = ~dead
+    np.add.at(local[:, FillColumn.HEADERS], rows[live], C.SizeofHeapTupleHeader + bitmap[live])
+    np.add.at(
+        local[:, FillColumn.PADDING],
+        rows[live],
+        t_hoff[live] - C.SizeofHeapTupleHeader - bitmap[live],
+    )
+    np.add.at(local[:, FillColumn.DATA], rows[live], item_len[live] - t_hoff[live])
+    np.add.at(local[:, FillColumn.DEAD], rows[dead], item_len[dead])
+    # gaps: after the frame (free space, else the line pointers, else the header) up to the
+    # first item, between items, and after the last item up to the page's end
+    frame_end = np.maximum(upper, lower)
+    frame_is_item = (upper == lower) & (counts > 0)
+    order = np.lexsort((begin, rows))
+    page_of, first, last = rows[order], begin[order], (begin + item_len)[order]
+    next_start = np.full(len(order), size, dtype=np.int64)
+    same = page_of[1:] == page_of[:-1]
+    next_start[:-1][same] = first[1:][same]
+    gap_prev_item = np.ones(len(order), dtype=bool)
+    heads = np.ones(len(order), dtype=bool)
+    heads[1:] = ~same
+    pages_with_items = page_of[heads]
+    first_start = np.full(len(heap), size, dtype=np.int64)
+    first_start[pages_with_items] = first[heads]
+    gap_rows = np.concatenate([np.arange(len(heap)), page_of])
+    gap_from = np.concatenate([frame_end, last])
+    gap_to = np.concatenate([first_start, next_start])
+    after_item = np.concatenate([frame_is_item, gap_prev_item])
+    gap = gap_to - gap_from
+    padding = after_item & (gap < C.MAXIMUM_ALIGNOF) & (gap_to & _MAXALIGN_MASK == 0)
+    np.add.at(local[:, FillColumn.PADDING], gap_rows[padding], gap[padding])
+    np.add.at(local[:, FillColumn.UNUSED], gap_rows[~padding], gap[~padding])
+    out[heap] = local
+    computed[heap[with_oid]] = False
+    return out, states, computed
