@@ -29,7 +29,7 @@ RELATIONS = [r for r in relations() if r.meta.get("files")]
 
 
 def _chunks(rel: FixtureRelation) -> list[Chunk]:
-    out = []
+    out: list[Chunk] = []
     for fork in sorted(rel.meta["files"]):
         with FileSource(rel.file(fork)) as source:
             out.extend(source.chunks(source.given_fork, pages=7))  # odd runs: chunk edges
@@ -118,7 +118,7 @@ def test_classify_is_sound_and_complete_on_fixtures(rel: FixtureRelation) -> Non
 
 
 def _heap_pages() -> list[tuple[bytes, int]]:
-    out = []
+    out: list[Chunk] = []
     for rel in RELATIONS:
         if rel.meta.get("kind", "heap") != "heap" and "heap" not in str(rel):
             continue
