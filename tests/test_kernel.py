@@ -117,20 +117,16 @@ def test_classify_is_sound_and_complete_on_fixtures(rel: FixtureRelation) -> Non
                 assert regular, f"{rel} block {blkno}: a clean {page.kind} page went irregular"
 
 
-def _heap_pages() -> list[tuple[bytes, int]]:
-    out: list[Chunk] = []
+def _main_fork_pages() -> list[tuple[bytes, int]]:
+    """Every main-fork page of every fixture relation (heaps, TOAST tables, indexes)."""
+    out: list[tuple[bytes, int]] = []
     for rel in RELATIONS:
-        if rel.meta.get("kind", "heap") != "heap" and "heap" not in str(rel):
-            continue
         with FileSource(rel.file("main")) as source:
-            for raw in source.pages("main"):
-                if raw.data[22] or raw.data[23]:  # skip nothing: all kinds are welcome
-                    pass
-                out.append((raw.data, raw.blkno))
+            out.extend((raw.data, raw.blkno) for raw in source.pages("main"))
     return out
 
 
-_PAGES = _heap_pages()
+_PAGES = _main_fork_pages()
 _HOT = (
     list(range(24))  # header
     + list(range(24, 24 + 4 * 12))  # first line pointers
