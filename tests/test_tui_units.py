@@ -14,9 +14,9 @@ from pageinspect_py.catalog.index import IndexDescription
 from pageinspect_py.decode.common import Span
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.errors import SchemaError
+from pageinspect_py.render.tree import build_detail
 from pageinspect_py.sources.file import FileSource
 from pageinspect_py.tui import parse_keymap
-from pageinspect_py.tui.fieldtree import build_detail
 from pageinspect_py.tui.hexview import bytes_per_row
 from pageinspect_py.tui.pagemap import MapMode, blocks_per_row, cell, level
 from pageinspect_py.tui.state import OpenSpec, PageStore, load_description, open_session, scan_order

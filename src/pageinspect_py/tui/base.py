@@ -14,8 +14,8 @@ from pageinspect_py.tui.dialogs import FindDialog, JumpDialog
 from pageinspect_py.tui.targets import Target, parse_target
 
 if TYPE_CHECKING:
+    from pageinspect_py.render.tree import PageDetail
     from pageinspect_py.tui.app import PgPageApp
-    from pageinspect_py.tui.fieldtree import PageDetail
     from pageinspect_py.tui.state import PageStore
 
 JUMP_HINT = "42 = block 42 · 0x1f0 or +496 = byte offset · 42:0x1f0 = both · (42,7) = TID · lp 7"

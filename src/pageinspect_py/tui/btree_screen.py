@@ -8,7 +8,6 @@ items are marked in words; ``s`` shows per-level statistics gathered by a worker
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group
@@ -24,11 +23,10 @@ from textual.worker import get_current_worker
 from pageinspect_py import constants as C
 from pageinspect_py.decode.btree import BtItemKind, BtreeItem, BtreeMetaPage, BtreePage
 from pageinspect_py.decode.common import Severity
-from pageinspect_py.decode.page import Page
 from pageinspect_py.errors import PageInspectError
+from pageinspect_py.render.tree import PageDetail
 from pageinspect_py.tui.base import BaseScreen
-from pageinspect_py.tui.fieldtree import PageDetail
-from pageinspect_py.tui.state import PageStore
+from pageinspect_py.tui.state import BtreeReport, PageStore, btree_report
 from pageinspect_py.tui.targets import Target
 
 if TYPE_CHECKING:
@@ -221,6 +219,8 @@ class BtreeScreen(BaseScreen):
         self.meta: BtreeMetaPage | None = None
         self.history: list[int] = []
         self.stats: Group | None = None
+        #: the statistics shown by ``s`` (the same figures as ``pgpage btree``)
+        self.report: BtreeReport | None = None
         self._find_at: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
@@ -507,24 +507,7 @@ class BtreeScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, group="btree-stats", exit_on_error=False)
     def _gather_stats(self) -> None:
-        from pageinspect_py.analysis.btree import build_index
-
         worker = get_current_worker()
-        store = self.store
-        nblocks = store.nblocks()
-
-        def pages() -> Iterator[tuple[int, Page]]:
-            for blkno in range(nblocks):
-                if worker.is_cancelled:
-                    return
-                cached = store.cached(blkno)
-                if cached is not None:
-                    yield blkno, cached.page
-                    continue
-                try:
-                    yield blkno, store.decode(store.read(blkno))
-                except PageInspectError:
-                    continue
 
         def progress(done: int, total: int) -> None:
             if done % 256 == 0:
@@ -534,21 +517,17 @@ class BtreeScreen(BaseScreen):
                 )
 
         try:
-            index = build_index(
-                pages(),
-                nblocks=nblocks,
-                loader=lambda b: store.decode(store.read(b)),
-                index=store.index,
-                name=store.name,
-                progress=progress,
+            report = btree_report(
+                self.store, cancelled=lambda: worker.is_cancelled, progress=progress
             )
-            stats = index.statistics()
-            findings = index.check()
         except PageInspectError as exc:
             self.from_thread(self._failed, 0, str(exc))
             return
         if not worker.is_cancelled:
-            self.from_thread(self._show_stats, stats_view(index, stats, findings))
+            self.report = report
+            self.from_thread(
+                self._show_stats, stats_view(report.index, report.statistics, report.findings)
+            )
 
     def _show_stats(self, view: Group) -> None:
         self.stats = view

@@ -22,7 +22,7 @@ from textual.strip import Strip
 
 from pageinspect_py.analysis.pagefill import FILLS
 from pageinspect_py.decode.common import Span
-from pageinspect_py.tui.fieldtree import PageDetail
+from pageinspect_py.render.tree import PageDetail
 
 _PRINTABLE = {b: chr(b) for b in range(0x20, 0x7F)}
 

@@ -1,6 +1,6 @@
 """The Layout screen: the current and the recommended column order side by side, with padding.
 
-Rows are sampled from the relation's own pages (values decoded with the relation
+Rows are every live-looking tuple of the relation (values decoded with the relation
 description: stored size, inline compression, TOAST pointers), then scored by the
 layout-advice engine (``advice/``). Each column shows the alignment padding it costs, on
 average per row, in each order.
@@ -8,8 +8,7 @@ average per row, in each order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
@@ -23,92 +22,16 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from pageinspect_py.catalog.attributes import RelationDescription
-from pageinspect_py.decode.heap import HeapPage
-from pageinspect_py.decode.toast import tuple_is_live
-from pageinspect_py.decode.tuple import AttributeStatus, decode_page_values
-from pageinspect_py.decode.varlena import VarlenaForm
 from pageinspect_py.errors import PageInspectError
 from pageinspect_py.tui.base import BaseScreen
-from pageinspect_py.tui.state import PageStore
+from pageinspect_py.tui.state import LayoutReport, PageStore, layout_report
 
 if TYPE_CHECKING:
     from pageinspect_py.advice.advise import Advice, Layout
     from pageinspect_py.advice.model import Column, Geometry, Value
-    from pageinspect_py.advice.sample import Observed
     from pageinspect_py.tui.app import PgPageApp
 
-#: pages read for the sample (spread over the relation)
-SAMPLE_PAGES = 200
 _NAME = 14
-
-
-@dataclass(frozen=True, slots=True)
-class PageSample:
-    rows: list[list[Observed]]  #: one Observed per live column
-    pages_read: int
-    rows_read: int
-    missing_values: int  #: values not stored (attmissingval) counted as NULL
-
-
-def sample_blocks(nblocks: int, limit: int = SAMPLE_PAGES) -> list[int]:
-    """Up to ``limit`` blocks spread evenly over the relation (all of them when fewer)."""
-    if nblocks <= limit:
-        return list(range(nblocks))
-    step = nblocks / limit
-    return sorted({int(i * step) for i in range(limit)})
-
-
-def observe(
-    store: PageStore,
-    desc: RelationDescription,
-    blocks: Sequence[int],
-    cancelled: Callable[[], bool] | None = None,
-) -> PageSample:
-    """Each live column's stored form in every tuple of ``blocks``."""
-    from pageinspect_py.advice.sample import Observed
-
-    live = [a.attnum for a in desc.live_attributes()]
-    rows: list[list[Observed]] = []
-    pages = missing = 0
-    for blkno in blocks:
-        if cancelled is not None and cancelled():
-            break
-        try:
-            page = store.decode(store.read(blkno))
-        except PageInspectError:
-            continue
-        if not isinstance(page, HeapPage):
-            continue
-        pages += 1
-        values = decode_page_values(page, desc, text=False)
-        for tv in values:
-            tup = next(i.tuple for i in page.items if i.lp.lp == tv.lp)
-            if tup is None or not tuple_is_live(tup.header.t_xmax, tup.header.t_infomask):
-                continue  # deleted (or being deleted): not part of a rebuilt table
-            by_num = {a.attnum: a for a in tv.attributes}
-            row: list[Observed] = []
-            for attnum in live:
-                att = by_num.get(attnum)
-                if (
-                    att is None
-                    or att.status.is_null
-                    or att.status in (AttributeStatus.MISSING, AttributeStatus.UNREADABLE)
-                ):
-                    if att is not None and att.status is AttributeStatus.MISSING:
-                        missing += 1
-                    row.append(Observed(None))
-                    continue
-                size = att.length
-                external = att.form is VarlenaForm.EXTERNAL
-                if external and att.varlena is not None and att.varlena.pointer is not None:
-                    size = att.varlena.pointer.extsize
-                pointer = att.varlena.pointer if att.varlena is not None else None
-                compressed = att.form is VarlenaForm.COMPRESSED or (
-                    external and pointer is not None and pointer.is_compressed
-                )
-                row.append(Observed(size, compressed=compressed, external=external))
-            rows.append(row)
-    return PageSample(rows, pages, len(rows), missing)
 
 
 def column_padding(
@@ -186,8 +109,9 @@ alignment after a 4-byte one costs 4 bytes in every row. Below each list: paddin
 MAXALIGN tail per row, bytes per row (tuple plus line pointer), rows per page and the pages
 the table would take if rebuilt in that order.
 
-The rows are sampled from the relation's pages (up to 200 pages spread over it); deleted
-tuples are left out.
+The rows are every tuple of the relation's pages whose hint bits do not mark it dead, and the
+figures are those of `pgpage layout-advice FILE --schema` (the same sample, storage model and
+search).
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -215,10 +139,11 @@ tuples are left out.
         self.advice: Advice | None = None
         self.rows: Sequence[Sequence[Value]] = ()
         self.geometry: Geometry | None = None
+        self.report: LayoutReport | None = None
         self.shown = 0
 
     def compose(self) -> ComposeResult:
-        yield Static(f"layout of {self.desc.relname}: sampling rows…", id="layout-title")
+        yield Static(f"layout of {self.desc.relname}: reading rows…", id="layout-title")
         with VerticalScroll(id="layout-scroll", can_focus=True):
             with Horizontal(id="layout-sides"):
                 yield Static("", id="layout-current")
@@ -236,53 +161,33 @@ tuples are left out.
 
     @work(thread=True, exclusive=True, group="layout", exit_on_error=False)
     def _advise(self) -> None:
-        from pageinspect_py.advice.advise import advise
-        from pageinspect_py.advice.model import Column, Geometry, Table
-        from pageinspect_py.advice.sample import build_sample
-
         worker = get_current_worker()
         try:
-            nblocks = self.store.nblocks()
-            blocks = sample_blocks(nblocks)
-            observed = observe(self.store, self.desc, blocks, lambda: worker.is_cancelled)
-            if worker.is_cancelled:
-                return
-            columns = [Column.from_attribute(a) for a in self.desc.live_attributes()]
-            geometry = Geometry(block_size=self.store.block_size)
-            table = Table(
-                self.desc.relname,
-                tuple(Column.from_attribute(a) for a in self.desc.attributes),
-                geometry,
-            )
-            per_page = observed.rows_read / observed.pages_read if observed.pages_read else 0
-            sample = build_sample(
-                columns,
-                observed.rows,
-                geometry,
-                table_rows=round(per_page * nblocks),
-                method=f"every tuple of {observed.pages_read} of {nblocks} pages",
-            )
-            advice = advise(table, sample, time_limit=1.0)
+            report = layout_report(self.store, self.desc, cancelled=lambda: worker.is_cancelled)
         except (PageInspectError, ValueError) as exc:
             self.from_thread(self._failed, str(exc))
             return
         except Exception as exc:  # the advice engine must not take the app down
             self.from_thread(self._failed, f"{type(exc).__name__}: {exc}")
             return
-        self.from_thread(self._show, advice, observed, geometry)
+        if report is not None:
+            self.from_thread(self._show, report)
 
     def _failed(self, message: str) -> None:
         self.query_one("#layout-title", Static).update(f"layout of {self.desc.relname}: no advice")
         self.query_one("#layout-notes", Static).update(Text(message, style="bold"))
 
-    def _show(self, advice: Advice, observed: PageSample, geometry: Geometry) -> None:
+    def _show(self, report: LayoutReport) -> None:
+        advice = report.advice
+        geometry = report.geometry
+        self.report = report
         self.advice = advice
         self.rows = advice.sample.rows
         self.geometry = geometry
         saving = advice.savings
         self.query_one("#layout-title", Static).update(
             f"{self.pgapp.session_title} · layout: {advice.sample.size} rows from "
-            f"{observed.pages_read} pages · reordering saves {saving.reorder_pages} pages "
+            f"{report.pages_read} pages · reordering saves {saving.reorder_pages} pages "
             f"({saving.reorder_percent:.1f}%)"
         )
         columns = advice.columns
@@ -298,9 +203,10 @@ tuples are left out.
         self._show_right()
         notes = Text()
         notes.append(f"sample: {advice.sample.method}")
-        if observed.missing_values:
+        if report.skipped_dead or report.skipped_damaged:
             notes.append(
-                f"; {observed.missing_values} values not stored (added columns) counted as NULL"
+                f"; left out: {report.skipped_dead} dead-looking, "
+                f"{report.skipped_damaged} damaged tuples"
             )
         notes.append(
             f"\nlower bound {advice.lower_bound_row_bytes:.1f} B/row"

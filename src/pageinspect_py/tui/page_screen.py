@@ -20,8 +20,8 @@ from pageinspect_py import constants as C
 from pageinspect_py.analysis.pagefill import Fill
 from pageinspect_py.decode.common import Severity
 from pageinspect_py.decode.heap import HeapPage
+from pageinspect_py.render.tree import FieldNode, PageDetail
 from pageinspect_py.tui.base import BaseScreen
-from pageinspect_py.tui.fieldtree import FieldNode, PageDetail
 from pageinspect_py.tui.hexview import HexView
 from pageinspect_py.tui.state import PageStore
 from pageinspect_py.tui.targets import Target, parse_bytes

@@ -11,23 +11,26 @@ import copy
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pageinspect_py.analysis.pagefill import FillTotals, PageFill, page_fill
+from pageinspect_py.analysis.pagefill import FillTotals, PageFill, fill_from_page, page_fill
 from pageinspect_py.catalog.attributes import RelationDescription
 from pageinspect_py.catalog.index import IndexDescription
 from pageinspect_py.decode.dispatch import decode_page
-from pageinspect_py.decode.page import Page
+from pageinspect_py.decode.page import Page, PageKind
 from pageinspect_py.decode.varlena import ToastFetcher
 from pageinspect_py.errors import PageInspectError, SourceError
 from pageinspect_py.page.raw import Fork, PageSource, RawPage
 
 if TYPE_CHECKING:
+    from pageinspect_py.advice.advise import Advice
+    from pageinspect_py.advice.model import Geometry
+    from pageinspect_py.analysis.btree import BtreeIndex, BtreeStatistics, Finding
     from pageinspect_py.decode.toast import ToastRelation
-    from pageinspect_py.tui.fieldtree import PageDetail
+    from pageinspect_py.render.tree import PageDetail
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +66,12 @@ class PageStore:
         description: RelationDescription | None = None,
         index: IndexDescription | None = None,
         toast: ToastFetcher | None = None,
+        major: int | None = None,
     ) -> None:
         self.source = source
+        #: the server major the pages come from (live, or recorded in the schema file): the
+        #: figures that differ by version (pgstatindex) are computed as that major does
+        self.major = major
         self.fork: Fork = fork
         self.description = description
         self.index = index
@@ -110,7 +117,7 @@ class PageStore:
 
     def detail(self, blkno: int) -> PageDetail:
         """The decoded page with its field tree; read and decoded on first use, then cached."""
-        from pageinspect_py.tui.fieldtree import build_detail
+        from pageinspect_py.render.tree import build_detail
 
         detail = self.cached(blkno)
         if detail is not None:
@@ -130,7 +137,9 @@ class PageStore:
         if self.index is not None and raw.fork == "main":
             from pageinspect_py.decode.btree import BtreeDecodeOptions, decode_btree_page
 
-            return decode_btree_page(raw, options=BtreeDecodeOptions(index=self.index))
+            return decode_btree_page(
+                raw, options=BtreeDecodeOptions(index=self.index, major=self.major)
+            )
         return decode_page(raw)
 
     # -- fills (the page map) ---------------------------------------------------------------
@@ -156,11 +165,30 @@ class PageStore:
             if _is_connection_error(exc):
                 raise
             return None
+        fill = self.fill_of(raw)
+        self._remember(fill)
+        return fill
+
+    def fill_of(self, raw: RawPage) -> PageFill:
+        """What fills one block, as the Page screen counts it: the bulk path, and for a heap
+        page of a described relation the decoder, so that the padding between attributes
+        counts as padding (``analysis.pagefill.attribute_padding``; ~10x slower per block)."""
         fill = page_fill(
             raw.data, raw.blkno, fork=raw.fork, checksum_verifiable=raw.checksum_verifiable
         )
-        self._remember(fill)
-        return fill
+        if self.description is None or fill.kind not in (PageKind.HEAP, PageKind.SEQUENCE):
+            return fill
+        from pageinspect_py.decode.heap import HeapPage
+        from pageinspect_py.decode.tuple import decode_page_values
+
+        try:
+            page = self.decode(raw)
+            if not isinstance(page, HeapPage):
+                return fill
+            values = decode_page_values(page, self.description, text=False)
+        except Exception:  # a decoder bug must not lose the block: its bulk figures stand
+            return fill
+        return fill_from_page(page, values)
 
     def _remember(self, fill: PageFill) -> None:
         with self._totals_lock:
@@ -283,6 +311,7 @@ def open_session(spec: OpenSpec) -> Session:
     from pageinspect_py.decode.toast import ToastRelation
 
     warnings: list[str] = []
+    major: int | None = None
     description: RelationDescription | None = None
     index: IndexDescription | None = None
     toast: ToastRelation | None = None
@@ -292,8 +321,16 @@ def open_session(spec: OpenSpec) -> Session:
         live = open_live(spec.dsn, spec.relation or "")
         source: PageSource = live
         fork: Fork = spec.fork or "main"  # type: ignore[assignment]
+        major = live.server.major
         if spec.schema is not None or spec.columns is not None:
             description, index = _load_schema(spec, warnings)
+        elif live.relation.amname == "btree":
+            try:  # typed keys (and their padding), as pgpage btree reads them
+                from pageinspect_py.sources.live_index import describe_index
+
+                index = describe_index(live.connection, live.relation.oid)
+            except PageInspectError as exc:
+                warnings.append(f"index keys: {exc}")
         elif live.relation.amname == "heap" or live.relation.relkind == "S":
             try:
                 from pageinspect_py.sources.live_catalog import describe_relation
@@ -323,6 +360,7 @@ def open_session(spec: OpenSpec) -> Session:
         fork = spec.fork or file_source.given_fork  # type: ignore[assignment]
         if spec.schema is not None or spec.columns is not None:
             description, index = _load_schema(spec, warnings)
+        major = recorded_major(Path(spec.schema)) if spec.schema is not None else None
         if spec.toast is not None:
             try:
                 toastrelid = description.extra.get("reltoastrelid") if description else None
@@ -332,7 +370,7 @@ def open_session(spec: OpenSpec) -> Session:
                 )
             except PageInspectError as exc:
                 warnings.append(f"TOAST relation {spec.toast}: {exc}")
-    main = PageStore(source, fork, description=description, index=index, toast=toast)
+    main = PageStore(source, fork, description=description, index=index, toast=toast, major=major)
     return Session(spec, main, toast, description, index, warnings)
 
 
@@ -366,3 +404,134 @@ def load_description(
     if isinstance(obj, dict) and isinstance(obj.get("index"), dict):
         return None, index_from_manifest(obj)
     return description_from_json(obj, source=str(path)), None
+
+
+def recorded_major(path: Path) -> int | None:
+    """The server major a schema file records: a fixtures manifest's ``major``, or
+    ``server_version_num`` (``pgpage schema`` output, e.g. 150018 -> 15); None when neither."""
+    import json
+
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(obj, dict):
+        return None
+    major = obj.get("major")
+    if isinstance(major, int) and not isinstance(major, bool):
+        return major
+    version = obj.get("server_version_num")
+    if isinstance(version, str) and version.isdigit():
+        version = int(version)
+    if isinstance(version, int) and not isinstance(version, bool) and version >= 100000:
+        return version // 10000
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class BtreeReport:
+    """The B-tree screen's statistics: what ``pgpage btree`` reports for the same index."""
+
+    index: BtreeIndex
+    statistics: BtreeStatistics
+    findings: tuple[Finding, ...]
+
+
+def btree_report(
+    store: PageStore,
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+    progress: Callable[[int, int], None] | None = None,
+) -> BtreeReport:
+    """Read every page of the index (cached ones reused) and compute the per-level figures,
+    ``pgstatindex()`` as the store's server major computes it, and the structural checks:
+    the same ``analysis.btree`` computation as ``pgpage btree``, with the same key
+    description and major."""
+    from pageinspect_py.analysis.btree import build_index
+
+    nblocks = store.nblocks()
+
+    def pages() -> Iterator[tuple[int, Page]]:
+        for blkno in range(nblocks):
+            if cancelled():
+                return
+            cached = store.cached(blkno)
+            if cached is not None:
+                yield blkno, cached.page
+                continue
+            try:
+                yield blkno, store.decode(store.read(blkno))
+            except PageInspectError:
+                continue
+
+    index = build_index(
+        pages(),
+        nblocks=nblocks,
+        loader=lambda b: store.decode(store.read(b)),
+        index=store.index,
+        name=store.name,
+        progress=progress,
+    )
+    return BtreeReport(index, index.statistics(store.major), index.check())
+
+
+#: seconds the Layout screen lets the order search run (``pgpage layout-advice``'s default)
+LAYOUT_SEARCH_SECONDS = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutReport:
+    """The Layout screen's figures: what ``pgpage layout-advice FILE --schema`` reports."""
+
+    advice: Advice
+    geometry: Geometry  #: the storage model's (block size, fillfactor, TOAST)
+    pages_read: int
+    skipped_dead: int
+    skipped_damaged: int
+
+
+def layout_report(
+    store: PageStore,
+    description: RelationDescription,
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+    search_seconds: float = LAYOUT_SEARCH_SECONDS,
+) -> LayoutReport | None:
+    """Advice on the column order from every live-looking tuple of the relation, with the
+    storage model of the description (fillfactor, TOAST): the same ``advice.offline`` rows,
+    table and ``advise`` call as ``pgpage layout-advice FILE --schema``, so both predict the
+    same pages. None when cancelled."""
+    from pageinspect_py.advice.advise import advise
+    from pageinspect_py.advice.offline import rows_from_pages, table_from_description
+    from pageinspect_py.decode.heap import HeapPage
+    from pageinspect_py.errors import AdviceError
+
+    def heap_pages() -> Iterator[HeapPage]:
+        for blkno in range(store.nblocks()):
+            if cancelled():
+                return
+            cached = store.cached(blkno)
+            try:
+                page = cached.page if cached is not None else store.decode(store.read(blkno))
+            except PageInspectError:
+                continue
+            if isinstance(page, HeapPage):
+                yield page
+
+    found = rows_from_pages(description, heap_pages(), store.block_size)
+    if cancelled():
+        return None
+    if not found.sample.rows:
+        raise AdviceError(
+            f"no live tuples (dead-looking: {found.skipped_dead}, damaged: "
+            f"{found.skipped_damaged}): there is nothing to measure"
+        )
+    table = table_from_description(description, store.block_size)
+    advice = advise(table, found.sample, measured=found.measured, time_limit=search_seconds)
+    return LayoutReport(
+        advice,
+        table.geometry,
+        found.measured.pages or 0,
+        found.skipped_dead,
+        found.skipped_damaged,
+    )

@@ -9,7 +9,7 @@ from rich.text import Text
 from pageinspect_py import constants as C
 from pageinspect_py.decode.common import RegionKind
 from pageinspect_py.decode.heap import HeapPage, HeapTuple
-from pageinspect_py.tui.fieldtree import PageDetail
+from pageinspect_py.render.tree import PageDetail
 
 #: extra sections other modules add under the header (attributes, TOAST pointers):
 #: (detail, lp) -> renderable or None

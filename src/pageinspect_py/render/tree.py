@@ -1,10 +1,13 @@
-"""A decoded page as the Page screen shows it: a tree of named byte ranges, and back.
+"""The presentation tree of a decoded page: named byte ranges in byte order, and back.
 
 :func:`build_detail` turns a decoded :class:`~pageinspect_py.decode.page.Page` into a
 :class:`PageDetail`: a tree of :class:`FieldNode` in byte order (header, line pointers, free
-space, items, padding, special space), each with its value, byte range and the C comment of
-the field, plus an index from every byte offset to the smallest node that holds it, so the hex
-view and the tree can follow each other. No Textual here: this runs in worker threads.
+space, items, padding, special space), each with its value, byte range, the C comment of the
+field and the :class:`~pageinspect_py.analysis.pagefill.Fill` its bytes count as (the one rule,
+``analysis.pagefill.region_fills``), plus an index from every byte offset to the smallest node
+that holds it, so a hex view and the tree can follow each other. This is the one presentation
+model of a page: the TUI's Page screen walks it (field tree, hex view, status line, find).
+No Textual here (nothing in ``render/`` imports it): this runs in worker threads.
 """
 
 from __future__ import annotations
@@ -13,11 +16,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from pageinspect_py import constants as C
-from pageinspect_py.analysis.pagefill import Fill, PageFill, fill_from_page
+from pageinspect_py.analysis.pagefill import (
+    Fill,
+    PageFill,
+    byte_fills,
+    fill_from_page,
+    region_fills,
+)
 from pageinspect_py.catalog.attributes import RelationDescription
 from pageinspect_py.decode.common import Region, RegionKind, Span
 from pageinspect_py.decode.heap import HeapItem, HeapPage, HeapTuple
-from pageinspect_py.decode.page import ChecksumStatus, ItemId, Page, PageKind
+from pageinspect_py.decode.page import ChecksumStatus, ItemId, Page
+from pageinspect_py.decode.tuple import PageValues
 from pageinspect_py.decode.varlena import ToastFetcher
 
 #: extra builders other decoders register: (page, detail) -> top-level nodes to add or None.
@@ -95,6 +105,8 @@ class PageDetail:
     by_item: dict[int, FieldNode] = field(default_factory=dict)
     #: free-form sections other views add (btree items, decoded attributes, ...)
     extras: dict[str, object] = field(default_factory=dict)
+    #: the heap page's attributes under the relation description, when one is known
+    values: PageValues | None = None
 
     @property
     def blkno(self) -> int:
@@ -144,37 +156,7 @@ class PageDetail:
             if start < stop:
                 owner[start:stop] = [node.index] * (stop - start)
         self.owner = owner
-        self.byte_fill = _byte_fills(self.page)
-
-
-def _byte_fills(page: Page) -> bytes:
-    from pageinspect_py.analysis.pagefill import FILLS
-
-    position = {fill: index for index, fill in enumerate(FILLS)}
-    out = bytearray(page.size)
-    flags = {lp.lp: lp.lp_flags for lp in page.line_pointers}
-    for region in page.regions:
-        fill = region_fill(region, flags, page.kind)
-        start, stop = max(region.span.start, 0), min(region.span.stop, page.size)
-        if start < stop:
-            out[start:stop] = bytes([position[fill]]) * (stop - start)
-    return bytes(out)
-
-
-def region_fill(region: Region, lp_flags: dict[int, int], kind: PageKind) -> Fill:
-    """The fill category of one region (the same rule as analysis.pagefill)."""
-    from pageinspect_py.analysis.pagefill import _REGION_FILL
-
-    fill = _REGION_FILL.get(region.kind, Fill.DATA)
-    if region.item is not None and region.kind not in (
-        RegionKind.LINE_POINTER,
-        RegionKind.ALIGNMENT_PADDING,
-    ):
-        if lp_flags.get(region.item) == C.LP_DEAD:
-            return Fill.DEAD
-        if kind not in (PageKind.HEAP, PageKind.SEQUENCE):
-            return Fill.DATA
-    return fill
+        self.byte_fill = byte_fills(self.page, self.values)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -219,17 +201,17 @@ def build_detail(
     fetches out-of-line values for their text)."""
     root = FieldNode(f"block {page.blkno}", key="")
     detail = PageDetail(page, root, fill_from_page(page))
-    lp_flags = {lp.lp: lp.lp_flags for lp in page.line_pointers}
     item_spans = {lp.lp: lp.item_span for lp in page.line_pointers}
     heap_items: dict[int, HeapItem] = {}
     if isinstance(page, HeapPage):
         heap_items = {item.lp.lp: item for item in page.items}
         if description is not None:
             _attach_values(page, description, toast, detail)
+            # the padding between attributes is padding, in the totals and the colours
+            detail.fill = fill_from_page(page, detail.values)
     item_nodes: dict[int, FieldNode] = {}
     line_pointers_done = False
-    for region in page.regions:
-        fill = region_fill(region, lp_flags, page.kind)
+    for region, fill in region_fills(page):
         owner = region.item
         inside = (
             owner is not None
@@ -294,6 +276,7 @@ def _attach_values(
         detail.extras["values_error"] = f"{type(exc).__name__}: {exc}"
         return
     detail.extras["values"] = values
+    detail.values = values
     detail.extras["description"] = description
 
 

@@ -1,0 +1,184 @@
+"""The TUI and the CLI print the same figures for the same relation (issue 15, item 2).
+
+Each test computes a figure both ways, from the TUI's own objects (the session and store the
+app opens, the report its screens show) and from the command line (``pgpage ... --format
+json`` through click), on the fixtures, and asserts they are equal; where the server's own
+answer is recorded (pageinspect / pgstatindex in the fixtures), that too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from goldens import FixtureRelation, relations
+
+from pageinspect_py.analysis.pagefill import Fill, page_fill
+from pageinspect_py.cli import main
+from pageinspect_py.tui.state import (
+    OpenSpec,
+    btree_report,
+    layout_report,
+    open_session,
+    recorded_major,
+)
+
+BTREE = list(relations("btree"))
+
+
+def _cli_json(*args: str) -> Any:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code in (0, 1), result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    return lines[0] if len(lines) == 1 else lines
+
+
+def _manifest(rel: FixtureRelation) -> Path:
+    return rel.version_dir / "manifest.json"
+
+
+# -- btree: pgstatindex and the per-level figures ------------------------------------------
+
+
+@pytest.mark.parametrize("rel", BTREE, ids=str)
+def test_btree_levels_and_pgstatindex_agree_with_pgpage_btree(rel: FixtureRelation) -> None:
+    session = open_session(OpenSpec(path=str(rel.file()), schema=str(_manifest(rel))))
+    try:
+        assert session.main.major == rel.major  # recorded in the manifest
+        tui = btree_report(session.main)
+    finally:
+        session.close()
+    cli = _cli_json("btree", str(rel.file()), "--format", "json", "--schema", str(_manifest(rel)))
+    stats = cli.get("statistics", cli)
+    pg = stats["pgstatindex"]
+    ours = tui.statistics.pgstatindex
+    assert stats["pgstatindex_as_of_major"] == tui.statistics.pgstatindex_major == rel.major
+    density = pg["avg_leaf_density"]
+    if density is None or (isinstance(density, float) and math.isnan(density)):
+        assert math.isnan(ours.avg_leaf_density)
+    else:
+        assert ours.avg_leaf_density == density
+    assert ours.leaf_pages == pg["leaf_pages"]
+    assert ours.internal_pages == pg["internal_pages"]
+    cli_levels = {lv["level"]: lv for lv in stats["levels"]}
+    assert {lv.level for lv in tui.statistics.levels} == set(cli_levels)
+    for lv in tui.statistics.levels:
+        other = cli_levels[lv.level]
+        assert lv.padding_bytes == other["padding_bytes"], f"level {lv.level}"
+        assert lv.pages == other["pages"]
+        assert lv.items == other["items"]
+        assert lv.free_bytes == other["free_bytes"]
+    assert len(tui.findings) == len(cli["findings"])
+
+
+def _server_pgstatindex(rel: FixtureRelation) -> dict[str, Any] | None:
+    found = rel.oracle.get("pgstatindex")
+    return found if isinstance(found, dict) else None
+
+
+@pytest.mark.parametrize("rel", [r for r in BTREE if r.major == 15], ids=str)
+def test_btree_density_is_the_servers_on_15(rel: FixtureRelation) -> None:
+    """On a 15 server's pages the TUI prints 15's avg_leaf_density (PageGetFreeSpace), not
+    18's: the server's own pgstatindex() output recorded with the fixture."""
+    server = _server_pgstatindex(rel)
+    assert server is not None, "the fixture records the server's pgstatindex()"
+    session = open_session(OpenSpec(path=str(rel.file()), schema=str(_manifest(rel))))
+    try:
+        ours = btree_report(session.main).statistics.pgstatindex
+    finally:
+        session.close()
+    assert ours.avg_leaf_density == pytest.approx(float(server["avg_leaf_density"]), abs=0.005)
+
+
+def test_recorded_major_reads_server_version_num(tmp_path: Path) -> None:
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps({"relname": "t", "server_version_num": 150018}))
+    assert recorded_major(schema) == 15
+    schema.write_text(json.dumps({"relname": "t", "server_version_num": "170004"}))
+    assert recorded_major(schema) == 17
+    schema.write_text(json.dumps({"major": 13, "relations": {}}))
+    assert recorded_major(schema) == 13
+    schema.write_text(json.dumps({"relname": "t"}))
+    assert recorded_major(schema) is None
+    assert recorded_major(tmp_path / "missing.json") is None
+
+
+# -- heap: the page map's padding includes the padding between attributes -------------------
+
+HEAP = [
+    r
+    for r in relations()
+    if r.major == 17
+    and r.meta.get("kind") == "heap"
+    and r.name in ("heap_types", "heap_many_blocks", "heap_big", "heap_altered", "heap_hot")
+]
+
+
+@pytest.mark.parametrize("rel", HEAP, ids=str)
+def test_heap_map_padding_includes_attribute_padding_as_dump_reports_it(
+    rel: FixtureRelation,
+) -> None:
+    session = open_session(OpenSpec(path=str(rel.file()), schema=str(_manifest(rel))))
+    try:
+        store = session.main
+        assert store.description is not None
+        cli = _cli_json(
+            "dump", str(rel.file()), "--format", "json", "--schema", str(_manifest(rel))
+        )
+        blocks = cli if isinstance(cli, list) else [cli]
+        seen = 0
+        for block in blocks:
+            blkno = block["block"]
+            raw = store.read(blkno)
+            mapped = store.scan_block(blkno)
+            assert mapped is not None
+            bulk = page_fill(raw.data, blkno, fork="main")
+            between = sum(
+                item.get("attribute_padding") or 0
+                for item in block.get("heap_page_items", [])
+                if item["lp_flags"] != 3
+            )
+            assert mapped.get(Fill.PADDING) == bulk.get(Fill.PADDING) + between, blkno
+            assert mapped.used == bulk.used  # bytes move from data to padding, no more
+            # the Page screen's totals (and colours) are the map's
+            detail = store.detail(blkno)
+            assert detail.fill == mapped
+            seen += between > 0
+        if rel.name == "heap_types":  # int2/int8/text side by side: padding on every page
+            assert seen == len(blocks)
+    finally:
+        session.close()
+
+
+# -- layout: the pages predicted ------------------------------------------------------------
+
+LAYOUT = [
+    r
+    for r in relations()
+    if r.major in (15, 17) and r.name in ("heap_types", "heap_many_blocks", "heap_altered")
+]
+
+
+@pytest.mark.parametrize("rel", LAYOUT, ids=str)
+def test_layout_screen_predicts_the_pages_layout_advice_predicts(rel: FixtureRelation) -> None:
+    session = open_session(OpenSpec(path=str(rel.file()), schema=str(_manifest(rel))))
+    try:
+        assert session.description is not None
+        report = layout_report(session.main, session.description)
+    finally:
+        session.close()
+    assert report is not None
+    cli = _cli_json(
+        "layout-advice", str(rel.file()), "--schema", str(_manifest(rel)), "--format", "json"
+    )
+    table = cli[0] if isinstance(cli, list) else cli
+    advice = report.advice.to_json()
+    for name in ("current", "recommended"):
+        ours, theirs = advice[name], table.get("advice", table)[name]
+        assert isinstance(ours, dict) and isinstance(theirs, dict)
+        assert ours["pages"] == theirs["pages"], name
+        assert ours["order"] == theirs["order"], name
