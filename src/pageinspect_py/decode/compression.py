@@ -10,7 +10,9 @@ offset 1..4095, length ``LLLL + 3`` (3..17) or, when ``LLLL`` is 15, ``18 + T3``
 copied byte by byte from ``offset`` bytes back in the output (the ranges may overlap).
 
 Both decoders are safe on hostile input: the output never exceeds the declared raw size (itself
-bounded by ``max_output``), every step consumes input so the loop ends, and a back-reference
+bounded by ``max_output`` and by what the compressed bytes can expand to at the densest, so no
+buffer is sized from a raw size the input cannot honestly describe), every step consumes input
+so the loop ends, and a back-reference
 before the start of the output, a truncated tag, or output of the wrong length raises
 :class:`~pageinspect_py.errors.DecompressionError` -- the same cases in which PostgreSQL 13+
 reports "compressed pglz data is corrupt".
@@ -32,6 +34,31 @@ from pageinspect_py.layouts.varlena import (
 #: MaxAllocSize (utils/memutils.h): no datum is larger, so no raw size may claim more.
 MAX_ALLOC_SIZE: Final = 0x3FFFFFFF
 
+#: the most output one input byte can give. pglz: a 3-byte tag copies at most 273 bytes (a
+#: literal gives 1 for 1, a 2-byte tag 17, control bytes nothing). lz4: each match-length byte
+#: adds at most 255 (the token, offset and last length byte of a sequence make it less).
+PGLZ_MAX_RATIO: Final = 273 // 3
+LZ4_MAX_RATIO: Final = 255
+
+
+def max_expansion(method: int, compressed: int) -> int:
+    """The most bytes ``compressed`` bytes of a ``method`` stream can expand to: a raw size
+    above it cannot be honest, whatever the bytes are."""
+    if method == TOAST_LZ4_COMPRESSION_ID:
+        return compressed * LZ4_MAX_RATIO
+    return compressed * PGLZ_MAX_RATIO
+
+
+def _check_rawsize(name: str, method: int, source: bytes, rawsize: int, max_output: int) -> None:
+    if rawsize < 0 or rawsize > max_output:
+        raise DecompressionError(f"{name} raw size {rawsize} is outside 0..{max_output}")
+    most = max_expansion(method, len(source))
+    if rawsize > most:
+        raise DecompressionError(
+            f"{name} data is corrupt: {len(source)} compressed bytes cannot expand to {rawsize} "
+            f"(at most {most})"
+        )
+
 
 def pglz_decompress(
     source: bytes, rawsize: int, *, check_complete: bool = True, max_output: int = MAX_ALLOC_SIZE
@@ -41,7 +68,9 @@ def pglz_decompress(
     With ``check_complete`` (what detoasting uses), both the input and the output must be
     consumed exactly; without it, decoding stops at ``rawsize`` bytes of output (a slice).
     """
-    if rawsize < 0 or rawsize > max_output:
+    if check_complete:
+        _check_rawsize("pglz", TOAST_PGLZ_COMPRESSION_ID, source, rawsize, max_output)
+    elif rawsize < 0 or rawsize > max_output:
         raise DecompressionError(f"pglz raw size {rawsize} is outside 0..{max_output}")
     out = bytearray()
     src = memoryview(source)
@@ -102,16 +131,15 @@ def pglz_decompress(
 
 def lz4_decompress(source: bytes, rawsize: int, *, max_output: int = MAX_ALLOC_SIZE) -> bytes:
     """lz4_decompress_datum(): an LZ4 block (no frame) expanded to exactly ``rawsize`` bytes."""
-    if rawsize < 0 or rawsize > max_output:
-        raise DecompressionError(f"lz4 raw size {rawsize} is outside 0..{max_output}")
-    try:
-        import lz4.block  # type: ignore[import-untyped]
-    except ImportError as exc:  # pragma: no cover - lz4 is a dependency
-        raise DecompressionError("lz4-compressed value, but the lz4 package is missing") from exc
     if rawsize == 0:
         if source not in (b"", b"\x00"):
             raise DecompressionError("lz4 data is corrupt: data for an empty value")
         return b""
+    _check_rawsize("lz4", TOAST_LZ4_COMPRESSION_ID, source, rawsize, max_output)
+    try:
+        import lz4.block  # type: ignore[import-untyped]
+    except ImportError as exc:  # pragma: no cover - lz4 is a dependency
+        raise DecompressionError("lz4-compressed value, but the lz4 package is missing") from exc
     try:
         result: bytes = lz4.block.decompress(bytes(source), uncompressed_size=rawsize)
     except Exception as exc:  # lz4.block.LZ4BlockError and friends

@@ -3,11 +3,12 @@ oid.c), and the one-element array literal of ``pg_attribute.attmissingval``."""
 
 from __future__ import annotations
 
-import math
 import struct
+from typing import Final
 
-from pageinspect_py.constants import typealign
+from pageinspect_py.constants import maxalign
 from pageinspect_py.decode.align import att_align_nominal
+from pageinspect_py.decode.compression import MAX_ALLOC_SIZE
 from pageinspect_py.decode.output.base import TypeInfo
 from pageinspect_py.decode.output.registry import ANYARRAY, datum_text, register
 from pageinspect_py.decode.varlena import parse_varlena
@@ -27,8 +28,37 @@ def _array_quote(text: str, delimiter: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+SIZEOF_DATUM: Final = 8  #: sizeof(Datum) on the 64-bit platforms PostgreSQL supports
+#: MaxArraySize (utils/array.h): MaxAllocSize / sizeof(Datum), the most elements of any array
+MAX_ARRAY_SIZE: Final = MAX_ALLOC_SIZE // SIZEOF_DATUM
+INT32_MAX: Final = 2**31 - 1
+
+
+def array_nitems(dims: list[int]) -> int:
+    """ArrayGetNItems(): the number of elements ``dims`` describe, as the server counts them
+    (a zero dimension means no elements; a negative one, a product past int32 or past
+    MaxArraySize is an error)."""
+    ret = 1
+    for d in dims:
+        ret *= d
+        if d < 0 or ret > INT32_MAX:
+            break
+    else:
+        if ret <= MAX_ARRAY_SIZE:
+            return ret
+    raise DatumError(
+        f"array dimensions {dims}: array size exceeds the maximum allowed ({MAX_ARRAY_SIZE})"
+    )
+
+
 def array_elements(info: TypeInfo, payload: bytes) -> tuple[list[int], list[int], list[str | None]]:
-    """(dims, lower bounds, element texts or None for NULL) of an array datum's payload."""
+    """(dims, lower bounds, element texts or None for NULL) of an array datum's payload.
+
+    An array without elements (no dimensions, or a dimension of 0) has no dims. The element
+    count is checked against what the datum can hold before any element is read: each non-NULL
+    element takes at least one byte (``typlen`` bytes for a fixed-width type) and each element
+    one bit of the null bitmap when there is one.
+    """
     elem = info.elem
     if elem is None:
         raise DatumError(f"{info.typname} has no element type")
@@ -45,18 +75,34 @@ def array_elements(info: TypeInfo, payload: bytes) -> tuple[list[int], list[int]
         raise DatumError("array dimensions are truncated")
     dims = list(struct.unpack_from(f"<{ndim}i", payload, at))
     lbounds = list(struct.unpack_from(f"<{ndim}i", payload, at + 4 * ndim))
-    nitems = math.prod(dims)
-    if any(d < 0 for d in dims) or nitems > len(payload) * 8:
-        raise DatumError(f"array dimensions {dims} do not fit in {len(payload)} bytes")
+    nitems = array_nitems(dims)
+    if nitems == 0:
+        return [], [], []  # array_out prints "{}", whatever the bounds
+    if any(lb + d - 1 > INT32_MAX for lb, d in zip(lbounds, dims, strict=True)):
+        raise DatumError(f"array bounds {lbounds} with dimensions {dims} overflow int32")
+    buf = b"\x00\x00\x00\x00" + payload  # so that offsets equal the in-memory ones
     # offsets below are from the start of the ArrayType (varlena header included)
     bitmap_at = L.ARRAY_HEADER_SIZE + 8 * ndim
     if head.dataoffset:
-        bitmap = payload[bitmap_at - 4 : bitmap_at - 4 + (nitems + 7) // 8]
+        bitmap_end = bitmap_at + (nitems + 7) // 8
+        if bitmap_end > len(buf):
+            raise DatumError(
+                f"array of {nitems} elements: its null bitmap needs {bitmap_end - bitmap_at} "
+                f"bytes, the datum has {max(len(buf) - bitmap_at, 0)} after its dimensions"
+            )
+        bitmap = buf[bitmap_at:bitmap_end]
+        present = (int.from_bytes(bitmap, "little") & ((1 << nitems) - 1)).bit_count()
         data_at = head.dataoffset
     else:
         bitmap = b""
-        data_at = typealign(bitmap_at, 8)  # ARR_OVERHEAD_NONULLS: MAXALIGN
-    buf = b"\x00\x00\x00\x00" + payload  # so that offsets equal the in-memory ones
+        present = nitems
+        data_at = maxalign(bitmap_at)  # ARR_OVERHEAD_NONULLS
+    least = present * (elem.typlen if elem.typlen > 0 else 1)
+    if data_at + least > len(buf):
+        raise DatumError(
+            f"array dimensions {dims} ({nitems} elements, {present} not NULL) need at least "
+            f"{least} data bytes, the datum has {max(len(buf) - data_at, 0)}"
+        )
     pos = data_at
     texts: list[str | None] = []
     for i in range(nitems):

@@ -41,13 +41,13 @@ _JSON_ESCAPES = {
 }
 
 
-def _jsonb_scalar(entry: int, data: bytes, start: int, length: int, depth: int) -> str:
+def _jsonb_scalar(entry: int, data: memoryview, start: int, length: int, depth: int) -> str:
     kind = entry & L.JENTRY_TYPEMASK
     if kind == L.JENTRY_ISSTRING:
-        return escape_json(utf8(data[start : start + length], "jsonb string"))
+        return escape_json(utf8(bytes(data[start : start + length]), "jsonb string"))
     if kind == L.JENTRY_ISNUMERIC:
         aligned = typealign(start, 4)
-        num = parse_varlena(data[aligned : start + length])
+        num = parse_varlena(bytes(data[aligned : start + length]))
         return numeric_text(plain_payload(num))
     if kind == L.JENTRY_ISBOOL_TRUE:
         return "true"
@@ -61,13 +61,14 @@ def _jsonb_scalar(entry: int, data: bytes, start: int, length: int, depth: int) 
     raise DatumError(f"jsonb entry of unknown type 0x{kind:08x}")
 
 
-def _jsonb_container(buf: bytes, depth: int) -> tuple[str, bool]:
-    """(text, is raw scalar) of the JsonbContainer at the start of ``buf``."""
+def _jsonb_container(buf: memoryview, depth: int) -> tuple[str, bool]:
+    """(text, is raw scalar) of the JsonbContainer at the start of ``buf`` (a view: nested
+    containers are read in place, not copied level by level)."""
     if depth > JSONB_MAX_DEPTH:
         raise DatumError(f"jsonb nested deeper than {JSONB_MAX_DEPTH} levels")
     if len(buf) < 4:
         raise DatumError("jsonb container shorter than its header")
-    header = L.JsonbContainer.parse(buf[:4]).header
+    header = L.JsonbContainer.parse(bytes(buf[:4])).header
     count = header & L.JB_CMASK
     is_object = bool(header & L.JB_FOBJECT)
     nentries = count * 2 if is_object else count
@@ -102,4 +103,4 @@ def _jsonb_container(buf: bytes, depth: int) -> tuple[str, bool]:
 
 @register("jsonb")
 def _out_jsonb(payload: bytes, info: TypeInfo) -> str:
-    return _jsonb_container(payload, 0)[0]
+    return _jsonb_container(memoryview(payload), 0)[0]
