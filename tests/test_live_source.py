@@ -255,6 +255,44 @@ def test_chunks_of_a_missing_fork(live_db: LiveDB) -> None:
     assert nblocks > 0
 
 
+def test_pages_read_in_runs(live_db: LiveDB, conn: Conn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pages() takes a round trip per run too, yielding the pages read one by one."""
+    monkeypatch.setattr(live, "BATCH_BYTES", 3 * 8192)
+    with open_live(live_db.dsn, "heap_t") as source:
+        nblocks = source.nblocks()
+        sent = _count_statements(monkeypatch)
+        pages = list(source.pages(start=1))
+        monkeypatch.undo()
+        single = [source.read_page(b) for b in range(1, nblocks)]
+    assert pages == single
+    assert len([s for s in sent if "get_raw_page" in s]) == -(-(nblocks - 1) // 3)
+
+
+def test_a_run_cut_short_yields_what_can_be_read(
+    live_db: LiveDB, conn: Conn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """VACUUM truncates the table in the middle of a run: pages() yields every block before
+    the new end, then says that the next one is out of range."""
+    conn.execute(
+        "CREATE TABLE shrinking AS SELECT g, repeat('s', 300) AS s FROM generate_series(1, 1000) g"
+    )
+    monkeypatch.setattr(live, "BATCH_BYTES", 10 * 8192)
+    with open_live(live_db.dsn, "shrinking") as source:
+        assert source.nblocks() > 25
+        pages = source.pages()
+        seen = [next(pages).blkno]  # blocks 0-9 are read
+        conn.execute("DELETE FROM shrinking WHERE (ctid::text::point)[0] >= 15")
+        conn.execute("VACUUM shrinking")
+        assert source.nblocks() == 15
+        with pytest.raises(BlockOutOfRangeError) as exc:
+            seen.extend(page.blkno for page in pages)
+        assert "block 15 is out of range" in one_line(exc)
+        assert "its main fork has 15 blocks" in one_line(exc)
+        # a scan begun now stops at the new end
+        assert [(c.first, c.count) for c in source.chunks(start=10, stop=20)] == [(10, 5)]
+    assert seen == list(range(15))
+
+
 def test_origin_reads_no_page(live_db: LiveDB, monkeypatch: pytest.MonkeyPatch) -> None:
     with open_live(live_db.dsn, "vacuumed") as source:
         read = source.read_page(0, "fsm").origin

@@ -165,6 +165,26 @@ class LiveSource(PageSource):
             checksum_verifiable=False,
         )
 
+    def pages(
+        self, fork: Fork = "main", start: int = 0, stop: int | None = None
+    ) -> Iterator[RawPage]:
+        """Blocks ``start`` up to ``stop`` (exclusive, default: the end), read in runs as
+        :meth:`chunks` reads them. When a run fails, its blocks are read one by one: every
+        page before the failing block is still yielded, then that block's own error is
+        raised, as if each had been read alone."""
+        for first, last in self._runs(fork, start, stop, None):
+            try:
+                chunk = self._read_run(fork, first, last)
+            except ConnectionFailedError:
+                raise
+            except SourceError:
+                for blkno in range(first, last + 1):
+                    yield self.read_page(blkno, fork)
+                continue
+            for i in range(chunk.count):
+                blkno = first + i
+                yield RawPage(blkno, chunk.page(i), fork, self.origin(blkno, fork), False)
+
     def chunks(
         self, fork: Fork = "main", start: int = 0, stop: int | None = None, pages: int = 1024
     ) -> Iterator[Chunk]:
@@ -175,31 +195,45 @@ class LiveSource(PageSource):
         shared-buffer copy, not one snapshot of the run); the same errors, naming the
         first block of the run that failed.
         """
-        self._check_fork(fork)
         if pages < 1:
             raise ValueError("pages must be at least 1")
+        for first, last in self._runs(fork, start, stop, pages):
+            yield self._read_run(fork, first, last)
+
+    def _runs(
+        self, fork: Fork, start: int, stop: int | None, pages: int | None
+    ) -> Iterator[tuple[int, int]]:
+        """``(first, last)`` of each run of ``start .. stop - 1``, refusing block numbers
+        ``get_raw_page`` cannot be asked for when the run reaches them."""
+        self._check_fork(fork)
         end = self.nblocks(fork) if stop is None else min(stop, self.nblocks(fork))
-        run = max(1, min(pages, BATCH_BYTES // self.block_size))
+        run = max(1, BATCH_BYTES // self.block_size)
+        if pages is not None:
+            run = min(run, pages)
         first = start
         while first < end:
             if not 0 <= first <= self.variants.raw_page_max_blkno:
                 self._refuse_block_number(first, fork)
             last = min(first + run, end, self.variants.raw_page_max_blkno + 1) - 1
-            with self._page_errors(f"reading blocks {first}-{last} ({fork})", fork, first, last):
-                rows = get_raw_pages(
-                    self._conn, self.variants, self.relation.qualified_name, fork, first, last
-                )
-            data = b"".join(row.page for row in rows)
-            count = last - first + 1
-            in_order = [row.blkno for row in rows] == list(range(first, last + 1))
-            if not in_order or len(data) != count * self.block_size:
-                raise SourceError(
-                    f"reading blocks {first}-{last} ({fork}) of {self.relation.qualified_name} "
-                    f"on {self.location}: the server returned {len(rows)} pages, "
-                    f"{len(data)} bytes, for {_blocks(count)} of {self.block_size} bytes"
-                )
-            yield Chunk(first, data, fork, self.block_size)
+            yield first, last
             first = last + 1
+
+    def _read_run(self, fork: Fork, first: int, last: int) -> Chunk:
+        """Blocks ``first .. last`` in one statement."""
+        with self._page_errors(f"reading blocks {first}-{last} ({fork})", fork, first, last):
+            rows = get_raw_pages(
+                self._conn, self.variants, self.relation.qualified_name, fork, first, last
+            )
+        data = b"".join(row.page for row in rows)
+        count = last - first + 1
+        in_order = [row.blkno for row in rows] == list(range(first, last + 1))
+        if not in_order or len(data) != count * self.block_size:
+            raise SourceError(
+                f"reading blocks {first}-{last} ({fork}) of {self.relation.qualified_name} "
+                f"on {self.location}: the server returned {len(rows)} pages, "
+                f"{len(data)} bytes, for {_blocks(count)} of {self.block_size} bytes"
+            )
+        return Chunk(first, data, fork, self.block_size)
 
     def origin(self, blkno: int, fork: Fork = "main") -> str:
         """Where block ``blkno`` comes from (no page is read to say so)."""
