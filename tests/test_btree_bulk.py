@@ -11,9 +11,11 @@ from collections import Counter
 import pytest
 from goldens import FixtureRelation, relations
 
-from pageinspect_py.analysis.btree import _Accumulator, _summarize, fast_page, scan_index
-from pageinspect_py.decode.btree import decode_btree_page
+from pageinspect_py.analysis.btree import scan_index
+from pageinspect_py.decode.btree import BtreeDecodeOptions
+from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.page.raw import RawPage
+from pageinspect_py.scan.btree import ScanTotals, fast_page, summarize
 from pageinspect_py.sources.file import FileSource
 
 BTREE = list(relations("btree"))
@@ -24,10 +26,10 @@ def agree(raw: RawPage) -> bool:
     fast = fast_page(raw)
     if fast is None:
         return False
-    page = decode_btree_page(raw)
+    page = decode_page(raw, btree=BtreeDecodeOptions())
     assert page.diagnostics == (), [d.describe() for d in page.diagnostics]
-    acc = _Accumulator()
-    summary = _summarize(page, acc)
+    acc = ScanTotals()
+    summary = summarize(page, acc)
     assert fast.summary == summary
     assert list(acc.levels) == [fast.stats.level]
     assert fast.stats == acc.levels[fast.stats.level]

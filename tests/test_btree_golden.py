@@ -24,7 +24,6 @@ from pageinspect_py.decode.btree import (
     BtreeDecodeOptions,
     BtreeMetaPage,
     BtreePage,
-    decode_btree_page,
 )
 from pageinspect_py.decode.common import Severity
 from pageinspect_py.decode.dispatch import decode_page
@@ -56,7 +55,7 @@ def pages(rel: FixtureRelation, *, typed: bool = True) -> list[Any]:
     index = index_from_manifest(rel.meta, default_collation_is_c=True) if typed else None
     options = BtreeDecodeOptions(index=index, major=rel.major)
     with FileSource(rel.file("main")) as src:
-        return [decode_btree_page(raw, options=options) for raw in src.pages("main")]
+        return [decode_page(raw, btree=options) for raw in src.pages("main")]
 
 
 def opaque_bytes(data: bytes) -> dict[str, int]:

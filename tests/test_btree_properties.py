@@ -22,7 +22,6 @@ from pageinspect_py.decode.btree import (
     BtreeDecodeOptions,
     BtreeMetaPage,
     BtreePage,
-    decode_btree_page,
 )
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.page import Page
@@ -112,7 +111,7 @@ def test_mutated_btree_pages_decode(
     data = mutate(page, changes)
     check_page(decode_page(data, blkno))
     options = BtreeDecodeOptions(index=description if typed else None, major=major)
-    check_page(decode_btree_page(data, blkno, options=options))
+    check_page(decode_page(data, blkno, btree=options))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -129,7 +128,7 @@ def test_indexes_with_a_damaged_page_scan_and_report(
     options = BtreeDecodeOptions(index=description, major=major)
 
     def load(blkno: int) -> Page:
-        return decode_btree_page(blocks[blkno], blkno, options=options)
+        return decode_page(blocks[blkno], blkno, btree=options)
 
     tree = build_index(
         ((b, load(b)) for b in range(len(blocks))),

@@ -19,6 +19,7 @@ from pageinspect_py.app.open import open_source
 from pageinspect_py.errors import PageInspectError
 
 if TYPE_CHECKING:
+    from pageinspect_py.app.btree import KeyColumns
     from pageinspect_py.app.dump import DumpRelation
     from pageinspect_py.page.raw import PageSource
 
@@ -508,109 +509,62 @@ def btree(
     pgpage btree fixtures/pg17/bt_multi/16506.gz --schema fixtures/pg17/manifest.json
     pgpage btree --dsn 'host=/tmp dbname=app' public.orders_pkey --find 42
     """
-    if schema_file is not None and columns is not None:
-        _fail("give --schema or --columns, not both")
+    from pageinspect_py.app import btree as use_case
+
     try:
-        with ExitStack() as stack:
-            source = stack.enter_context(
-                _open_source(target, dsn, live, None, int(block_size) if block_size else None)
-            )
-            code = _btree(
-                source,
-                target,
-                fmt,
-                schema_file,
-                columns,
-                include,
-                c_collation,
-                major,
-                find,
-                dsn is not None or live,
-            )
+        # the key columns and the --find values are checked before anything is read
+        keys = use_case.key_columns(
+            target,
+            schema_file=schema_file,
+            columns=columns,
+            include=include,
+            c_collation=c_collation,
+        )
+        if find is not None and keys.index is not None:
+            use_case.parse_find(find, keys.index)
+        elif find is not None and dsn is None and not live:
+            use_case.parse_find(find, None)  # offline without key columns: says what to give
+        with _open_source(
+            target, dsn, live, None, int(block_size) if block_size else None
+        ) as source:
+            code = _btree(source, keys, fmt, major, find)
     except PageInspectError as exc:
         _fail(str(exc))
     sys.exit(code)
 
 
 def _btree(
-    source: PageSource,
-    target: str,
-    fmt: str,
-    schema_file: str | None,
-    columns: str | None,
-    include: str | None,
-    c_collation: bool,
-    major: int | None,
-    find: str | None,
-    live: bool,
+    source: PageSource, keys: KeyColumns, fmt: str, major: int | None, find: str | None
 ) -> int:
-    from dataclasses import asdict
-    from pathlib import Path
+    """Option parsing is done: call the use case, render its report, choose the exit code."""
+    from pageinspect_py.app import btree as use_case
+    from pageinspect_py.render.btree import (
+        find_report_json,
+        find_report_text,
+        index_report_json,
+        index_report_text,
+    )
 
-    from pageinspect_py.analysis.btree import scan_index
-    from pageinspect_py.catalog.index import index_from_columns, load_index_schema
-    from pageinspect_py.errors import SchemaError
-    from pageinspect_py.render.btree import index_report_json, index_report_text
-
+    keys = use_case.live_key_columns(source, keys)
     for problem in source.problems:
         click.echo(f"pgpage: {problem.path}: {problem.message}", err=True)
-    collation = True if c_collation else None
-    index = None
-    if schema_file is not None:
-        index = load_index_schema(
-            schema_file, relation=Path(target).parent.name, default_collation_is_c=collation
-        )
-        if major is None:
-            major = _manifest_major(schema_file)
-    elif columns is not None:
-        index = index_from_columns(columns, include, default_collation_is_c=collation)
-    if live:
-        from pageinspect_py.sources.live import LiveSource
-
-        assert isinstance(source, LiveSource)
-        if source.relation.amname != "btree":
-            raise SchemaError(
-                f"{source.relation.qualified_name} is not a btree index "
-                f"(access method {source.relation.amname})"
-            )
-        major = major or source.server.major
-        if index is None:
-            from pageinspect_py.sources.live_index import describe_index
-
-            index = describe_index(source.connection, source.relation.oid)
-    if source.nblocks("main") == 0:
-        from pageinspect_py.errors import BlockOutOfRangeError
-
-        raise BlockOutOfRangeError(f"{source.name}: the index has no blocks")
-    tree = scan_index(source, index=index, major=major)
-    stats = tree.statistics(major)
-    findings = tree.check()
-    path = None
     if find is not None:
-        if index is None:
-            raise SchemaError(
-                "--find needs the key columns: give --schema or --columns "
-                "(live: read from the catalog)"
-            )
-        try:
-            path = tree.path_to(_key_values(find, index))
-        except ValueError as exc:
-            raise SchemaError(f"--find: {exc}") from exc
-    if fmt == "json":
-        report = index_report_json(tree, stats, findings)
-        if path is not None:
-            report["path"] = [asdict(step) for step in path]
-        sys.stdout.write(json.dumps(report) + "\n")
+        values = use_case.parse_find(find, keys.index)
+        assert keys.index is not None  # parse_find refuses None
+        found = use_case.find_key(source, keys.index, values, major or keys.major)
+        if fmt == "json":
+            sys.stdout.write(json.dumps(find_report_json(found, find)) + "\n")
+        else:
+            sys.stdout.write(find_report_text(found, find))
+        findings = found.findings
     else:
-        sys.stdout.write(index_report_text(tree, stats, findings))
-        if path is not None:
-            sys.stdout.write(f"  path to {find}:\n")
-            for step in path:
-                what = "moved right to" if step.moved_right else "at"
-                sys.stdout.write(
-                    f"    level {step.level} block {step.blkno}: {what} item "
-                    f"{step.offnum}{' (equal key)' if step.found else ''}\n"
-                )
+        report = use_case.index_report(source, keys, major)
+        if fmt == "json":
+            out = index_report_json(report.tree, report.statistics, report.findings)
+            sys.stdout.write(json.dumps(out) + "\n")
+        else:
+            sys.stdout.write(index_report_text(report.tree, report.statistics, report.findings))
+        findings = report.findings
     if findings:
         errors = sum(1 for f in findings if f.severity == "error")
         click.echo(
@@ -618,42 +572,6 @@ def _btree(
         )
         return EXIT_PROBLEMS
     return EXIT_OK
-
-
-def _manifest_major(path: str) -> int | None:
-    try:
-        from pathlib import Path
-
-        obj = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    value = obj.get("major") if isinstance(obj, dict) else None
-    return value if isinstance(value, int) else None
-
-
-def _key_values(text: str, index: object) -> list[object]:
-    """``--find`` text as Python values of the key columns' types."""
-    from pageinspect_py.catalog.index import IndexDescription
-
-    assert isinstance(index, IndexDescription)
-    parts = [p.strip() for p in text.split(",")]
-    keys = index.key_columns()
-    if len(parts) > len(keys):
-        raise ValueError(f"{len(parts)} values for {len(keys)} key columns")
-    values: list[object] = []
-    for column, part in zip(keys, parts, strict=False):
-        typname = column.attribute.typname
-        if part.upper() == "NULL":
-            values.append(None)
-        elif typname in ("int2", "int4", "int8", "oid"):
-            values.append(int(part))
-        elif typname in ("float4", "float8"):
-            values.append(float(part))
-        elif typname == "bool":
-            values.append(part.lower() in ("t", "true", "1", "yes", "on"))
-        else:
-            values.append(part)
-    return values
 
 
 @main.command("layout-advice")

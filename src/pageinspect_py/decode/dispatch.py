@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pageinspect_py import constants as C
-from pageinspect_py.decode.btree import btree_contents
+from pageinspect_py.decode.btree import BtreeDecodeOptions, btree_contents, claim_btree_kind
 from pageinspect_py.decode.common import Region, RegionKind, Span
 from pageinspect_py.decode.fsm import FsmContents, decode_fsm_contents, fsm_regions
 from pageinspect_py.decode.heap import HeapPage, decode_heap_items
@@ -143,8 +143,13 @@ def decode_page(
     origin: str = "<bytes>",
     checksum_verifiable: bool = True,
     strict: bool = False,
+    btree: BtreeDecodeOptions | None = None,
 ) -> Page:
     """Decode one page. ``blkno`` must be the absolute block number (checksums use it).
+
+    ``btree`` says the page belongs to a btree index (typed keys, the metapage layout of a
+    given major): a main-fork page is then decoded as a btree page even when it does not look
+    like one (with an error), see :func:`~pageinspect_py.decode.btree.claim_btree_kind`.
 
     Raises CorruptPageError only when the page is shorter than its header, or, with
     ``strict``, when any error was found.
@@ -156,7 +161,11 @@ def decode_page(
         data = bytes(page)
     header = parse_header(data)
     log = DiagnosticLog()
+    if btree is not None and fork is None:
+        fork = "main"
     kind = detect_kind(data, header, fork)
+    if btree is not None and fork == "main":
+        kind = claim_btree_kind(kind, blkno, log)
     checksum = compute_checksum(data, header, blkno, checksum_verifiable, kind is PageKind.NEW, log)
     frame = _Frame(blkno, fork or "main", origin, kind, header, checksum, data)
     result: Page
@@ -188,7 +197,7 @@ def decode_page(
         regions = tile(frame_claims(header, lps, len(data)) + claims, len(data), log)
         result = frame.build(HeapPage, lps, regions, log, items=items)
     else:
-        result = _decode_index_page(frame, log)
+        result = _decode_index_page(frame, log, btree)
     if strict and result.has_errors:
         first = next(d for d in result.diagnostics if d.severity == "error")
         raise CorruptPageError(f"{origin} block {blkno}: {first.describe()}")
@@ -207,14 +216,18 @@ def _decode_map_page(frame: _Frame, log: DiagnosticLog) -> Page:
     return frame.build(VmPage, (), regions, log, vm=decode_vm_contents(frame.data, frame.blkno))
 
 
-def _decode_index_page(frame: _Frame, log: DiagnosticLog) -> Page:
+def _decode_index_page(
+    frame: _Frame, log: DiagnosticLog, btree: BtreeDecodeOptions | None = None
+) -> Page:
     """Btree pages in full (decode/btree.py); other index AMs as line pointers and items as
     opaque byte runs, plus the special space. Pages whose contents are one struct (hash
     metapage and bitmap pages, the SP-GiST metapage) and GIN and BRIN pages are not decoded:
     their header is checked, the rest is left alone (never reported as corrupt)."""
     data, header = frame.data, frame.header
     if frame.kind in (PageKind.BTREE, PageKind.BTREE_META):
-        cls, btree_lps, btree_claims, extra = btree_contents(data, header, frame.kind, log)
+        cls, btree_lps, btree_claims, extra = btree_contents(
+            data, header, frame.kind, log, btree
+        )
         return frame.build(cls, btree_lps, tile(btree_claims, len(data), log), log, **extra)
     check_header(header, len(data), log)
     if not holds_line_pointers(data, frame.kind):
@@ -232,3 +245,25 @@ def _decode_index_page(frame: _Frame, log: DiagnosticLog) -> Page:
         if check_line_pointer(lp, len(data), len(lps), log):
             claims.append(Region(RegionKind.ITEM, lp.item_span, lp.lp))
     return frame.build(IndexPage, lps, tile(claims, len(data), log), log)
+
+
+def decode_btree_page(
+    page: RawPage | bytes,
+    blkno: int = 0,
+    *,
+    options: BtreeDecodeOptions | None = None,
+    fork: str = "main",
+    origin: str = "<bytes>",
+    checksum_verifiable: bool = True,
+    strict: bool = False,
+) -> Page:
+    """``decode_page(page, ..., btree=options)``: a page known to belong to a btree index."""
+    return decode_page(
+        page,
+        blkno,
+        fork=fork,
+        origin=origin,
+        checksum_verifiable=checksum_verifiable,
+        strict=strict,
+        btree=options or BtreeDecodeOptions(),
+    )

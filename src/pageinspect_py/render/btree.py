@@ -10,10 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pageinspect_py import constants as C
-from pageinspect_py.analysis.btree import BtreeIndex, BtreeStatistics, Finding, LevelStats
+from pageinspect_py.analysis.btree import (
+    BtreeIndex,
+    BtreeStatistics,
+    Finding,
+    LevelStats,
+    PathStep,
+)
 from pageinspect_py.decode.btree import (
     BtItemKind,
     BTPageOpaque,
@@ -22,9 +28,12 @@ from pageinspect_py.decode.btree import (
     BtreePage,
     hex_spaced,
 )
-from pageinspect_py.decode.btree_keys import KeyValue
+from pageinspect_py.decode.btree.keys import KeyValue
 from pageinspect_py.decode.common import Span
 from pageinspect_py.decode.page import Page
+
+if TYPE_CHECKING:
+    from pageinspect_py.app.btree import FindReport
 
 JSONObject = dict[str, Any]
 #: (indent, text, byte range) rows, laid out by render/text.py
@@ -361,4 +370,73 @@ def index_report_text(tree: BtreeIndex, stats: BtreeStatistics, findings: Sequen
         lines.extend(f"    {f.describe()}" for f in findings)
     else:
         lines.append("  findings: none")
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------
+# pgpage btree --find
+
+
+def _step_json(step: PathStep) -> JSONObject:
+    return {
+        "blkno": step.blkno,
+        "level": step.level,
+        "offnum": step.offnum,
+        "found": step.found,
+        "moved_right": step.moved_right,
+    }
+
+
+def find_report_json(report: FindReport, text: str) -> JSONObject:
+    """``btree --find``: the path, the equal keys with their heap TIDs, the blocks read."""
+    meta = report.meta
+    return {
+        "index": report.name,
+        "find": text,
+        "root": meta.btm_root if meta is not None else None,
+        "tree_level": meta.btm_level if meta is not None else None,
+        "path": [_step_json(step) for step in report.path],
+        "found": report.found,
+        "matches": [
+            {"block": m.blkno, "item": m.offnum, "heap_tids": [str(t) for t in m.heap_tids]}
+            for m in report.matches
+        ],
+        "heap_tids": list(report.heap_tids),
+        "blocks_read": list(report.blocks_read),
+        "notes": list(report.notes),
+        "findings": [finding_json(f) for f in report.findings],
+    }
+
+
+def find_report_text(report: FindReport, text: str) -> str:
+    meta = report.meta
+    lines = [f"btree index {report.name}: path to {text}:"]
+    if meta is not None and meta.btm_root != C.P_NONE:
+        lines.append(f"  root {meta.btm_root} (level {meta.btm_level})")
+    for step in report.path:
+        what = "moved right to" if step.moved_right else "at"
+        where = f"item {step.offnum}" if step.offnum is not None else "no item to follow"
+        equal = " (equal key)" if step.found else ""
+        lines.append(f"    level {step.level} block {step.blkno}: {what} {where}{equal}")
+    lines.extend(f"  {note}" for note in report.notes)
+    if report.matches:
+        tids = report.heap_tids
+        lines.append(
+            f"  {len(report.matches)} equal key{'s' if len(report.matches) != 1 else ''}, "
+            f"{len(tids)} heap TID{'s' if len(tids) != 1 else ''}:"
+        )
+        for m in report.matches:
+            lines.append(
+                f"    block {m.blkno} item {m.offnum}: {' '.join(str(t) for t in m.heap_tids)}"
+            )
+    elif report.path and report.path[-1].level == 0:
+        leaf = report.path[-1]
+        lines.append(f"  no equal key (it would be at block {leaf.blkno} item {leaf.offnum})")
+    blocks = report.blocks_read
+    lines.append(
+        f"  {len(blocks)} block{'s' if len(blocks) != 1 else ''} read: "
+        + " ".join(str(b) for b in blocks)
+    )
+    for finding in report.findings:
+        lines.append(f"  {finding.describe()}")
     return "\n".join(lines) + "\n"
