@@ -331,6 +331,8 @@ def test_reopen_of_a_shared_session_and_of_a_dropped_relation(live_db: LiveDB, c
             assert copy.read_page(0).data == source.read_page(0).data
         conn.execute("DROP TABLE doomed")
         assert source.reopen() is None
+        unreachable = LiveSource(session, "heap_t", dsn=f"host={live_db.cluster.socket_dir} port=1")
+        assert unreachable.reopen() is None  # no server there: the caller reads alone
 
 
 def test_a_forked_worker_does_not_close_its_parents_session(live_db: LiveDB) -> None:
