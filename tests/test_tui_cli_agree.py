@@ -8,17 +8,26 @@ answer is recorded (pageinspect / pgstatindex in the fixtures), that too.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from goldens import FixtureRelation, relations
+from textual.pilot import Pilot
+from tui_support import SIZE, settle, widget_text
 
 from pageinspect_py.analysis.pagefill import Fill, page_fill
 from pageinspect_py.cli import main
+from pageinspect_py.sources.file import FileSource
+from pageinspect_py.tui.app import PgPageApp
+from pageinspect_py.tui.btree_screen import BtreeScreen
+from pageinspect_py.tui.layout_screen import LayoutScreen
+from pageinspect_py.tui.relation_screen import RelationScreen
 from pageinspect_py.tui.state import (
     OpenSpec,
     btree_report,
@@ -182,3 +191,80 @@ def test_layout_screen_predicts_the_pages_layout_advice_predicts(rel: FixtureRel
         assert isinstance(ours, dict) and isinstance(theirs, dict)
         assert ours["pages"] == theirs["pages"], name
         assert ours["order"] == theirs["order"], name
+
+
+# -- the same figures on the screens themselves (a Pilot drives the app) ---------------------
+
+
+def _drive(spec: OpenSpec, scenario: Callable[[Pilot[Any], PgPageApp], Awaitable[None]]) -> None:
+    async def run() -> None:
+        app = PgPageApp(spec)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await scenario(pilot, app)
+
+    asyncio.run(run())
+
+
+def test_btree_screen_levels_are_pgpage_btrees() -> None:
+    rel = next(r for r in BTREE if r.major == 15 and r.name == "bt_three_levels")
+    cli = _cli_json("btree", str(rel.file()), "--format", "json", "--schema", str(_manifest(rel)))
+
+    async def scenario(pilot: Pilot[Any], app: PgPageApp) -> None:
+        await pilot.press("b")
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BtreeScreen) and screen.report is not None
+        stats = screen.report.statistics
+        assert stats.pgstatindex.avg_leaf_density == cli["pgstatindex"]["avg_leaf_density"]
+        assert [lv.padding_bytes for lv in stats.levels] == [
+            lv["padding_bytes"] for lv in cli["levels"]
+        ]
+        shown = widget_text(screen.query_one("#bt-levels"))
+        assert f"avg_leaf_density {cli['pgstatindex']['avg_leaf_density']}" in shown
+
+    _drive(OpenSpec(path=str(rel.file()), schema=str(_manifest(rel))), scenario)
+
+
+def test_layout_screen_shows_layout_advices_pages() -> None:
+    rel = next(r for r in LAYOUT if r.major == 17 and r.name == "heap_many_blocks")
+    cli = _cli_json(
+        "layout-advice", str(rel.file()), "--schema", str(_manifest(rel)), "--format", "json"
+    )
+
+    async def scenario(pilot: Pilot[Any], app: PgPageApp) -> None:
+        await pilot.press("L")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, LayoutScreen) and screen.advice is not None
+        assert screen.advice.current.pages == cli["current"]["pages"]
+        assert screen.advice.recommended.pages == cli["recommended"]["pages"]
+        shown = widget_text(screen.query_one("#layout-current"))
+        assert str(cli["current"]["pages"]) in shown
+
+    _drive(OpenSpec(path=str(rel.file()), schema=str(_manifest(rel))), scenario)
+
+
+def test_map_summary_padding_is_dumps() -> None:
+    """The highlighted block's summary under the page map prints the padding that
+    `pgpage dump --schema` accounts for (t_hoff and MAXALIGN padding plus attributes')."""
+    rel = next(r for r in HEAP if r.name == "heap_types")
+    blocks = _cli_json("dump", str(rel.file()), "--format", "json", "--schema", str(_manifest(rel)))
+    block = blocks[0] if isinstance(blocks, list) else blocks
+    raw = FileSource(rel.file()).read_page(0)
+    bulk = page_fill(raw.data, 0, fork="main")
+    expected = bulk.get(Fill.PADDING) + sum(
+        item.get("attribute_padding") or 0
+        for item in block["heap_page_items"]
+        if item["lp_flags"] != 3
+    )
+
+    async def scenario(pilot: Pilot[Any], app: PgPageApp) -> None:
+        screen = app.screen
+        assert isinstance(screen, RelationScreen)
+        shown = widget_text(screen.query_one("#block-info"))
+        assert f"padding {expected}" in shown, shown
+
+    _drive(OpenSpec(path=str(rel.file()), schema=str(_manifest(rel))), scenario)

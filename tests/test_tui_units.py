@@ -189,10 +189,11 @@ def test_store_caches_decoded_pages_and_scans_fills() -> None:
 def test_cli_tui_builds_the_spec(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from pageinspect_py import tui
+    from pageinspect_py import cli, tui
     from pageinspect_py.cli import main
 
     seen: dict[str, object] = {}
+    monkeypatch.setattr(cli, "_has_terminal", lambda: True)  # CliRunner has no tty
 
     def fake_run(
         spec: OpenSpec, *, keymap: dict[str, str] | None = None, theme: str | None = None

@@ -16,13 +16,19 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from pageinspect_py.errors import PageInspectError
+from pageinspect_py.render.tree import FieldNode, PageDetail
+from pageinspect_py.tui.base import BaseScreen
+from pageinspect_py.tui.btree_screen import BtreeScreen
 from pageinspect_py.tui.commands import PgPageCommands
 from pageinspect_py.tui.dialogs import HelpScreen, MessageDialog
+from pageinspect_py.tui.layout_screen import LayoutScreen
+from pageinspect_py.tui.messages import OpenBlock, OpenBtree, OpenLayout, OpenToast
 from pageinspect_py.tui.page_screen import PageScreen
 from pageinspect_py.tui.pagemap import PageMap
 from pageinspect_py.tui.relation_screen import RelationScreen
 from pageinspect_py.tui.state import OpenSpec, PageStore, Session, open_session
 from pageinspect_py.tui.targets import Target
+from pageinspect_py.tui.toast_screen import ToastScreen, toast_page_store, toast_target
 
 DEFAULT_THEME = "textual-dark"
 #: seconds between GIL hand-overs while the app runs (Python's default is 0.005)
@@ -107,7 +113,7 @@ class PgPageApp(App[None]):
 
     def _opened(self, session: Session) -> None:
         self.session = session
-        self.call_later(self.relation_screen.attach, session.main, session.warnings)
+        self.call_later(self.relation_screen.attach, session.main, session.warnings, session.title)
 
     def on_unmount(self) -> None:
         sys.setswitchinterval(self._switch_interval)
@@ -125,6 +131,31 @@ class PgPageApp(App[None]):
                 timeout=10,
             )
 
+    # -- what the screens ask for (tui/messages.py) -----------------------------------------
+
+    def on_open_block(self, message: OpenBlock) -> None:
+        message.stop()
+        if message.relation == "toast":
+            store = self.toast_store()
+            if store is not None:
+                self.push_screen(
+                    PageScreen(store, message.blkno, message.target, title=self.session_title)
+                )
+            return
+        self.open_page(message.blkno, message.target)
+
+    def on_open_btree(self, message: OpenBtree) -> None:
+        message.stop()
+        self._btree(message.start)
+
+    def on_open_toast(self, message: OpenToast) -> None:
+        message.stop()
+        self._toast(message.detail, message.node)
+
+    def on_open_layout(self, message: OpenLayout) -> None:
+        message.stop()
+        self.action_layout()
+
     # -- navigation -------------------------------------------------------------------------
 
     def open_page(self, blkno: int, target: Target | None = None) -> None:
@@ -132,7 +163,7 @@ class PgPageApp(App[None]):
             return
         while isinstance(self.screen, PageScreen):
             self.pop_screen()
-        self.push_screen(PageScreen(self.session.main, blkno, target))
+        self.push_screen(PageScreen(self.session.main, blkno, target, title=self.session_title))
 
     def goto_block(self, blkno: int) -> None:
         if isinstance(self.screen, PageScreen | RelationScreen):
@@ -177,12 +208,10 @@ class PgPageApp(App[None]):
             )
 
     def action_find(self) -> None:
-        from pageinspect_py.tui.base import BaseScreen
-
         if isinstance(self.screen, BaseScreen):
             self.screen.action_find()
 
-    # -- views that depend on other decoders --------------------------------------------------
+    # -- the B-tree, TOAST and Layout screens -------------------------------------------------
 
     def action_btree(self) -> None:
         self._btree("root")
@@ -194,45 +223,81 @@ class PgPageApp(App[None]):
         self._btree("leftmost")
 
     def action_btree_here(self) -> None:
-        self._btree("here")
+        screen = self.screen
+        if isinstance(screen, PageScreen):
+            self._btree(screen.blkno)
+        else:
+            block = self.relation_screen.current_block()
+            self._btree(block if block is not None else "root")
 
-    def _btree(self, where: str) -> None:
+    def _btree(self, start: str | int) -> None:
+        """Open (or move) the B-tree screen: ``root``, ``meta``, ``leftmost`` or a block."""
         if self.session is None:
             return
-        try:
-            from pageinspect_py.tui.btree_screen import open_btree
-        except ImportError as exc:
-            self.show_message("B-tree view", f"not available: {exc}")
+        screen = self.screen
+        if isinstance(screen, BtreeScreen):
+            screen.navigate(start)
             return
-        open_btree(self, where)
+        self.push_screen(BtreeScreen(self.session.main, start, title=self.session_title))
 
     def action_layout(self) -> None:
-        if self.session is None:
+        session = self.session
+        if session is None:
             return
-        try:
-            from pageinspect_py.tui.layout_screen import open_layout
-        except ImportError as exc:
-            self.show_message("Layout view", f"not available: {exc}")
+        if session.description is None:
+            self.show_message(
+                "Layout view",
+                "the layout needs the relation's columns: give "
+                "--schema FILE or --columns (offline), or open the table live",
+                error=False,
+            )
             return
-        open_layout(self)
+        self.push_screen(LayoutScreen(session.main, session.description, title=self.session_title))
 
     def action_toast_here(self) -> None:
-        if self.session is None:
+        screen = self.screen
+        if isinstance(screen, PageScreen):
+            screen.action_toast()
+        else:
+            self._toast(None, None)
+
+    def _toast(self, detail: PageDetail | None, node: FieldNode | None) -> None:
+        session = self.session
+        if session is None:
             return
-        try:
-            from pageinspect_py.tui.toast_screen import open_toast
-        except ImportError as exc:
-            self.show_message("TOAST view", f"not available: {exc}")
+        if detail is None:
+            self.show_message(
+                "TOAST view",
+                "Open a heap page first (Enter on a block), select a "
+                "tuple with an out-of-line value, then press t.",
+                error=False,
+            )
             return
-        open_toast(self)
+        lp = attnum = None
+        while node is not None and node.parent is not None:
+            if attnum is None and "/att/" in node.key:
+                attnum = int(node.key.rsplit("/", 1)[1])
+            if node.item is not None and lp is None:
+                lp = node.item
+            node = node.parent
+        found = toast_target(detail.values, detail.blkno, lp, attnum)
+        if isinstance(found, str):
+            self.show_message("TOAST view", found, error=False)
+            return
+        if session.toast is None:
+            self.show_message(
+                "TOAST view",
+                "no TOAST relation: give --toast FILE (the TOAST "
+                "table's file) offline; live, the relation has no TOAST table",
+            )
+            return
+        self.push_screen(ToastScreen(session.toast, found, title=self.session_title))
 
     def toast_store(self) -> PageStore | None:
         """Pages of the TOAST relation (for the chunk pages), opened on first use."""
         if self.session is None or self.session.toast is None:
             return None
         if self._toast_store is None:
-            from pageinspect_py.tui.toast_screen import toast_page_store
-
             self._toast_store = toast_page_store(self.session.toast)
         return self._toast_store
 

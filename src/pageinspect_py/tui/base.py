@@ -15,7 +15,6 @@ from pageinspect_py.tui.targets import Target, parse_target
 
 if TYPE_CHECKING:
     from pageinspect_py.render.tree import PageDetail
-    from pageinspect_py.tui.app import PgPageApp
     from pageinspect_py.tui.state import PageStore
 
 JUMP_HINT = "42 = block 42 · 0x1f0 or +496 = byte offset · 42:0x1f0 = both · (42,7) = TID · lp 7"
@@ -26,7 +25,12 @@ FIND_HINT = (
 
 
 class BaseScreen(Screen[None]):
-    """A screen with the common navigation keys."""
+    """A screen with the common navigation keys.
+
+    Screens do not import the app: what they want opened they post as a message
+    (``tui/messages.py``) and the app handles it; what they show of the session (its title)
+    they are given when made.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("colon", "jump", "Jump", id="nav.jump"),
@@ -42,16 +46,11 @@ class BaseScreen(Screen[None]):
     #: the short name shown in titles and help
     SCREEN_NAME = "screen"
 
-    def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
+    def __init__(self, *, title: str = "", name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self.last_find = ""
-
-    @property
-    def pgapp(self) -> PgPageApp:
-        from pageinspect_py.tui.app import PgPageApp
-
-        assert isinstance(self.app, PgPageApp)
-        return self.app
+        #: the relation's name (or its file) for the title bar
+        self.session_title = title
 
     # -- worker helpers ---------------------------------------------------------------------
 

@@ -26,12 +26,12 @@ from pageinspect_py.decode.common import Severity
 from pageinspect_py.errors import PageInspectError
 from pageinspect_py.render.tree import PageDetail
 from pageinspect_py.tui.base import BaseScreen
+from pageinspect_py.tui.messages import OpenBlock
 from pageinspect_py.tui.state import BtreeReport, PageStore, btree_report
 from pageinspect_py.tui.targets import Target
 
 if TYPE_CHECKING:
     from pageinspect_py.analysis.btree import BtreeIndex, BtreeStatistics, Finding
-    from pageinspect_py.tui.app import PgPageApp
 
 KIND_NAMES = {
     BtItemKind.HIGH_KEY: "high key",
@@ -210,8 +210,8 @@ class BtreeScreen(BaseScreen):
     BtreeScreen .panel-text { padding: 0 1; }
     """
 
-    def __init__(self, store: PageStore, start: str | int = "root") -> None:
-        super().__init__()
+    def __init__(self, store: PageStore, start: str | int = "root", *, title: str = "") -> None:
+        super().__init__(title=title)
         self.store = store
         self.start = start
         self.blkno: int | None = None
@@ -232,10 +232,6 @@ class BtreeScreen(BaseScreen):
         with VerticalScroll(id="bt-item-scroll"):
             yield Static("", id="bt-item", classes="panel-text")
         yield Footer(compact=True)
-
-    @property
-    def pgapp(self) -> PgPageApp:
-        return super().pgapp
 
     def on_mount(self) -> None:
         self.query_one(BtreeItemTable).focus()
@@ -361,9 +357,7 @@ class BtreeScreen(BaseScreen):
     def _update_title(self, what: str) -> None:
         meta = self.meta.meta if self.meta is not None else None
         root = f"root {meta.btm_root}" if meta is not None else "no metapage"
-        self.query_one("#bt-title", Static).update(
-            f"{self.pgapp.session_title} · btree {root} · {what}"
-        )
+        self.query_one("#bt-title", Static).update(f"{self.session_title} · btree {root} · {what}")
 
     def _update_nav(self) -> None:
         nav = self.query_one("#bt-nav", Static)
@@ -535,7 +529,7 @@ class BtreeScreen(BaseScreen):
 
     def action_bytes(self) -> None:
         if self.blkno is not None:
-            self.pgapp.open_page(self.blkno)
+            self.post_message(OpenBlock(self.blkno))
 
     def jump(self, target: Target) -> None:
         if target.block is None:
@@ -593,6 +587,17 @@ class BtreeScreen(BaseScreen):
         else:
             self.query_one(BtreeItemTable).move_cursor(row=row, animate=False)
 
+    def navigate(self, start: str | int) -> None:
+        """Move this screen: ``root``, ``meta``, ``leftmost`` or a block number."""
+        if start == "root":
+            self.action_root()
+        elif start == "meta":
+            self.action_meta()
+        elif start == "leftmost":
+            self.action_leftmost()
+        elif isinstance(start, int):
+            self.go(start)
+
 
 def describe_item(page: BtreePage, item: BtreeItem) -> Text:
     text = Text()
@@ -627,29 +632,3 @@ def describe_item(page: BtreePage, item: BtreeItem) -> Text:
     elif item.kind is BtItemKind.LEAF and item.heap_tid is not None:
         text.append(f"\nheap TID {item.heap_tid}")
     return text
-
-
-def open_btree(app: PgPageApp, where: str) -> None:
-    """Open (or move) the B-tree screen: ``root``, ``meta``, ``leftmost`` or ``here``."""
-    from pageinspect_py.tui.page_screen import PageScreen
-
-    session = app.session
-    if session is None:
-        return
-    screen = app.screen
-    if isinstance(screen, BtreeScreen):
-        if where == "root":
-            screen.action_root()
-        elif where == "meta":
-            screen.action_meta()
-        elif where == "leftmost":
-            screen.action_leftmost()
-        return
-    start: str | int = where
-    if where == "here":
-        start = "root"
-        if isinstance(screen, PageScreen):
-            start = screen.blkno
-        elif (block := app.relation_screen.current_block()) is not None:
-            start = block
-    app.push_screen(BtreeScreen(session.main, start))

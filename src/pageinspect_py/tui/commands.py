@@ -6,17 +6,34 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from pageinspect_py.tui.app import PgPageApp
+
+class PaletteApp(Protocol):
+    """The app actions the palette offers (the app class itself is not imported here)."""
+
+    def action_goto_block(self) -> None: ...
+    def action_step_block(self, by: int) -> None: ...
+    def action_open_current(self) -> None: ...
+    def action_btree(self) -> None: ...
+    def action_btree_meta(self) -> None: ...
+    def action_btree_leftmost(self) -> None: ...
+    def action_toggle_hex(self) -> None: ...
+    def action_page_map(self) -> None: ...
+    def action_map_mode(self) -> None: ...
+    def action_layout(self) -> None: ...
+    def action_toast_here(self) -> None: ...
+    def action_find(self) -> None: ...
+    def action_help(self) -> None: ...
+    def goto_block(self, blkno: int) -> None: ...
+
 
 _BLOCK_NUMBER = re.compile(r"(?:block|blk|page)?\s*(\d+)\s*$", re.IGNORECASE)
 
 
-def palette_commands(app: PgPageApp) -> list[tuple[str, str, Callable[[], object]]]:
+def palette_commands(app: PaletteApp) -> list[tuple[str, str, Callable[[], object]]]:
     """(name, help, callback) of every command, in the order the palette lists them."""
     return [
         (
@@ -64,11 +81,8 @@ class PgPageCommands(Provider):
     """pgpage's commands for the command palette."""
 
     @property
-    def pgapp(self) -> PgPageApp:
-        from pageinspect_py.tui.app import PgPageApp
-
-        assert isinstance(self.app, PgPageApp)
-        return self.app
+    def pgapp(self) -> PaletteApp:
+        return cast(PaletteApp, self.app)
 
     async def discover(self) -> Hits:
         for name, help_text, callback in palette_commands(self.pgapp):

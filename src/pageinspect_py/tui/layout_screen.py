@@ -29,7 +29,6 @@ from pageinspect_py.tui.state import LayoutReport, PageStore, layout_report
 if TYPE_CHECKING:
     from pageinspect_py.advice.advise import Advice, Layout
     from pageinspect_py.advice.model import Column, Geometry, Value
-    from pageinspect_py.tui.app import PgPageApp
 
 _NAME = 14
 
@@ -132,8 +131,8 @@ search).
     LayoutScreen #layout-notes { height: auto; padding: 0 1; color: $text-muted; }
     """
 
-    def __init__(self, store: PageStore, desc: RelationDescription) -> None:
-        super().__init__()
+    def __init__(self, store: PageStore, desc: RelationDescription, *, title: str = "") -> None:
+        super().__init__(title=title)
         self.store = store
         self.desc = desc
         self.advice: Advice | None = None
@@ -150,10 +149,6 @@ search).
                 yield Static("", id="layout-recommended")
             yield Static("", id="layout-notes")
         yield Footer(compact=True)
-
-    @property
-    def pgapp(self) -> PgPageApp:
-        return super().pgapp
 
     def on_mount(self) -> None:
         self.query_one("#layout-scroll").focus()
@@ -186,7 +181,7 @@ search).
         self.geometry = geometry
         saving = advice.savings
         self.query_one("#layout-title", Static).update(
-            f"{self.pgapp.session_title} · layout: {advice.sample.size} rows from "
+            f"{self.session_title} · layout: {advice.sample.size} rows from "
             f"{report.pages_read} pages · reordering saves {saving.reorder_pages} pages "
             f"({saving.reorder_percent:.1f}%)"
         )
@@ -249,23 +244,3 @@ search).
             scroll.scroll_home(animate=False)
         else:
             scroll.scroll_end(animate=False)
-
-
-def open_layout(app: PgPageApp) -> None:
-    import importlib.util
-
-    session = app.session
-    if session is None:
-        return
-    if importlib.util.find_spec("pageinspect_py.advice.advise") is None:
-        app.show_message("Layout view", "the layout-advice engine is not installed")
-        return
-    if session.description is None:
-        app.show_message(
-            "Layout view",
-            "the layout needs the relation's columns: give "
-            "--schema FILE or --columns (offline), or open the table live",
-            error=False,
-        )
-        return
-    app.push_screen(LayoutScreen(session.main, session.description))

@@ -23,6 +23,7 @@ from pageinspect_py.decode.heap import HeapPage
 from pageinspect_py.render.tree import FieldNode, PageDetail
 from pageinspect_py.tui.base import BaseScreen
 from pageinspect_py.tui.hexview import HexView
+from pageinspect_py.tui.messages import OpenBtree, OpenToast
 from pageinspect_py.tui.state import PageStore
 from pageinspect_py.tui.targets import Target, parse_bytes
 from pageinspect_py.tui.tuplepanel import describe_tuple
@@ -206,8 +207,8 @@ class PageScreen(BaseScreen):
         Binding("3", "tab('tuple')", "Tuple", show=False, id="page.tab_tuple"),
         Binding("4", "tab('problems')", "Problems", show=False, id="page.tab_problems"),
         Binding("r", "reload", "Reload", show=False, id="page.reload"),
-        Binding("b", "app.btree_here", "B-tree", show=False, id="page.btree"),
-        Binding("t", "app.toast_here", "TOAST", show=False, id="page.toast"),
+        Binding("b", "btree", "B-tree", show=False, id="page.btree"),
+        Binding("t", "toast", "TOAST", show=False, id="page.toast"),
     ]
 
     DEFAULT_CSS = """
@@ -221,8 +222,10 @@ class PageScreen(BaseScreen):
     PageScreen TabPane { padding: 0; }
     """
 
-    def __init__(self, store: PageStore, blkno: int, target: Target | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self, store: PageStore, blkno: int, target: Target | None = None, *, title: str = ""
+    ) -> None:
+        super().__init__(title=title)
         self.store = store
         self.blkno = blkno
         self.detail: PageDetail | None = None
@@ -332,7 +335,7 @@ class PageScreen(BaseScreen):
         problems = f"{errors} errors, {warnings} warnings" if page.diagnostics else "no problems"
         nblocks = self.store.nblocks()
         self.query_one("#page-title", Static).update(
-            f"{self.pgapp.session_title} · block {page.blkno}/{max(nblocks - 1, 0)} · "
+            f"{self.session_title} · block {page.blkno}/{max(nblocks - 1, 0)} · "
             f"{page.kind} · {len(page.line_pointers)} items · checksum "
             f"{page.checksum.status.replace('_', ' ')} · "
             f"{problems}"
@@ -461,6 +464,14 @@ class PageScreen(BaseScreen):
             )
             return
         self.load(target)
+
+    def action_btree(self) -> None:
+        """The B-tree screen at this block."""
+        self.post_message(OpenBtree(self.blkno))
+
+    def action_toast(self) -> None:
+        """The TOAST screen for the out-of-line value under the cursor."""
+        self.post_message(OpenToast(self.detail, self.current))
 
     def action_toggle_hex(self) -> None:
         hex_view = self.query_one(HexView)

@@ -15,6 +15,7 @@ from textual.worker import get_current_worker
 from pageinspect_py.analysis.pagefill import FILLS, Fill, FillTotals, PageFill
 from pageinspect_py.errors import PageInspectError
 from pageinspect_py.tui.base import BaseScreen
+from pageinspect_py.tui.messages import OpenBlock, OpenBtree, OpenLayout
 from pageinspect_py.tui.pagemap import MODE_LEGEND, SPECIAL_LEGEND, PageMap
 from pageinspect_py.tui.state import PageStore, scan_order
 from pageinspect_py.tui.targets import Target, parse_bytes
@@ -75,8 +76,8 @@ class RelationScreen(BaseScreen):
     SCREEN_NAME = "relation"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("b", "app.btree", "B-tree", id="relation.btree"),
-        Binding("L", "app.layout", "Layout", show=False, id="relation.layout"),
+        Binding("b", "btree", "B-tree", id="relation.btree"),
+        Binding("L", "layout", "Layout", show=False, id="relation.layout"),
         Binding("r", "reload", "Reload", show=False, id="relation.reload"),
         Binding("escape,backspace", "back", "Back", show=False, id="nav.back"),
     ]
@@ -116,8 +117,9 @@ class RelationScreen(BaseScreen):
             f"{message}\n\nNothing to show. ctrl+q quits."
         )
 
-    async def attach(self, store: PageStore, warnings: list[str]) -> None:
+    async def attach(self, store: PageStore, warnings: list[str], title: str = "") -> None:
         self.store = store
+        self.session_title = title
         placeholder = self.query_one("#map-placeholder", Static)
         page_map = PageMap(store, id="map")
         await self.mount(page_map, before=placeholder)
@@ -198,7 +200,7 @@ class RelationScreen(BaseScreen):
             return
         nblocks = self.query_one(PageMap).nblocks
         self.query_one("#rel-title", Static).update(
-            f"{self.pgapp.session.title if self.pgapp.session else ''} · {store.fork} fork · "
+            f"{self.session_title} · {store.fork} fork · "
             f"{nblocks} blocks × "
             f"{store.block_size} B · read {min(store.scanned(), nblocks)}/{nblocks}"
         )
@@ -233,7 +235,7 @@ class RelationScreen(BaseScreen):
         target = None
         if self._find_hit is not None and self._find_hit[0] == event.blkno:
             target = Target(block=event.blkno, offset=self._find_hit[1])
-        self.pgapp.open_page(event.blkno, target)
+        self.post_message(OpenBlock(event.blkno, target))
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -255,7 +257,7 @@ class RelationScreen(BaseScreen):
             return
         page_map.move_to(target.block)
         if target.offset is not None or target.lp is not None:
-            self.pgapp.open_page(target.block, target)
+            self.post_message(OpenBlock(target.block, target))
 
     def find(self, text: str, *, again: bool) -> None:
         if self.store is None:
@@ -314,6 +316,12 @@ class RelationScreen(BaseScreen):
         self.store.forget()
         self.query_one(PageMap).refresh()
         self.load_blocks()
+
+    def action_btree(self) -> None:
+        self.post_message(OpenBtree("root"))
+
+    def action_layout(self) -> None:
+        self.post_message(OpenLayout())
 
     def current_block(self) -> int | None:
         if self.store is None:

@@ -8,7 +8,7 @@ through the server's TOAST index (live); reassembly and decompression run in a w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.console import Group
 from rich.table import Table
@@ -24,10 +24,9 @@ from pageinspect_py.decode.tuple import AttributeValue, PageValues
 from pageinspect_py.decode.varlena import ToastPointer, VarlenaForm, decompress_stored
 from pageinspect_py.errors import PageInspectError
 from pageinspect_py.tui.base import BaseScreen
+from pageinspect_py.tui.messages import OpenBlock
 from pageinspect_py.tui.state import PageStore
-
-if TYPE_CHECKING:
-    from pageinspect_py.tui.app import PgPageApp
+from pageinspect_py.tui.targets import Target
 
 _PREVIEW = 2000
 _VARHDRSZ = 4  #: varatt.h: a 4-byte varlena header, counted in va_rawsize
@@ -145,8 +144,8 @@ class ToastScreen(BaseScreen):
     ToastScreen .panel-text { padding: 0 1; }
     """
 
-    def __init__(self, toast: ToastRelation, target: ToastTarget) -> None:
-        super().__init__()
+    def __init__(self, toast: ToastRelation, target: ToastTarget, *, title: str = "") -> None:
+        super().__init__(title=title)
         self.toast = toast
         self.target = target
         self.result: Reassembled | None = None
@@ -160,10 +159,6 @@ class ToastScreen(BaseScreen):
         with VerticalScroll(id="toast-value-scroll"):
             yield Static("", id="toast-value", classes="panel-text")
         yield Footer(compact=True)
-
-    @property
-    def pgapp(self) -> PgPageApp:
-        return super().pgapp
 
     def on_mount(self) -> None:
         table = self.query_one(ChunkTable)
@@ -198,7 +193,7 @@ class ToastScreen(BaseScreen):
         p = value.pointer
         state = "complete" if value.complete else "INCOMPLETE"
         self.query_one("#toast-title", Static).update(
-            f"{self.pgapp.session_title} · TOAST value {p.va_valueid}: {len(value.chunks)} "
+            f"{self.session_title} · TOAST value {p.va_valueid}: {len(value.chunks)} "
             f"chunks, {state}" + (f", {len(value.problems)} problems" if value.problems else "")
         )
         table = self.query_one(ChunkTable)
@@ -223,12 +218,7 @@ class ToastScreen(BaseScreen):
         if event.row_key.value is None:
             return
         blkno, lp, _ = (int(x) for x in event.row_key.value.split(":"))
-        from pageinspect_py.tui.page_screen import PageScreen
-        from pageinspect_py.tui.targets import Target
-
-        store = self.pgapp.toast_store()
-        if store is not None:
-            self.app.push_screen(PageScreen(store, blkno, Target(block=blkno, lp=lp)))
+        self.post_message(OpenBlock(blkno, Target(block=blkno, lp=lp), relation="toast"))
 
 
 def toast_target(
@@ -256,46 +246,6 @@ def toast_target(
     att = candidates[0]
     assert att.varlena is not None and att.varlena.pointer is not None
     return ToastTarget(att.varlena.pointer, blkno, lp, att)
-
-
-def open_toast(app: PgPageApp) -> None:
-    from pageinspect_py.tui.page_screen import PageScreen
-
-    session = app.session
-    if session is None:
-        return
-    screen = app.screen
-    if not isinstance(screen, PageScreen) or screen.detail is None:
-        app.show_message(
-            "TOAST view",
-            "Open a heap page first (Enter on a block), select a "
-            "tuple with an out-of-line value, then press t.",
-            error=False,
-        )
-        return
-    node = screen.current
-    lp = attnum = None
-    while node is not None and node.parent is not None:
-        if attnum is None and "/att/" in node.key:
-            attnum = int(node.key.rsplit("/", 1)[1])
-        if node.item is not None and lp is None:
-            lp = node.item
-        node = node.parent
-    values = screen.detail.extras.get("values")
-    found = toast_target(
-        values if isinstance(values, PageValues) else None, screen.detail.blkno, lp, attnum
-    )
-    if isinstance(found, str):
-        app.show_message("TOAST view", found, error=False)
-        return
-    if session.toast is None:
-        app.show_message(
-            "TOAST view",
-            "no TOAST relation: give --toast FILE (the TOAST "
-            "table's file) offline; live, the relation has no TOAST table",
-        )
-        return
-    app.push_screen(ToastScreen(session.toast, found))
 
 
 def toast_page_store(toast: ToastRelation) -> PageStore:
