@@ -114,6 +114,10 @@ def test_live_btree_root(live_table: LiveTable) -> None:
         assert isinstance(screen, BtreeScreen)
         assert screen.blkno == row[0]
         assert isinstance(screen.page, BtreePage)
+        # typed keys from the catalog (issue 15, item 4): the root's pivots read as integers
+        pivots = [i for i in screen.page.items if i.keys]
+        assert pivots, "no typed key on the root page"
+        assert all(k.display().lstrip("-").isdigit() for i in pivots for k in i.keys or ())
 
     drive(PgPageApp(OpenSpec(dsn=live_table.dsn, relation="tui_t_id")), scenario)
 
@@ -138,3 +142,39 @@ def test_server_dropping_the_connection_is_a_message(live_table: LiveTable) -> N
         assert app.is_running
 
     drive(PgPageApp(OpenSpec(dsn=live_table.dsn, relation="tui_t")), scenario)
+
+
+def test_live_btree_figures_equal_pgpage_btree_and_the_server(live_table: LiveTable) -> None:
+    """Per-level padding and pgstatindex() in the TUI equal `pgpage btree --dsn` and the
+    server's own pgstatindex() (this server's major, not 18's formula)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from pageinspect_py.cli import main
+    from pageinspect_py.tui.state import btree_report, open_session
+
+    with psycopg.connect(live_table.dsn, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        server = conn.execute(
+            "SELECT avg_leaf_density::float8, leaf_pages FROM pgstatindex('tui_t_id')"
+        ).fetchone()
+    assert server is not None
+    session = open_session(OpenSpec(dsn=live_table.dsn, relation="tui_t_id"))
+    try:
+        assert session.index is not None  # key columns from the catalog
+        report = btree_report(session.main)
+    finally:
+        session.close()
+    result = CliRunner().invoke(
+        main, ["btree", "--dsn", live_table.dsn, "tui_t_id", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    cli = json.loads(result.stdout)
+    ours = report.statistics
+    assert ours.pgstatindex.avg_leaf_density == cli["pgstatindex"]["avg_leaf_density"]
+    assert ours.pgstatindex.avg_leaf_density == pytest.approx(server[0], abs=0.005)
+    assert ours.pgstatindex.leaf_pages == server[1]
+    levels = {lv["level"]: lv["padding_bytes"] for lv in cli["levels"]}
+    assert {lv.level: lv.padding_bytes for lv in ours.levels} == levels
+    assert levels[0] > 0  # int4 keys: 4 bytes of padding before the next MAXALIGN
