@@ -112,13 +112,13 @@ def checksums(pages: U8, blknos: I64) -> U16:
     """pg_checksum_page of every page with its absolute block number (pages whose size is a
     multiple of 128 bytes, as PostgreSQL's are)."""
     n, size = pages.shape
-    words = pages.view("<u4").reshape(n, size // 4).copy()
-    words[:, _CHECKSUM_AT // 4] &= np.uint32(0xFFFF0000)  # pd_checksum taken as zero
-    rows = words.reshape(n, size // (4 * N_SUMS), N_SUMS)
+    # one copy, row-major by 128-byte row: each step below reads one contiguous block
+    rows = pages.view("<u4").reshape(n, size // (4 * N_SUMS), N_SUMS).transpose(1, 0, 2).copy()
+    rows[_CHECKSUM_AT // (4 * N_SUMS), :, _CHECKSUM_AT // 4] &= np.uint32(0xFFFF0000)
     sums = np.broadcast_to(_BASE, (n, N_SUMS)).copy()
     tmp = np.empty_like(sums)
-    for row in range(rows.shape[1]):
-        np.bitwise_xor(sums, rows[:, row, :], out=tmp)
+    for row in rows:  # pd_checksum (above) is taken as zero
+        np.bitwise_xor(sums, row, out=tmp)
         np.multiply(tmp, _PRIME, out=sums)
         tmp >>= 17
         sums ^= tmp
@@ -152,12 +152,43 @@ def item_ids(pages: U8, counts: I64) -> tuple[U32, U32, U32, Bools]:
     )
 
 
-def _gather_u8(flat: U8, at: I64) -> I64:
-    return flat[at].astype(np.int64)
+class FlatItems:
+    """Every line pointer of many pages as 1-D arrays (one entry per pointer, page by page)."""
+
+    __slots__ = ("first", "index", "lp_flags", "lp_len", "lp_off", "row")
+
+    def __init__(self, pages: U8, counts: I64) -> None:
+        n, size = pages.shape
+        self.row: I64 = np.repeat(np.arange(n, dtype=np.int64), counts)
+        #: flat position of each page's first pointer
+        self.first: I64 = np.cumsum(counts) - counts
+        #: 0-based pointer number within its page (offset number - 1)
+        self.index: I64 = np.arange(len(self.row), dtype=np.int64) - self.first[self.row]
+        at = self.row * (size // C.SizeOfItemIdData) + (
+            C.SizeOfPageHeaderData // C.SizeOfItemIdData
+        )
+        words = pages.view("<u4").reshape(-1)[at + self.index].astype(np.int64)
+        self.lp_off: I64 = words & LP_OFF_MASK
+        self.lp_flags: I64 = (words >> LP_FLAGS_SHIFT) & LP_FLAGS_MASK
+        self.lp_len: I64 = (words >> LP_LEN_SHIFT) & LP_LEN_MASK
 
 
-def _gather_u16(flat: U8, at: I64) -> I64:
-    return flat[at].astype(np.int64) | (flat[at + 1].astype(np.int64) << 8)
+class TupleHeaders:
+    """t_infomask2, t_infomask and t_hoff of the tuples at ``(row, lp_off)`` (MAXALIGNed)."""
+
+    __slots__ = ("natts", "t_hoff", "t_infomask", "t_infomask2")
+
+    def __init__(self, pages: U8, row: I64, lp_off: I64) -> None:
+        size = pages.shape[1]
+        # t_infomask2, t_infomask and t_hoff share the tuple's third 8-byte word (lp_off is
+        # MAXALIGNed): one gather, then the layout's offsets within that word
+        word_at = _T_INFOMASK2_AT - _T_INFOMASK2_AT % 8
+        words = pages.view("<u8").reshape(-1)[(row * size + lp_off + word_at) // 8]
+        words = words.astype(np.int64)
+        self.t_infomask2: I64 = (words >> (8 * (_T_INFOMASK2_AT - word_at))) & 0xFFFF
+        self.t_infomask: I64 = (words >> (8 * (_T_INFOMASK_AT - word_at))) & 0xFFFF
+        self.t_hoff: I64 = (words >> (8 * (_T_HOFF_AT - word_at))) & 0xFF
+        self.natts: I64 = self.t_infomask2 & C.HEAP_NATTS_MASK
 
 
 def classify(
@@ -182,7 +213,9 @@ def classify(
     upper = head["pd_upper"].astype(np.int64)
     lower = head["pd_lower"].astype(np.int64)
     special = head["pd_special"].astype(np.int64)
-    zero = (upper == 0) & ~pages.any(axis=1)
+    zero = upper == 0
+    if zero.any():
+        zero[zero] = ~pages[zero].any(axis=1)
     kind[zero] = Kind.NEW
     if size % 128 == 0:
         stored = head["pd_checksum"]
@@ -212,7 +245,9 @@ def classify(
         & (status != 0)  # a mismatch (or an unverifiable size) is reported per page
     )
     candidates = np.flatnonzero(heap)
-    if len(candidates):
+    if len(candidates) == n:  # the usual case: no copy of the pages
+        heap = _items_regular(pages, lower, upper)
+    elif len(candidates):
         heap[candidates] = _items_regular(pages[candidates], lower[candidates], upper[candidates])
     kind[heap] = Kind.HEAP
     return kind, status
@@ -220,54 +255,48 @@ def classify(
 
 def _items_regular(pages: U8, lower: I64, upper: I64) -> Bools:
     """For heap pages with a sound header: do all line pointers and tuple headers hold?"""
-    size = pages.shape[1]
+    n, size = pages.shape
     counts = (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
-    lp_off, lp_flags, lp_len, present = item_ids(pages, counts)
-    off = lp_off.astype(np.int64)
-    length = lp_len.astype(np.int64)
-    unused = present & (lp_flags == C.LP_UNUSED)
-    redirect = present & (lp_flags == C.LP_REDIRECT)
-    stored = present & ((lp_flags == C.LP_NORMAL) | (lp_flags == C.LP_DEAD)) & (length != 0)
-    bad = unused & ((off != 0) | (length != 0))
-    bad |= present & (lp_flags == C.LP_NORMAL) & (length == 0)
+    items = FlatItems(pages, counts)
+    row, off, flags, length = items.row, items.lp_off, items.lp_flags, items.lp_len
+    redirect = flags == C.LP_REDIRECT
+    stored = ((flags == C.LP_NORMAL) | (flags == C.LP_DEAD)) & (length != 0)
+    bad = (flags == C.LP_UNUSED) & ((off != 0) | (length != 0))
+    bad |= (flags == C.LP_NORMAL) & (length == 0)
     # redirects: no length, a target on the page that is not itself a redirect
-    bad |= redirect & ((length != 0) | (off < 1) | (off > counts[:, None]))
-    if redirect.any():
-        rows, cols = np.nonzero(redirect)
-        target = np.clip(off[rows, cols] - 1, 0, max(lp_flags.shape[1] - 1, 0))
-        chained = lp_flags[rows, target] == C.LP_REDIRECT
-        bad[rows[chained], cols[chained]] = True
+    bad |= redirect & ((length != 0) | (off < 1) | (off > counts[row]))
+    targets = np.flatnonzero(redirect & ~bad)
+    if len(targets):
+        chained = flags[items.first[row[targets]] + off[targets] - 1] == C.LP_REDIRECT
+        bad[targets[chained]] = True
     # storage: MAXALIGNed, inside [pd_upper, pd_special), long enough to be a tuple
     bad |= stored & (
-        (off < upper[:, None])
+        (off < upper[row])
         | (off + length > size)
         | (off & _MAXALIGN_MASK != 0)
         | (length < MIN_HEAP_TUPLE_SIZE)
     )
-    ok: Bools = ~bad.any(axis=1)
-    rows, cols = np.nonzero(stored & ok[:, None])
-    if len(rows):
-        start = rows.astype(np.int64) * size + off[rows, cols]
-        flat = pages.reshape(-1)
-        t_hoff = _gather_u8(flat, start + _T_HOFF_AT)
-        infomask = _gather_u16(flat, start + _T_INFOMASK_AT)
-        natts = _gather_u16(flat, start + _T_INFOMASK2_AT) & C.HEAP_NATTS_MASK
-        item_len = length[rows, cols]
-        bitmap = np.where(infomask & C.HEAP_HASNULL != 0, (natts + 7) // 8, 0)
+    ok: Bools = np.ones(n, dtype=bool)
+    ok[row[bad]] = False
+    tuples = np.flatnonzero(stored & ok[row])
+    if len(tuples):
+        t_row, t_off, t_len = row[tuples], off[tuples], length[tuples]
+        head = TupleHeaders(pages, t_row, t_off)
+        bitmap = np.where(head.t_infomask & C.HEAP_HASNULL != 0, (head.natts + 7) // 8, 0)
         tuple_bad = (
-            (t_hoff < C.SizeofHeapTupleHeader)
-            | (t_hoff > item_len)
-            | (t_hoff & _MAXALIGN_MASK != 0)
-            | (C.SizeofHeapTupleHeader + bitmap > t_hoff)
-            | (natts > C.MaxHeapAttributeNumber)
+            (head.t_hoff < C.SizeofHeapTupleHeader)
+            | (head.t_hoff > t_len)
+            | (head.t_hoff & _MAXALIGN_MASK != 0)
+            | (C.SizeofHeapTupleHeader + bitmap > head.t_hoff)
+            | (head.natts > C.MaxHeapAttributeNumber)
         )
-        ok[rows[tuple_bad]] = False
-        # no two items overlap: sorted by start within each page, each ends before the next
-        order = np.lexsort((off[rows, cols], rows))
-        page_of, begin = rows[order], off[rows, cols][order]
-        end = begin + item_len[order]
-        same_page = page_of[1:] == page_of[:-1]
-        overlap = same_page & (begin[1:] < end[:-1])
+        ok[t_row[tuple_bad]] = False
+        # no two items overlap: in pointer order within a page, sorted by start, each item
+        # ends before the next begins
+        order = np.argsort((t_row << 16) | t_off)
+        page_of, begin = t_row[order], t_off[order]
+        end = begin + t_len[order]
+        overlap = (page_of[1:] == page_of[:-1]) & (begin[1:] < end[:-1])
         ok[page_of[1:][overlap]] = False
     return ok
 
@@ -314,21 +343,17 @@ def fills(pages: U8, kinds: npt.NDArray[np.uint8]) -> tuple[I64, I64, Bools]:
     lower = head["pd_lower"].astype(np.int64)
     upper = head["pd_upper"].astype(np.int64)
     counts = (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
-    lp_off, lp_flags, lp_len, present = item_ids(sub, counts)
+    items = FlatItems(sub, counts)
     for state in range(4):
-        states[heap, state] = ((lp_flags == state) & present).sum(axis=1)
-    off = lp_off.astype(np.int64)
-    length = lp_len.astype(np.int64)
-    stored = present & ((lp_flags == C.LP_NORMAL) | (lp_flags == C.LP_DEAD)) & (length != 0)
-    rows, cols = np.nonzero(stored)
-    begin, item_len = off[rows, cols], length[rows, cols]
-    dead = lp_flags[rows, cols] == C.LP_DEAD
-    flat = sub.reshape(-1)
-    start = rows.astype(np.int64) * size + begin
-    t_hoff = _gather_u8(flat, start + _T_HOFF_AT)
-    infomask = _gather_u16(flat, start + _T_INFOMASK_AT)
-    natts = _gather_u16(flat, start + _T_INFOMASK2_AT) & C.HEAP_NATTS_MASK
-    bitmap = np.where(infomask & C.HEAP_HASNULL != 0, (natts + 7) // 8, 0)
+        states[heap, state] = np.bincount(items.row[items.lp_flags == state], minlength=len(heap))
+    stored = np.flatnonzero(
+        ((items.lp_flags == C.LP_NORMAL) | (items.lp_flags == C.LP_DEAD)) & (items.lp_len != 0)
+    )
+    rows, begin, item_len = items.row[stored], items.lp_off[stored], items.lp_len[stored]
+    dead = items.lp_flags[stored] == C.LP_DEAD
+    tuples = TupleHeaders(sub, rows, begin)
+    t_hoff, infomask = tuples.t_hoff, tuples.t_infomask
+    bitmap = np.where(infomask & C.HEAP_HASNULL != 0, (tuples.natts + 7) // 8, 0)
     with_oid = np.zeros(len(heap), dtype=bool)
     with_oid[rows[infomask & C.HEAP_HASOID_OLD != 0]] = True
     local = np.zeros((len(heap), len(FillColumn)), dtype=np.int64)
@@ -347,7 +372,7 @@ def fills(pages: U8, kinds: npt.NDArray[np.uint8]) -> tuple[I64, I64, Bools]:
     # first item, between items, and after the last item up to the page's end
     frame_end = np.maximum(upper, lower)
     frame_is_item = (upper == lower) & (counts > 0)
-    order = np.lexsort((begin, rows))
+    order = np.argsort((rows << 16) | begin)
     page_of, first, last = rows[order], begin[order], (begin + item_len)[order]
     next_start = np.full(len(order), size, dtype=np.int64)
     same = page_of[1:] == page_of[:-1]
