@@ -22,6 +22,7 @@ from textual.pilot import Pilot
 from tui_support import SIZE, settle, widget_text
 
 from pageinspect_py.analysis.pagefill import Fill, page_fill
+from pageinspect_py.app.btree import recorded_major
 from pageinspect_py.cli import main
 from pageinspect_py.sources.file import FileSource
 from pageinspect_py.tui.app import PgPageApp
@@ -33,7 +34,6 @@ from pageinspect_py.tui.state import (
     btree_report,
     layout_report,
     open_session,
-    recorded_major,
 )
 
 BTREE = list(relations("btree"))
@@ -106,14 +106,14 @@ def test_btree_density_is_the_servers_on_15(rel: FixtureRelation) -> None:
 def test_recorded_major_reads_server_version_num(tmp_path: Path) -> None:
     schema = tmp_path / "schema.json"
     schema.write_text(json.dumps({"relname": "t", "server_version_num": 150018}))
-    assert recorded_major(schema) == 15
+    assert recorded_major(str(schema)) == 15
     schema.write_text(json.dumps({"relname": "t", "server_version_num": "170004"}))
-    assert recorded_major(schema) == 17
+    assert recorded_major(str(schema)) == 17
     schema.write_text(json.dumps({"major": 13, "relations": {}}))
-    assert recorded_major(schema) == 13
+    assert recorded_major(str(schema)) == 13
     schema.write_text(json.dumps({"relname": "t"}))
-    assert recorded_major(schema) is None
-    assert recorded_major(tmp_path / "missing.json") is None
+    assert recorded_major(str(schema)) is None
+    assert recorded_major(str(tmp_path / "missing.json")) is None
 
 
 # -- heap: the page map's padding includes the padding between attributes -------------------

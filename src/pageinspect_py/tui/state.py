@@ -321,23 +321,31 @@ def open_session(spec: OpenSpec) -> Session:
         live = open_live(spec.dsn, spec.relation or "")
         source: PageSource = live
         fork: Fork = spec.fork or "main"  # type: ignore[assignment]
-        major = live.server.major
         if spec.schema is not None or spec.columns is not None:
             description, index = _load_schema(spec, warnings)
-        elif live.relation.amname == "btree":
-            try:  # typed keys (and their padding), as pgpage btree reads them
-                from pageinspect_py.sources.live_index import describe_index
+        if live.relation.amname == "btree":
+            # the key columns and the major as pgpage btree takes them: typed keys (and their
+            # padding) from the catalog unless given, pgstatindex() as this server computes it
+            from pageinspect_py.app.btree import KeyColumns, live_key_columns, recorded_major
 
-                index = describe_index(live.connection, live.relation.oid)
+            given = KeyColumns(index, recorded_major(spec.schema) if spec.schema else None)
+            try:
+                keys = live_key_columns(live, given)
+                index, major = keys.index, keys.major
             except PageInspectError as exc:
                 warnings.append(f"index keys: {exc}")
-        elif live.relation.amname == "heap" or live.relation.relkind == "S":
-            try:
-                from pageinspect_py.sources.live_catalog import describe_relation
+                major = live.server.major
+        else:
+            major = live.server.major
+            if description is None and (
+                live.relation.amname == "heap" or live.relation.relkind == "S"
+            ):
+                try:
+                    from pageinspect_py.sources.live_catalog import describe_relation
 
-                description = describe_relation(live.connection, live.relation.oid)
-            except PageInspectError as exc:
-                warnings.append(f"attribute values: {exc}")
+                    description = describe_relation(live.connection, live.relation.oid)
+                except PageInspectError as exc:
+                    warnings.append(f"attribute values: {exc}")
         if description is not None:
             try:
                 from pageinspect_py.sources.live_toast import open_live_toast
@@ -360,7 +368,10 @@ def open_session(spec: OpenSpec) -> Session:
         fork = spec.fork or file_source.given_fork  # type: ignore[assignment]
         if spec.schema is not None or spec.columns is not None:
             description, index = _load_schema(spec, warnings)
-        major = recorded_major(Path(spec.schema)) if spec.schema is not None else None
+        if spec.schema is not None:  # the server major the schema file records, as pgpage btree
+            from pageinspect_py.app.btree import recorded_major
+
+            major = recorded_major(spec.schema)
         if spec.toast is not None:
             try:
                 toastrelid = description.extra.get("reltoastrelid") if description else None
@@ -404,28 +415,6 @@ def load_description(
     if isinstance(obj, dict) and isinstance(obj.get("index"), dict):
         return None, index_from_manifest(obj)
     return description_from_json(obj, source=str(path)), None
-
-
-def recorded_major(path: Path) -> int | None:
-    """The server major a schema file records: a fixtures manifest's ``major``, or
-    ``server_version_num`` (``pgpage schema`` output, e.g. 150018 -> 15); None when neither."""
-    import json
-
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(obj, dict):
-        return None
-    major = obj.get("major")
-    if isinstance(major, int) and not isinstance(major, bool):
-        return major
-    version = obj.get("server_version_num")
-    if isinstance(version, str) and version.isdigit():
-        version = int(version)
-    if isinstance(version, int) and not isinstance(version, bool) and version >= 100000:
-        return version // 10000
-    return None
 
 
 @dataclass(frozen=True, slots=True)
