@@ -188,6 +188,47 @@ def test_bounds_that_overflow_int32_are_refused() -> None:
         datum_text(_type("int4[]"), _long(body))
 
 
+def test_array_text_past_max_alloc_size_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """array_out cannot return more than MaxAllocSize; the running length of the element
+    texts is checked against it (here made 10 so that a small array shows the rule)."""
+    from pageinspect_py.decode.output import arrays
+
+    body = _array_body([3], elemtype=INT4_OID) + struct.pack("<iii", 1234, 5678, 9012)
+    assert datum_text(_type("int4[]"), _long(body)) == "{1234,5678,9012}"
+    monkeypatch.setattr(arrays, "MAX_ALLOC_SIZE", 10)
+    with pytest.raises(DatumError, match=r"array text would pass MaxAllocSize \(10 bytes\)"):
+        datum_text(_type("int4[]"), _long(body))
+
+
+# ---------------------------------------------------------------------------------------------
+# tsvector: each lexeme's bytes are its own
+
+
+def _word_entry(pos: int, length: int, haspos: bool) -> bytes:
+    # uint32 haspos:1, len:11, pos:20: C bitfields, least significant bit first
+    return struct.pack("<I", pos << 12 | length << 1 | int(haspos))
+
+
+def test_tsvector_as_tsvectorout_prints_it() -> None:
+    # 'a':1 'bc': "a", a pad byte (SHORTALIGN), npos 1, position 1 (weight D); then "bc"
+    strings = b"a\x00" + struct.pack("<HH", 1, 1) + b"bc"
+    payload = struct.pack("<i", 2) + _word_entry(0, 1, True) + _word_entry(6, 2, False) + strings
+    assert datum_text(_type("tsvector"), _long(payload)) == "'a':1 'bc'"
+
+
+def test_tsvector_entries_sharing_bytes_are_refused() -> None:
+    # 500 entries all naming the same 100-byte string would print 50 kB from 2.5 kB
+    word = b"x" * 100
+    payload = struct.pack("<i", 500) + _word_entry(0, 100, False) * 500 + word
+    with pytest.raises(DatumError, match="tsvector lexemes 0 and 1 share bytes"):
+        datum_text(_type("tsvector"), _long(payload))
+    # a string overlapping another lexeme's positions
+    strings = b"a\x00" + struct.pack("<HH", 1, 1) + b"bc"
+    payload = struct.pack("<i", 2) + _word_entry(0, 1, True) + _word_entry(3, 2, False) + strings
+    with pytest.raises(DatumError, match="tsvector lexemes 0 and 1 share bytes"):
+        datum_text(_type("tsvector"), _long(payload))
+
+
 # ---------------------------------------------------------------------------------------------
 # decompression against va_rawsize and MaxAllocSize
 
@@ -348,3 +389,22 @@ def test_fsm_pages_of_any_size_decode_without_raising(
     assert len(leaves) <= max(size, 0)
     render_page(page)
     page_json(page)
+
+
+@settings(max_examples=800, deadline=2000)
+@given(
+    size=st.integers(0, 60),
+    entries=st.lists(st.integers(0, 2**32 - 1), max_size=60),
+    strings=st.binary(max_size=300),
+)
+def test_tsvector_text_is_in_proportion_to_its_bytes(
+    size: int, entries: list[int], strings: bytes
+) -> None:
+    payload = struct.pack("<i", size) + b"".join(struct.pack("<I", e) for e in entries) + strings
+    try:
+        text = datum_text(_type("tsvector"), _long(payload))
+    except DatumError:
+        return
+    # a lexeme byte prints as at most 2 characters ('' and \\ doubled) and 3 more per lexeme;
+    # a 2-byte position as at most 6 ("16383A,")
+    assert len(text) <= 4 * len(payload) + 4 * size

@@ -105,6 +105,7 @@ def array_elements(info: TypeInfo, payload: bytes) -> tuple[list[int], list[int]
         )
     pos = data_at
     texts: list[str | None] = []
+    length = 0  # of the element texts so far: array_out's result cannot pass MaxAllocSize
     for i in range(nitems):
         if bitmap and not bitmap[i // 8] >> (i % 8) & 1:
             texts.append(None)
@@ -122,7 +123,11 @@ def array_elements(info: TypeInfo, payload: bytes) -> tuple[list[int], list[int]
             end = nul + 1
         if end > len(buf):
             raise DatumError(f"array element {i} runs past the end of the array")
-        texts.append(datum_text(elem, buf[pos:end]))
+        text = datum_text(elem, buf[pos:end])
+        length += len(text)
+        if length > MAX_ALLOC_SIZE:
+            raise DatumError(f"array text would pass MaxAllocSize ({MAX_ALLOC_SIZE} bytes)")
+        texts.append(text)
         pos = end
     return dims, lbounds, texts
 

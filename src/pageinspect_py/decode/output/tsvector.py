@@ -15,6 +15,9 @@ _WEIGHTS = {3: "A", 2: "B", 1: "C", 0: ""}
 
 @register("tsvector")
 def _out_tsvector(payload: bytes, info: TypeInfo) -> str:
+    """tsvectorout. Each lexeme's string (and positions) has bytes of its own: entries whose
+    data overlap are refused, so the text stays in proportion to the datum (shared bytes could
+    print a 2 kB string once per 4-byte entry)."""
     if len(payload) < 4:
         raise DatumError("tsvector shorter than its size")
     size = L.TSVectorData.parse(payload[:4]).size
@@ -22,24 +25,41 @@ def _out_tsvector(payload: bytes, info: TypeInfo) -> str:
     if size < 0 or strings_at > len(payload):
         raise DatumError(f"tsvector of {size} lexemes does not fit in {len(payload)} bytes")
     strings = payload[strings_at:]
-    words: list[str] = []
+    lexemes: list[tuple[int, int, int, int]] = []  # string start, string end, data end, npos
     for i in range(size):
         entry = L.WordEntry.parse(payload[4 + 4 * i : 8 + 4 * i])
-        if entry.pos + entry.len > len(strings):
+        end = entry.pos + entry.len
+        if end > len(strings):
             raise DatumError(f"tsvector lexeme {i} lies outside the string area")
-        lexeme = utf8(strings[entry.pos : entry.pos + entry.len], "tsvector lexeme")
-        text = "'" + lexeme.replace("'", "''").replace("\\", "\\\\") + "'"
+        stop, npos = end, 0
         if entry.haspos:
-            at = typealign(entry.pos + entry.len, 2)  # SHORTALIGN from STRPTR
+            at = typealign(end, 2)  # SHORTALIGN from STRPTR
             if at + 2 > len(strings):
                 raise DatumError(f"tsvector positions of lexeme {i} are truncated")
             npos = L.WordEntryPosVector.parse(strings[at : at + 2]).npos
             if at + 2 + 2 * npos > len(strings):
                 raise DatumError(f"tsvector positions of lexeme {i} are truncated")
-            positions = struct.unpack_from(f"<{npos}H", strings, at + 2)
-            if npos:
-                text += ":" + ",".join(
-                    f"{p & L.WEP_POS_MASK}{_WEIGHTS[p >> L.WEP_WEIGHT_SHIFT]}" for p in positions
-                )
+            stop = at + 2 + 2 * npos
+        lexemes.append((entry.pos, end, stop, npos))
+    _check_disjoint(lexemes)
+    words: list[str] = []
+    for pos, end, stop, npos in lexemes:
+        lexeme = utf8(strings[pos:end], "tsvector lexeme")
+        text = "'" + lexeme.replace("'", "''").replace("\\", "\\\\") + "'"
+        if npos:
+            positions = struct.unpack_from(f"<{npos}H", strings, stop - 2 * npos)
+            text += ":" + ",".join(
+                f"{p & L.WEP_POS_MASK}{_WEIGHTS[p >> L.WEP_WEIGHT_SHIFT]}" for p in positions
+            )
         words.append(text)
     return " ".join(words)
+
+
+def _check_disjoint(lexemes: list[tuple[int, int, int, int]]) -> None:
+    """No two lexemes share string or position bytes (an empty lexeme takes none)."""
+    extents = sorted((pos, stop, i) for i, (pos, _, stop, _) in enumerate(lexemes) if stop > pos)
+    reach, owner = 0, -1
+    for start, stop, i in extents:
+        if start < reach:
+            raise DatumError(f"tsvector lexemes {min(i, owner)} and {max(i, owner)} share bytes")
+        reach, owner = stop, i
