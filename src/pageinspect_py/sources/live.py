@@ -10,10 +10,10 @@ Pages come from shared buffers, not from the relation files: ``checksum_verifiab
 False because ``pd_checksum`` is only set when a page is written out, so a buffer copy can
 carry a stale or zero checksum.
 
-Bulk readers get runs of blocks from :meth:`LiveSource.chunks`: one ``get_raw_page`` per
-block but one round trip per run (at most :data:`BATCH_BYTES` of pages), so a scan of a
-live relation is not one query per page. :meth:`LiveSource.reopen` gives a worker its own
-connection to the same relation.
+Bulk readers get runs of blocks from :meth:`LiveSource.chunks` (:meth:`LiveSource.pages`
+reads the same way): one ``get_raw_page`` per block but one round trip per run (at most
+:data:`BATCH_BYTES` of pages), so a scan of a live relation is not one query per page.
+:meth:`LiveSource.reopen` gives a worker its own connection to the same relation.
 
 All SQL lives in :mod:`pageinspect_py.sources.queries`.
 """
@@ -99,7 +99,7 @@ def open_live(dsn: str | None, relation: str) -> LiveSource:
 
 class LiveSource(PageSource):
     """One relation on a live server; each ``read_page`` is one ``get_raw_page`` call, each
-    chunk of :meth:`chunks` one statement over a run of blocks.
+    run of :meth:`chunks` and :meth:`pages` one statement over a run of blocks.
 
     Build it with :func:`open_live`. The connection is in autocommit mode, so a failed
     statement leaves nothing to roll back and the next one runs normally. ``dsn`` is what
