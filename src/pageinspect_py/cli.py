@@ -510,6 +510,7 @@ def btree(
     pgpage btree --dsn 'host=/tmp dbname=app' public.orders_pkey --find 42
     """
     from pageinspect_py.app import btree as use_case
+    from pageinspect_py.app.open import is_live
 
     try:
         # the key columns and the --find values are checked before anything is read
@@ -522,19 +523,24 @@ def btree(
         )
         if find is not None and keys.index is not None:
             use_case.parse_find(find, keys.index)
-        elif find is not None and dsn is None and not live:
+        elif find is not None and not is_live(dsn, live):
             use_case.parse_find(find, None)  # offline without key columns: says what to give
         with _open_source(
             target, dsn, live, None, int(block_size) if block_size else None
         ) as source:
-            code = _btree(source, keys, fmt, major, find)
+            code = _btree(source, keys, fmt, major, find, is_live(dsn, live))
     except PageInspectError as exc:
         _fail(str(exc))
     sys.exit(code)
 
 
 def _btree(
-    source: PageSource, keys: KeyColumns, fmt: str, major: int | None, find: str | None
+    source: PageSource,
+    keys: KeyColumns,
+    fmt: str,
+    major: int | None,
+    find: str | None,
+    live: bool,
 ) -> int:
     """Option parsing is done: call the use case, render its report, choose the exit code."""
     from pageinspect_py.app import btree as use_case
@@ -545,7 +551,8 @@ def _btree(
         index_report_text,
     )
 
-    keys = use_case.live_key_columns(source, keys)
+    if live:
+        keys = use_case.live_key_columns(source, keys)
     for problem in source.problems:
         click.echo(f"pgpage: {problem.path}: {problem.message}", err=True)
     if find is not None:

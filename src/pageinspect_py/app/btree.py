@@ -105,12 +105,13 @@ def recorded_major(path: str) -> int | None:
 
 
 def live_key_columns(source: PageSource, given: KeyColumns) -> KeyColumns:
-    """On a live source: refuse a relation that is not a btree index, take the server's
-    major, and the key columns from the catalog unless given."""
+    """For a source opened live (``app.open.is_live``; this imports psycopg): refuse a
+    relation that is not a btree index, take the server's major, and the key columns from
+    the catalog unless given."""
     from pageinspect_py.sources.live import LiveSource
 
     if not isinstance(source, LiveSource):
-        return given
+        raise TypeError(f"{source.name} is not a live source")
     if source.relation.amname != "btree":
         raise SchemaError(
             f"{source.relation.qualified_name} is not a btree index "

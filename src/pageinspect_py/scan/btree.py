@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import struct
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from pageinspect_py import constants as C
 from pageinspect_py.decode.btree import (
@@ -34,13 +36,15 @@ from pageinspect_py.decode.btree.model import KNOWN_BTP_FLAGS
 from pageinspect_py.decode.common import RegionKind
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.heap import ItemPointer
-from pageinspect_py.decode.page import DiagnosticLog, Page, PageHeader, PageKind, compute_checksum
+from pageinspect_py.decode.page import Page, PageKind
 from pageinspect_py.layouts._util import struct_format
 from pageinspect_py.layouts.btree import BTPageOpaqueData, IndexTupleData
 from pageinspect_py.layouts.heap import ItemPointerData
+from pageinspect_py.page import arrays
+from pageinspect_py.page.checksum import page_checksum
 from pageinspect_py.page.header import header_problems, read_header
-from pageinspect_py.page.items import item_id_count, item_id_problems, item_id_words, split_item_id
-from pageinspect_py.page.raw import PageSource, RawPage
+from pageinspect_py.page.items import item_id_count
+from pageinspect_py.page.raw import Chunk, PageSource, RawPage
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +273,8 @@ _OPAQUE_SIZE = _OPAQUE.size
 _ITUP_SIZE = _ITUP.size
 _TID_SIZE = _TID.size
 _IGNORE = C.BTP_DELETED | C.BTP_HALF_DEAD | C.BTP_META
+#: pages read and checksummed at once by the bulk path (8 MiB at 8 kB)
+CHUNK_PAGES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,23 +299,79 @@ class _Irregular(Exception):
     """The page has something only the full decoder reports faithfully."""
 
 
-def fast_page(raw: RawPage) -> FastPage | None:
+def fast_page(raw: RawPage, checksum: int | None = None) -> FastPage | None:
     """The bulk path for one live (neither deleted nor half-dead) btree page whose every
     pointer, tuple and posting list is well formed and whose checksum holds; None for
-    anything else, which the caller decodes in full."""
+    anything else, which the caller decodes in full. ``checksum`` is the page's
+    pg_checksum_page when the caller computed it already (the kernel's array form, for a run
+    of pages at once)."""
+    chunk = Chunk(raw.blkno, raw.data, "main", len(raw.data))
+    pointers = _item_pointers(chunk)[0]
+    return _attempt(raw.data, raw.blkno, raw.checksum_verifiable, checksum, pointers)
+
+
+def _attempt(
+    data: bytes,
+    blkno: int,
+    verifiable: bool,
+    checksum: int | None,
+    pointers: Sequence[tuple[int, int, int]] | None,
+) -> FastPage | None:
+    if pointers is None:
+        return None
     try:
-        return _fast(raw)
+        return _fast(data, blkno, verifiable, checksum, pointers)
     except (_Irregular, struct.error, IndexError):
         return None
 
 
-def _fast(raw: RawPage) -> FastPage:
-    data = raw.data
+def _item_pointers(chunk: Chunk) -> list[list[tuple[int, int, int]] | None]:
+    """Per page of the chunk, its line pointers as ``(lp_off, lp_flags, lp_len)`` (the
+    kernel's array split, ``page.arrays.FlatItems``) when every one of them is a pointer a
+    healthy btree page has -- ``LP_NORMAL`` or ``LP_DEAD`` with at least an IndexTupleData of
+    storage, MAXALIGNed, inside the page, for which ``page.items.item_id_problems`` finds
+    nothing -- else None (the page goes to the full decoder, which reports the rest)."""
+    pages = arrays.pages_array(chunk)
+    n, size = pages.shape
+    lower = arrays.headers(pages)["pd_lower"].astype(np.int64)
+    capacity = (size - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
+    counts = np.clip((lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData, 0, capacity)
+    items = arrays.FlatItems(pages, counts)
+    off, flags, length = items.lp_off, items.lp_flags, items.lp_len
+    sound = (
+        ((flags == C.LP_NORMAL) | (flags == C.LP_DEAD))
+        & (length >= _ITUP_SIZE)
+        & (off >= C.SizeOfPageHeaderData)
+        & (off + length <= size)
+        & (off % C.MAXIMUM_ALIGNOF == 0)
+    )
+    regular = np.ones(n, dtype=bool)
+    regular[items.row[~sound]] = False
+    triples = list(zip(off.tolist(), flags.tolist(), length.tolist(), strict=True))
+    starts = items.first.tolist()
+    return [
+        triples[start : start + count] if ok else None
+        for start, count, ok in zip(starts, counts.tolist(), regular.tolist(), strict=True)
+    ]
+
+
+def _fast(
+    data: bytes,
+    blkno: int,
+    verifiable: bool,
+    checksum: int | None,
+    pointers: Sequence[tuple[int, int, int]],
+) -> FastPage:
     size = len(data)
     words = read_header(data)
     lower, upper, special = words.pd_lower, words.pd_upper, words.pd_special
     nitems, partial = item_id_count(lower, size)
-    if header_problems(words, size) or special != size - _OPAQUE_SIZE or partial:
+    if (
+        header_problems(words, size)
+        or special != size - _OPAQUE_SIZE
+        or partial
+        or nitems != len(pointers)
+    ):
         raise _Irregular
     prev, nxt, level, flags, cycleid = _OPAQUE.unpack_from(data, special)
     leaf = bool(flags & C.BTP_LEAF)
@@ -321,10 +383,11 @@ def _fast(raw: RawPage) -> FastPage:
         or leaf != (level == 0)
     ):
         raise _Irregular
-    log = DiagnosticLog()
-    compute_checksum(data, PageHeader(*words), raw.blkno, raw.checksum_verifiable, False, log)
-    if log.items:
-        raise _Irregular
+    if verifiable and words.pd_checksum and size % 128 == 0:
+        # ChecksumStatus.MISMATCH of decode.page.compute_checksum: the decoder reports it
+        computed = checksum if checksum is not None else page_checksum(data, blkno)
+        if words.pd_checksum != computed:
+            raise _Irregular
     rightmost = nxt == C.P_NONE
     first_data = C.P_HIKEY if rightmost else C.P_FIRSTKEY
     stats = LevelStats(
@@ -334,13 +397,7 @@ def _fast(raw: RawPage) -> FastPage:
     extents: list[tuple[int, int]] = []
     high = first = last = None
     links: list[tuple[KeyRef, int]] = []
-    for index, word in enumerate(item_id_words(data, nitems)):
-        offnum = index + 1
-        off, lp_flags, length = split_item_id(word)
-        codes, inside = item_id_problems(off, lp_flags, length, size, nitems)
-        # a btree page uses LP_NORMAL and LP_DEAD only, with storage, aligned and in bounds
-        if codes or not inside or lp_flags == C.LP_REDIRECT or length < _ITUP_SIZE:
-            raise _Irregular
+    for offnum, (off, lp_flags, length) in enumerate(pointers, 1):
         dead = lp_flags == C.LP_DEAD
         extents.append((off, off + length))
         bi_hi, bi_lo, posid, t_info = _ITUP.unpack_from(data, off)
@@ -451,7 +508,7 @@ def _fast(raw: RawPage) -> FastPage:
     if cursor != special:
         raise _Irregular
     summary = PageSummary(
-        blkno=raw.blkno,
+        blkno=blkno,
         kind=PageKind.BTREE,
         page_type="l" if leaf else ("r" if flags & C.BTP_ROOT else "i"),
         btpo_prev=prev,
@@ -475,8 +532,28 @@ def index_pages(
     source: PageSource, options: BtreeDecodeOptions, *, fast: bool = True
 ) -> Iterator[tuple[int, Page | FastPage]]:
     """Every block of the main fork once, in block order: the bulk path's result for the
-    pages it takes (only without typed keys: they need the decoder), else the decoded page."""
-    bulk = fast and options.index is None
-    for raw in source.pages("main"):
-        quick = fast_page(raw) if bulk and raw.blkno else None
-        yield raw.blkno, quick if quick is not None else decode_page(raw, btree=options)
+    pages it takes (only without typed keys: they need the decoder), else the decoded page.
+    The bulk path reads runs of :data:`CHUNK_PAGES` blocks and checksums each run at once."""
+    if not (fast and options.index is None):
+        for raw in source.pages("main"):
+            yield raw.blkno, decode_page(raw, btree=options)
+        return
+    verifiable = source.checksum_verifiable
+    for chunk in source.chunks("main", pages=CHUNK_PAGES):
+        pointers = _item_pointers(chunk)
+        sums: list[int | None] = [None] * chunk.count
+        if verifiable and chunk.block_size % 128 == 0:
+            first = chunk.first
+            blknos = np.arange(first, first + chunk.count, dtype=np.int64)
+            sums = arrays.checksums(arrays.pages_array(chunk), blknos).tolist()
+        for index in range(chunk.count):
+            blkno = chunk.first + index
+            data = chunk.page(index)
+            quick = None
+            if blkno != C.BTREE_METAPAGE:
+                quick = _attempt(data, blkno, verifiable, sums[index], pointers[index])
+            if quick is not None:
+                yield blkno, quick
+            else:
+                raw = RawPage(blkno, data, "main", source.origin(blkno), verifiable)
+                yield blkno, decode_page(raw, btree=options)
