@@ -282,15 +282,67 @@ def test_cli_live(
     pg_cluster: pgcluster.Cluster, live_indexes: list[str], conn: psycopg.Connection[TupleRow]
 ) -> None:
     result = CliRunner().invoke(
-        main,
-        ["btree", "--dsn", pg_cluster.dsn, "lbt_multi", "--format", "json", "--find", "NULL,NULL"],
+        main, ["btree", "--dsn", pg_cluster.dsn, "lbt_multi", "--format", "json"]
     )
     assert result.exit_code == EXIT_OK, result.stderr
     report = json.loads(result.stdout)
     expected = one_json(conn, "SELECT row_to_json(x) FROM pgstatindex('lbt_multi') x")
     assert report["pgstatindex"]["leaf_pages"] == expected["leaf_pages"]
     assert report["pgstatindex_as_of_major"] == pg_cluster.major
-    assert report["path"][0]["blkno"] == expected["root_block_no"]
+    result = CliRunner().invoke(
+        main,
+        ["btree", "--dsn", pg_cluster.dsn, "lbt_multi", "--format", "json", "--find", "NULL,NULL"],
+    )
+    assert result.exit_code == EXIT_OK, result.stderr
+    found = json.loads(result.stdout)
+    assert found["path"][0]["blkno"] == expected["root_block_no"]
+    server = one_json(
+        conn,
+        "SELECT coalesce(array_agg(ctid::text ORDER BY ctid), '{}') FROM lbt_multi_t "
+        "WHERE a IS NULL AND b IS NULL",
+    )
+    assert server and sorted(found["heap_tids"]) == sorted(server)
     result = CliRunner().invoke(main, ["btree", "--dsn", pg_cluster.dsn, "lbt_int_t"])
     assert result.exit_code != EXIT_OK
     assert "not a btree index" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "table", "columns", "where"),
+    [
+        ("lbt_types", "lbt_types_t", "d, ts, f, u, b, nm, by, ch", "ctid = '(3,5)'"),
+        ("lbt_types", "lbt_types_t", "d, ts, f, u, b, nm, by, ch", "nm = 'NaN'"),
+        ("lbt_dedup", "lbt_dedup_t", "v", "v = 4"),
+        ("lbt_text", "lbt_text_t", "k", "ctid = '(2,7)'"),
+        ("lbt_incl", "lbt_incl_t", "id", "id = 1234"),
+    ],
+)
+def test_find_live_returns_the_servers_tids(
+    pg_cluster: pgcluster.Cluster,
+    live_indexes: list[str],
+    conn: psycopg.Connection[TupleRow],
+    name: str,
+    table: str,
+    columns: str,
+    where: str,
+) -> None:
+    """--find with values as the server prints them (dates, time stamps, floats, uuids,
+    booleans, numerics, bytea, char(n), text) gives the heap TIDs of every row holding them,
+    reading far fewer blocks than the index has."""
+    key = one_json(conn, f"SELECT concat_ws(',', {columns}) FROM {table} WHERE {where} LIMIT 1")
+    server = one_json(
+        conn,
+        f"SELECT array_agg(ctid::text ORDER BY ctid) FROM {table} "
+        f"WHERE ROW({columns}) IS NOT DISTINCT FROM (SELECT ROW({columns}) FROM {table} "
+        f"WHERE {where} LIMIT 1)",
+    )
+    result = CliRunner().invoke(
+        main, ["btree", "--dsn", pg_cluster.dsn, name, "--format", "json", "--find", key]
+    )
+    assert result.exit_code == EXIT_OK, result.stderr
+    found = json.loads(result.stdout)
+    assert sorted(found["heap_tids"]) == sorted(server), key
+    relpages = one_json(conn, "SELECT pg_relation_size(%s::regclass) / 8192", name)
+    level = one_json(conn, "SELECT tree_level FROM pgstatindex(%s)", name)
+    assert found["tree_level"] == level
+    assert len(found["blocks_read"]) < relpages
