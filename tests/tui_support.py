@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,23 +41,29 @@ async def settle(pilot: Pilot[Any], rounds: int = 8) -> None:
     await pilot.pause()
 
 
+_SVG_TEXT = re.compile(
+    r'<text [^>]*?x="(?P<x>[\d.]+)"[^>]*?textLength="(?P<len>[\d.]+)"'
+    r'[^>]*?clip-path="url\(#[^)]*?-line-(?P<line>\d+)\)"[^>]*>(?P<text>[^<]*)</text>'
+)
+
+
 def screen_text(app: App[Any]) -> str:
-    """What the terminal shows, as plain text."""
+    """What the terminal shows, as plain text: read back from the app's public SVG
+    screenshot (``App.export_screenshot``), each run of text put at its column."""
     width, height = app.size
-    console = Console(
-        width=width,
-        height=height,
-        file=io.StringIO(),
-        force_terminal=True,
-        color_system="truecolor",
-        record=True,
-        legacy_windows=False,
-        safe_box=False,
-    )
-    console.print(
-        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    )
-    return console.export_text(styles=False)
+    rows = [[" "] * width for _ in range(height)]
+    for match in _SVG_TEXT.finditer(app.export_screenshot()):
+        text = html.unescape(match["text"]).replace("\xa0", " ")
+        if not text:
+            continue
+        char_width = float(match["len"]) / len(text)
+        column = round(float(match["x"]) / char_width)
+        line = int(match["line"])
+        if 0 <= line < height:
+            for offset, char in enumerate(text):
+                if 0 <= column + offset < width:
+                    rows[line][column + offset] = char
+    return "\n".join("".join(row).rstrip() for row in rows) + "\n"
 
 
 def widget_text(widget: Any, width: int = 200) -> str:

@@ -148,20 +148,24 @@ class FillTotals:
     new_pages: int = 0
     checksum_mismatches: int = 0
 
-    def add(self, fill: PageFill) -> None:
+    def add(self, fill: PageFill, *, sign: int = 1) -> None:
         if self.bytes is None:
             self.bytes = [0] * len(FILLS)
-        self.pages += 1
-        self.size += fill.size
+        self.pages += sign
+        self.size += sign * fill.size
         for index, count in enumerate(fill.bytes):
-            self.bytes[index] += count
-        self.lp_normal += fill.lp_normal
-        self.lp_redirect += fill.lp_redirect
-        self.lp_dead += fill.lp_dead
-        self.lp_unused += fill.lp_unused
-        self.pages_with_errors += fill.errors > 0
-        self.new_pages += fill.kind is PageKind.NEW
-        self.checksum_mismatches += fill.checksum is ChecksumStatus.MISMATCH
+            self.bytes[index] += sign * count
+        self.lp_normal += sign * fill.lp_normal
+        self.lp_redirect += sign * fill.lp_redirect
+        self.lp_dead += sign * fill.lp_dead
+        self.lp_unused += sign * fill.lp_unused
+        self.pages_with_errors += sign * (fill.errors > 0)
+        self.new_pages += sign * (fill.kind is PageKind.NEW)
+        self.checksum_mismatches += sign * (fill.checksum is ChecksumStatus.MISMATCH)
+
+    def remove(self, fill: PageFill) -> None:
+        """Take back a record :meth:`add` counted (a block measured again)."""
+        self.add(fill, sign=-1)
 
     def get(self, fill: Fill) -> int:
         return self.bytes[_INDEX[fill]] if self.bytes is not None else 0

@@ -36,6 +36,10 @@ _SHORT = {
 }
 
 
+#: said of figures whose padding between attributes is still being measured
+_MEASURING = " · padding between attributes: measuring…"
+
+
 def describe_fill(fill: PageFill) -> str:
     """Two lines about one block, every number printed."""
     parts = [f"{_SHORT[f]} {fill.get(f)}" for f in FILLS if fill.get(f)]
@@ -224,9 +228,12 @@ class RelationScreen(BaseScreen):
                 info.update(f"block {blkno}: cannot be read: {problem}")
             elif fill is None:
                 info.update(f"block {blkno}: not read yet")
+            elif not store.refined(blkno):
+                info.update(describe_fill(fill) + _MEASURING)
             else:
                 info.update(describe_fill(fill))
-        self.query_one("#totals", Static).update(describe_totals(store.totals(), page_map.nblocks))
+        totals = describe_totals(store.totals(), page_map.nblocks)
+        self.query_one("#totals", Static).update(totals if store.refined() else totals + _MEASURING)
 
     def on_page_map_highlighted(self, event: PageMap.Highlighted) -> None:
         self._update_info()
