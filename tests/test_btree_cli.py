@@ -180,3 +180,20 @@ def test_dump_index_with_key_columns() -> None:
     )
     assert code == EXIT_OK, err
     assert "leaf htid" in out
+
+
+def test_the_schema_files_server_version_picks_the_free_space_rule(tmp_path: Path) -> None:
+    """A schema file that records server_version_num 150018 computes pgstatindex as 15 does
+    (PageGetFreeSpace), not as the newest major."""
+    rel = fixture(15, "bt_deleted")
+    entry = dict(rel.meta)
+    entry["server_version_num"] = 150018
+    schema = tmp_path / "bt_deleted.json"
+    schema.write_text(json.dumps(entry))
+    code, out, err = run("btree", str(rel.file()), "--format", "json", "--schema", str(schema))
+    assert code == EXIT_OK, err
+    report = json.loads(out)
+    assert report["pgstatindex_as_of_major"] == 15
+    assert (
+        report["pgstatindex"]["avg_leaf_density"] == rel.oracle["pgstatindex"]["avg_leaf_density"]
+    )

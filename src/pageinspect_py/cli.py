@@ -477,14 +477,15 @@ def tui(
     "--major",
     type=click.IntRange(min=12),
     help="Compute pgstatindex() as this PostgreSQL major does (default: the live "
-    "server's, the manifest's, else 18).",
+    "server's, the one the --schema file records, else 18).",
 )
 @click.option(
     "--find",
     "find",
     metavar="VALUES",
-    help="Show the path from the root to the leaf holding this key: comma-separated "
-    "values of the key columns (NULL for null).",
+    help="Look up one key instead: comma-separated values of the key columns (NULL for "
+    "null). Reads only the metapage and the pages from the root down to the leaf, and shows "
+    "that path and the heap TIDs of the equal keys.",
 )
 @BLOCK_SIZE_OPTION
 def btree(
@@ -502,7 +503,8 @@ def btree(
 ) -> None:
     """Walk a btree index: levels, pgstatindex() from the pages, deduplication, dead items,
     free space and padding per level, key widths, and structural checks in the spirit of
-    amcheck's bt_index_check. Exits 1 when the checks find anything.
+    amcheck's bt_index_check. Exits 1 when the checks find anything. With --find, look up
+    one key, reading only the pages on its path.
 
     \b
     pgpage btree base/5/16402

@@ -33,13 +33,20 @@ from pageinspect_py.decode.btree import (
 )
 from pageinspect_py.decode.btree.keys import KeyValue
 from pageinspect_py.decode.btree.model import KNOWN_BTP_FLAGS
+from pageinspect_py.decode.btree.structs import (
+    DATA_OFFSET,
+    DATA_OFFSET_NULLS,
+    INDEX_TUPLE,
+    INDEX_TUPLE_SIZE,
+    OPAQUE,
+    OPAQUE_SIZE,
+    TID,
+    TID_SIZE,
+)
 from pageinspect_py.decode.common import RegionKind
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.heap import ItemPointer
 from pageinspect_py.decode.page import Page, PageKind
-from pageinspect_py.layouts._util import struct_format
-from pageinspect_py.layouts.btree import BTPageOpaqueData, IndexTupleData
-from pageinspect_py.layouts.heap import ItemPointerData
 from pageinspect_py.page import arrays
 from pageinspect_py.page.checksum import page_checksum
 from pageinspect_py.page.header import header_problems, read_header
@@ -266,13 +273,9 @@ def summarize(page: Page, acc: ScanTotals) -> PageSummary:
 # ----------------------------------------------------------------------------------------------
 # the bulk path: healthy btree pages summarised straight from the bytes
 
-_OPAQUE = struct.Struct(struct_format(BTPageOpaqueData))
-_ITUP = struct.Struct(struct_format(IndexTupleData))
-_TID = struct.Struct(struct_format(ItemPointerData))
-_OPAQUE_SIZE = _OPAQUE.size
-_ITUP_SIZE = _ITUP.size
-_TID_SIZE = _TID.size
 _IGNORE = C.BTP_DELETED | C.BTP_HALF_DEAD | C.BTP_META
+#: header padding after the null bitmap, up to the MAXALIGNed data offset
+_BITMAP_PADDING = DATA_OFFSET_NULLS - INDEX_TUPLE_SIZE - C.SizeOfIndexAttributeBitMapData
 #: pages read and checksummed at once by the bulk path (8 MiB at 8 kB)
 CHUNK_PAGES = 1024
 
@@ -340,7 +343,7 @@ def _item_pointers(chunk: Chunk) -> list[list[tuple[int, int, int]] | None]:
     off, flags, length = items.lp_off, items.lp_flags, items.lp_len
     sound = (
         ((flags == C.LP_NORMAL) | (flags == C.LP_DEAD))
-        & (length >= _ITUP_SIZE)
+        & (length >= INDEX_TUPLE_SIZE)
         & (off >= C.SizeOfPageHeaderData)
         & (off + length <= size)
         & (off % C.MAXIMUM_ALIGNOF == 0)
@@ -368,12 +371,12 @@ def _fast(
     nitems, partial = item_id_count(lower, size)
     if (
         header_problems(words, size)
-        or special != size - _OPAQUE_SIZE
+        or special != size - OPAQUE_SIZE
         or partial
         or nitems != len(pointers)
     ):
         raise _Irregular
-    prev, nxt, level, flags, cycleid = _OPAQUE.unpack_from(data, special)
+    prev, nxt, level, flags, cycleid = OPAQUE.unpack_from(data, special)
     leaf = bool(flags & C.BTP_LEAF)
     if (
         flags & ~KNOWN_BTP_FLAGS
@@ -400,16 +403,16 @@ def _fast(
     for offnum, (off, lp_flags, length) in enumerate(pointers, 1):
         dead = lp_flags == C.LP_DEAD
         extents.append((off, off + length))
-        bi_hi, bi_lo, posid, t_info = _ITUP.unpack_from(data, off)
+        bi_hi, bi_lo, posid, t_info = INDEX_TUPLE.unpack_from(data, off)
         if t_info & C.INDEX_SIZE_MASK != length:
             raise _Irregular
         stop = off + length
-        data_at = off + _ITUP_SIZE
+        data_at = off + DATA_OFFSET
         if t_info & C.INDEX_NULL_MASK:
-            data_at = off + C.maxalign(_ITUP_SIZE + C.SizeOfIndexAttributeBitMapData)
+            data_at = off + DATA_OFFSET_NULLS
             if data_at > stop:
                 raise _Irregular
-            stats.padding_bytes += data_at - off - _ITUP_SIZE - C.SizeOfIndexAttributeBitMapData
+            stats.padding_bytes += _BITMAP_PADDING
         block = (bi_hi << 16) | bi_lo
         alt = bool(t_info & C.INDEX_ALT_TID_MASK)
         posting = alt and bool(posid & C.BT_IS_POSTING)
@@ -436,9 +439,9 @@ def _fast(
                 raise _Irregular
             count = posid & C.BT_OFFSET_MASK
             at = off + block
-            if block & 7 or not data_at <= at <= stop or count < 2 or at + count * _TID_SIZE > stop:
+            if block & 7 or not data_at <= at <= stop or count < 2 or at + count * TID_SIZE > stop:
                 raise _Irregular
-            tids = list(_TID.iter_unpack(data[at : at + count * _TID_SIZE]))
+            tids = list(TID.iter_unpack(data[at : at + count * TID_SIZE]))
             previous = (-1, -1)
             for t_hi, t_lo, t_off in tids:
                 current = ((t_hi << 16) | t_lo, t_off)
@@ -446,7 +449,7 @@ def _fast(
                     raise _Irregular
                 previous = current
             key_end = at
-            stats.padding_bytes += stop - (at + count * _TID_SIZE)
+            stats.padding_bytes += stop - (at + count * TID_SIZE)
             stats.posting_tuples += 1
             stats.posting_tids += count
             stats.heap_tids += count
@@ -466,12 +469,12 @@ def _fast(
             ):
                 raise _Irregular
             if posid & C.BT_PIVOT_HEAP_TID_ATTR:
-                tid_at = stop - _TID_SIZE
-                key_end = stop - C.maxalign(_TID_SIZE)
+                tid_at = stop - TID_SIZE
+                key_end = stop - C.maxalign(TID_SIZE)
                 if key_end < data_at:
                     raise _Irregular
                 stats.padding_bytes += tid_at - key_end
-                t_hi, t_lo, t_off = _TID.unpack_from(data, tid_at)
+                t_hi, t_lo, t_off = TID.unpack_from(data, tid_at)
                 heap_tid = ItemPointer((t_hi << 16) | t_lo, t_off)
         elif kind is BtItemKind.LEAF or (kind is BtItemKind.HIGH_KEY and leaf):
             if kind is BtItemKind.LEAF and posid == 0:

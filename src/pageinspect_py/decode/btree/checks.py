@@ -10,20 +10,18 @@ from __future__ import annotations
 from pageinspect_py import constants as C
 from pageinspect_py.catalog.index import IndexDescription
 from pageinspect_py.decode.btree.model import (
-    INDEX_TUPLE_SIZE,
     BtItemKind,
     BTPageOpaque,
     BtreeItem,
     BtreeMeta,
 )
+from pageinspect_py.decode.btree.structs import INDEX_TUPLE_SIZE, OPAQUE_SIZE
 from pageinspect_py.decode.common import Span
 from pageinspect_py.decode.page import DiagnosticLog
 
-_OPAQUE_SIZE = C.SizeOfBTPageOpaqueData
-
 
 def check_opaque(opaque: BTPageOpaque, log: DiagnosticLog) -> None:
-    span = Span(opaque.offset, opaque.offset + _OPAQUE_SIZE)
+    span = Span(opaque.offset, opaque.offset + OPAQUE_SIZE)
     if opaque.has(C.BTP_META):
         log.error("btp-meta", "BTP_META set on a page that is not the metapage", span)
     level = opaque.level

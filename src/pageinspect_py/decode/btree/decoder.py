@@ -9,7 +9,6 @@ strict mode): it calls :func:`btree_contents` for btree pages, and, given
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +24,6 @@ from pageinspect_py.decode.btree.keys import (
     split_attributes,
 )
 from pageinspect_py.decode.btree.model import (
-    INDEX_TUPLE_SIZE,
     KNOWN_BTP_FLAGS,
     BtDeleted,
     BtItemKind,
@@ -35,6 +33,13 @@ from pageinspect_py.decode.btree.model import (
     BtreeMetaPage,
     BtreePage,
     IndexTupleHeader,
+)
+from pageinspect_py.decode.btree.structs import (
+    INDEX_TUPLE,
+    INDEX_TUPLE_SIZE,
+    OPAQUE_SIZE,
+    TID,
+    TID_SIZE,
 )
 from pageinspect_py.decode.common import Field, Region, RegionKind, Span
 from pageinspect_py.decode.heap import ItemPointer
@@ -48,26 +53,18 @@ from pageinspect_py.decode.page import (
     check_line_pointer,
     parse_line_pointers,
 )
-from pageinspect_py.layouts._util import field_offsets, struct_format
+from pageinspect_py.layouts._util import field_offsets
 from pageinspect_py.layouts.btree import (
     BTDeletedPageData,
     BTPageOpaqueData,
-    IndexTupleData,
     bt_meta_page_data,
     meta_flavour,
 )
-from pageinspect_py.layouts.heap import ItemPointerData
 
-# unpackers of fixed-size structures, derived from the layouts (struct_format): the per-item
-# path must be fast, a btree page holds hundreds of items (DESIGN "Speed")
-_INDEX_TUPLE = struct.Struct(struct_format(IndexTupleData))  # bi_hi, bi_lo, posid, t_info
+# compiled construct parsers of the structures read once per page (their fields become the
+# models' Field records); the per-item structures are read with decode/btree/structs.py
 _OPAQUE = BTPageOpaqueData.compile()
 _DELETED = BTDeletedPageData.compile()
-#: ItemPointerData as a struct format, from the layout's own field sizes: bi_hi, bi_lo, posid
-_TID_SIZE = ItemPointerData.sizeof()
-_TID = struct.Struct(struct_format(ItemPointerData))  # bi_hi, bi_lo, posid
-_INDEX_TUPLE_SIZE = INDEX_TUPLE_SIZE
-_OPAQUE_SIZE = BTPageOpaqueData.sizeof()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +95,7 @@ def claim_btree_kind(kind: PageKind, blkno: int, log: DiagnosticLog) -> PageKind
 
 
 def parse_opaque(data: bytes, offset: int) -> BTPageOpaque:
-    raw = _OPAQUE.parse(data[offset : offset + _OPAQUE_SIZE])
+    raw = _OPAQUE.parse(data[offset : offset + OPAQUE_SIZE])
     return BTPageOpaque(
         offset, raw.btpo_prev, raw.btpo_next, raw.btpo_level, raw.btpo_flags, raw.btpo_cycleid
     )
@@ -126,17 +123,17 @@ def _special(
     """The opaque data: at pd_special when the special space is 16 bytes; otherwise read
     from the page's last 16 bytes, with an error."""
     size = len(data)
-    if size < C.SizeOfPageHeaderData + _OPAQUE_SIZE:
+    if size < C.SizeOfPageHeaderData + OPAQUE_SIZE:
         log.error("bt-special-size", f"a {size}-byte page has no room for BTPageOpaqueData")
         return None, None
     special = size - header.pd_special
-    offset = size - _OPAQUE_SIZE
-    if special != _OPAQUE_SIZE:
+    offset = size - OPAQUE_SIZE
+    if special != OPAQUE_SIZE:
         log.error(
             "bt-special-size",
             f"special space is {special} bytes (pd_special {header.pd_special}), "
-            f"BTPageOpaqueData needs {_OPAQUE_SIZE}; read from the page's last "
-            f"{_OPAQUE_SIZE} bytes",
+            f"BTPageOpaqueData needs {OPAQUE_SIZE}; read from the page's last "
+            f"{OPAQUE_SIZE} bytes",
             Span(offset, size),
         )
     opaque = parse_opaque(data, offset)
@@ -152,7 +149,7 @@ def _special(
             f"btpo_cycleid {opaque.btpo_cycleid} is above MAX_BT_CYCLE_ID {C.MAX_BT_CYCLE_ID}",
             Span(offset + 14, offset + 16),
         )
-    region_start = header.pd_special if special == _OPAQUE_SIZE else offset
+    region_start = header.pd_special if special == OPAQUE_SIZE else offset
     return opaque, Region(RegionKind.SPECIAL, Span(region_start, size), label="BTPageOpaqueData")
 
 
@@ -169,7 +166,7 @@ def _meta_contents(
     layout = bt_meta_page_data(version, **meta_flavour(options.major, header.pd_lower))
     end = start + layout.sizeof()
     meta: BtreeMeta | None = None
-    if end > size - _OPAQUE_SIZE:
+    if end > size - OPAQUE_SIZE:
         log.error("bt-meta-size", "the page has no room for BTMetaPageData")
     else:
         raw = layout.parse(data[start:end])
@@ -278,17 +275,17 @@ def _decode_item(
             kind = BtItemKind.UNDECODABLE
         return BtreeItem(lp, kind), []
     start = lp.lp_off
-    if lp.lp_len < _INDEX_TUPLE_SIZE:
+    if lp.lp_len < INDEX_TUPLE_SIZE:
         log.error(
             "bt-item-short",
-            f"{name}: lp_len {lp.lp_len} is shorter than IndexTupleData ({_INDEX_TUPLE_SIZE})",
+            f"{name}: lp_len {lp.lp_len} is shorter than IndexTupleData ({INDEX_TUPLE_SIZE})",
             lp.span,
         )
         return (
             BtreeItem(lp, BtItemKind.UNDECODABLE),
             [Region(RegionKind.ITEM, lp.item_span, lp.lp, "undecodable item")],
         )
-    bi_hi, bi_lo, ip_posid, t_info = _INDEX_TUPLE.unpack_from(data, start)
+    bi_hi, bi_lo, ip_posid, t_info = INDEX_TUPLE.unpack_from(data, start)
     header = IndexTupleHeader(start, ItemPointer((bi_hi << 16) | bi_lo, ip_posid), t_info)
     tuple_span = lp.item_span
     length = lp.lp_len
@@ -299,11 +296,11 @@ def _decode_item(
             Span(start + 6, start + 8),
         )
         length = min(header.size, lp.lp_len)
-        tuple_span = Span(start, start + max(length, _INDEX_TUPLE_SIZE))
-    stop = start + max(length, _INDEX_TUPLE_SIZE)
+        tuple_span = Span(start, start + max(length, INDEX_TUPLE_SIZE))
+    stop = start + max(length, INDEX_TUPLE_SIZE)
     regions = [
         Region(
-            RegionKind.TUPLE_HEADER, Span(start, start + _INDEX_TUPLE_SIZE), lp.lp, "IndexTupleData"
+            RegionKind.TUPLE_HEADER, Span(start, start + INDEX_TUPLE_SIZE), lp.lp, "IndexTupleData"
         )
     ]
     if stop < lp.item_span.stop:
@@ -312,7 +309,7 @@ def _decode_item(
         )
     kind = _classify(lp, header, opaque)
     data_at = start + header.data_offset
-    cursor = start + _INDEX_TUPLE_SIZE
+    cursor = start + INDEX_TUPLE_SIZE
     t_bits = None
     if header.has_nulls:
         bitmap_end = cursor + C.SizeOfIndexAttributeBitMapData
@@ -338,8 +335,8 @@ def _decode_item(
     elif header.alt_tid:
         natts = header.t_tid.offset & C.BT_OFFSET_MASK
         if header.t_tid.offset & C.BT_PIVOT_HEAP_TID_ATTR:
-            tid_at = stop - _TID_SIZE
-            if tid_at - (C.maxalign(_TID_SIZE) - _TID_SIZE) < data_at:
+            tid_at = stop - TID_SIZE
+            if tid_at - (C.maxalign(TID_SIZE) - TID_SIZE) < data_at:
                 log.error(
                     "bt-pivot-tid",
                     f"{name}: the tuple is too short for the heap TID "
@@ -349,7 +346,7 @@ def _decode_item(
             else:
                 heap_tid = _tid_at(data, tid_at)
                 heap_tid_span = Span(tid_at, stop)
-                key_end = stop - C.maxalign(_TID_SIZE)
+                key_end = stop - C.maxalign(TID_SIZE)
                 regions.append(Region(RegionKind.ALIGNMENT_PADDING, Span(key_end, tid_at), lp.lp))
                 regions.append(Region(RegionKind.HEAP_TID, heap_tid_span, lp.lp))
     elif kind is BtItemKind.LEAF or (
@@ -397,7 +394,7 @@ def _classify(lp: ItemId, header: IndexTupleHeader, opaque: BTPageOpaque | None)
 
 
 def _tid_at(data: bytes, offset: int) -> ItemPointer:
-    hi, lo, posid = _TID.unpack_from(data, offset)
+    hi, lo, posid = TID.unpack_from(data, offset)
     return ItemPointer((hi << 16) | lo, posid)
 
 
@@ -425,21 +422,21 @@ def _posting(
             Span(start, start + 4),
         )
         return (), None, stop
-    fits = (stop - at) // _TID_SIZE
+    fits = (stop - at) // TID_SIZE
     if count > fits:
         log.error(
             "bt-posting-truncated",
             f"{name}: posting list of {count} TIDs at offset "
-            f"{offset} needs {count * _TID_SIZE} bytes, the tuple has {stop - at} "
+            f"{offset} needs {count * TID_SIZE} bytes, the tuple has {stop - at} "
             f"({fits} TIDs)",
             Span(at, stop),
         )
         count = fits
     tids = tuple(
         ItemPointer((hi << 16) | lo, posid)
-        for hi, lo, posid in _TID.iter_unpack(data[at : at + count * _TID_SIZE])
+        for hi, lo, posid in TID.iter_unpack(data[at : at + count * TID_SIZE])
     )
-    span = Span(at, at + count * _TID_SIZE)
+    span = Span(at, at + count * TID_SIZE)
     regions.append(Region(RegionKind.POSTING_LIST, span, lp.lp))
     if span.stop < stop:
         regions.append(Region(RegionKind.ALIGNMENT_PADDING, Span(span.stop, stop), lp.lp))

@@ -27,6 +27,7 @@ from pageinspect_py.decode.btree.pageinspect import (
     bt_page_items,
     bt_page_stats,
 )
+from pageinspect_py.decode.btree.structs import DATA_OFFSET, DATA_OFFSET_NULLS
 from pageinspect_py.decode.common import Field, Span
 from pageinspect_py.decode.heap import ItemPointer
 from pageinspect_py.decode.page import ItemId, Page
@@ -37,14 +38,7 @@ from pageinspect_py.layouts.btree import (
     BT_OPAQUE_OFFSETS,
     INDEX_TUPLE_DOCS,
     INDEX_TUPLE_OFFSETS,
-    IndexTupleData,
 )
-
-#: sizeof(IndexTupleData)
-INDEX_TUPLE_SIZE = IndexTupleData.sizeof()
-#: IndexInfoFindDataOffset: MAXALIGN(sizeof(IndexTupleData) [+ sizeof(IndexAttributeBitMapData)])
-_DATA_OFFSET_NULLS = C.maxalign(INDEX_TUPLE_SIZE + C.SizeOfIndexAttributeBitMapData)
-_DATA_OFFSET = C.maxalign(INDEX_TUPLE_SIZE)
 
 
 def _flag_names(flags: int) -> tuple[str, ...]:
@@ -235,7 +229,7 @@ class IndexTupleHeader:
     @property
     def data_offset(self) -> int:
         """IndexInfoFindDataOffset: 8, or 16 after a null bitmap."""
-        return _DATA_OFFSET_NULLS if self.has_nulls else _DATA_OFFSET
+        return DATA_OFFSET_NULLS if self.has_nulls else DATA_OFFSET
 
     @property
     def info_names(self) -> tuple[str, ...]:

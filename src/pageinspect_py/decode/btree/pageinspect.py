@@ -12,13 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pageinspect_py import constants as C
+from pageinspect_py.decode.btree.structs import INDEX_TUPLE, INDEX_TUPLE_SIZE
 
 if TYPE_CHECKING:
     from pageinspect_py.decode.btree.model import BtreeItem, BtreeMeta, BtreePage
-
-#: IndexTupleData.t_info: bytes 6..8 of an index tuple
-_T_INFO = slice(6, 8)
-_INDEX_TUPLE_SIZE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,16 +125,19 @@ def _tuple_size(page: BtreePage, item: BtreeItem) -> int:
     if item.header is not None:
         return item.header.size
     off = item.lp.lp_off
-    if off + _INDEX_TUPLE_SIZE <= len(page.data):
-        t_info = page.data[off + _T_INFO.start : off + _T_INFO.stop]
-        return int.from_bytes(t_info, "little") & C.INDEX_SIZE_MASK
+    if off + INDEX_TUPLE_SIZE <= len(page.data):
+        t_info: int = INDEX_TUPLE.unpack_from(page.data, off)[3]
+        return t_info & C.INDEX_SIZE_MASK
     return 0
 
 
 def bt_page_items(page: BtreePage) -> tuple[BtPageItem, ...]:
-    """bt_page_items() (14+): none on a deleted page; items without a decodable tuple are
-    left out (pageinspect would read whatever bytes the pointer names)."""
-    if page.opaque is None or page.opaque.is_deleted:
+    """bt_page_items() as the server that wrote the page shows it: none on a 14+ deleted
+    page (BTDeletedPageData, no line pointers); a deleted page in the pre-14 format keeps its
+    high key, which pageinspect 12-13 lists. Items without a decodable tuple are left out
+    (pageinspect would read whatever bytes the pointer names)."""
+    o = page.opaque
+    if o is None or (o.is_deleted and o.has_fullxid):
         return ()
     return tuple(row for row in (bt_page_item(page, i) for i in page.items) if row is not None)
 
