@@ -33,7 +33,16 @@ def test_four_line_pointer_states() -> None:
         items=[
             Item(flags=C.LP_REDIRECT, off=3),  # 1 -> 3
             Item(flags=C.LP_DEAD),
-            Item(Tuple(b"\x2a\0\0\0", infomask2=1 | C.HEAP_ONLY_TUPLE)),
+            # a heap-only tuple is the new version of an update (HEAP_UPDATED), as the server
+            # writes it; its ctid points at itself
+            Item(
+                Tuple(
+                    b"\x2a\0\0\0",
+                    ctid=(0, 3),
+                    infomask=C.HEAP_XMAX_INVALID | C.HEAP_UPDATED,
+                    infomask2=1 | C.HEAP_ONLY_TUPLE,
+                )
+            ),
             Item(flags=C.LP_UNUSED),
         ]
     )

@@ -168,7 +168,7 @@ def test_classify_is_sound_on_mutated_pages(
     _assert_sound(bytes(page), blkno, rng.choice(["main", "init", "fsm"]), verifiable)
 
 
-def _near_valid_heap_page(rng: random.Random) -> bytes:
+def _near_valid_heap_page(rng: random.Random, blkno: int = 0) -> bytes:
     """A heap page whose every field is drawn near the values real pages hold: line pointers
     of all four states, aligned or not, overlapping or not; tuple headers with plausible
     t_hoff, natts and null flags."""
@@ -198,9 +198,19 @@ def _near_valid_heap_page(rng: random.Random) -> bytes:
         page[24 + 4 * index : 28 + 4 * index] = word.to_bytes(4, "little")
         if flags in (1, 3) and off >= 0 and off + 23 <= size:
             natts = rng.choice([1, 3, 8, 9, 17, 1700])
-            page[off + 18 : off + 20] = natts.to_bytes(2, "little")
-            page[off + 20 : off + 22] = rng.choice([0, 1, 8, 0x0901]).to_bytes(2, "little")
-            page[off + 22] = rng.choice([24, 24, 32, 40, 23, 25, 250])
+            hot = rng.choice([0, 0, 0x4000, 0x8000, 0xC000, 0x2000])  # HOT/heap-only/keys
+            infomask = rng.choice(
+                [0, 1, 8, 0x0901, 0x0100, 0x2900, 0x2100, 0x1000, 0x1400, 0x0C00, 0x0080]
+            )
+            page[off : off + 4] = rng.choice([0, 100, 200, 300]).to_bytes(4, "little")
+            page[off + 4 : off + 8] = rng.choice([0, 200, 300]).to_bytes(4, "little")
+            ctid_block = blkno if rng.random() < 0.8 else rng.randrange(0, 3)
+            page[off + 12 : off + 14] = (ctid_block >> 16).to_bytes(2, "little")
+            page[off + 14 : off + 16] = (ctid_block & 0xFFFF).to_bytes(2, "little")
+            page[off + 16 : off + 18] = rng.randrange(0, count + 2).to_bytes(2, "little")
+            page[off + 18 : off + 20] = (natts | hot).to_bytes(2, "little")
+            page[off + 20 : off + 22] = infomask.to_bytes(2, "little")
+            page[off + 22] = rng.choice([24, 24, 24, 32, 40, 23, 25, 250])
     return bytes(page)
 
 
@@ -209,7 +219,7 @@ def _near_valid_heap_page(rng: random.Random) -> bytes:
 def test_classify_is_sound_on_near_valid_pages(
     rng: random.Random, blkno: int, verifiable: bool
 ) -> None:
-    _assert_sound(_near_valid_heap_page(rng), blkno, "main", verifiable)
+    _assert_sound(_near_valid_heap_page(rng, blkno), blkno, "main", verifiable)
 
 
 def test_near_valid_pages_reach_both_verdicts() -> None:
@@ -255,7 +265,7 @@ def test_chunk_fills_equal_the_decoders_fill(rel: FixtureRelation) -> None:
 def test_chunk_fills_on_near_valid_pages(rng: random.Random, blkno: int, verifiable: bool) -> None:
     from pageinspect_py.analysis.pagefill import chunk_fills
 
-    pages = [_near_valid_heap_page(rng) for _ in range(3)]
+    pages = [_near_valid_heap_page(rng, blkno + i) for i in range(3)]
     got = chunk_fills(_chunk_of(pages, blkno, "main"), checksum_verifiable=verifiable)
     want = [_fill_reference(p, blkno + i, "main", verifiable) for i, p in enumerate(pages)]
     assert got == want

@@ -39,6 +39,8 @@ from pageinspect_py.page import arrays
 from pageinspect_py.page.header import read_header
 from pageinspect_py.page.heaptuple import (
     TUPLE_HEADER_STRUCT,
+    ChainItem,
+    chain_problems,
     decodes_as_tuple,
     null_bitmap_length,
     tuple_header_problems,
@@ -356,15 +358,15 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
         claims.append((header.pd_special, size, Fill.SPECIAL, False))
     states = [0, 0, 0, 0]
     heap = kind in _HEAP_KINDS
-    redirects: list[int] = []
+    chain: list[ChainItem] = []
     for word in words:
         lp_off, lp_flags, lp_len = split_item_id(word)
         states[lp_flags] += 1
         codes, inside = item_id_problems(lp_off, lp_flags, lp_len, size, nitems)
         if any(code not in _HARMLESS_LP_CODES for code in codes):
             raise _Unsure
-        if lp_flags == C.LP_REDIRECT:
-            redirects.append(lp_off)
+        if not inside or not heap:
+            chain.append(ChainItem(lp_flags, lp_off, lp_flags == C.LP_REDIRECT))
         if not inside:
             continue
         dead = lp_flags == C.LP_DEAD
@@ -374,11 +376,18 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
             continue
         if not decodes_as_tuple(lp_off, lp_len):
             raise _Unsure
-        infomask2, infomask, t_hoff = TUPLE_HEADER_STRUCT.unpack_from(data, lp_off)[-3:]
-        if tuple_header_problems(lp_len, t_hoff, infomask, infomask2) or (
+        xmin, xmax, _, bi_hi, bi_lo, posid, infomask2, infomask, t_hoff = (
+            TUPLE_HEADER_STRUCT.unpack_from(data, lp_off)
+        )
+        if tuple_header_problems(lp_len, xmin, xmax, infomask2, infomask, t_hoff) or (
             infomask & C.HEAP_HASOID_OLD
         ):
             raise _Unsure
+        chain.append(
+            ChainItem(
+                lp_flags, lp_off, True, xmin, xmax, infomask2, infomask, bi_hi << 16 | bi_lo, posid
+            )
+        )
         natts = infomask2 & C.HEAP_NATTS_MASK
         hoff = lp_off + t_hoff
         bitmap = null_bitmap_length(natts) if infomask & C.HEAP_HASNULL else 0
@@ -388,9 +397,8 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
             claims.append((lp_off + head, hoff, Fill.DEAD if dead else Fill.PADDING, True))
         if hoff < stop:
             claims.append((hoff, stop, Fill.DEAD if dead else Fill.DATA, True))
-    for target in redirects:
-        if split_item_id(words[target - 1])[1] == C.LP_REDIRECT:
-            raise _Unsure
+    if heap and chain_problems(chain, blkno):
+        raise _Unsure
     counts = [0] * len(FILLS)
     claims.sort(key=lambda c: (c[0], -c[1]))
     cursor = 0

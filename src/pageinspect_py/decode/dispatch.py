@@ -193,7 +193,7 @@ def decode_page(
     elif kind in (PageKind.HEAP, PageKind.SEQUENCE):
         check_header(header, len(data), log)
         lps = parse_line_pointers(data, header, log)
-        items, claims = decode_heap_items(data, header, lps, log)
+        items, claims = decode_heap_items(data, header, lps, log, blkno=blkno)
         regions = tile(frame_claims(header, lps, len(data)) + claims, len(data), log)
         result = frame.build(HeapPage, lps, regions, log, items=items)
     else:

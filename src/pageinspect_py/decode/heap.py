@@ -27,7 +27,10 @@ from pageinspect_py.layouts.heap import (
 from pageinspect_py.page.heaptuple import (
     MIN_HEAP_TUPLE_SIZE,
     TUPLE_HEADER_STRUCT,
+    ChainItem,
+    chain_problems,
     decodes_as_tuple,
+    expected_t_hoff,
     null_bitmap_length,
     tuple_header_problems,
 )
@@ -148,9 +151,15 @@ class HeapPage(Page):
 
 
 def decode_heap_items(
-    data: bytes, header: PageHeader, line_pointers: tuple[ItemId, ...], log: DiagnosticLog
+    data: bytes,
+    header: PageHeader,
+    line_pointers: tuple[ItemId, ...],
+    log: DiagnosticLog,
+    *,
+    blkno: int = 0,
 ) -> tuple[tuple[HeapItem, ...], list[Region]]:
-    """Tuples behind each line pointer, and the regions they claim."""
+    """Tuples behind each line pointer, and the regions they claim; then the page's HOT
+    chains (``blkno`` is the page's own block: a t_ctid pointing into it continues a chain)."""
     items: list[HeapItem] = []
     claims: list[Region] = []
     size = len(data)
@@ -171,7 +180,7 @@ def decode_heap_items(
                     )
                 claims.append(Region(RegionKind.ITEM, lp.item_span, lp.lp, "undecodable item"))
         items.append(HeapItem(lp, tup))
-    _check_redirects(line_pointers, log)
+    _check_chains(items, blkno, log)
     return tuple(items), claims
 
 
@@ -190,7 +199,7 @@ def _decode_tuple(data: bytes, lp: ItemId, log: DiagnosticLog) -> HeapTuple:
         t_hoff=hoff,
     )
     t_bits = t_oid = None
-    codes = tuple_header_problems(lp.lp_len, hoff, infomask, infomask2)
+    codes = tuple_header_problems(lp.lp_len, xmin, xmax, infomask2, infomask, hoff)
     if "t-hoff" not in codes:
         if header.t_infomask & C.HEAP_HASNULL:
             nbytes = null_bitmap_length(header.natts)
@@ -218,13 +227,45 @@ _TUPLE_MESSAGES: dict[str, Callable[[ItemId, HeapTupleHeader], str]] = {
     "natts": lambda lp, h: (
         f"lp {lp.lp}: {h.natts} attributes, more than the maximum {C.MaxHeapAttributeNumber}"
     ),
+    "t-hoff-unexpected": lambda lp, h: (
+        f"lp {lp.lp}: tuple data should begin at byte {expected_t_hoff(h.natts, h.t_infomask)}, "
+        f"but actually begins at byte {h.t_hoff} ({h.natts} attribute"
+        f"{'' if h.natts == 1 else 's'}, {'has' if h.has(C.HEAP_HASNULL) else 'no'} nulls)"
+    ),
+    "multixact-committed": lambda lp, h: (
+        f"lp {lp.lp}: multixact should not be marked committed (xmax {h.t_xmax} has "
+        "HEAP_XMAX_IS_MULTI and HEAP_XMAX_COMMITTED)"
+    ),
+    "xmax-committed-and-invalid": lambda lp, h: (
+        f"lp {lp.lp}: xmax {h.t_xmax} is marked both committed and invalid "
+        "(HEAP_XMAX_COMMITTED with HEAP_XMAX_INVALID)"
+    ),
+    "xmin-invalid-committed": lambda lp, h: (
+        f"lp {lp.lp}: xmin 0 (InvalidTransactionId) is marked committed"
+    ),
+    "hot-updated-xmax-0": lambda lp, h: f"lp {lp.lp}: tuple has been HOT updated, but xmax is 0",
+    "heap-only-not-updated": lambda lp, h: (
+        f"lp {lp.lp}: tuple is heap only, but not the result of an update"
+    ),
+}
+
+
+#: the header field each code is about (its span is that field's); others: the line pointer
+_CODE_FIELD = {
+    "t-hoff": "t_hoff",
+    "t-hoff-unexpected": "t_hoff",
+    "multixact-committed": "t_infomask",
+    "xmax-committed-and-invalid": "t_infomask",
+    "xmin-invalid-committed": "t_xmin",
+    "hot-updated-xmax-0": "t_xmax",
+    "heap-only-not-updated": "t_infomask2",
 }
 
 
 def _tuple_code_span(code: str, lp: ItemId, header: HeapTupleHeader) -> Span:
-    if code == "t-hoff":
-        at = header.offset + HEAP_TUPLE_HEADER_OFFSETS["t_hoff"][0]
-        return Span(at, at + 1)
+    if code in _CODE_FIELD:
+        at, size = HEAP_TUPLE_HEADER_OFFSETS[_CODE_FIELD[code]]
+        return Span(header.offset + at, header.offset + at + size)
     if code == "natts":
         return header.span
     return lp.span
@@ -257,13 +298,55 @@ def _tuple_regions(tup: HeapTuple, lp: ItemId) -> list[Region]:
     return regions
 
 
-def _check_redirects(line_pointers: tuple[ItemId, ...], log: DiagnosticLog) -> None:
-    """A redirect must lead to a normal heap-only tuple (or, briefly, an unused/dead slot)."""
-    for lp in line_pointers:
-        target = lp.redirect_target
-        if target is None or not 1 <= target <= len(line_pointers):
-            continue
-        if line_pointers[target - 1].lp_flags == C.LP_REDIRECT:
-            log.error(
-                "redirect-chain", f"lp {lp.lp} redirects to lp {target}, itself a redirect", lp.span
-            )
+def chain_item(item: HeapItem) -> ChainItem:
+    """What the HOT chain rules need of one item."""
+    lp, tup = item.lp, item.tuple
+    if tup is None:
+        return ChainItem(lp.lp_flags, lp.lp_off, lp.lp_flags == C.LP_REDIRECT)
+    h = tup.header
+    return ChainItem(
+        lp.lp_flags,
+        lp.lp_off,
+        True,
+        h.t_xmin,
+        h.t_xmax,
+        h.t_infomask2,
+        h.t_infomask,
+        h.t_ctid.block,
+        h.t_ctid.offset,
+    )
+
+
+_CHAIN_MESSAGES: dict[str, Callable[[int, int], str]] = {
+    "redirect-to-unused": lambda lp, to: (
+        f"lp {lp}: redirected line pointer points to an unused item at offset {to}"
+    ),
+    "redirect-to-dead": lambda lp, to: (
+        f"lp {lp}: redirected line pointer points to a dead item at offset {to}"
+    ),
+    "redirect-chain": lambda lp, to: f"lp {lp} redirects to lp {to}, itself a redirect",
+    "redirect-to-non-heap-only": lambda lp, to: (
+        f"lp {lp}: redirected line pointer points to a non-heap-only tuple at offset {to}"
+    ),
+    "chain-intersect": lambda lp, to: (
+        f"lp {lp} points to offset {to}, but another line pointer also points there "
+        "(HOT chains intersect)"
+    ),
+    "update-produced-heap-only": lambda lp, to: (
+        f"lp {lp}: non-heap-only update produced a heap-only tuple at offset {to}"
+    ),
+    "hot-update-produced-non-heap-only": lambda lp, to: (
+        f"lp {lp}: heap-only update produced a non-heap only tuple at offset {to}"
+    ),
+    "heap-only-root": lambda lp, to: (
+        f"lp {lp}: tuple is root of chain but is marked as heap-only tuple "
+        "(no redirect or update on the page reaches it)"
+    ),
+}
+
+
+def _check_chains(items: list[HeapItem], blkno: int, log: DiagnosticLog) -> None:
+    """Redirects and update chains on the page (page/heaptuple.py's chain rules)."""
+    chain = [chain_item(item) for item in items]
+    for number, code, other in chain_problems(chain, blkno):
+        log.error(code, _CHAIN_MESSAGES[code](number, other), items[number - 1].lp.span)

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pageinspect_py import constants as C
-from pageinspect_py.layouts.heap import HEAP_TUPLE_HEADER_OFFSETS
+from pageinspect_py.layouts.heap import HEAP_TUPLE_HEADER_OFFSETS, HeapTupleHeaderData
 from pageinspect_py.layouts.page import (
     LP_FLAGS_MASK,
     LP_FLAGS_SHIFT,
@@ -66,6 +66,25 @@ HEADER_DTYPE: Final = layout_dtype(PageHeaderData)
 _HEADER_SIZE: Final = HEADER_DTYPE.itemsize
 _CHECKSUM_AT: Final = PAGE_HEADER_OFFSETS["pd_checksum"][0]
 _T_INFOMASK2_AT: Final = HEAP_TUPLE_HEADER_OFFSETS["t_infomask2"][0]
+
+
+def _leaf_offsets(struct: Any, at: int = 0) -> dict[str, tuple[int, int]]:
+    """``{leaf field: (offset, size)}`` of a layout, nested structs flattened."""
+    out: dict[str, tuple[int, int]] = {}
+    for sub in struct.subcons:
+        inner = sub
+        while not hasattr(inner, "subcons") and hasattr(inner, "subcon"):
+            inner = inner.subcon
+        if hasattr(inner, "subcons"):
+            out.update(_leaf_offsets(inner, at))
+        elif sub.name is not None:
+            out[sub.name] = (at, sub.sizeof())
+        at += sub.sizeof()
+    return out
+
+
+#: every fixed field of HeapTupleHeaderData (t_ctid's bi_hi, bi_lo, ip_posid included)
+HEAP_TUPLE_HEADER_FIELDS: Final = _leaf_offsets(HeapTupleHeaderData)
 _T_INFOMASK_AT: Final = HEAP_TUPLE_HEADER_OFFSETS["t_infomask"][0]
 _T_HOFF_AT: Final = HEAP_TUPLE_HEADER_OFFSETS["t_hoff"][0]
 _MAXALIGN_MASK: Final = C.MAXIMUM_ALIGNOF - 1
@@ -174,20 +193,39 @@ class FlatItems:
 
 
 class TupleHeaders:
-    """t_infomask2, t_infomask and t_hoff of the tuples at ``(row, lp_off)`` (MAXALIGNed)."""
+    """The fixed header fields of the tuples at ``(row, lp_off)`` (lp_off MAXALIGNed): three
+    8-byte gathers, then each field by its layout offset within its word."""
 
-    __slots__ = ("natts", "t_hoff", "t_infomask", "t_infomask2")
+    __slots__ = (
+        "ctid_block",
+        "ctid_offset",
+        "natts",
+        "t_hoff",
+        "t_infomask",
+        "t_infomask2",
+        "t_xmax",
+        "t_xmin",
+    )
 
     def __init__(self, pages: U8, row: I64, lp_off: I64) -> None:
         size = pages.shape[1]
-        # t_infomask2, t_infomask and t_hoff share the tuple's third 8-byte word (lp_off is
-        # MAXALIGNed): one gather, then the layout's offsets within that word
-        word_at = _T_INFOMASK2_AT - _T_INFOMASK2_AT % 8
-        words = pages.view("<u8").reshape(-1)[(row * size + lp_off + word_at) // 8]
-        words = words.astype(np.int64)
-        self.t_infomask2: I64 = (words >> (8 * (_T_INFOMASK2_AT - word_at))) & 0xFFFF
-        self.t_infomask: I64 = (words >> (8 * (_T_INFOMASK_AT - word_at))) & 0xFFFF
-        self.t_hoff: I64 = (words >> (8 * (_T_HOFF_AT - word_at))) & 0xFF
+        base = (row * size + lp_off) // 8
+        words = pages.view("<u8").reshape(-1)
+        gathered = [words[base + k].astype(np.uint64) for k in range(3)]
+
+        def field(name: str) -> I64:
+            at, length = HEAP_TUPLE_HEADER_FIELDS[name]
+            word = gathered[at // 8] >> np.uint64(8 * (at % 8))
+            value: I64 = (word & np.uint64((1 << (8 * length)) - 1)).astype(np.int64)
+            return value
+
+        self.t_xmin = field("t_xmin")
+        self.t_xmax = field("t_xmax")
+        self.ctid_block = (field("bi_hi") << 16) | field("bi_lo")
+        self.ctid_offset = field("ip_posid")
+        self.t_infomask2 = field("t_infomask2")
+        self.t_infomask = field("t_infomask")
+        self.t_hoff = field("t_hoff")
         self.natts: I64 = self.t_infomask2 & C.HEAP_NATTS_MASK
 
 
@@ -246,29 +284,29 @@ def classify(
     )
     candidates = np.flatnonzero(heap)
     if len(candidates) == n:  # the usual case: no copy of the pages
-        heap = _items_regular(pages, lower, upper)
+        heap = _items_regular(pages, lower, upper, blknos)
     elif len(candidates):
-        heap[candidates] = _items_regular(pages[candidates], lower[candidates], upper[candidates])
+        heap[candidates] = _items_regular(
+            pages[candidates], lower[candidates], upper[candidates], blknos[candidates]
+        )
     kind[heap] = Kind.HEAP
     return kind, status
 
 
-def _items_regular(pages: U8, lower: I64, upper: I64) -> Bools:
-    """For heap pages with a sound header: do all line pointers and tuple headers hold?"""
+def _items_regular(pages: U8, lower: I64, upper: I64, blknos: I64) -> Bools:
+    """For heap pages with a sound header: do all line pointers, tuple headers and HOT chains
+    hold (page/items.py, page/heaptuple.py)?"""
     n, size = pages.shape
     counts = (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
     items = FlatItems(pages, counts)
     row, off, flags, length = items.row, items.lp_off, items.lp_flags, items.lp_len
     redirect = flags == C.LP_REDIRECT
-    stored = ((flags == C.LP_NORMAL) | (flags == C.LP_DEAD)) & (length != 0)
+    normal = flags == C.LP_NORMAL
+    stored = (normal | (flags == C.LP_DEAD)) & (length != 0)
     bad = (flags == C.LP_UNUSED) & ((off != 0) | (length != 0))
-    bad |= (flags == C.LP_NORMAL) & (length == 0)
-    # redirects: no length, a target on the page that is not itself a redirect
+    bad |= normal & (length == 0)
+    # redirects: no length, a target on the page
     bad |= redirect & ((length != 0) | (off < 1) | (off > counts[row]))
-    targets = np.flatnonzero(redirect & ~bad)
-    if len(targets):
-        chained = flags[items.first[row[targets]] + off[targets] - 1] == C.LP_REDIRECT
-        bad[targets[chained]] = True
     # storage: MAXALIGNed, inside [pd_upper, pd_special), long enough to be a tuple
     bad |= stored & (
         (off < upper[row])
@@ -278,27 +316,120 @@ def _items_regular(pages: U8, lower: I64, upper: I64) -> Bools:
     )
     ok: Bools = np.ones(n, dtype=bool)
     ok[row[bad]] = False
-    tuples = np.flatnonzero(stored & ok[row])
-    if len(tuples):
-        t_row, t_off, t_len = row[tuples], off[tuples], length[tuples]
-        head = TupleHeaders(pages, t_row, t_off)
-        bitmap = np.where(head.t_infomask & C.HEAP_HASNULL != 0, (head.natts + 7) // 8, 0)
-        tuple_bad = (
-            (head.t_hoff < C.SizeofHeapTupleHeader)
-            | (head.t_hoff > t_len)
-            | (head.t_hoff & _MAXALIGN_MASK != 0)
-            | (C.SizeofHeapTupleHeader + bitmap > head.t_hoff)
-            | (head.natts > C.MaxHeapAttributeNumber)
+    # from here on, only pages whose every pointer is sound
+    live = ok[row]
+    tuples = np.flatnonzero(stored & live)
+    t_row, t_off, t_len = row[tuples], off[tuples], length[tuples]
+    head = TupleHeaders(pages, t_row, t_off)
+    im, im2 = head.t_infomask, head.t_infomask2
+    bitmap = np.where(im & C.HEAP_HASNULL != 0, (head.natts + 7) // 8, 0)
+    expected = (C.SizeofHeapTupleHeader + bitmap + _MAXALIGN_MASK) & ~_MAXALIGN_MASK
+    xmin_invalid = im & (C.HEAP_XMIN_COMMITTED | C.HEAP_XMIN_INVALID) == C.HEAP_XMIN_INVALID
+    hot_updated = (im2 & C.HEAP_HOT_UPDATED != 0) & (im & C.HEAP_XMAX_INVALID == 0) & ~xmin_invalid
+    multi = im & C.HEAP_XMAX_IS_MULTI != 0
+    tuple_bad = (
+        (head.t_hoff < C.SizeofHeapTupleHeader)
+        | (head.t_hoff > t_len)
+        | (head.t_hoff & _MAXALIGN_MASK != 0)
+        | (C.SizeofHeapTupleHeader + bitmap > head.t_hoff)
+        | ((im & C.HEAP_HASOID_OLD == 0) & (head.t_hoff != expected))
+        | (head.natts > C.MaxHeapAttributeNumber)
+        | ((im & C.HEAP_XMAX_COMMITTED != 0) & multi)
+        | ((im & C.HEAP_XMAX_COMMITTED != 0) & (im & C.HEAP_XMAX_INVALID != 0))
+        | (
+            (head.t_xmin == C.InvalidTransactionId)
+            & (im & (C.HEAP_XMIN_COMMITTED | C.HEAP_XMIN_INVALID) == C.HEAP_XMIN_COMMITTED)
         )
-        ok[t_row[tuple_bad]] = False
-        # no two items overlap: in pointer order within a page, sorted by start, each item
-        # ends before the next begins
-        order = np.argsort((t_row << 16) | t_off)
-        page_of, begin = t_row[order], t_off[order]
-        end = begin + t_len[order]
-        overlap = (page_of[1:] == page_of[:-1]) & (begin[1:] < end[:-1])
-        ok[page_of[1:][overlap]] = False
+        | ((head.t_xmax == C.InvalidTransactionId) & ~multi & hot_updated)
+        | ((im2 & C.HEAP_ONLY_TUPLE != 0) & (im & C.HEAP_UPDATED == 0))
+    )
+    ok[t_row[tuple_bad]] = False
+    # no two items overlap: sorted by start within each page, each ends before the next
+    order = np.argsort((t_row << 16) | t_off)
+    page_of, begin = t_row[order], t_off[order]
+    end = begin + t_len[order]
+    overlap = (page_of[1:] == page_of[:-1]) & (begin[1:] < end[:-1])
+    ok[page_of[1:][overlap]] = False
+    _chains_regular(items, counts, blknos, stored & live, tuples, head, ok)
     return ok
+
+
+def _chains_regular(
+    items: FlatItems,
+    counts: I64,
+    blknos: I64,
+    is_tuple: Bools,
+    tuples: I64,
+    head: TupleHeaders,
+    ok: Bools,
+) -> None:
+    """page/heaptuple.chain_problems over every page at once: clear ``ok`` for a page with
+    any HOT chain problem (redirect targets, intersecting chains, HOT flags that disagree
+    along an update, a committed heap-only tuple nothing reaches)."""
+    total = len(items.row)
+    row, flags, off = items.row, items.lp_flags, items.lp_off
+    live = ok[row]
+    # header fields per pointer (zero where there is no tuple)
+    xmin = np.zeros(total, dtype=np.int64)
+    xmax = np.zeros(total, dtype=np.int64)
+    im = np.zeros(total, dtype=np.int64)
+    im2 = np.zeros(total, dtype=np.int64)
+    xmin[tuples], xmax[tuples] = head.t_xmin, head.t_xmax
+    im[tuples], im2[tuples] = head.t_infomask, head.t_infomask2
+    number = items.index + 1
+    # successors: a redirect's target; a tuple's t_ctid when it stays on the page
+    redirect = (flags == C.LP_REDIRECT) & live
+    target = np.zeros(total, dtype=np.int64)
+    target[redirect] = off[redirect]
+    ctid_ok = (
+        (head.ctid_block == blknos[row[tuples]])
+        & (head.ctid_offset != number[tuples])
+        & (head.ctid_offset >= 1)
+        & (head.ctid_offset <= counts[row[tuples]])
+        & (flags[tuples] == C.LP_NORMAL)
+    )
+    target[tuples[ctid_ok]] = head.ctid_offset[ctid_ok]
+    has = np.flatnonzero(target != 0)
+    nxt = items.first[row[has]] + target[has] - 1
+    next_flags = flags[nxt]
+    from_redirect = flags[has] == C.LP_REDIRECT
+    # a redirect's target must be a normal heap-only tuple
+    bad_redirect = from_redirect & (
+        (next_flags != C.LP_NORMAL) | (im2[nxt] & C.HEAP_ONLY_TUPLE == 0)
+    )
+    ok[row[has[bad_redirect]]] = False
+    next_valid = (next_flags == C.LP_NORMAL) & is_tuple[nxt]
+    pair = next_valid & ~from_redirect
+    via_multi = pair & (im[has] & C.HEAP_XMAX_IS_MULTI != 0)
+    update = pair & ~via_multi & (xmax[has] != 0) & (xmax[has] == xmin[nxt])
+    counted = (from_redirect & next_valid) | update
+    predecessors = np.bincount(nxt[counted], minlength=total)
+    ok[row[np.flatnonzero(predecessors > 1)]] = False
+    heap_only_next = im2[nxt] & C.HEAP_ONLY_TUPLE != 0
+    hot = im2[has] & C.HEAP_HOT_UPDATED != 0
+    ok[row[has[update & (hot != heap_only_next)]]] = False
+    reached = np.zeros(total, dtype=bool)
+    reached[nxt[counted | via_multi]] = True
+    # the root rule follows an update whatever block its t_ctid names (page/heaptuple.py)
+    loose = (
+        (head.ctid_offset >= 1)
+        & (head.ctid_offset <= counts[row[tuples]])
+        & (flags[tuples] == C.LP_NORMAL)
+    )
+    src = tuples[loose]
+    dst = items.first[row[src]] + head.ctid_offset[loose] - 1
+    follows = (flags[dst] == C.LP_NORMAL) & (
+        (im[src] & C.HEAP_XMAX_IS_MULTI != 0) | ((xmax[src] != 0) & (xmax[src] == xmin[dst]))
+    )
+    reached[dst[follows]] = True
+    root = (
+        is_tuple
+        & (flags == C.LP_NORMAL)
+        & ~reached
+        & (im2 & C.HEAP_ONLY_TUPLE != 0)
+        & (im & C.HEAP_XMIN_COMMITTED != 0)
+    )
+    ok[row[root]] = False
 
 
 # ----------------------------------------------------------------------------------------------
