@@ -15,6 +15,7 @@ from collections import Counter
 
 import pytest
 from goldens import FixtureRelation, relations
+from test_tree import assert_tiles
 
 from pageinspect_py.analysis.pagefill import FILLS, Fill, fill_from_page, page_fill
 from pageinspect_py.decode.common import RegionKind
@@ -41,6 +42,7 @@ def test_per_byte_fills_sum_to_fill_from_page(rel: FixtureRelation) -> None:
             page = detail.page
             where = f"{rel} {fork} block {blkno}"
             assert len(detail.byte_fill) == page.size, where
+            assert_tiles(detail, where)  # the tree the colours belong to covers the page
             assert _summed(detail.byte_fill) == fill_from_page(page).bytes, where
             assert detail.fill == fill_from_page(page), where
             raw = store.read(blkno)

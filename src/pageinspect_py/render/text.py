@@ -12,6 +12,12 @@ from pageinspect_py.decode.page import ChecksumStatus, ItemId, Page
 from pageinspect_py.decode.tuple import PageValues
 from pageinspect_py.render.attributes import attribute_text_rows, page_values_text
 from pageinspect_py.render.btree import btree_page_rows
+from pageinspect_py.render.tree import (
+    infomask2_names,
+    pagesize_version_text,
+    t_bits_span,
+    t_oid_span,
+)
 
 WIDTH = 80
 RANGE_WIDTH = 13  #: "0x0018-0x001b"
@@ -62,8 +68,7 @@ def _page_lines(
         "pd_lsn": h.lsn,
         "pd_checksum": f"{h.pd_checksum} ({checksum_note})",
         "pd_flags": f"0x{h.pd_flags:04x} {'|'.join(h.flag_names)}".rstrip(),
-        "pd_pagesize_version": f"{h.pd_pagesize_version} (pagesize {h.pagesize}, "
-        f"version {h.version})",
+        "pd_pagesize_version": pagesize_version_text(h),
     }
     for f in h.fields():
         yield _line(2, f"{f.name}: {notes.get(f.name, f.value)}", f.span)
@@ -143,7 +148,7 @@ def _tuple_lines(lp: ItemId, tup: HeapTuple) -> Iterator[str]:
         if f.name == "t_ctid":
             text = f"t_ctid: {h.t_ctid}"
         elif f.name == "t_infomask2":
-            names = [name for bit, name in C.INFOMASK2_FLAGS if h.t_infomask2 & bit]
+            names = infomask2_names(h)
             text = f"t_infomask2: 0x{h.t_infomask2:04x} natts {h.natts} {' '.join(names)}"
         elif f.name == "t_infomask":
             text = f"t_infomask: 0x{h.t_infomask:04x}"
@@ -155,12 +160,9 @@ def _tuple_lines(lp: ItemId, tup: HeapTuple) -> Iterator[str]:
             for name in raw + [f"= {c}" for c in h.combined_flags]:
                 yield _line(4, name)
     if tup.t_bits is not None:
-        nbytes = (h.natts + 7) // 8
-        start = h.offset + C.SizeofHeapTupleHeader
-        yield _line(3, f"t_bits: {tup.t_bits[: h.natts]}", Span(start, start + nbytes))
+        yield _line(3, f"t_bits: {tup.t_bits[: h.natts]}", t_bits_span(tup))
     if tup.t_oid is not None:
-        at = h.offset + h.t_hoff - 4
-        yield _line(3, f"t_oid: {tup.t_oid}", Span(at, at + 4))
+        yield _line(3, f"t_oid: {tup.t_oid}", t_oid_span(tup))
     if tup.data_span is not None:
         yield _line(3, f"t_data: {tup.data_span.length} bytes", tup.data_span)
 

@@ -25,8 +25,8 @@ from pageinspect_py.analysis.pagefill import (
 )
 from pageinspect_py.catalog.attributes import RelationDescription
 from pageinspect_py.decode.common import Region, RegionKind, Span
-from pageinspect_py.decode.heap import HeapItem, HeapPage, HeapTuple
-from pageinspect_py.decode.page import ChecksumStatus, ItemId, Page
+from pageinspect_py.decode.heap import HeapItem, HeapPage, HeapTuple, HeapTupleHeader
+from pageinspect_py.decode.page import ChecksumStatus, ItemId, Page, PageHeader
 from pageinspect_py.decode.tuple import PageValues
 from pageinspect_py.decode.varlena import ToastFetcher
 
@@ -157,6 +157,39 @@ class PageDetail:
                 owner[start:stop] = [node.index] * (stop - start)
         self.owner = owner
         self.byte_fill = byte_fills(self.page, self.values)
+
+
+# ----------------------------------------------------------------------------------------------
+
+# ----------------------------------------------------------------------------------------------
+# where the parts of a page lie and what their values say: shared by every renderer
+# (render/text.py walks the same facts in its own words)
+
+
+def pagesize_version_text(header: PageHeader) -> str:
+    """``pd_pagesize_version`` with the two numbers it packs."""
+    return f"{header.pd_pagesize_version} (pagesize {header.pagesize}, version {header.version})"
+
+
+def infomask2_names(header: HeapTupleHeader) -> list[str]:
+    """The ``t_infomask2`` flags set (``HEAP_KEYS_UPDATED``, ``HEAP_HOT_UPDATED``, ...)."""
+    return [name for bit, name in C.INFOMASK2_FLAGS if header.t_infomask2 & bit]
+
+
+def t_bits_span(tup: HeapTuple) -> Span | None:
+    """The null bitmap: right after the fixed header, one bit per attribute (``natts``)."""
+    if tup.t_bits is None:
+        return None
+    start = tup.header.offset + C.SizeofHeapTupleHeader
+    return Span(start, start + (tup.header.natts + 7) // 8)
+
+
+def t_oid_span(tup: HeapTuple) -> Span | None:
+    """A pre-12 ``WITH OIDS`` tuple's OID: the 4 bytes just before ``t_hoff``."""
+    if tup.t_oid is None:
+        return None
+    hoff = tup.header.offset + tup.header.t_hoff
+    return Span(hoff - 4, hoff)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -435,8 +468,7 @@ def _header_node(page: Page) -> FieldNode:
         + _CHECKSUM_NOTES[page.checksum.status].format(computed=page.checksum.computed)
         + ")",
         "pd_flags": f"0x{h.pd_flags:04x} {' | '.join(h.flag_names)}".rstrip(),
-        "pd_pagesize_version": f"{h.pd_pagesize_version} (pagesize {h.pagesize}, "
-        f"version {h.version})",
+        "pd_pagesize_version": pagesize_version_text(h),
     }
     for f in h.fields():
         child = node.add(
@@ -512,7 +544,7 @@ def _tuple_node(lp: ItemId, tup: HeapTuple, detail: PageDetail) -> FieldNode:
         if f.name == "t_ctid":
             value = str(h.t_ctid)
         elif f.name == "t_infomask2":
-            names = [name for bit, name in C.INFOMASK2_FLAGS if h.t_infomask2 & bit]
+            names = infomask2_names(h)
             value = f"0x{h.t_infomask2:04x} natts {h.natts} {' | '.join(names)}".rstrip()
         elif f.name == "t_infomask":
             value = f"0x{h.t_infomask:04x}"
@@ -529,23 +561,23 @@ def _tuple_node(lp: ItemId, tup: HeapTuple, detail: PageDetail) -> FieldNode:
             for bit, name in C.INFOMASK2_FLAGS:
                 if h.t_infomask2 & bit:
                     child.add(FieldNode(name, f"0x{bit:04x}", f.span, fill=header_fill, item=lp.lp))
-    start = h.offset + C.SizeofHeapTupleHeader
-    cursor = start
-    if tup.t_bits is not None:
-        nbytes = (h.natts + 7) // 8
+    cursor = h.offset + C.SizeofHeapTupleHeader
+    bits = t_bits_span(tup)
+    if tup.t_bits is not None and bits is not None:
         node.add(
             FieldNode(
                 "t_bits",
                 tup.t_bits[: h.natts] + " (1 = not null, lowest bit first)",
-                Span(start, start + nbytes),
+                bits,
                 "bitmap of NULLs",
                 header_fill,
                 item=lp.lp,
             )
         )
-        cursor = start + nbytes
+        cursor = bits.stop
     hoff = h.offset + h.t_hoff
-    oid_at = hoff - 4 if tup.t_oid is not None else hoff
+    oid = t_oid_span(tup)
+    oid_at = oid.start if oid is not None else hoff
     if tup.data_span is not None and cursor < oid_at:
         node.add(
             FieldNode(
@@ -557,12 +589,12 @@ def _tuple_node(lp: ItemId, tup: HeapTuple, detail: PageDetail) -> FieldNode:
                 item=lp.lp,
             )
         )
-    if tup.t_oid is not None:
+    if oid is not None:
         node.add(
             FieldNode(
                 "t_oid",
                 str(tup.t_oid),
-                Span(oid_at, hoff),
+                oid,
                 "WITH OIDS (before 12)",
                 header_fill,
                 item=lp.lp,
