@@ -119,14 +119,17 @@ def test_line_pointer_word_path_agrees_with_bitstruct(word: int) -> None:
     assert parsed.lp_off == word & LP_OFF_MASK
     assert parsed.lp_flags == (word >> LP_FLAGS_SHIFT) & LP_FLAGS_MASK
     assert parsed.lp_len == word >> LP_LEN_SHIFT
+    from pageinspect_py.page.items import split_item_id
+
+    assert split_item_id(word) == (parsed.lp_off, parsed.lp_flags, parsed.lp_len)
 
 
 @given(st.binary(min_size=23, max_size=23))
 def test_tuple_header_struct_path_agrees_with_construct(raw: bytes) -> None:
-    from pageinspect_py.decode.heap import _TUPLE_HEADER
+    from pageinspect_py.page.heaptuple import TUPLE_HEADER_STRUCT
 
     parsed = HeapTupleHeaderData.parse(raw)
-    flat = _TUPLE_HEADER.unpack(raw)
+    flat = TUPLE_HEADER_STRUCT.unpack(raw)
     ctid = parsed.t_ctid
     assert flat == (
         parsed.t_xmin,
