@@ -91,8 +91,46 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize(LIVE_FIXTURE, params, ids=ids, indirect=True, scope="session")
 
 
+# ----------------------------------------------------------------------------------------------
+# the ``slow`` marker: ``pytest -m "not slow"`` is the inner loop (about a minute on 2 cores);
+# ``pytest`` alone (CI) runs everything. Slow tests are named here, by file and test name, so
+# that no test file has to carry the marker (and a new test is fast until it is listed).
+
+#: fixture sweeps (tests parametrized by ``pgNN/relation``) run on these majors in the inner
+#: loop and on every major in the full run
+INNER_LOOP_MAJORS = frozenset({"pg18"})
+_FIXTURE_PARAM = re.compile(r"(?:^|[\[\-])(pg\d+)/")
+
+#: whole files that are slow
+SLOW_FILES: dict[str, str] = {}
+
+#: single tests (``file::test`` without parameters) that are slow, measured with
+#: ``pytest --durations=40`` (CPU seconds on the machine that measured them)
+SLOW_TESTS: dict[str, str] = {}
+
+
+def slow_reason(item: pytest.Item) -> str | None:
+    """Why ``item`` is left out of the inner loop, or None when it runs there."""
+    if LIVE_FIXTURE in getattr(item, "fixturenames", ()):
+        return "starts a PostgreSQL cluster"
+    file = item.path.name
+    if file in SLOW_FILES:
+        return SLOW_FILES[file]
+    name = f"{file}::{getattr(item, 'originalname', item.name)}"
+    if name in SLOW_TESTS:
+        return SLOW_TESTS[name]
+    found = _FIXTURE_PARAM.search(item.name)
+    if found is not None and found.group(1) not in INNER_LOOP_MAJORS:
+        return f"a fixture sweep; the inner loop covers {', '.join(sorted(INNER_LOOP_MAJORS))}"
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that uses a cluster ``live`` and remember which server it targets."""
+    """Mark the slow tests ``slow``; mark every test that uses a cluster ``live`` and remember
+    which server it targets."""
+    for item in items:
+        if slow_reason(item) is not None:
+            item.add_marker(pytest.mark.slow)
     coverage = _coverage(config)
     for item in items:
         if LIVE_FIXTURE not in getattr(item, "fixturenames", ()):
