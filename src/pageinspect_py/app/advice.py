@@ -314,17 +314,14 @@ def _observed(
 ) -> list[Observed]:
     """One sampled row as :class:`Observed` values; ``cache`` shares the (frozen) objects
     between rows, where the same sizes and flags come back again and again."""
-    from pageinspect_py.sources.queries import advice as q
+    from pageinspect_py.sources.queries.advice import sample_flags
 
     out = []
     for key in zip(row.sizes, row.flags, row.raws, strict=True):
         seen = cache.get(key)
         if seen is None:
             size, flag, raw = key
-            f = flag or 0
-            compressed = bool(f & q.SAMPLE_COMPRESSED) if f & q.SAMPLE_COMPRESSION_KNOWN else None
-            external = bool(f & q.SAMPLE_EXTERNAL) if f & q.SAMPLE_EXTERNAL_KNOWN else None
-            header4 = bool(f & q.SAMPLE_HEADER4) if f & q.SAMPLE_HEADER_KNOWN else None
+            compressed, external, header4 = sample_flags(flag)
             seen = cache[key] = Observed(size, compressed, external, header4, raw)
         out.append(seen)
     return out

@@ -136,6 +136,16 @@ SAMPLE_HEADER4 = 16  #: an uncompressed value stored with a 4-byte header
 SAMPLE_HEADER_KNOWN = 32
 
 
+def sample_flags(flags: int | None) -> tuple[bool | None, bool | None, bool | None]:
+    """(compressed, TOAST pointer, 4-byte header) from one value's flags; None where the
+    server could not tell (see :class:`SampledRow`)."""
+    f = flags or 0
+    compressed = bool(f & SAMPLE_COMPRESSED) if f & SAMPLE_COMPRESSION_KNOWN else None
+    external = bool(f & SAMPLE_EXTERNAL) if f & SAMPLE_EXTERNAL_KNOWN else None
+    header4 = bool(f & SAMPLE_HEADER4) if f & SAMPLE_HEADER_KNOWN else None
+    return compressed, external, header4
+
+
 @dataclass(frozen=True, slots=True)
 class SampleColumn:
     """A column to measure: its name, whether it is a varlena, whether to skip it (virtual
