@@ -22,6 +22,7 @@ from tui_support import SIZE, screen_text, settle
 from pageinspect_py.decode.btree import BtreePage
 from pageinspect_py.tui.app import PgPageApp
 from pageinspect_py.tui.btree_screen import BtreeScreen
+from pageinspect_py.tui.layout_screen import LayoutScreen
 from pageinspect_py.tui.page_screen import PageScreen
 from pageinspect_py.tui.pagemap import PageMap
 from pageinspect_py.tui.relation_screen import RelationScreen
@@ -178,3 +179,29 @@ def test_live_btree_figures_equal_pgpage_btree_and_the_server(live_table: LiveTa
     levels = {lv["level"]: lv["padding_bytes"] for lv in cli["levels"]}
     assert {lv.level: lv.padding_bytes for lv in ours.levels} == levels
     assert levels[0] > 0  # int4 keys: 4 bytes of padding before the next MAXALIGN
+
+
+def test_live_layout_predicts_the_pages_layout_advice_predicts(live_table: LiveTable) -> None:
+    """The Layout screen on a live table computes what `pgpage layout-advice --dsn` does."""
+    import json
+
+    from click.testing import CliRunner
+
+    from pageinspect_py.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        ["layout-advice", "--dsn", live_table.dsn, "tui_t", "--format", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    cli = json.loads(result.stdout.splitlines()[0])
+
+    async def scenario(pilot: Pilot[Any], app: PgPageApp) -> None:
+        await press(pilot, "L")
+        screen = app.screen
+        assert isinstance(screen, LayoutScreen) and screen.advice is not None
+        assert screen.advice.current.pages == cli["current"]["pages"]
+        assert screen.advice.recommended.pages == cli["recommended"]["pages"]
+        assert screen.advice.sample.size == cli["sample"]["rows"]
+
+    drive(PgPageApp(OpenSpec(dsn=live_table.dsn, relation="tui_t")), scenario)

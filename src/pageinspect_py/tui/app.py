@@ -252,7 +252,11 @@ class PgPageApp(App[None]):
                 error=False,
             )
             return
-        self.push_screen(LayoutScreen(session.main, session.description, title=self.session_title))
+        spec = session.spec
+        live = (spec.dsn, spec.relation or "") if spec.dsn is not None else None
+        self.push_screen(
+            LayoutScreen(session.main, session.description, title=self.session_title, live=live)
+        )
 
     def action_toast_here(self) -> None:
         screen = self.screen

@@ -131,9 +131,18 @@ search).
     LayoutScreen #layout-notes { height: auto; padding: 0 1; color: $text-muted; }
     """
 
-    def __init__(self, store: PageStore, desc: RelationDescription, *, title: str = "") -> None:
+    def __init__(
+        self,
+        store: PageStore,
+        desc: RelationDescription,
+        *,
+        title: str = "",
+        live: tuple[str, str] | None = None,
+    ) -> None:
         super().__init__(title=title)
         self.store = store
+        #: (dsn, relation) of a live session: advice as layout-advice --dsn computes it
+        self.live = live
         self.desc = desc
         self.advice: Advice | None = None
         self.rows: Sequence[Sequence[Value]] = ()
@@ -158,7 +167,9 @@ search).
     def _advise(self) -> None:
         worker = get_current_worker()
         try:
-            report = layout_report(self.store, self.desc, cancelled=lambda: worker.is_cancelled)
+            report = layout_report(
+                self.store, self.desc, cancelled=lambda: worker.is_cancelled, live=self.live
+            )
         except (PageInspectError, ValueError) as exc:
             self.from_thread(self._failed, str(exc))
             return

@@ -208,7 +208,8 @@ class PageStore:
         fill = page_fill(
             raw.data, raw.blkno, fork=raw.fork, checksum_verifiable=raw.checksum_verifiable
         )
-        if not self._refinable(fill):
+        description = self.description
+        if description is None or not self._refinable(fill):
             return fill
         from pageinspect_py.decode.heap import HeapPage
         from pageinspect_py.decode.tuple import decode_page_values
@@ -217,7 +218,7 @@ class PageStore:
             page = self.decode(raw)
             if not isinstance(page, HeapPage):
                 return fill
-            values = decode_page_values(page, self.description, text=False)
+            values = decode_page_values(page, description, text=False)
         except Exception:  # a decoder bug must not lose the block: its bulk figures stand
             return fill
         return fill_from_page(page, values)
@@ -517,6 +518,9 @@ def btree_report(
 
 #: seconds the Layout screen lets the order search run (``pgpage layout-advice``'s default)
 LAYOUT_SEARCH_SECONDS = 1.5
+#: rows sampled live, and the REPEATABLE seed (``pgpage layout-advice``'s defaults)
+LAYOUT_SAMPLE_ROWS = 10_000
+LAYOUT_SEED = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -536,15 +540,43 @@ def layout_report(
     *,
     cancelled: Callable[[], bool] = lambda: False,
     search_seconds: float = LAYOUT_SEARCH_SECONDS,
+    live: tuple[str, str] | None = None,
 ) -> LayoutReport | None:
-    """Advice on the column order from every live-looking tuple of the relation, with the
-    storage model of the description (fillfactor, TOAST): the same ``advice.offline`` rows,
-    table and ``advise`` call as ``pgpage layout-advice FILE --schema``, so both predict the
-    same pages. None when cancelled."""
+    """Advice on the column order, computed as ``pgpage layout-advice`` computes it, so both
+    predict the same pages. Offline: every live-looking tuple of the relation's pages with the
+    storage model of the description (fillfactor, TOAST), the same ``advice.offline`` rows,
+    table and ``advise`` call as ``layout-advice FILE --schema``. Live (``live`` = (dsn,
+    relation)): ``app.advice.advise_live``, the command's own use case (its sample, pgstattuple
+    measurements, search). None when cancelled."""
     from pageinspect_py.advice.advise import advise
     from pageinspect_py.advice.offline import rows_from_pages, table_from_description
     from pageinspect_py.decode.heap import HeapPage
     from pageinspect_py.errors import AdviceError
+
+    if live is not None:
+        from pageinspect_py.app.advice import TableAdvice, advise_live
+
+        dsn, relation = live
+        for result in advise_live(
+            relation,
+            dsn,
+            sample_rows=LAYOUT_SAMPLE_ROWS,
+            seed=LAYOUT_SEED,
+            keep_first=(),
+            want_sql=False,
+            want_verify=False,
+            search_seconds=search_seconds,
+        ):
+            if isinstance(result, TableAdvice):
+                measured = result.advice.measured
+                return LayoutReport(
+                    result.advice,
+                    table_from_description(description, store.block_size).geometry,
+                    measured.pages or 0,
+                    measured.dead_rows or 0,
+                    0,
+                )
+        raise AdviceError(f"{relation}: no advice (a partitioned table: open a partition)")
 
     def heap_pages() -> Iterator[HeapPage]:
         for blkno in range(store.nblocks()):
