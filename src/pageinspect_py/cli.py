@@ -724,5 +724,43 @@ def check(
     sys.exit(EXIT_PROBLEMS if report.problems else EXIT_OK)
 
 
+@main.command()
+@click.argument("target")
+@live_options("Measure", "RELATION")
+@format_option("text for people, json for one JSON object.")
+@click.option(
+    "--major",
+    type=click.IntRange(min=12),
+    help="Index: compute pgstatindex() as this PostgreSQL major does (default 18).",
+)
+def stats(target: str, dsn: str | None, live: bool, fmt: str, major: int | None) -> None:
+    """What pgstattuple() says of a heap (pgstatindex() of a btree index), from the pages.
+
+    Offline, a tuple's visibility comes from its hint bits; tuples whose hint bits do not
+    settle it are counted as live and the report says how many there were.
+
+    \b
+    pgpage stats base/5/16384
+    pgpage stats base/5/16384 --format json
+    pgpage stats --dsn 'dbname=app' public.orders
+    """
+    from pageinspect_py.app.stats import relation_stats
+
+    try:
+        with _open_source(target, dsn, live, None, None) as source:
+            report = relation_stats(source, major=major)
+    except PageInspectError as exc:
+        _fail(str(exc))
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report.as_json()) + "\n")
+    else:
+        from pageinspect_py.render.stats import stats_report_text
+
+        sys.stdout.write(stats_report_text(report))
+    for note in report.notes:
+        click.echo(f"pgpage: {note}", err=True)
+    sys.exit(EXIT_OK)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -57,6 +57,14 @@ SizeofHeapTupleHeader: Final = 23  #: offsetof(HeapTupleHeaderData, t_bits)
 MaxTupleAttributeNumber: Final = 1664
 MaxHeapAttributeNumber: Final = 1600
 
+
+def max_heap_tuples_per_page(block_size: int = BLCKSZ) -> int:
+    """MaxHeapTuplesPerPage: (BLCKSZ - SizeOfPageHeaderData) / (MAXALIGN(header) + ItemIdData),
+    291 at 8 kB."""
+    return (block_size - SizeOfPageHeaderData) // (
+        maxalign(SizeofHeapTupleHeader) + SizeOfItemIdData
+    )
+
 HEAP_HASNULL: Final = 0x0001  #: has null attribute(s)
 HEAP_HASVARWIDTH: Final = 0x0002  #: has variable-width attribute(s)
 HEAP_HASEXTERNAL: Final = 0x0004  #: has external stored attribute(s)
@@ -66,6 +74,7 @@ HEAP_COMBOCID: Final = 0x0020  #: t_cid is a combo CID
 HEAP_XMAX_EXCL_LOCK: Final = 0x0040  #: xmax is exclusive locker
 HEAP_XMAX_LOCK_ONLY: Final = 0x0080  #: xmax, if valid, is only a locker
 HEAP_XMAX_SHR_LOCK: Final = HEAP_XMAX_EXCL_LOCK | HEAP_XMAX_KEYSHR_LOCK
+HEAP_LOCK_MASK: Final = HEAP_XMAX_SHR_LOCK | HEAP_XMAX_EXCL_LOCK | HEAP_XMAX_KEYSHR_LOCK
 HEAP_XMIN_COMMITTED: Final = 0x0100  #: t_xmin committed
 HEAP_XMIN_INVALID: Final = 0x0200  #: t_xmin invalid/aborted
 HEAP_XMIN_FROZEN: Final = HEAP_XMIN_COMMITTED | HEAP_XMIN_INVALID

@@ -1,0 +1,75 @@
+"""``pgpage stats``: what pgstattuple's functions say of a relation, from its pages.
+
+A heap gets ``pgstattuple()`` (analysis/heapstats.py) plus line pointers by state; a btree
+index gets ``pgstatindex()`` (the figures ``pgpage btree`` computes). Everything rides on the
+kernel: regular pages are counted as arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pageinspect_py.analysis.heapstats import HeapStats, heap_stats
+from pageinspect_py.decode.dispatch import decode_page
+from pageinspect_py.decode.page import PageKind
+from pageinspect_py.errors import BlockOutOfRangeError
+from pageinspect_py.page.raw import PageSource
+
+
+@dataclass(frozen=True, slots=True)
+class StatsReport:
+    relation: str
+    function: str  #: the pgstattuple function whose figures ``figures`` holds
+    figures: dict[str, Any]  #: named and valued as that function names its columns
+    ours: dict[str, Any]  #: our own figures beside them
+    notes: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"relation": self.relation, self.function: self.figures, "pgpage": self.ours}
+
+
+def relation_stats(source: PageSource, *, major: int | None = None) -> StatsReport:
+    """pgstattuple() of a heap, pgstatindex() of a btree index (told by block 0)."""
+    if source.nblocks("main") == 0:
+        raise BlockOutOfRangeError(f"{source.name}: the main fork has no blocks")
+    first = decode_page(source.read_page(0, "main"))
+    if first.kind is PageKind.BTREE_META:
+        from pageinspect_py.app.btree import KeyColumns, index_report
+
+        report = index_report(source, KeyColumns(None), major)
+        stats = report.statistics
+        return StatsReport(
+            source.name,
+            "pgstatindex",
+            asdict(stats.pgstatindex),
+            {"pgstatindex_major": stats.pgstatindex_major},
+        )
+    heap = heap_stats(source)
+    return StatsReport(source.name, "pgstattuple", heap.pgstattuple(), _ours(heap), _notes(heap))
+
+
+def _ours(heap: HeapStats) -> dict[str, Any]:
+    unused, normal, redirect, dead = heap.lp_states
+    return {
+        "blocks": heap.blocks,
+        "lp_normal": normal,
+        "lp_redirect": redirect,
+        "lp_dead": dead,
+        "lp_unused": unused,
+        "tuples_status_from_pg_xact": heap.unknown_tuples,
+        "pages_not_heap": heap.not_heap_pages,
+    }
+
+
+def _notes(heap: HeapStats) -> tuple[str, ...]:
+    notes = []
+    if heap.unknown_tuples:
+        notes.append(
+            f"{heap.unknown_tuples} tuples carry no hint bits that settle their visibility "
+            "(their transactions' status is in pg_xact): counted as live, so tuple_count and "
+            "dead_tuple_count are estimates"
+        )
+    if heap.not_heap_pages:
+        notes.append(f"{heap.not_heap_pages} pages are not heap pages (see pgpage check)")
+    return tuple(notes)
