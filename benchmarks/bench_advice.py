@@ -50,7 +50,8 @@ from psycopg import sql  # noqa: E402
 from pageinspect_py.advice.advise import advise, score_rows  # noqa: E402
 from pageinspect_py.advice.model import Column, Table  # noqa: E402
 from pageinspect_py.advice.sample import Observed, Sample, build_sample  # noqa: E402
-from pageinspect_py.sources import advice_live  # noqa: E402
+from pageinspect_py.app import advice as advice_live  # noqa: E402
+from pageinspect_py.sources.live_advice import Target  # noqa: E402
 from pageinspect_py.sources.connection import connect  # noqa: E402
 
 #: (attlen, attalign, attstorage) of the synthetic column kinds
@@ -207,9 +208,7 @@ def live(rows: list[list[str]], bindir: Path | None, nrows: int) -> None:
         log("l2: the sampling query")
         live_conn = connect(cluster.dsn)
         oid = live_conn.execute("SELECT 'wide'::regclass::oid").fetchone()
-        lt = advice_live.open_table(
-            live_conn, advice_live.Target(int(oid[0]) if oid else 0, "wide")
-        )
+        lt = advice_live.open_table(live_conn, Target(int(oid[0]) if oid else 0, "wide"))
         try:
             sample, wall, used = timed(lambda: advice_live.take_sample(lt, 10_000, 0))
         finally:
