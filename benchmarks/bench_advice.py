@@ -51,8 +51,8 @@ from pageinspect_py.advice.advise import advise, score_rows  # noqa: E402
 from pageinspect_py.advice.model import Column, Table  # noqa: E402
 from pageinspect_py.advice.sample import Observed, Sample, build_sample  # noqa: E402
 from pageinspect_py.app import advice as advice_live  # noqa: E402
-from pageinspect_py.sources.live_advice import Target  # noqa: E402
 from pageinspect_py.sources.connection import connect  # noqa: E402
+from pageinspect_py.sources.live_advice import Target  # noqa: E402
 
 #: (attlen, attalign, attstorage) of the synthetic column kinds
 KINDS = [
