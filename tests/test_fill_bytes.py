@@ -21,7 +21,7 @@ from pageinspect_py.analysis.pagefill import FILLS, Fill, fill_from_page, page_f
 from pageinspect_py.decode.common import RegionKind
 from pageinspect_py.decode.page import PageKind
 from pageinspect_py.sources.file import FileSource
-from pageinspect_py.tui.state import PageStore
+from pageinspect_py.tui.state import OpenSpec, PageStore, open_session
 
 RELATIONS = [r for r in relations() if r.meta.get("files")]
 _HEAP_KINDS = (PageKind.HEAP, PageKind.SEQUENCE)
@@ -79,3 +79,24 @@ def test_padding_inside_index_items_is_coloured_as_data() -> None:
                     assert colours <= {Fill.DATA, Fill.DEAD}, f"{rel} block {blkno} {region}"
                     checked += 1
     assert checked > 0, "no fixture page has padding inside an index item"
+
+
+@pytest.mark.parametrize("rel", [r for r in RELATIONS if r.meta.get("kind") == "btree"], ids=str)
+def test_typed_btree_pages_colour_and_count_as_the_map(rel: FixtureRelation) -> None:
+    """With the index's key columns (--schema) the Page screen decodes typed keys, which
+    splits items into keys, padding and heap TIDs; the colours and totals stay those of the
+    page map (the bulk path, which does not decode keys)."""
+    session = open_session(
+        OpenSpec(path=str(rel.file()), schema=str(rel.version_dir / "manifest.json"))
+    )
+    try:
+        store = session.main
+        assert store.index is not None, session.warnings
+        for blkno in range(store.nblocks()):
+            detail = store.detail(blkno)
+            raw = store.read(blkno)
+            bulk = page_fill(raw.data, raw.blkno, fork=raw.fork)
+            assert _summed(detail.byte_fill) == bulk.bytes, f"{rel} block {blkno}"
+            assert detail.fill == bulk, f"{rel} block {blkno}"
+    finally:
+        session.close()
