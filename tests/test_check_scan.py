@@ -122,3 +122,30 @@ def test_cli_output_is_identical_for_any_jobs(tmp_path: Path) -> None:
             assert len(same) == 1, (name, fmt)
     report = json.loads(next(out for t, f, out in outputs if f == "json"))
     assert report["forks"]["main"]["blocks"] == 5000
+
+
+def test_check_runs_the_btree_structure_checks(tmp_path: Path) -> None:
+    """A leaf whose btpo_next names the wrong page: pgpage btree finds it, so must check."""
+    source_file = next(Path("fixtures/pg17/bt_three_levels").glob("[0-9]*[0-9].gz"))
+    data = bytearray(gzip.decompress(source_file.read_bytes()))
+    size = 8192
+    for blkno in range(1, len(data) // size):
+        at = blkno * size
+        special = int.from_bytes(data[at + 16 : at + 18], "little")
+        opaque = at + special
+        btpo_next = int.from_bytes(data[opaque + 4 : opaque + 8], "little")
+        flags = int.from_bytes(data[opaque + 12 : opaque + 14], "little")
+        if flags & 1 and btpo_next:  # BTP_LEAF with a right sibling
+            data[opaque + 4 : opaque + 8] = (btpo_next + 7).to_bytes(4, "little")
+            break
+    path = tmp_path / "16400"
+    path.write_bytes(data)
+    with FileSource(path) as source:
+        report = check_relation(source)
+    assert dict(report.checks)["btree structure"] > 0
+    assert "bt-sibling-link" in {f.code for f in report.findings}
+    assert report.problems
+    with FileSource(source_file) as healthy:
+        clean = check_relation(healthy)
+    assert clean.checks == (("btree structure", 0),)
+    assert not clean.problems

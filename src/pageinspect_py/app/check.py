@@ -57,6 +57,8 @@ class CheckReport:
     forks: tuple[ForkSummary, ...]
     findings: tuple[Finding, ...]
     source_problems: tuple[str, ...]
+    #: which checks ran beyond the pages' own (e.g. "btree structure"), and how many findings
+    checks: tuple[tuple[str, int], ...] = ()
 
     @property
     def problems(self) -> bool:
@@ -81,6 +83,7 @@ class CheckReport:
                 for f in self.findings
             ],
             "source_problems": list(self.source_problems),
+            "checks": dict(self.checks),
             "problems": self.problems,
         }
 
@@ -115,9 +118,53 @@ def check_relation(
             )
         )
         findings.extend(tally.findings)
+    checks: list[tuple[str, int]] = []
+    if _is_btree(source):
+        structural = btree_findings(source)
+        checks.append(("btree structure", len(structural)))
+        findings.extend(structural)
+        findings.sort(key=lambda f: (FORKS.index(f.fork), f.block))
     return CheckReport(
         source.name,
         tuple(summaries),
         tuple(findings),
         tuple(str(problem) for problem in source.problems),
+        tuple(checks),
     )
+
+
+def _is_btree(source: PageSource) -> bool:
+    if source.nblocks("main") == 0:
+        return False
+    from pageinspect_py.decode.dispatch import detect_kind
+    from pageinspect_py.decode.page import parse_header
+
+    data = source.read_page(0, "main").data
+    return len(data) >= 24 and detect_kind(data, parse_header(data), "main") is PageKind.BTREE_META
+
+
+def btree_findings(source: PageSource) -> list[Finding]:
+    """What bt_index_check-style structural checks find across a btree's pages (levels,
+    sibling links, downlinks, key order against high keys; the pages' own diagnostics are
+    the kernel pass's): the checks ``pgpage btree`` runs, keys compared bytewise."""
+    from pageinspect_py.analysis.btree import scan_index
+    from pageinspect_py.analysis.btree.checks import tree_findings
+
+    tree = scan_index(source)
+    out = []
+    for f in tree_findings(tree):
+        block = f.block if f.block is not None else 0
+        where = f" item {f.item}" if f.item is not None else ""
+        out.append(
+            Finding(
+                "main",
+                block,
+                source.origin(block, "main") if f.block is not None else source.name,
+                str(f.severity),
+                f.code,
+                None,
+                f.message,
+                f"{f.severity}: {f.code}{where}: {f.message}",
+            )
+        )
+    return out

@@ -29,4 +29,6 @@ def check_report_text(report: CheckReport) -> str:
                 f"({', '.join(not_decoded)}): their items were not checked"
             )
         lines.append(line)
+    for name, found in report.checks:
+        lines.append(f"{name}: checked, {_plural(found, 'finding')}")
     return "".join(f"{line}\n" for line in lines)
