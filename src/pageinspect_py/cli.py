@@ -706,7 +706,7 @@ def check(
     """
     from pageinspect_py.app.check import blocks_to_check, check_relation
     from pageinspect_py.render.progress import progress_bar, wanted
-    from pageinspect_py.scan.check import default_jobs
+    from pageinspect_py.scan.parallel import default_jobs
 
     try:
         with _open_source(target, dsn, live, first_block, None) as source:
@@ -733,7 +733,17 @@ def check(
     type=click.IntRange(min=12),
     help="Index: compute pgstatindex() as this PostgreSQL major does (default 18).",
 )
-def stats(target: str, dsn: str | None, live: bool, fmt: str, major: int | None) -> None:
+@JOBS_OPTION
+@QUIET_OPTION
+def stats(
+    target: str,
+    dsn: str | None,
+    live: bool,
+    fmt: str,
+    major: int | None,
+    jobs: int | None,
+    quiet: bool,
+) -> None:
     """What pgstattuple() says of a heap (pgstatindex() of a btree index), from the pages.
 
     Offline, a tuple's visibility comes from its hint bits; tuples whose hint bits do not
@@ -745,10 +755,16 @@ def stats(target: str, dsn: str | None, live: bool, fmt: str, major: int | None)
     pgpage stats --dsn 'dbname=app' public.orders
     """
     from pageinspect_py.app.stats import relation_stats
+    from pageinspect_py.render.progress import progress_bar, wanted
+    from pageinspect_py.scan.parallel import default_jobs
 
     try:
         with _open_source(target, dsn, live, None, None) as source:
-            report = relation_stats(source, major=major)
+            total = source.nblocks("main")
+            with progress_bar(total, "measuring", enabled=wanted(quiet)) as advance:
+                report = relation_stats(
+                    source, major=major, jobs=jobs or default_jobs(), progress=advance
+                )
     except PageInspectError as exc:
         _fail(str(exc))
     if fmt == "json":

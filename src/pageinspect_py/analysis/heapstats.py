@@ -25,6 +25,7 @@ from pageinspect_py.decode.heap import HeapPage
 from pageinspect_py.decode.page import PageKind
 from pageinspect_py.page import arrays
 from pageinspect_py.page.raw import Chunk, Fork, PageSource, RawPage
+from pageinspect_py.scan.parallel import Progress, map_ranges
 
 
 class Visibility(enum.IntEnum):
@@ -205,9 +206,18 @@ def chunk_stats(chunk: Chunk, source: PageSource) -> HeapStats:
     return stats
 
 
-def heap_stats(source: PageSource, fork: Fork = "main") -> HeapStats:
-    """pgstattuple's counters over every block of ``fork``."""
+def _stats_range(source: PageSource, fork: Fork, start: int, stop: int) -> HeapStats:
     stats = HeapStats(block_size=source.block_size)
-    for chunk in source.chunks(fork):
+    for chunk in source.chunks(fork, start, stop):
         stats.merge(chunk_stats(chunk, source))
+    return stats
+
+
+def heap_stats(
+    source: PageSource, fork: Fork = "main", *, jobs: int = 1, progress: Progress | None = None
+) -> HeapStats:
+    """pgstattuple's counters over every block of ``fork``, on up to ``jobs`` processes."""
+    stats = HeapStats(block_size=source.block_size)
+    for part in map_ranges(source, fork, _stats_range, jobs=jobs, progress=progress):
+        stats.merge(part)
     return stats

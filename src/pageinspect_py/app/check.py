@@ -12,7 +12,8 @@ from typing import Any
 
 from pageinspect_py.decode.page import ChecksumStatus, PageKind
 from pageinspect_py.page.raw import FORKS, Fork, PageSource
-from pageinspect_py.scan.check import Finding, Progress, check_fork
+from pageinspect_py.scan.check import Finding, check_fork
+from pageinspect_py.scan.parallel import Progress
 
 #: page kinds whose contents are not decoded (yet): their pages are checked as far as the
 #: header, line pointers and checksum go, and the report says how many there were

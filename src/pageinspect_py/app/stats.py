@@ -15,6 +15,7 @@ from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.page import PageKind
 from pageinspect_py.errors import BlockOutOfRangeError
 from pageinspect_py.page.raw import PageSource
+from pageinspect_py.scan.parallel import Progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,13 @@ class StatsReport:
         return {"relation": self.relation, self.function: self.figures, "pgpage": self.ours}
 
 
-def relation_stats(source: PageSource, *, major: int | None = None) -> StatsReport:
+def relation_stats(
+    source: PageSource,
+    *,
+    major: int | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> StatsReport:
     """pgstattuple() of a heap, pgstatindex() of a btree index (told by block 0)."""
     if source.nblocks("main") == 0:
         raise BlockOutOfRangeError(f"{source.name}: the main fork has no blocks")
@@ -45,7 +52,7 @@ def relation_stats(source: PageSource, *, major: int | None = None) -> StatsRepo
             asdict(stats.pgstatindex),
             {"pgstatindex_major": stats.pgstatindex_major},
         )
-    heap = heap_stats(source)
+    heap = heap_stats(source, jobs=jobs, progress=progress)
     return StatsReport(source.name, "pgstattuple", heap.pgstattuple(), _ours(heap), _notes(heap))
 
 

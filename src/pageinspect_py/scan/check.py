@@ -11,12 +11,8 @@ workers.
 
 from __future__ import annotations
 
-import os
-import signal
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 
 import numpy as np
 
@@ -25,15 +21,14 @@ from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.page import ChecksumStatus, Page, PageKind
 from pageinspect_py.page import arrays
 from pageinspect_py.page.raw import Fork, PageSource, RawPage
+from pageinspect_py.scan import parallel
+from pageinspect_py.scan.parallel import Progress, map_ranges
 
 #: pages read and classified at once: bounds memory (a chunk is 8 MiB at 8 kB)
 CHUNK_PAGES = 1024
-#: blocks per task handed to a worker (large enough to amortise the hand-off)
-TASK_BLOCKS = 8192
-#: below this many blocks, workers cost more than they save
-PARALLEL_MIN_BLOCKS = 4096
-
-Progress = Callable[[int], None]  #: called with the number of blocks just finished
+#: blocks per task handed to a worker, and the fork size below which workers do not pay
+TASK_BLOCKS = parallel.TASK_BLOCKS
+PARALLEL_MIN_BLOCKS = parallel.PARALLEL_MIN_BLOCKS
 
 _KIND_NAMES = {arrays.Kind.NEW: str(PageKind.NEW), arrays.Kind.HEAP: str(PageKind.HEAP)}
 _CHECKSUM_NAMES = {code: str(ChecksumStatus[code.name]) for code in arrays.Checksum}
@@ -132,48 +127,27 @@ def check_blocks(
     return tally
 
 
-# ----------------------------------------------------------------------------------------------
-# worker processes
-
-#: a worker process's own copy of the source (set once by the pool's initializer)
-_worker: dict[str, PageSource] = {}
-
-
-def _init_worker(source: PageSource) -> None:
-    """In a worker: Ctrl-C is the parent's to handle; open the source's own copy."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    copy = source.reopen()
-    if copy is not None:
-        _worker["source"] = copy
-
-
-def _run_task(task: tuple[Fork, int, int]) -> Tally:
-    fork, start, stop = task
-    return check_blocks(_worker["source"], fork, start, stop)
-
-
-def default_jobs() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+def _check_range(source: PageSource, fork: Fork, start: int, stop: int) -> Tally:
+    return check_blocks(source, fork, start, stop)
 
 
 def check_fork(
     source: PageSource, fork: Fork, *, jobs: int = 1, progress: Progress | None = None
 ) -> Tally:
     """Check every block of ``fork`` on up to ``jobs`` processes; the same tally whatever
-    ``jobs`` is. Sources that cannot be reopened, and small forks, run in this process."""
-    nblocks = source.nblocks(fork)
-    if jobs <= 1 or nblocks < PARALLEL_MIN_BLOCKS or not source.reopenable:
-        return check_blocks(source, fork, 0, nblocks, progress)
-    tasks = [(fork, lo, min(lo + TASK_BLOCKS, nblocks)) for lo in range(0, nblocks, TASK_BLOCKS)]
+    ``jobs`` is (ranges merge in block order)."""
+    if jobs <= 1 or not source.reopenable:
+        return check_blocks(source, fork, 0, None, progress)
     tally = Tally()
-    # fork: workers inherit the source (no pickling of open files) and reopen it themselves;
-    # leaving the block (an error, Ctrl-C) terminates every worker at once
-    with get_context("fork").Pool(
-        min(jobs, len(tasks)), initializer=_init_worker, initargs=(source,)
-    ) as pool:
-        for (_, lo, hi), part in zip(tasks, pool.imap(_run_task, tasks), strict=True):
-            tally.merge(part)  # imap yields in task order: findings stay in block order
-            if progress is not None:
-                progress(hi - lo)
+    parts = map_ranges(
+        source,
+        fork,
+        _check_range,
+        jobs=jobs,
+        progress=progress,
+        task_blocks=TASK_BLOCKS,
+        min_blocks=PARALLEL_MIN_BLOCKS,
+    )
+    for part in parts:
+        tally.merge(part)
     return tally
