@@ -230,13 +230,14 @@ class _Reader:
     def __init__(self, source: PageSource, options: BtreeDecodeOptions) -> None:
         self.source = source
         self.options = options
+        self.nblocks = source.nblocks("main")  #: once: a live source asks the server
         self.order: list[int] = []
         self.findings: list[Finding] = []
         self._pages: dict[int, BtreePage | BtreeMetaPage | None] = {}
 
     def page(self, blkno: int) -> BtreePage | BtreeMetaPage | None:
         if blkno not in self._pages:
-            if not 0 <= blkno < self.source.nblocks("main"):
+            if not 0 <= blkno < self.nblocks:
                 self._pages[blkno] = None
                 return None
             self.order.append(blkno)
