@@ -20,7 +20,14 @@ def write_relation(path: Path, pages: int = 3, corrupt: int | None = None) -> No
         raw = bytearray(
             PageSpec(
                 items=[
-                    Item(Tuple(b"abcd")),
+                    # a redirect points to a heap-only tuple, which an UPDATE made
+                    Item(
+                        Tuple(
+                            b"abcd",
+                            infomask=C.HEAP_XMAX_INVALID | C.HEAP_UPDATED,
+                            infomask2=1 | C.HEAP_ONLY_TUPLE,
+                        )
+                    ),
                     Item(flags=C.LP_REDIRECT, off=1),
                     Item(flags=C.LP_DEAD),
                     Item(flags=C.LP_UNUSED),
@@ -62,8 +69,8 @@ def test_json_lines(tmp_path: Path) -> None:
     assert [i["lp_flags"] for i in items] == [1, 2, 3, 0]
     normal, redirect = items[0], items[1]
     assert normal["t_data"] == "61626364" and normal["t_ctid"] == "(0,1)"
-    assert normal["heap_tuple_infomask_flags"] == {
-        "raw_flags": ["HEAP_XMAX_INVALID"],
+    assert normal["heap_tuple_infomask_flags"] == {  # in the order pageinspect lists them
+        "raw_flags": ["HEAP_XMAX_INVALID", "HEAP_UPDATED", "HEAP_ONLY_TUPLE"],
         "combined_flags": [],
     }
     assert redirect["t_xmin"] is None and redirect["redirect_to"] == 1
