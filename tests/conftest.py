@@ -101,12 +101,57 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 INNER_LOOP_MAJORS = frozenset({"pg18"})
 _FIXTURE_PARAM = re.compile(r"(?:^|[\[\-])(pg\d+)/")
 
-#: whole files that are slow
+#: whole files that are slow (none today: live files are caught by their fixture)
 SLOW_FILES: dict[str, str] = {}
 
-#: single tests (``file::test`` without parameters) that are slow, measured with
-#: ``pytest --durations=40`` (CPU seconds on the machine that measured them)
-SLOW_TESTS: dict[str, str] = {}
+_HYPOTHESIS = "a big hypothesis run"
+_PERMUTATIONS = "every permutation of the columns, against the optimiser"
+_SUBPROCESSES = "runs pgpage in several processes"
+#: single tests (``file::test``, parameters left out) that are slow. Measured on 2 cores
+#: (CPU seconds, the whole suite ~600): the inner loop keeps ~120 of them.
+SLOW_TESTS: dict[str, str] = {
+    "test_kernel.py::test_chunk_fills_on_near_valid_pages": _HYPOTHESIS + " (14 s)",
+    "test_kernel.py::test_classify_is_sound_on_near_valid_pages": _HYPOTHESIS + " (12 s)",
+    "test_btree_properties.py::test_mutated_btree_pages_decode": _HYPOTHESIS + " (13 s)",
+    "test_btree_properties.py::test_indexes_with_a_damaged_page_scan_and_report": (
+        _HYPOTHESIS + " (5 s)"
+    ),
+    "test_btree_bulk.py::test_damaged_pages_are_left_to_the_decoder": _HYPOTHESIS + " (5 s)",
+    "test_defects_bounds.py::test_array_datums_print_bounded_or_raise_datum_error": (
+        _HYPOTHESIS + " (10 s)"
+    ),
+    "test_defects_bounds.py::test_fsm_pages_of_any_size_decode_without_raising": (
+        _HYPOTHESIS + " (5 s)"
+    ),
+    "test_pagefill.py::test_mutated_pages_never_raise_and_still_agree": _HYPOTHESIS + " (6 s)",
+    "test_values_properties.py::test_any_bytes_decode_without_raising": _HYPOTHESIS + " (5 s)",
+    "test_values_properties.py::test_output_functions_raise_only_datum_error": (
+        _HYPOTHESIS + " (5 s)"
+    ),
+    "test_advice_toaster.py::test_a_row_said_to_come_out_the_same_in_an_order_does": (
+        _HYPOTHESIS + " (6 s)"
+    ),
+    "test_advice_toaster.py::test_the_replay_is_the_plain_transcription": _HYPOTHESIS + " (6 s)",
+    "test_advice_offline.py::test_no_permutation_beats_the_recommendation": (
+        _PERMUTATIONS + " (9 s)"
+    ),
+    "test_advice_search.py::test_never_beaten_by_any_permutation": _PERMUTATIONS + " (8 s)",
+    "test_advice_search.py::test_stages_are_respected_and_optimal_within_them": (
+        _PERMUTATIONS + " (3 s)"
+    ),
+    "test_fill_bytes.py::test_padding_inside_index_items_is_coloured_as_data": (
+        "every btree fixture page of every major (12 s)"
+    ),
+    "test_btree_find.py::test_find_reads_the_path_and_returns_pageinspects_tids": (
+        "a fixture sweep over every major (7 s)"
+    ),
+    "test_tui_pilot.py::test_toast_pointer_chunks_and_value": "four TUI sessions (11 s)",
+    "test_tui_cli_agree.py::test_layout_screen_shows_layout_advices_pages": (
+        "a TUI session and a layout-advice run (5 s)"
+    ),
+    "test_check_scan.py::test_cli_output_is_identical_for_any_jobs": _SUBPROCESSES + " (7 s)",
+    "test_check_scan.py::test_jobs_change_nothing_but_speed": _SUBPROCESSES + " (3 s)",
+}
 
 
 def slow_reason(item: pytest.Item) -> str | None:
