@@ -5,8 +5,10 @@ random damage."""
 
 from __future__ import annotations
 
+import gzip
 import random
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from goldens import FixtureRelation, relations
@@ -85,3 +87,24 @@ def test_damaged_pages_are_left_to_the_decoder() -> None:
             data[at] = rng.randrange(256)
         taken += agree(RawPage(raw.blkno, bytes(data), "main", raw.origin, False))
     assert taken  # some damage (in key bytes, say) leaves a page the decoder finds healthy
+
+
+def test_a_checksum_mismatch_leaves_the_page_to_the_decoder(tmp_path: Path) -> None:
+    """The bulk path checksums runs of pages at once: a page whose bytes no longer match its
+    pd_checksum (one key byte flipped) is decoded in full and reported, as without it."""
+    rel = next(r for r in BTREE if r.major == 16 and r.name == "bt_dedup")
+    assert rel.manifest["data_checksums"]
+    data = bytearray(gzip.decompress(rel.file().read_bytes()))
+    blkno = 1
+    upper = int.from_bytes(data[blkno * 8192 + 14 : blkno * 8192 + 16], "little")
+    data[blkno * 8192 + upper + 8] ^= 0x01  # the first key byte of the item at pd_upper
+    path = tmp_path / "16384"
+    path.write_bytes(bytes(data))
+    with FileSource(path) as src:
+        raw = src.read_page(blkno)
+        assert fast_page(raw) is None
+        fast = scan_index(src, major=16)
+        full = scan_index(src, major=16, fast=False)
+    assert fast.summaries == full.summaries
+    assert fast.check() == full.check()
+    assert ("checksum-mismatch", blkno) in {(f.code, f.block) for f in fast.check()}
