@@ -156,6 +156,21 @@ def test_usage_and_source_errors(tmp_path: Path, args: list[str], message: str) 
     assert len(err.strip().splitlines()) <= 4  # click's usage errors: 4 lines
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "empty file"), (b"\x01" * 100, "100 trailing bytes after block 0")],
+)
+def test_a_file_without_one_whole_block_is_one_line(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    (tmp_path / "16384").write_bytes(content)
+    code, out, err = run("dump", str(tmp_path / "16384"))
+    assert code == EXIT_USAGE
+    assert out == ""
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"pgpage: {tmp_path / '16384'}: {message}")
+
+
 def test_strict_stops_at_damage(tmp_path: Path) -> None:
     write_relation(tmp_path / "1", corrupt=0)
     code, out, err = run("dump", str(tmp_path / "1"), "--strict", "--format", "json")

@@ -301,11 +301,11 @@ def _write_dump(
     from pageinspect_py.render.json import page_json
     from pageinspect_py.render.text import render_page
 
+    records = dump_pages(relation, start, stop, strict=strict)  # checks the range first
     problems = False
     for problem in relation.source.problems:
         click.echo(f"pgpage: {problem.path}: {problem.message}", err=True)
         problems = True
-    records = dump_pages(relation, start, stop, strict=strict)
     vm_heap_blocks = heap_blocks(relation)
     out = sys.stdout
     try:

@@ -113,7 +113,8 @@ def dump_pages(
 ) -> Iterator[DumpRecord]:
     """Blocks ``start`` to ``stop`` (inclusive; None: to the end), decoded one at a time.
 
-    Raises :class:`BlockOutOfRangeError` before the first record when the fork is empty or
+    Raises :class:`BlockOutOfRangeError` before the first record when the fork is empty
+    (naming the source's problems when they are why: an empty file, one partial block) or
     the range goes past its end, and :class:`CorruptPageError` at a damaged page when
     ``strict``.
     """
@@ -131,6 +132,9 @@ def heap_blocks(relation: DumpRelation) -> int | None:
 
 def _check_range(source: PageSource, fork: Fork, start: int, stop: int | None) -> None:
     nblocks = source.nblocks(fork)
+    if nblocks == 0 and fork == source.given_fork and source.problems:
+        # what is wrong with the file (empty, one partial block) is the whole story
+        raise BlockOutOfRangeError("; ".join(str(p) for p in source.problems))
     if nblocks == 0:
         raise BlockOutOfRangeError(f"{source.name}: the {fork} fork has 0 blocks")
     if (stop is not None and stop >= nblocks) or start >= max(nblocks, 1):
