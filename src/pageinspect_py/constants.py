@@ -13,6 +13,13 @@ BLCKSZ: Final = 8192  #: default block size (--with-blocksize can change it: 1..
 MAXIMUM_ALIGNOF: Final = 8  #: MAXALIGN on every 64-bit platform PostgreSQL supports
 RELSEG_SIZE_BYTES: Final = 1024 * 1024 * 1024  #: default segment size: 1 GB (--with-segsize)
 VALID_BLOCK_SIZES: Final = (1024, 2048, 4096, 8192, 16384, 32768)
+SIZEOF_DATUM: Final = 8  #: sizeof(Datum) on the 64-bit platforms PostgreSQL supports
+
+# --- utils/memutils.h, utils/array.h ------------------------------------------------------------
+#: MaxAllocSize: no datum is larger, so no raw size may claim more
+MAX_ALLOC_SIZE: Final = 0x3FFFFFFF
+#: MaxArraySize: MaxAllocSize / sizeof(Datum), the most elements of any array
+MAX_ARRAY_SIZE: Final = MAX_ALLOC_SIZE // SIZEOF_DATUM
 
 
 def typealign(length: int, alignval: int) -> int:
@@ -64,6 +71,7 @@ def max_heap_tuples_per_page(block_size: int = BLCKSZ) -> int:
     return (block_size - SizeOfPageHeaderData) // (
         maxalign(SizeofHeapTupleHeader) + SizeOfItemIdData
     )
+
 
 HEAP_HASNULL: Final = 0x0001  #: has null attribute(s)
 HEAP_HASVARWIDTH: Final = 0x0002  #: has variable-width attribute(s)

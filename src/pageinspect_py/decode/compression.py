@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from pageinspect_py import constants as C
 from pageinspect_py.errors import DecompressionError
 from pageinspect_py.layouts.varlena import (
     COMPRESSION_METHOD_NAMES,
@@ -31,8 +32,7 @@ from pageinspect_py.layouts.varlena import (
     VARLENA_EXTSIZE_MASK,
 )
 
-#: MaxAllocSize (utils/memutils.h): no datum is larger, so no raw size may claim more.
-MAX_ALLOC_SIZE: Final = 0x3FFFFFFF
+MAX_ALLOC_SIZE: Final = C.MAX_ALLOC_SIZE  #: re-exported for the decoders' default bounds
 
 #: the most output one input byte can give. pglz: a 3-byte tag copies at most 273 bytes (a
 #: literal gives 1 for 1, a 2-byte tag 17, control bytes nothing). lz4: each match-length byte

@@ -210,7 +210,7 @@ def _decode_map_page(frame: _Frame, log: DiagnosticLog) -> Page:
     if frame.kind is PageKind.FSM:
         regions = tile(claims + fsm_regions(size), size, log)
         return frame.build(
-            FsmPage, (), regions, log, fsm=decode_fsm_contents(frame.data, frame.blkno)
+            FsmPage, (), regions, log, fsm=decode_fsm_contents(frame.data, frame.blkno, log)
         )
     regions = tile(claims + vm_regions(size), size, log)
     return frame.build(VmPage, (), regions, log, vm=decode_vm_contents(frame.data, frame.blkno))
@@ -225,9 +225,7 @@ def _decode_index_page(
     their header is checked, the rest is left alone (never reported as corrupt)."""
     data, header = frame.data, frame.header
     if frame.kind in (PageKind.BTREE, PageKind.BTREE_META):
-        cls, btree_lps, btree_claims, extra = btree_contents(
-            data, header, frame.kind, log, btree
-        )
+        cls, btree_lps, btree_claims, extra = btree_contents(data, header, frame.kind, log, btree)
         return frame.build(cls, btree_lps, tile(btree_claims, len(data), log), log, **extra)
     check_header(header, len(data), log)
     if not holds_line_pointers(data, frame.kind):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import struct
 from typing import Final
 
-from pageinspect_py.constants import maxalign
+from pageinspect_py import constants as C
+from pageinspect_py.constants import MAX_ALLOC_SIZE, maxalign
 from pageinspect_py.decode.align import att_align_nominal
-from pageinspect_py.decode.compression import MAX_ALLOC_SIZE
 from pageinspect_py.decode.output.base import TypeInfo
 from pageinspect_py.decode.output.registry import ANYARRAY, datum_text, register
 from pageinspect_py.decode.varlena import parse_varlena
@@ -28,9 +28,7 @@ def _array_quote(text: str, delimiter: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-SIZEOF_DATUM: Final = 8  #: sizeof(Datum) on the 64-bit platforms PostgreSQL supports
-#: MaxArraySize (utils/array.h): MaxAllocSize / sizeof(Datum), the most elements of any array
-MAX_ARRAY_SIZE: Final = MAX_ALLOC_SIZE // SIZEOF_DATUM
+MAX_ARRAY_SIZE: Final = C.MAX_ARRAY_SIZE
 INT32_MAX: Final = 2**31 - 1
 
 
