@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -149,7 +149,8 @@ def _shell_endings() -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        click.echo("pgpage: interrupted", err=True)
+        with suppress(OSError):  # stderr may be gone too
+            click.echo("pgpage: interrupted", err=True)
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     except BrokenPipeError:
         _silence_stdout()
