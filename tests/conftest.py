@@ -151,6 +151,9 @@ SLOW_TESTS: dict[str, str] = {
     ),
     "test_check_scan.py::test_cli_output_is_identical_for_any_jobs": _SUBPROCESSES + " (7 s)",
     "test_check_scan.py::test_jobs_change_nothing_but_speed": _SUBPROCESSES + " (3 s)",
+    "test_layers.py::test_the_inner_loop_leaves_out_live_tests_other_majors_and_listed_tests": (
+        "collects part of the suite twice (10 s)"
+    ),
 }
 
 

@@ -345,3 +345,29 @@ def test_an_offline_tui_start_does_not_load_psycopg() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+# ----------------------------------------------------------------------------------------------
+# the suite's own split: what the inner loop (pytest -m "not slow") leaves out
+
+
+def test_the_inner_loop_leaves_out_live_tests_other_majors_and_listed_tests() -> None:
+    files = ["tests/test_golden_heap.py", "tests/test_cli_live.py", "tests/test_kernel.py"]
+    runs = {}
+    for marks in ("not slow", "slow"):
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", marks, *files],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            cwd=ROOT,
+        )
+        runs[marks] = [line for line in done.stdout.splitlines() if "::" in line]
+    fast, slow = runs["not slow"], runs["slow"]
+    assert fast and slow and not set(fast) & set(slow)
+    assert any("[pg18/" in t for t in fast)
+    assert not [t for t in fast if "[pg12/" in t or "test_cli_live.py" in t]
+    assert not [t for t in fast if "test_chunk_fills_on_near_valid_pages" in t]
+    assert any("test_cli_live.py" in t for t in slow)
+    assert any("[pg12/" in t for t in slow)
