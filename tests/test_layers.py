@@ -84,14 +84,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pageinspect_py.decode.tuple", "pageinspect_py.catalog.attributes"): (
         _DECODE_NEEDS_DESCRIPTIONS
     ),
-    # the same modules before the btree decoder became a package (being split right now)
-    ("pageinspect_py.decode.btree", "pageinspect_py.catalog.index"): _DECODE_NEEDS_DESCRIPTIONS,
-    ("pageinspect_py.decode.btree_keys", "pageinspect_py.catalog.attributes"): (
-        _DECODE_NEEDS_DESCRIPTIONS
-    ),
-    ("pageinspect_py.decode.btree_keys", "pageinspect_py.catalog.index"): (
-        _DECODE_NEEDS_DESCRIPTIONS
-    ),
 }
 
 
