@@ -22,7 +22,7 @@ from pageinspect_py.decode.common import (
 )
 from pageinspect_py.errors import CorruptPageError
 from pageinspect_py.layouts.page import ITEMID_DOCS, PAGE_HEADER_DOCS, PAGE_HEADER_OFFSETS
-from pageinspect_py.page.checksum import page_checksum
+from pageinspect_py.page.checksum import page_checksum, verdict
 from pageinspect_py.page.header import (
     HeaderWords,
     header_problems,
@@ -344,14 +344,8 @@ def compute_checksum(
     if is_new or len(data) % 128:
         return ChecksumCheck(header.pd_checksum, None, ChecksumStatus.NOT_APPLICABLE)
     computed = page_checksum(data, blkno)
-    if not verifiable:
-        status = ChecksumStatus.NOT_VERIFIABLE
-    elif header.pd_checksum == 0:
-        status = ChecksumStatus.NOT_SET
-    elif header.pd_checksum == computed:
-        status = ChecksumStatus.OK
-    else:
-        status = ChecksumStatus.MISMATCH
+    status = ChecksumStatus[verdict(header.pd_checksum, computed, verifiable).name]
+    if status is ChecksumStatus.MISMATCH:
         log.error(
             "checksum-mismatch",
             f"pd_checksum {header.pd_checksum} but the page checksums to {computed} "

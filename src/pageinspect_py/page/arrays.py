@@ -29,7 +29,13 @@ from pageinspect_py.layouts.page import (
     PAGE_HEADER_OFFSETS,
     PageHeaderData,
 )
-from pageinspect_py.page.checksum import CHECKSUM_BASE_OFFSETS, FNV_PRIME, N_SUMS
+from pageinspect_py.page.checksum import (
+    CHECKSUM_BASE_OFFSETS,
+    FNV_PRIME,
+    N_SUMS,
+    Verdict,
+    verdict,
+)
 from pageinspect_py.page.heaptuple import MIN_HEAP_TUPLE_SIZE
 from pageinspect_py.page.raw import Chunk
 
@@ -98,14 +104,7 @@ class Kind(enum.IntEnum):
     HEAP = 2  #: a heap page on which every rule holds
 
 
-class Checksum(enum.IntEnum):
-    """Checksum verdicts (names as ``decode.page.ChecksumStatus`` values)."""
-
-    NOT_APPLICABLE = 0
-    OK = 1
-    MISMATCH = 2
-    NOT_SET = 3
-    NOT_VERIFIABLE = 4
+Checksum = Verdict  #: checksum verdict codes (page/checksum.py)
 
 
 def pages_array(chunk: Chunk) -> U8:
@@ -258,12 +257,7 @@ def classify(
     if size % 128 == 0:
         stored = head["pd_checksum"]
         computed = checksums(pages, blknos)
-        if verifiable:
-            status[:] = np.where(
-                stored == 0, Checksum.NOT_SET, np.where(stored == computed, Checksum.OK, 0)
-            )
-        else:
-            status[:] = Checksum.NOT_VERIFIABLE
+        status[:] = verdict(stored, computed, verifiable)
         status[zero] = Checksum.NOT_APPLICABLE
     if fork not in ("main", "init"):
         return kind, status
@@ -280,7 +274,9 @@ def classify(
         & (special == size)
         & (version == (size | C.PG_PAGE_LAYOUT_VERSION))
         & (partial == 0)
-        & (status != 0)  # a mismatch (or an unverifiable size) is reported per page
+        # a mismatch (or a size the checksum does not apply to) is reported per page
+        & (status != Checksum.MISMATCH)
+        & (status != Checksum.NOT_APPLICABLE)
     )
     candidates = np.flatnonzero(heap)
     if len(candidates) == n:  # the usual case: no copy of the pages

@@ -8,8 +8,11 @@ The result depends on byte order and block size; pages here are little-endian.
 
 from __future__ import annotations
 
+import enum
 import struct
-from typing import Final
+from typing import Any, Final
+
+import numpy as np
 
 from pageinspect_py.layouts.page import PAGE_HEADER_OFFSETS
 
@@ -82,3 +85,26 @@ def page_checksum(page: bytes, blkno: int) -> int:
 def as_int16(value: int) -> int:
     """An unsigned 16-bit value as the signed ``smallint`` pageinspect shows."""
     return value - 0x10000 if value >= 0x8000 else value
+
+
+class Verdict(enum.IntEnum):
+    """What a page's ``pd_checksum`` says (names as ``decode.page.ChecksumStatus`` values)."""
+
+    NOT_APPLICABLE = 0  #: a new page, or not a whole page
+    OK = 1
+    MISMATCH = 2
+    NOT_SET = 3  #: pd_checksum 0: the cluster has no data checksums
+    NOT_VERIFIABLE = 4  #: a get_raw_page copy: pd_checksum may be 0 or stale
+
+
+def verdict(stored: Any, computed: Any, verifiable: bool) -> Any:
+    """The checksum verdict of one page (ints: a :class:`Verdict`) or of many (arrays of its
+    codes): not verifiable, not set (pd_checksum 0), ok, or a mismatch."""
+    stored, computed = np.asarray(stored), np.asarray(computed)
+    if not verifiable:
+        codes = np.full(stored.shape, Verdict.NOT_VERIFIABLE, dtype=np.uint8)
+    else:
+        codes = np.where(
+            stored == 0, Verdict.NOT_SET, np.where(stored == computed, Verdict.OK, Verdict.MISMATCH)
+        ).astype(np.uint8)
+    return Verdict(int(codes)) if codes.ndim == 0 else codes

@@ -48,7 +48,7 @@ from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.heap import ItemPointer
 from pageinspect_py.decode.page import Page, PageKind
 from pageinspect_py.page import arrays
-from pageinspect_py.page.checksum import page_checksum
+from pageinspect_py.page.checksum import Verdict, page_checksum, verdict
 from pageinspect_py.page.header import header_problems, read_header
 from pageinspect_py.page.items import item_id_count
 from pageinspect_py.page.raw import Chunk, PageSource, RawPage
@@ -387,9 +387,9 @@ def _fast(
     ):
         raise _Irregular
     if verifiable and words.pd_checksum and size % 128 == 0:
-        # ChecksumStatus.MISMATCH of decode.page.compute_checksum: the decoder reports it
+        # a mismatch is the decoder's to report (page/checksum.verdict, one rule for both)
         computed = checksum if checksum is not None else page_checksum(data, blkno)
-        if words.pd_checksum != computed:
+        if verdict(words.pd_checksum, computed, verifiable) is Verdict.MISMATCH:
             raise _Irregular
     rightmost = nxt == C.P_NONE
     first_data = C.P_HIKEY if rightmost else C.P_FIRSTKEY
