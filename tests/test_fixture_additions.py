@@ -25,7 +25,8 @@ from pageinspect_py.analysis.pagefill import Fill, page_fill, totals
 from pageinspect_py.catalog.index import index_from_manifest
 from pageinspect_py.catalog.schema import description_from_json
 from pageinspect_py.catalog.types import BUILTIN_TYPES
-from pageinspect_py.decode.btree import BtreeDecodeOptions, BtreePage, decode_btree_page
+from pageinspect_py.decode.btree import BtreeDecodeOptions, BtreePage
+from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.tuple import AttributeStatus
 from pageinspect_py.decode.varlena import VarlenaForm, parse_varlena
 from pageinspect_py.sources.file import FileSource
@@ -55,7 +56,7 @@ def btree_pages(rel: FixtureRelation) -> list[Any]:
     index = index_from_manifest(rel.meta, default_collation_is_c=True)
     options = BtreeDecodeOptions(index=index, major=rel.major)
     with FileSource(rel.file("main")) as src:
-        return [decode_btree_page(raw, options=options) for raw in src.pages("main")]
+        return [decode_page(raw, btree=options) for raw in src.pages("main")]
 
 
 def oracle_blocks(rel: FixtureRelation) -> dict[int, dict[str, Any]]:
