@@ -107,6 +107,7 @@ SLOW_FILES: dict[str, str] = {}
 _HYPOTHESIS = "a big hypothesis run"
 _PERMUTATIONS = "every permutation of the columns, against the optimiser"
 _SUBPROCESSES = "runs pgpage in several processes"
+_TUI = "a long TUI session"
 #: single tests (``file::test``, parameters left out) that are slow. Measured on 2 cores
 #: (CPU seconds, the whole suite ~600): the inner loop keeps ~120 of them.
 SLOW_TESTS: dict[str, str] = {
@@ -151,6 +152,30 @@ SLOW_TESTS: dict[str, str] = {
     ),
     "test_check_scan.py::test_cli_output_is_identical_for_any_jobs": _SUBPROCESSES + " (7 s)",
     "test_check_scan.py::test_jobs_change_nothing_but_speed": _SUBPROCESSES + " (3 s)",
+    # long TUI sessions (wall seconds on 2 cores; the shorter Pilot tests and snapshots stay)
+    "test_tui_pilot.py::test_page_navigation_jump_and_find": _TUI + " (7 s)",
+    "test_tui_pilot.py::test_help_palette_and_quit": _TUI + " (6 s)",
+    "test_tui_pilot.py::test_items_tuple_and_problems_tabs": _TUI + " (4 s)",
+    "test_tui_pilot.py::test_btree_posting_lists_and_dead_items_are_marked": _TUI + " (4 s)",
+    "test_tui_pilot.py::test_page_screen_links_tree_and_hex_both_ways": _TUI + " (4 s)",
+    "test_tui_pilot.py::test_view_toggle_hex_from_the_palette": _TUI + " (4 s)",
+    "test_tui_pilot.py::test_btree_descend_back_siblings_leftmost_and_levels": _TUI + " (3 s)",
+    "test_tui_snapshots.py::test_page_screen_tuple_tab_with_values": _TUI + " (3 s)",
+    "test_tui_snapshots.py::test_page_screen_tuple_selected": _TUI + " (3 s)",
+    "test_tui_snapshots.py::test_toast_screen": _TUI + " (3 s)",
+    "test_defects_bounds.py::test_tsvector_text_is_in_proportion_to_its_bytes": (
+        _HYPOTHESIS + " (3 s)"
+    ),
+    "test_properties.py::test_mutated_real_pages": _HYPOTHESIS + " (3 s)",
+    "test_compression.py::test_mutated_compressed_input_ends_in_error_or_declared_size": (
+        _HYPOTHESIS + " (3 s)"
+    ),
+    "test_advice_search.py::test_hundred_columns_in_a_couple_of_seconds": (
+        "a timing test of the search on 100 columns (3 s)"
+    ),
+    "test_advice_search.py::test_pinned_columns_stay_first_and_the_rest_is_optimal": (
+        _PERMUTATIONS + " (3 s)"
+    ),
     "test_layers.py::test_the_inner_loop_leaves_out_live_tests_other_majors_and_listed_tests": (
         "collects part of the suite twice (10 s)"
     ),

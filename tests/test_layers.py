@@ -363,3 +363,26 @@ def test_the_inner_loop_leaves_out_live_tests_other_majors_and_listed_tests() ->
     assert not [t for t in fast if "test_chunk_fills_on_near_valid_pages" in t]
     assert any("test_cli_live.py" in t for t in slow)
     assert any("[pg12/" in t for t in slow)
+
+
+def test_every_test_listed_slow_exists() -> None:
+    """A renamed test would silently come back into the inner loop; a gone one is clutter."""
+    import conftest
+
+    missing = []
+    for key in conftest.SLOW_TESTS:
+        file, _, name = key.partition("::")
+        path = ROOT / "tests" / file
+        tree = ast.parse(path.read_text(encoding="utf-8")) if path.exists() else None
+        defined = (
+            set()
+            if tree is None
+            else {
+                n.name
+                for n in ast.walk(tree)
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+            }
+        )
+        if name not in defined:
+            missing.append(key)
+    assert not missing, f"tests/conftest.py SLOW_TESTS names tests that do not exist: {missing}"
