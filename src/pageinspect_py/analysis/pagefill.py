@@ -429,10 +429,11 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
     )
 
 
-#: kernel fill columns -> Fill, by name (the kernel cannot import this layer)
-_COLUMN_FILL = [Fill[column.name] for column in arrays.FillColumn]
-_KIND_OF = {arrays.Kind.NEW: PageKind.NEW, arrays.Kind.HEAP: PageKind.HEAP}
-_CHECKSUM_OF = {code: ChecksumStatus[code.name] for code in arrays.Checksum}
+#: kernel fill columns -> their place in PageFill.bytes, by name (the kernel cannot import
+#: this layer); kernel kind and checksum codes -> ours
+_COLUMN_AT = [_INDEX[Fill[column.name]] for column in arrays.FillColumn]
+_KIND_OF = {int(arrays.Kind.NEW): PageKind.NEW, int(arrays.Kind.HEAP): PageKind.HEAP}
+_CHECKSUM_OF = [ChecksumStatus[code.name] for code in sorted(arrays.Checksum)]
 
 
 def chunk_fills(chunk: Chunk, *, checksum_verifiable: bool = True) -> list[PageFill]:
@@ -442,11 +443,16 @@ def chunk_fills(chunk: Chunk, *, checksum_verifiable: bool = True) -> list[PageF
     blknos = np.arange(chunk.first, chunk.first + chunk.count, dtype=np.int64)
     kinds, status = arrays.classify(pages, blknos, fork=chunk.fork, verifiable=checksum_verifiable)
     counts, states, computed = arrays.fills(pages, kinds)
-    order = [int(_INDEX[fill]) for fill in _COLUMN_FILL]
+    # in PageFill.bytes order, as Python ints (no numpy scalar per value)
+    ordered = np.zeros((chunk.count, len(FILLS)), dtype=np.int64)
+    ordered[:, _COLUMN_AT] = counts
+    rows, lps = ordered.tolist(), states.tolist()
     out: list[PageFill] = []
-    for index in range(chunk.count):
+    for index, (kind, verdict, done) in enumerate(
+        zip(kinds.tolist(), status.tolist(), computed.tolist(), strict=True)
+    ):
         blkno = chunk.first + index
-        if not computed[index]:
+        if not done:
             out.append(
                 page_fill(
                     chunk.page(index),
@@ -456,21 +462,18 @@ def chunk_fills(chunk: Chunk, *, checksum_verifiable: bool = True) -> list[PageF
                 )
             )
             continue
-        row = [0] * len(FILLS)
-        for column, at in enumerate(order):
-            row[at] = int(counts[index, column])
-        lp = states[index]
+        unused, normal, redirect, dead = lps[index]
         out.append(
             PageFill(
                 blkno,
-                _KIND_OF[arrays.Kind(kinds[index])],
+                _KIND_OF[kind],
                 chunk.block_size,
-                tuple(row),
-                lp_normal=int(lp[C.LP_NORMAL]),
-                lp_redirect=int(lp[C.LP_REDIRECT]),
-                lp_dead=int(lp[C.LP_DEAD]),
-                lp_unused=int(lp[C.LP_UNUSED]),
-                checksum=_CHECKSUM_OF[arrays.Checksum(status[index])],
+                tuple(rows[index]),
+                lp_normal=normal,
+                lp_redirect=redirect,
+                lp_dead=dead,
+                lp_unused=unused,
+                checksum=_CHECKSUM_OF[verdict],
             )
         )
     return out

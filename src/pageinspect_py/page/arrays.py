@@ -465,7 +465,7 @@ def fills(pages: U8, kinds: npt.NDArray[np.uint8]) -> tuple[I64, I64, Bools]:
     heap = np.flatnonzero(kinds == Kind.HEAP)
     if not len(heap):
         return out, states, computed
-    sub = pages[heap]
+    sub = pages if len(heap) == n else pages[heap]
     head = headers(sub)
     lower = head["pd_lower"].astype(np.int64)
     upper = head["pd_upper"].astype(np.int64)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Self
 
+from pageinspect_py.errors import PageInspectError
+
 Fork = Literal["main", "fsm", "vm", "init"]
 FORKS: tuple[Fork, ...] = ("main", "fsm", "vm", "init")
 
@@ -110,17 +112,23 @@ class PageSource(abc.ABC):
         """Blocks ``start .. stop - 1`` in runs of at most ``pages`` consecutive blocks.
 
         The default joins :meth:`pages`; sources that can read a run at once override it.
+        When reading fails partway, the blocks read before arrive first, then the error.
         """
         run: list[bytes] = []
         first = expected = -1
-        for raw in self.pages(fork, start, stop):
-            if run and (raw.blkno != expected or len(run) == pages):
+        try:
+            for raw in self.pages(fork, start, stop):
+                if run and (raw.blkno != expected or len(run) == pages):
+                    yield Chunk(first, b"".join(run), fork, self.block_size)
+                    run = []
+                if not run:
+                    first = raw.blkno
+                run.append(raw.data)
+                expected = raw.blkno + 1
+        except PageInspectError:
+            if run:  # the blocks read before the failure still arrive, then the error
                 yield Chunk(first, b"".join(run), fork, self.block_size)
-                run = []
-            if not run:
-                first = raw.blkno
-            run.append(raw.data)
-            expected = raw.blkno + 1
+            raise
         if run:
             yield Chunk(first, b"".join(run), fork, self.block_size)
 
