@@ -10,7 +10,7 @@ import pytest
 from goldens import relations
 
 from pageinspect_py.decode.btree import BtreeDecodeOptions, BtreeMetaPage, BtreePage
-from pageinspect_py.decode.dispatch import decode_btree_page, decode_page
+from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.page import PageKind
 from pageinspect_py.sources.file import FileSource
 
@@ -32,14 +32,6 @@ def test_the_bulk_scan_sits_below_analysis() -> None:
     loaded = _loaded_after("pageinspect_py.scan.btree")
     assert not {m for m in loaded if m.startswith("pageinspect_py.analysis")}
     assert not {m for m in loaded if m.startswith("pageinspect_py.app")}
-
-
-def test_the_old_entry_point_is_the_frame() -> None:
-    rel = next(r for r in relations("btree") if r.major == 17 and r.name == "bt_int_unique")
-    options = BtreeDecodeOptions(major=17)
-    with FileSource(rel.file()) as src:
-        for raw in src.pages("main"):
-            assert decode_btree_page(raw, options=options) == decode_page(raw, btree=options)
 
 
 @pytest.mark.parametrize("blkno", [0, 3])

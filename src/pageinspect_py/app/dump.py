@@ -156,10 +156,10 @@ def _records(
     raws = source.pages(fork, start, None if stop is None else stop + 1)
     pages: Iterator[Page]
     if relation.keys is not None:  # a btree index with known key columns: typed keys
-        from pageinspect_py.decode.btree import BtreeDecodeOptions, decode_btree_page
+        from pageinspect_py.decode.btree import BtreeDecodeOptions
 
         options = BtreeDecodeOptions(index=relation.keys)
-        pages = (decode_btree_page(raw, options=options, strict=strict) for raw in raws)
+        pages = (decode_page(raw, strict=strict, btree=options) for raw in raws)
     else:
         pages = (decode_page(raw, strict=strict) for raw in raws)
     for page in pages:

@@ -243,25 +243,3 @@ def _decode_index_page(
         if check_line_pointer(lp, len(data), len(lps), log):
             claims.append(Region(RegionKind.ITEM, lp.item_span, lp.lp))
     return frame.build(IndexPage, lps, tile(claims, len(data), log), log)
-
-
-def decode_btree_page(
-    page: RawPage | bytes,
-    blkno: int = 0,
-    *,
-    options: BtreeDecodeOptions | None = None,
-    fork: str = "main",
-    origin: str = "<bytes>",
-    checksum_verifiable: bool = True,
-    strict: bool = False,
-) -> Page:
-    """``decode_page(page, ..., btree=options)``: a page known to belong to a btree index."""
-    return decode_page(
-        page,
-        blkno,
-        fork=fork,
-        origin=origin,
-        checksum_verifiable=checksum_verifiable,
-        strict=strict,
-        btree=options or BtreeDecodeOptions(),
-    )

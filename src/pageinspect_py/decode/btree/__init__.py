@@ -12,8 +12,6 @@ The frame (checksum, tiling, strict mode) is ``decode_page`` (``decode/dispatch.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from pageinspect_py.decode.btree.decoder import (
     BtreeDecodeOptions,
     btree_contents,
@@ -41,9 +39,6 @@ from pageinspect_py.decode.btree.pageinspect import (
     hex_spaced,
 )
 
-if TYPE_CHECKING:
-    from pageinspect_py.decode.dispatch import decode_btree_page
-
 __all__ = [
     "BTPageOpaque",
     "BtDeleted",
@@ -63,18 +58,6 @@ __all__ = [
     "bt_page_stats",
     "btree_contents",
     "claim_btree_kind",
-    "decode_btree_page",
     "hex_spaced",
     "parse_opaque",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    # ``decode_btree_page`` is ``decode_page(..., btree=options)`` and lives beside it in
-    # decode/dispatch.py (which imports this package); kept importable from here for the
-    # callers written before the frame was one.
-    if name == "decode_btree_page":
-        from pageinspect_py.decode.dispatch import decode_btree_page
-
-        return decode_btree_page
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
