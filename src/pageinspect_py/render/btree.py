@@ -157,7 +157,8 @@ def btree_page_json(page: Page) -> JSONObject:
 # ----------------------------------------------------------------------------------------------
 # text, per page
 
-_KIND_TEXT = {
+#: how an item's kind is named to people (the text report and the TUI)
+ITEM_KIND_TEXT = {
     BtItemKind.HIGH_KEY: "high key",
     BtItemKind.MINUS_INFINITY: "-inf",
     BtItemKind.PIVOT: "pivot",
@@ -190,7 +191,7 @@ def _opaque_rows(opaque: BTPageOpaque) -> Iterator[TextRow]:
 
 
 def _item_text(page: BtreePage, item: BtreeItem) -> str:
-    parts = [f"{item.offnum:>3} {_KIND_TEXT[item.kind]}"]
+    parts = [f"{item.offnum:>3} {ITEM_KIND_TEXT[item.kind]}"]
     if item.dead:
         parts.append("LP_DEAD")
     h = item.header

@@ -24,6 +24,7 @@ from pageinspect_py import constants as C
 from pageinspect_py.decode.btree import BtItemKind, BtreeItem, BtreeMetaPage, BtreePage
 from pageinspect_py.decode.common import Severity
 from pageinspect_py.errors import PageInspectError
+from pageinspect_py.render.btree import ITEM_KIND_TEXT
 from pageinspect_py.render.tree import PageDetail
 from pageinspect_py.tui.base import BaseScreen
 from pageinspect_py.tui.messages import OpenBlock
@@ -33,15 +34,7 @@ from pageinspect_py.tui.targets import Target
 if TYPE_CHECKING:
     from pageinspect_py.analysis.btree import BtreeIndex, BtreeStatistics, Finding
 
-KIND_NAMES = {
-    BtItemKind.HIGH_KEY: "high key",
-    BtItemKind.MINUS_INFINITY: "-inf",
-    BtItemKind.PIVOT: "pivot",
-    BtItemKind.LEAF: "leaf",
-    BtItemKind.POSTING: "posting",
-    BtItemKind.NO_STORAGE: "no storage",
-    BtItemKind.UNDECODABLE: "undecodable",
-}
+KIND_NAMES = ITEM_KIND_TEXT
 _KEY_WIDTH = 24
 
 
