@@ -40,6 +40,7 @@ from pageinspect_py.page.header import read_header
 from pageinspect_py.page.heaptuple import (
     TUPLE_HEADER_STRUCT,
     ChainItem,
+    chain_material,
     chain_problems,
     decodes_as_tuple,
     null_bitmap_length,
@@ -397,7 +398,11 @@ def _fast(data: bytes, header: PageHeader, kind: PageKind, blkno: int) -> PageFi
             claims.append((lp_off + head, hoff, Fill.DEAD if dead else Fill.PADDING, True))
         if hoff < stop:
             claims.append((hoff, stop, Fill.DEAD if dead else Fill.DATA, True))
-    if heap and chain_problems(chain, blkno):
+    if (
+        heap
+        and any(chain_material(item, n, blkno) for n, item in enumerate(chain, start=1))
+        and chain_problems(chain, blkno)
+    ):
         raise _Unsure
     counts = [0] * len(FILLS)
     claims.sort(key=lambda c: (c[0], -c[1]))

@@ -100,6 +100,12 @@ class Verdict(enum.IntEnum):
 def verdict(stored: Any, computed: Any, verifiable: bool) -> Any:
     """The checksum verdict of one page (ints: a :class:`Verdict`) or of many (arrays of its
     codes): not verifiable, not set (pd_checksum 0), ok, or a mismatch."""
+    if isinstance(stored, int) and isinstance(computed, int):  # one page: no numpy scalars
+        if not verifiable:
+            return Verdict.NOT_VERIFIABLE
+        if stored == 0:
+            return Verdict.NOT_SET
+        return Verdict.OK if stored == computed else Verdict.MISMATCH
     stored, computed = np.asarray(stored), np.asarray(computed)
     if not verifiable:
         codes = np.full(stored.shape, Verdict.NOT_VERIFIABLE, dtype=np.uint8)

@@ -117,6 +117,17 @@ class ChainItem:
     ctid_offset: int = 0
 
 
+def chain_material(item: ChainItem, number: int, blkno: int) -> bool:
+    """Whether a line pointer can be part of a chain problem: a redirect, a heap-only tuple,
+    or a tuple whose t_ctid names another item of this block. :func:`chain_problems` finds
+    nothing on a page with none of these (a bulk path may skip it there)."""
+    return (
+        item.lp_flags == C.LP_REDIRECT
+        or bool(item.t_infomask2 & C.HEAP_ONLY_TUPLE)
+        or (item.ctid_block == blkno and item.ctid_offset not in (number, 0))
+    )
+
+
 def chain_problems(items: Sequence[ChainItem], blkno: int) -> list[tuple[int, str, int]]:
     """HOT chain rules as verify_heapam (15+) checks them on one page, without transaction
     status: ``(offset number, code, the other offset number)`` for each problem.
