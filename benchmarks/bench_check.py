@@ -81,7 +81,7 @@ def peak_rss_mib(cmd: Sequence[str]) -> float:
     return int(out.stdout.strip()) / 1024
 
 
-def scaled_copy(path: Path, nblocks: int, scale: int, into: Path) -> Path:
+def scaled_copy(path: Path, scale: int, into: Path) -> Path:
     """The relation repeated ``scale`` times as 1 GB segments, each page's checksum set for
     its new absolute block number (with the kernel: numpy, one chunk at a time)."""
     into.mkdir(parents=True, exist_ok=True)
@@ -235,7 +235,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             log("measuring m: peak RSS of pgpage check --jobs 1")
             cmd = [*pgpage, "check", "--jobs", "1", "--quiet"]
             rss_1 = peak_rss_mib([*cmd, str(path)])
-            big = scaled_copy(path, total, args.rss_scale, scratch / "scaled")
+            big = scaled_copy(path, args.rss_scale, scratch / "scaled")
             rss_n = peak_rss_mib([*cmd, str(big)])
             extra["peak_rss_mib"] = {"1x": round(rss_1, 1), f"{args.rss_scale}x": round(rss_n, 1)}
             log(f"  peak RSS {rss_1:.1f} MiB at 1x, {rss_n:.1f} MiB at {args.rss_scale}x")

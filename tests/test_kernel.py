@@ -79,7 +79,7 @@ def test_kernel_equals_per_page_path(rel: FixtureRelation) -> None:
             [max(0, (min(int(h["pd_lower"]), pages.shape[1]) - 24) // 4) for h in heads],
             dtype=np.int64,
         )
-        lp_off, lp_flags, lp_len, present = A.item_ids(pages, counts)
+        items = A.FlatItems(pages, counts)
         for i in range(chunk.count):
             data = chunk.page(i)
             header = parse_header(data)
@@ -93,9 +93,11 @@ def test_kernel_equals_per_page_path(rel: FixtureRelation) -> None:
             assert sums[i] == page_checksum(data, int(blknos[i]))
             assert far[i] == page_checksum(data, int(blknos[i]) + 131072)
             lps = parse_line_pointers(data, header, DiagnosticLog())
-            assert int(present[i].sum()) == len(lps)
-            for j, lp in enumerate(lps):
-                assert (lp_off[i, j], lp_flags[i, j], lp_len[i, j]) == (
+            mine = np.flatnonzero(items.row == i)
+            assert len(mine) == len(lps)
+            for j, lp in zip(mine, lps, strict=True):
+                assert items.index[j] == lp.lp - 1
+                assert (items.lp_off[j], items.lp_flags[j], items.lp_len[j]) == (
                     lp.lp_off,
                     lp.lp_flags,
                     lp.lp_len,

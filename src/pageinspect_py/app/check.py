@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from pageinspect_py.app.open import is_btree_index
 from pageinspect_py.decode.page import ChecksumStatus, PageKind
 from pageinspect_py.page.raw import FORKS, Fork, PageSource
 from pageinspect_py.scan.check import Finding, check_fork
@@ -120,7 +121,7 @@ def check_relation(
         )
         findings.extend(tally.findings)
     checks: list[tuple[str, int]] = []
-    if _is_btree(source):
+    if is_btree_index(source):
         structural = btree_findings(source)
         checks.append(("btree structure", len(structural)))
         findings.extend(structural)
@@ -132,16 +133,6 @@ def check_relation(
         tuple(str(problem) for problem in source.problems),
         tuple(checks),
     )
-
-
-def _is_btree(source: PageSource) -> bool:
-    if source.nblocks("main") == 0:
-        return False
-    from pageinspect_py.decode.dispatch import detect_kind
-    from pageinspect_py.decode.page import parse_header
-
-    data = source.read_page(0, "main").data
-    return len(data) >= 24 and detect_kind(data, parse_header(data), "main") is PageKind.BTREE_META
 
 
 def btree_findings(source: PageSource) -> list[Finding]:

@@ -11,8 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pageinspect_py.analysis.heapstats import HeapStats, heap_stats
-from pageinspect_py.decode.dispatch import decode_page
-from pageinspect_py.decode.page import PageKind
+from pageinspect_py.app.open import is_btree_index
 from pageinspect_py.errors import BlockOutOfRangeError
 from pageinspect_py.page.raw import PageSource
 from pageinspect_py.scan.parallel import Progress
@@ -40,8 +39,7 @@ def relation_stats(
     """pgstattuple() of a heap, pgstatindex() of a btree index (told by block 0)."""
     if source.nblocks("main") == 0:
         raise BlockOutOfRangeError(f"{source.name}: the main fork has no blocks")
-    first = decode_page(source.read_page(0, "main"))
-    if first.kind is PageKind.BTREE_META:
+    if is_btree_index(source):
         from pageinspect_py.app.btree import KeyColumns, index_report
 
         report = index_report(source, KeyColumns(None), major)

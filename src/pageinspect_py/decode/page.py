@@ -23,14 +23,13 @@ from pageinspect_py.decode.common import (
 from pageinspect_py.errors import CorruptPageError
 from pageinspect_py.layouts.page import ITEMID_DOCS, PAGE_HEADER_DOCS, PAGE_HEADER_OFFSETS
 from pageinspect_py.page.checksum import page_checksum, verdict
+from pageinspect_py.page.header import header_is_sane as rules_header_is_sane
 from pageinspect_py.page.header import (
-    HeaderWords,
     header_problems,
     layout_version,
     pagesize,
     read_header,
 )
-from pageinspect_py.page.header import header_is_sane as rules_header_is_sane
 from pageinspect_py.page.items import (
     item_id_count,
     item_id_problems,
@@ -221,22 +220,9 @@ def header_is_sane(header: PageHeader, size: int) -> bool:
 
 def check_header(header: PageHeader, size: int, log: DiagnosticLog) -> None:
     """The header rules of page/header.py, each code as a diagnostic with its span."""
-    for code in header_problems(read_header_of(header), size):
+    for code in header_problems(header, size):
         message, span = _HEADER_MESSAGES[code](header, size)
         log.error(code, message, span)
-
-
-def read_header_of(header: PageHeader) -> HeaderWords:
-    return HeaderWords(
-        header.pd_lsn,
-        header.pd_checksum,
-        header.pd_flags,
-        header.pd_lower,
-        header.pd_upper,
-        header.pd_special,
-        header.pd_pagesize_version,
-        header.pd_prune_xid,
-    )
 
 
 _WHOLE_HEADER = Span(0, C.SizeOfPageHeaderData)

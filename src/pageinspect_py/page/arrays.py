@@ -154,22 +154,6 @@ def checksums(pages: U8, blknos: I64) -> U16:
 # line pointers and heap tuple headers
 
 
-def item_ids(pages: U8, counts: I64) -> tuple[U32, U32, U32, Bools]:
-    """``(lp_off, lp_flags, lp_len, present)``, each ``(pages, max count)``: the line pointer
-    words split with the layout's masks; ``present`` marks the pointers each page has."""
-    n, size = pages.shape
-    width = int(counts.max()) if n else 0
-    first = C.SizeOfPageHeaderData // C.SizeOfItemIdData
-    words = pages.view("<u4").reshape(n, size // 4)[:, first : first + width]
-    present = np.arange(width) < counts[:, None]
-    return (
-        words & LP_OFF_MASK,
-        (words >> LP_FLAGS_SHIFT) & LP_FLAGS_MASK,
-        (words >> LP_LEN_SHIFT) & LP_LEN_MASK,
-        present,
-    )
-
-
 class FlatItems:
     """Every line pointer of many pages as 1-D arrays (one entry per pointer, page by page)."""
 
@@ -255,8 +239,9 @@ def classify(
         zero[zero] = ~pages[zero].any(axis=1)
     kind[zero] = Kind.NEW
     if size % 128 == 0:
+        # a copy from shared buffers cannot be verified: its verdict needs no checksum
         stored = head["pd_checksum"]
-        computed = checksums(pages, blknos)
+        computed = checksums(pages, blknos) if verifiable else stored
         status[:] = verdict(stored, computed, verifiable)
         status[zero] = Checksum.NOT_APPLICABLE
     if fork not in ("main", "init"):

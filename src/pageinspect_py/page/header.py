@@ -7,7 +7,7 @@ the bulk scan treats any code as "decode this page in full".
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from pageinspect_py import constants as C
 from pageinspect_py.layouts._util import struct_format
@@ -28,6 +28,22 @@ class HeaderWords(NamedTuple):
     pd_special: int
     pd_pagesize_version: int
     pd_prune_xid: int
+
+
+class HeaderFields(Protocol):
+    """What the header rules read: any object with these fields (HeaderWords, the decoder's
+    PageHeader)."""
+
+    @property
+    def pd_flags(self) -> int: ...
+    @property
+    def pd_lower(self) -> int: ...
+    @property
+    def pd_upper(self) -> int: ...
+    @property
+    def pd_special(self) -> int: ...
+    @property
+    def pd_pagesize_version(self) -> int: ...
 
 
 def read_header(data: bytes) -> HeaderWords:
@@ -55,7 +71,7 @@ def header_is_sane(pd_flags: int, pd_lower: int, pd_upper: int, pd_special: int,
     )
 
 
-def header_problems(h: HeaderWords, size: int) -> tuple[str, ...]:
+def header_problems(h: HeaderFields, size: int) -> tuple[str, ...]:
     """Diagnostic codes for a header on a page of ``size`` bytes (empty when it is sound):
     ``pagesize-mismatch``, ``layout-version``, ``pd-flags``, ``pd-lower-upper``,
     ``pd-special`` and ``pd-special-align`` (the last only when pd_special is in range)."""
