@@ -774,8 +774,9 @@ def stats(
         from pageinspect_py.render.stats import stats_report_text
 
         sys.stdout.write(stats_report_text(report))
-    for note in report.notes:
-        click.echo(f"pgpage: {note}", err=True)
+    if fmt == "json":  # the text report carries its notes itself
+        for note in report.notes:
+            click.echo(f"pgpage: {note}", err=True)
     sys.exit(EXIT_OK)
 
 
