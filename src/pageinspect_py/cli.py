@@ -780,5 +780,14 @@ def stats(
     sys.exit(EXIT_OK)
 
 
+def _register_commands() -> None:
+    """Commands declared in modules of their own (each imports its dependencies lazily)."""
+    from pageinspect_py.cli_control import control
+
+    main.add_command(control)
+
+
+_register_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -58,6 +58,11 @@ class ForkNotFoundError(SourceError):
     """The relation exists but the requested fork has no file (e.g. no VACUUM yet for vm)."""
 
 
+class DataDirectoryError(SourceError):
+    """A data directory (PGDATA) or one of its files cannot be read: not a data directory,
+    missing or damaged pg_control, filenode map, pg_xact or catalog, unknown database."""
+
+
 class ExtensionMissingError(SourceError):
     """A server extension the source needs (pageinspect) is not installed or not available."""
 
