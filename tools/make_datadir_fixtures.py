@@ -386,7 +386,6 @@ def generate(major: int, out: Path) -> None:
             "block_size": block_size,
         }
         with psycopg.connect(shop_dsn, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
             golden["server_version_num"] = int(
                 conn.execute("SHOW server_version_num").fetchone()[0]  # type: ignore[index]
             )
