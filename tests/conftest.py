@@ -16,7 +16,7 @@ import functools
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -279,3 +279,19 @@ def pytest_terminal_summary(
         terminalreporter.write_line("live tests covered: " + "; ".join(sorted(parts)))
     else:
         terminalreporter.write_line("live tests covered: none ran")
+
+
+@pytest.fixture(scope="session")
+def datadir_copies(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]:
+    """Extracted data-directory fixtures, one read-only copy per major for the session."""
+    from datadir_support import extract
+
+    root = tmp_path_factory.mktemp("datadir")
+    done: dict[int, Path] = {}
+
+    def get(major: int) -> Path:
+        if major not in done:
+            done[major] = extract(major, root)
+        return done[major]
+
+    return get

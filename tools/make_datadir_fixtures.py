@@ -61,8 +61,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pgcluster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-from pageinspect_py.catalog.schema import description_json  # noqa: E402
-from pageinspect_py.sources.live_catalog import describe_relation  # noqa: E402
+from pageinspect_py.catalog.schema import description_json
+from pageinspect_py.sources.live_catalog import describe_relation
 
 MAJORS = (12, 13, 14, 15, 16, 17, 18)
 DATABASE = "shop"
@@ -210,7 +210,7 @@ def scenarios(conn: psycopg.Connection[Any], dsn: str, major: int) -> None:
 
     # mixed case
     x('CREATE TABLE "Mixed Case"."Orders" ("Id" int4, "Value" text)')
-    x('INSERT INTO "Mixed Case"."Orders" VALUES (1, \'one\'), (2, \'two\'), (3, NULL)')
+    x("INSERT INTO \"Mixed Case\".\"Orders\" VALUES (1, 'one'), (2, 'two'), (3, NULL)")
 
     # user-defined types
     multirange = ", mr int4multirange" if major >= 14 else ""
@@ -472,7 +472,8 @@ def generate(major: int, out: Path) -> None:
                     [r["xid"], r["mode"]]
                     for r in rows(
                         conn,
-                        "SELECT xid::text::int8 AS xid, mode FROM pg_get_multixact_members(%s::text::xid)",
+                        "SELECT xid::text::int8 AS xid, mode"
+                        " FROM pg_get_multixact_members(%s::text::xid)",
                         (multi,),
                     )
                 ]

@@ -783,8 +783,10 @@ def stats(
 def _register_commands() -> None:
     """Commands declared in modules of their own (each imports its dependencies lazily)."""
     from pageinspect_py.cli_control import control
+    from pageinspect_py.cli_datadir import ls
 
     main.add_command(control)
+    main.add_command(ls)
 
 
 _register_commands()

@@ -1,0 +1,172 @@
+"""Use cases over a data directory: open it with its catalogs, find a relation by name, list
+the relations (``pgpage ls``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pageinspect_py.analysis.catalogs import (
+    RELKIND_NAMES,
+    ClassRow,
+    ClusterCatalog,
+    Database,
+    DatabaseCatalog,
+    TupleFilter,
+)
+from pageinspect_py.catalog.attributes import RelationDescription
+from pageinspect_py.decode.heap import HeapTupleHeader
+from pageinspect_py.errors import DataDirectoryError
+from pageinspect_py.page.raw import FORKS, Fork
+from pageinspect_py.sources.datadir.directory import DataDirectory, open_datadir
+
+_FORK_SUFFIX: dict[Fork, str] = {"main": "", "fsm": "_fsm", "vm": "_vm", "init": "_init"}
+_PERSISTENCE = {"p": "permanent", "u": "unlogged", "t": "temporary"}
+
+
+def catalog_filter(datadir: DataDirectory) -> TupleFilter:
+    """The catalog rows a query on a server restarted on ``datadir`` would return (pg_xact and
+    pg_multixact decide). A row whose status cannot be read counts (the reason is among the
+    directory's problems)."""
+    from pageinspect_py.analysis.visibility import tuple_visibility
+
+    xacts = datadir.xacts
+
+    def visible(header: HeapTupleHeader) -> bool:
+        verdict = tuple_visibility(
+            header.t_xmin, header.t_xmax, header.t_infomask, header.t_infomask2, xacts
+        )
+        return verdict.visible is not False
+
+    return visible
+
+
+@dataclass
+class Cluster:
+    """A data directory with its shared catalogs read."""
+
+    datadir: DataDirectory
+    catalog: ClusterCatalog
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.datadir.warnings
+
+    def database(self, name: str) -> DatabaseCatalog:
+        return self.catalog.open_database(name)
+
+
+def open_cluster(path: str | os.PathLike[str]) -> Cluster:
+    datadir = open_datadir(path)
+    return Cluster(datadir, ClusterCatalog(datadir, catalog_filter(datadir)))
+
+
+@dataclass(frozen=True, slots=True)
+class DataDirRelation:
+    """A relation of a data directory: its catalog row, description, file and TOAST table."""
+
+    database: Database
+    cls: ClassRow
+    path: Path | None  #: main fork's first segment; None without storage
+    description: RelationDescription | None  #: heap-like relations (tables, TOAST, matviews)
+    toast_path: Path | None
+    catalog: DatabaseCatalog = field(repr=False, compare=False)
+
+
+def find_relation(cluster: Cluster, database: str | None, relation: str) -> DataDirRelation:
+    """``relation`` (SQL name, OID or relfilenode) of ``database`` (required)."""
+    if database is None:
+        names = ", ".join(d.datname for d in cluster.catalog.databases)
+        raise DataDirectoryError(
+            f"{cluster.datadir.root}: a data directory needs --db NAME (databases: {names})"
+        )
+    db = cluster.database(database)
+    cls = db.find(relation)
+    path = db.relation_path(cls) if cls.has_storage else None
+    description = db.describe(cls) if cls.relkind in "rtmp" else None
+    toast = db.classes.get(cls.reltoastrelid) if cls.reltoastrelid else None
+    toast_path = db.relation_path(toast) if toast is not None else None
+    return DataDirRelation(db.database, cls, path, description, toast_path, db)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedRelation:
+    """One line of ``pgpage ls``."""
+
+    database: str
+    cls: ClassRow
+    am: str | None
+    path: str | None  #: relative to the data directory
+    blocks: dict[str, int] | None  #: per fork, from the files' sizes (None: no storage)
+    present: bool  #: the main fork's file exists in this copy
+
+    @property
+    def kind(self) -> str:
+        name = RELKIND_NAMES.get(self.cls.relkind, self.cls.relkind)
+        if self.cls.relkind in "iI" and self.am:
+            return f"{name} ({self.am})"
+        return name
+
+    def as_json(self) -> dict[str, object]:
+        c = self.cls
+        return {
+            "database": self.database,
+            "schema": c.nspname,
+            "name": c.relname,
+            "relkind": c.relkind,
+            "oid": c.oid,
+            "relfilenode": c.relfilenode,
+            "path": self.path,
+            "blocks": self.blocks,
+            "kind": self.kind,
+            "amname": self.am,
+            "relpersistence": c.relpersistence,
+            "persistence": _PERSISTENCE.get(c.relpersistence, c.relpersistence),
+            "reltablespace": c.reltablespace,
+            "reltoastrelid": c.reltoastrelid,
+            "relisshared": c.relisshared,
+            "present": self.present,
+        }
+
+
+def _fork_blocks(main: Path, block_size: int) -> tuple[dict[str, int], bool]:
+    out: dict[str, int] = {}
+    for fork in FORKS:
+        first = main.with_name(main.name + _FORK_SUFFIX[fork])
+        total = 0
+        segment = 0
+        path = first
+        while path.exists():
+            total += path.stat().st_size
+            segment += 1
+            path = first.with_name(f"{first.name}.{segment}")
+        out[fork] = total // block_size
+    return out, main.exists()
+
+
+def list_relations(cluster: Cluster, database: str) -> Iterator[ListedRelation]:
+    """Every pg_class row of ``database`` in OID order."""
+    db = cluster.database(database)
+    root = cluster.datadir.root
+    block_size = cluster.datadir.block_size
+    for cls in sorted(db.classes.values(), key=lambda c: c.oid):
+        am = db.access_methods.get(cls.relam) if cls.relam else None
+        if not cls.has_storage:
+            yield ListedRelation(db.database.datname, cls, am, None, None, False)
+            continue
+        main = db.relation_path(cls)
+        blocks, present = _fork_blocks(main, block_size)
+        yield ListedRelation(
+            db.database.datname, cls, am, str(main.relative_to(root)), blocks, present
+        )
+
+
+def present_databases(cluster: Cluster) -> list[tuple[Database, bool]]:
+    """Every database with whether its files are in this copy."""
+    out = []
+    for d in cluster.catalog.databases:
+        folder = cluster.datadir.database_dir(d.oid, d.dattablespace)
+        out.append((d, folder.is_dir()))
+    return out
