@@ -784,9 +784,11 @@ def _register_commands() -> None:
     """Commands declared in modules of their own (each imports its dependencies lazily)."""
     from pageinspect_py.cli_control import control
     from pageinspect_py.cli_datadir import ls
+    from pageinspect_py.cli_export import export
 
     main.add_command(control)
     main.add_command(ls)
+    main.add_command(export)
 
 
 _register_commands()
