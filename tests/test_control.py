@@ -427,6 +427,30 @@ def test_an_unknown_version_reads_as_pg_controldata_reads_it(
     assert "pg_control version 4242" in result.stderr
 
 
+def test_a_system_identifier_past_2_63(
+    copies: Callable[[int], Path], pg_controldata: tuple[Path, int], tmp_path: Path
+) -> None:
+    """pg_controldata prints the identifier unsigned (``%llu``); ``pg_control_system()``
+    returns it through ``Int64GetDatum`` as a bigint, negative from 2^63 (identifiers made
+    after January 2038 are)."""
+    binary, major = pg_controldata
+    offset = control_offsets(major)["system_identifier"][0]
+
+    def edit(data: bytearray) -> None:
+        data[offset + 7] |= 0x80
+        struct.pack_into("<I", data, crc_offset(major), crc32c(bytes(data[: crc_offset(major)])))
+
+    pgdata = damaged_copy(copies, major, tmp_path, edit)
+    done = run_pg_controldata(binary, pgdata)
+    result = CliRunner().invoke(main, ["control", str(pgdata)])
+    assert result.exit_code == EXIT_OK, result.output
+    assert result.stdout == done.stdout
+    control = read_control(pgdata)
+    assert control.system_identifier >= 1 << 63
+    row = control_functions(control)["pg_control_system"]
+    assert row["system_identifier"] == control.system_identifier - (1 << 64)
+
+
 def test_c_time_is_the_c_librarys_strftime() -> None:
     """``%c`` of the C library (Python's time.strftime calls it; LC_TIME is C here)."""
     for seconds in (0, 1, 86399, 951782400, 1796409867, 2**31 - 1, 2**31, 4102444800):

@@ -10,8 +10,9 @@ the text: the CLI writes the problems on stderr.
 
 JSON: one object, keyed with the column names of ``pg_control_system()``,
 ``pg_control_checkpoint()``, ``pg_control_init()`` and ``pg_control_recovery()`` (values as
-the functions return them, except that xid and oid columns are integers where ``row_to_json``
-writes strings), then keys of our own for what only pg_controldata shows (``state``,
+the functions return them: ``integer`` and ``bigint`` columns signed, as ``Int32GetDatum`` and
+``Int64GetDatum`` make the unsigned fields; xid and oid columns are integers where
+``row_to_json`` writes strings), then keys of our own for what only pg_controldata shows (``state``,
 ``unlogged_lsn``, ``wal_level``, the other settings, ``mock_authentication_nonce``) and for
 the reading itself (``major``, ``crc``, ``crc_ok``, ``problems``).
 """
@@ -89,6 +90,16 @@ def wal_level_text(control: ControlFile) -> str:
         return WAL_LEVEL_TEXT[control.wal_level]
     major = control.major or control.layout_major
     return 'unrecognized "wal_level"' if major >= 17 else "unrecognized wal_level"
+
+
+def _int4(value: int) -> int:
+    """``Int32GetDatum`` of an unsigned field: an ``integer`` column (negative from 2^31)."""
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def _int8(value: int) -> int:
+    """``Int64GetDatum`` of an unsigned field: a ``bigint`` column (negative from 2^63)."""
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def _on(flag: bool) -> str:
@@ -184,35 +195,35 @@ def control_functions(control: ControlFile) -> dict[str, JSONObject]:
     c = control
     cp = c.checkPointCopy
     init: JSONObject = {
-        "max_data_alignment": c.maxAlign,
-        "database_block_size": c.blcksz,
-        "blocks_per_segment": c.relseg_size,
-        "wal_block_size": c.xlog_blcksz,
-        "bytes_per_wal_segment": c.xlog_seg_size,
-        "max_identifier_length": c.nameDataLen,
-        "max_index_columns": c.indexMaxKeys,
-        "max_toast_chunk_size": c.toast_max_chunk_size,
-        "large_object_chunk_size": c.loblksize,
+        "max_data_alignment": _int4(c.maxAlign),
+        "database_block_size": _int4(c.blcksz),
+        "blocks_per_segment": _int4(c.relseg_size),
+        "wal_block_size": _int4(c.xlog_blcksz),
+        "bytes_per_wal_segment": _int4(c.xlog_seg_size),
+        "max_identifier_length": _int4(c.nameDataLen),
+        "max_index_columns": _int4(c.indexMaxKeys),
+        "max_toast_chunk_size": _int4(c.toast_max_chunk_size),
+        "large_object_chunk_size": _int4(c.loblksize),
     }
     if c.float4ByVal is not None:
         init["float4_pass_by_value"] = c.float4ByVal
     init["float8_pass_by_value"] = c.float8ByVal
-    init["data_page_checksum_version"] = c.data_checksum_version
+    init["data_page_checksum_version"] = _int4(c.data_checksum_version)
     if c.default_char_signedness is not None:
         init["default_char_signedness"] = c.default_char_signedness
     return {
         "pg_control_system": {
-            "pg_control_version": c.pg_control_version,
-            "catalog_version_no": c.catalog_version_no,
-            "system_identifier": c.system_identifier,
+            "pg_control_version": _int4(c.pg_control_version),
+            "catalog_version_no": _int4(c.catalog_version_no),
+            "system_identifier": _int8(c.system_identifier),
             "pg_control_last_modified": iso_time(c.time),
         },
         "pg_control_checkpoint": {
             "checkpoint_lsn": format_lsn(c.checkPoint),
             "redo_lsn": format_lsn(cp.redo),
             "redo_wal_file": wal_file_name(cp.ThisTimeLineID, cp.redo, c.xlog_seg_size),
-            "timeline_id": cp.ThisTimeLineID,
-            "prev_timeline_id": cp.PrevTimeLineID,
+            "timeline_id": _int4(cp.ThisTimeLineID),
+            "prev_timeline_id": _int4(cp.PrevTimeLineID),
             "full_page_writes": cp.fullPageWrites,
             "next_xid": f"{cp.next_xid_epoch}:{cp.next_xid32}",
             "next_oid": cp.nextOid,
@@ -230,7 +241,7 @@ def control_functions(control: ControlFile) -> dict[str, JSONObject]:
         "pg_control_init": init,
         "pg_control_recovery": {
             "min_recovery_end_lsn": format_lsn(c.minRecoveryPoint),
-            "min_recovery_end_timeline": c.minRecoveryPointTLI,
+            "min_recovery_end_timeline": _int4(c.minRecoveryPointTLI),
             "backup_start_lsn": format_lsn(c.backupStartPoint),
             "backup_end_lsn": format_lsn(c.backupEndPoint),
             "end_of_backup_record_required": c.backupEndRequired,
