@@ -8,10 +8,10 @@
   status stays "in progress" until COMMIT/ROLLBACK PREPARED.
 
 An SLRU directory holds segments of ``SLRU_PAGES_PER_SEGMENT`` pages of ``BLCKSZ`` bytes,
-named by segment number in hexadecimal: ``%04X`` (slru.c before and after 17), or ``%015X``
-for the SLRUs that 17 gave long segment names (``SlruCtl->long_segment_names``: pg_notify and
-pg_serial in 17 and 18; none of the ones read here, but both names are tried). Segments are
-read lazily, once each, and kept.
+named by segment number in hexadecimal: ``%04X`` (slru.c, every version), or ``%015X`` for
+the SLRUs given long segment names (``SlruCtl->long_segment_names``, 17 and later; pg_xact and
+pg_multixact keep the short names through 18, but both names are tried). Segments are read
+lazily, once each, and kept.
 
 Nothing here raises on bad data: a missing segment, a page past a segment's end, a multixact
 that no longer exists all give status ``unknown`` (or no members) with the reason, and the
@@ -117,7 +117,6 @@ class XidSource(enum.StrEnum):
     """Where an :class:`XidStatus` came from."""
 
     PG_XACT = "pg_xact"
-    HINT_BIT = "hint bit"  #: the tuple's own infomask (set by the visibility check)
     PERMANENT = "permanent xid"  #: 0, 1 or 2: no pg_xact entry, the value says it
     PREPARED = "prepared: pg_xact in progress, pg_twophase has it"
     #: pg_xact still says in progress, no prepared transaction has it, the server stopped
