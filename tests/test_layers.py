@@ -41,7 +41,7 @@ ORDER: tuple[tuple[str, ...], ...] = (
     ("app",),
     ("render",),
     ("tui",),
-    ("cli", "cli_advice", "cli_control", "cli_datadir", "cli_export"),
+    ("cli", "cli_advice", "cli_cluster_check", "cli_control", "cli_datadir", "cli_export"),
 )
 RANK = {name: rank for rank, names in enumerate(ORDER) for name in names}
 ROOT_LAYER = ""  #: ``pageinspect_py`` itself (``__version__``): below everything

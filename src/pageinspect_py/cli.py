@@ -21,6 +21,7 @@ from pageinspect_py.errors import PageInspectError
 if TYPE_CHECKING:
     from pageinspect_py.app.btree import KeyColumns
     from pageinspect_py.app.dump import DumpRelation
+    from pageinspect_py.app.open import Target
     from pageinspect_py.page.raw import PageSource
 
 #: exit codes
@@ -128,6 +129,30 @@ def live_options(verb: str, noun: str) -> Callable[[F], F]:
     return decorate
 
 
+def datadir_options(command: F) -> F:
+    """``RELATION`` and ``--db``: TARGET may be a data directory, RELATION a relation in it."""
+    command = click.option(
+        "--db",
+        "database",
+        metavar="NAME",
+        help="With a data directory as TARGET: the database RELATION is in (name or OID).",
+    )(command)
+    return click.argument("relation", required=False)(command)
+
+
+def _resolve(target: str, relation: str | None, database: str | None, live: bool) -> Target:
+    """TARGET (and RELATION/--db) as the file to read; warnings go to stderr once."""
+    from pageinspect_py.app.open import resolve_target
+
+    try:
+        found = resolve_target(target, relation, database, live=live)
+    except PageInspectError as exc:
+        _fail(str(exc))
+    for warning in found.warnings:
+        click.echo(f"pgpage: warning: {warning}", err=True)
+    return found
+
+
 def _silence_stdout() -> None:
     """Point stdout at /dev/null, so the interpreter's last flush cannot fail again."""
     import os
@@ -200,6 +225,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("target")
+@datadir_options
 @live_options("Read", "RELATION")
 @FORK_OPTION
 @click.option("--block", "block", type=click.IntRange(min=0), help="Only this block.")
@@ -236,6 +262,8 @@ def main() -> None:
 )
 def dump(
     target: str,
+    relation: str | None,
+    database: str | None,
     dsn: str | None,
     live: bool,
     fork: str | None,
@@ -250,13 +278,16 @@ def dump(
     toast_path: str | None,
     no_values: bool,
 ) -> None:
-    """Decode the pages of a relation file (TARGET is a path) or of a live relation.
+    """Decode the pages of a relation file (TARGET is a path), of a relation in a data
+    directory (TARGET is PGDATA, then RELATION and --db) or of a live relation.
 
-    With a relation description (--schema, --columns, or live from the catalog) each heap
-    tuple also shows its values, where every attribute lies and the alignment padding.
+    With a relation description (--schema, --columns, or from the catalog of a data directory
+    or a server) each heap tuple also shows its values, where every attribute lies and the
+    alignment padding.
 
     \b
     pgpage dump base/5/16384 --blocks 0:9
+    pgpage dump /var/lib/postgresql/15/main --db shop sales.orders --block 3
     pgpage dump fixtures/pg17/heap_types/16448.gz --format json
     pgpage dump base/5/16384 --schema orders.json --toast base/5/16390
     pgpage dump --dsn 'host=/tmp dbname=app' public.orders --block 0
@@ -267,11 +298,14 @@ def dump(
         _fail("give --schema or --columns, not both")
     start, stop = (block, block) if block is not None else (blocks or (0, None))
     from pageinspect_py.app.dump import open_dump
+    from pageinspect_py.app.open import is_live
 
+    found = _resolve(target, relation, database, is_live(dsn, live))
+    given = schema_file is not None or columns is not None
     try:
         with ExitStack() as stack:
-            relation = open_dump(
-                target,
+            opened = open_dump(
+                found.path,
                 dsn=dsn,
                 live=live,
                 fork=fork,
@@ -279,11 +313,17 @@ def dump(
                 block_size=int(block_size) if block_size else None,
                 schema_file=schema_file,
                 columns=columns,
-                toast_path=toast_path,
+                toast_path=toast_path if toast_path or given else found.toast_path,
                 no_values=no_values,
                 stack=stack,
+                description=None
+                if given or no_values or found.relation is None
+                else found.relation.description,
+                index=None
+                if given or no_values or found.relation is None
+                else found.relation.index,
             )
-            code = _write_dump(relation, start, stop, fmt, strict)
+            code = _write_dump(opened, start, stop, fmt, strict)
     except PageInspectError as exc:
         _fail(str(exc))
     sys.exit(code)
@@ -380,6 +420,7 @@ def _has_terminal() -> bool:
 
 @main.command()
 @click.argument("target")
+@datadir_options
 @live_options("Browse", "RELATION")
 @click.option(
     "--schema",
@@ -408,6 +449,8 @@ def _has_terminal() -> bool:
 @click.option("--theme", default=None, help="Textual theme (default: textual-dark).")
 def tui(
     target: str,
+    relation: str | None,
+    database: str | None,
     dsn: str | None,
     live: bool,
     schema_file: str | None,
@@ -436,6 +479,9 @@ def tui(
     except ValueError as exc:
         _fail(str(exc))
     live_mode = dsn is not None or live
+    found = _resolve(target, relation, database, live_mode)
+    target = found.path
+    given = schema_file is not None or columns is not None
     if not live_mode:  # a file that cannot be opened at all: one line, no app
         try:
             _open_source(target, None, False, None, int(block_size) if block_size else None).close()
@@ -447,9 +493,11 @@ def tui(
         relation=target if live_mode else None,
         schema=schema_file,
         columns=columns,
-        toast=toast_path,
+        toast=toast_path if toast_path or given else found.toast_path,
         fork=fork,
         block_size=int(block_size) if block_size else None,
+        description=None if given or found.relation is None else found.relation.description,
+        index=None if given or found.relation is None else found.relation.index,
     )
     if not _has_terminal():  # Textual would draw into a file forever
         _fail("tui needs a terminal")
@@ -458,6 +506,7 @@ def tui(
 
 @main.command()
 @click.argument("target")
+@datadir_options
 @live_options("Read", "INDEX")
 @format_option("text for people, json for one JSON object.")
 @click.option(
@@ -491,6 +540,8 @@ def tui(
 @BLOCK_SIZE_OPTION
 def btree(
     target: str,
+    relation: str | None,
+    database: str | None,
     dsn: str | None,
     live: bool,
     fmt: str,
@@ -515,6 +566,8 @@ def btree(
     from pageinspect_py.app import btree as use_case
     from pageinspect_py.app.open import is_live
 
+    found = _resolve(target, relation, database, is_live(dsn, live))
+    target = found.path
     try:
         # the key columns and the --find values are checked before anything is read
         keys = use_case.key_columns(
@@ -524,6 +577,8 @@ def btree(
             include=include,
             c_collation=c_collation,
         )
+        if keys.index is None and found.relation is not None and found.relation.index:
+            keys = use_case.KeyColumns(found.relation.index, found.relation.catalog.datadir.major)
         if find is not None and keys.index is not None:
             use_case.parse_find(find, keys.index)
         elif find is not None and not is_live(dsn, live):
@@ -586,6 +641,7 @@ def _btree(
 
 @main.command("layout-advice")
 @click.argument("target")
+@datadir_options
 @click.option(
     "--dsn", help="Advise on TABLE (TARGET) on this server (default: the PG* environment)."
 )
@@ -641,6 +697,8 @@ def _btree(
 )
 def layout_advice(
     target: str,
+    relation: str | None,
+    database: str | None,
     dsn: str | None,
     schema_file: str | None,
     sample_rows: int,
@@ -658,12 +716,20 @@ def layout_advice(
     pgpage layout-advice --dsn ... orders --keep-first id --sql > reorder.sql
     pgpage layout-advice --dsn ... orders --verify --format json
     pgpage layout-advice base/5/16384 --schema orders.schema.json
+    pgpage layout-advice PGDATA --db shop sales.orders
     """
     from pageinspect_py.cli_advice import run_layout_advice
 
+    found = _resolve(target, relation, database, dsn is not None)
+    description = None
+    if found.relation is not None and schema_file is None:
+        description = found.relation.description
+        if description is None:
+            _fail(f"{found.relation.cls.qualified} is not a table")
     try:
         code = run_layout_advice(
-            target,
+            found.path,
+            description=description,
             dsn=dsn,
             schema_file=schema_file,
             sample_rows=sample_rows,
@@ -681,6 +747,7 @@ def layout_advice(
 
 @main.command()
 @click.argument("target")
+@datadir_options
 @live_options("Check", "RELATION")
 @FIRST_BLOCK_OPTION
 @format_option("text for people, json for one JSON object.")
@@ -688,6 +755,8 @@ def layout_advice(
 @QUIET_OPTION
 def check(
     target: str,
+    relation: str | None,
+    database: str | None,
     dsn: str | None,
     live: bool,
     first_block: int | None,
@@ -701,16 +770,28 @@ def check(
     exits 1 when anything is wrong, 0 when the relation is clean. Regular pages are checked
     as arrays, on every core; the output does not depend on --jobs.
 
+    A data directory as TARGET checks every relation of every database (or of --db NAME),
+    with its shared catalogs, and lists files that belong to no relation.
+
     \b
     pgpage check base/5/16384
+    pgpage check /var/lib/postgresql/15/main
+    pgpage check PGDATA --db shop sales.orders
     pgpage check --dsn 'dbname=app' public.orders
     """
     from pageinspect_py.app.check import blocks_to_check, check_relation
+    from pageinspect_py.app.open import is_live
     from pageinspect_py.render.progress import progress_bar, wanted
     from pageinspect_py.scan.parallel import default_jobs
+    from pageinspect_py.sources.datadir.directory import looks_like_datadir
 
+    if relation is None and not is_live(dsn, live) and looks_like_datadir(target):
+        from pageinspect_py.cli_cluster_check import run_cluster_check
+
+        sys.exit(run_cluster_check(target, database, fmt, jobs, quiet))
+    found = _resolve(target, relation, database, is_live(dsn, live))
     try:
-        with _open_source(target, dsn, live, first_block, None) as source:
+        with _open_source(found.path, dsn, live, first_block, None) as source:
             total = blocks_to_check(source)
             with progress_bar(total, "checking", enabled=wanted(quiet)) as advance:
                 report = check_relation(source, jobs=jobs or default_jobs(), progress=advance)
@@ -727,6 +808,7 @@ def check(
 
 @main.command()
 @click.argument("target")
+@datadir_options
 @live_options("Measure", "RELATION")
 @format_option("text for people, json for one JSON object.")
 @click.option(
@@ -738,6 +820,8 @@ def check(
 @QUIET_OPTION
 def stats(
     target: str,
+    relation: str | None,
+    database: str | None,
     dsn: str | None,
     live: bool,
     fmt: str,
@@ -760,7 +844,8 @@ def stats(
     from pageinspect_py.scan.parallel import default_jobs
 
     try:
-        with _open_source(target, dsn, live, None, None) as source:
+        found = _resolve(target, relation, database, dsn is not None or live)
+        with _open_source(found.path, dsn, live, None, None) as source:
             total = source.nblocks("main")
             with progress_bar(total, "measuring", enabled=wanted(quiet)) as advance:
                 report = relation_stats(

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pageinspect_py.app.advice import Notice, TableAdvice, layout_advice
 from pageinspect_py.render.advice import render_advice
+
+if TYPE_CHECKING:
+    from pageinspect_py.catalog.attributes import RelationDescription
 
 
 def _pins(keep_first: Sequence[str]) -> list[str]:
@@ -47,6 +50,7 @@ def run_layout_advice(
     search_seconds: float,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    description: RelationDescription | None = None,
 ) -> int:
     """Advise on ``target``; returns the exit code. Errors raise PageInspectError."""
     out = out or sys.stdout
@@ -61,6 +65,7 @@ def run_layout_advice(
         want_sql=want_sql,
         want_verify=want_verify,
         search_seconds=search_seconds,
+        description=description,
     ):
         if isinstance(report, Notice):
             err.write(f"pgpage: {report.message}\n")

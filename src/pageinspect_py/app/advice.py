@@ -31,6 +31,7 @@ from pageinspect_py.errors import AdviceError, PrivilegeError, SchemaError, Sour
 if TYPE_CHECKING:
     import psycopg
 
+    from pageinspect_py.catalog.attributes import RelationDescription
     from pageinspect_py.sources.live_advice import ScratchTable, TableCatalog, Target
     from pageinspect_py.sources.queries.advice import SampledRow
 
@@ -126,17 +127,20 @@ def layout_advice(
     want_sql: bool,
     want_verify: bool,
     search_seconds: float,
+    description: RelationDescription | None = None,
 ) -> Iterator[TableAdvice | Notice]:
     """Advise on ``target`` (a relation file with ``schema_file``, else a table on the
     server ``dsn`` names), report by report as each table is done. Errors raise
     :class:`~pageinspect_py.errors.PageInspectError`."""
-    if schema_file is not None:
+    if schema_file is not None or description is not None:
         if want_sql or want_verify:
             raise AdviceError(
-                "--sql and --verify need the table on a server (--dsn); with "
-                "--schema the advice is computed from a relation file"
+                "--sql and --verify need the table on a server (--dsn); offline the advice "
+                "is computed from a relation file"
             )
-        yield advise_file(target, schema_file, keep_first, search_seconds)
+        schema = schema_file if schema_file is not None else description
+        assert schema is not None
+        yield advise_file(target, schema, keep_first, search_seconds)
         return
     if dsn is None and Path(target).is_file():
         raise SourceError(
@@ -156,16 +160,20 @@ def layout_advice(
 
 
 def advise_file(
-    path: str, schema_file: str, keep_first: Sequence[str], search_seconds: float
+    path: str,
+    schema: str | RelationDescription,
+    keep_first: Sequence[str],
+    search_seconds: float,
 ) -> TableAdvice:
-    """Advice from the live tuples of a relation file described by ``schema_file``."""
+    """Advice from the live tuples of a relation file described by ``schema`` (a schema
+    file, or a description read from a data directory's catalogs)."""
     from pageinspect_py.advice.offline import rows_from_pages, table_from_description
     from pageinspect_py.catalog.schema import load_schema
     from pageinspect_py.decode.dispatch import decode_page
     from pageinspect_py.decode.heap import HeapPage
     from pageinspect_py.sources.file import FileSource
 
-    desc = load_schema(schema_file, relation_file=path)
+    desc = load_schema(schema, relation_file=path) if isinstance(schema, str) else schema
     with FileSource(path) as source:
         pages = (decode_page(raw) for raw in source.pages("main"))
         heap_pages = (p for p in pages if isinstance(p, HeapPage))

@@ -17,6 +17,7 @@ from pageinspect_py.analysis.catalogs import (
     TupleFilter,
 )
 from pageinspect_py.catalog.attributes import RelationDescription
+from pageinspect_py.catalog.index import IndexDescription
 from pageinspect_py.decode.heap import HeapTupleHeader
 from pageinspect_py.errors import DataDirectoryError
 from pageinspect_py.page.raw import FORKS, Fork
@@ -73,6 +74,7 @@ class DataDirRelation:
     description: RelationDescription | None  #: heap-like relations (tables, TOAST, matviews)
     toast_path: Path | None
     catalog: DatabaseCatalog = field(repr=False, compare=False)
+    index: IndexDescription | None = None  #: btree indexes: key columns and ordering
 
 
 def find_relation(cluster: Cluster, database: str | None, relation: str) -> DataDirRelation:
@@ -88,7 +90,60 @@ def find_relation(cluster: Cluster, database: str | None, relation: str) -> Data
     description = db.describe(cls) if cls.relkind in "rtmp" else None
     toast = db.classes.get(cls.reltoastrelid) if cls.reltoastrelid else None
     toast_path = db.relation_path(toast) if toast is not None else None
-    return DataDirRelation(db.database, cls, path, description, toast_path, db)
+    index = describe_index(cluster, db, cls)
+    return DataDirRelation(db.database, cls, path, description, toast_path, db, index)
+
+
+def default_collation_is_c(cluster: Cluster, database: Database) -> bool | None:
+    """Whether ``database``'s default collation orders text bytewise (pg_database's
+    datcollate, datlocprovider and the builtin locale); None when it cannot be read."""
+    from pageinspect_py.analysis.catalogs import read_rows
+    from pageinspect_py.sources.live_index import default_collation_is_c as is_c
+
+    catalog = cluster.catalog
+    cat = catalog.catalogs["pg_database"]
+    for _, row, _ in read_rows(
+        cluster.datadir,
+        catalog.shared_path("pg_database"),
+        cat.description,
+        catalog.visible,
+        catalog.problems,
+        full=lambda r: r.get("oid") == str(database.oid),
+    ):
+        if row.get("oid") == str(database.oid):
+            locale = row.get("datlocale", row.get("daticulocale"))
+            return is_c(row.get("datcollate"), row.get("datlocprovider"), locale)
+    return None
+
+
+def describe_index(cluster: Cluster, db: DatabaseCatalog, cls: ClassRow) -> IndexDescription | None:
+    """A btree index's description from pg_attribute and pg_index (None: not a btree)."""
+    from pageinspect_py.catalog.index import index_description
+
+    if cls.relkind != "i" or db.access_methods.get(cls.relam) != "btree":
+        return None
+    wanted = str(cls.oid)
+    row = next(
+        (
+            r
+            for r, _ in db.rows("pg_index", full=lambda r: r.get("indexrelid") == wanted)
+            if r.get("indexrelid") == wanted
+        ),
+        None,
+    )
+    if row is None:
+        raise DataDirectoryError(f"pg_index has no row for index {cls.qualified} ({cls.oid})")
+    desc = db.describe(cls)
+    return index_description(
+        desc.relname,
+        desc.attributes,
+        indnkeyatts=int(row["indnkeyatts"] or 0),
+        indoption=[int(x) for x in (row.get("indoption") or "").split()],
+        indcollation=[int(x) for x in (row.get("indcollation") or "").split()],
+        unique=row.get("indisunique") == "t",
+        default_collation_is_c=default_collation_is_c(cluster, db.database),
+        extra=dict(desc.extra),
+    )
 
 
 @dataclass(frozen=True, slots=True)

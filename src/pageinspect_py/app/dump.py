@@ -83,8 +83,13 @@ def open_dump(
     toast_path: str | None,
     no_values: bool,
     stack: ExitStack,
+    description: RelationDescription | None = None,
+    index: IndexDescription | None = None,
 ) -> DumpRelation:
-    """Open TARGET (closed with ``stack``) and find what its pages are decoded with."""
+    """Open TARGET (closed with ``stack``) and find what its pages are decoded with.
+
+    ``description`` is the relation's, found in a data directory's catalogs: used when
+    neither ``schema_file`` nor ``columns`` is given; ``index`` likewise for a btree index."""
     if is_live(dsn, live):
         server = stack.enter_context(open_server(dsn, target))
         fork_name = cast("Fork", fork or server.given_fork)
@@ -100,11 +105,12 @@ def open_dump(
     source = stack.enter_context(open_file(target, first_block, block_size))
     fork_name = cast("Fork", fork or source.given_fork)
     keys = _file_index_keys(source, target, fork_name, schema_file, columns)
-    attrs = (
-        None
-        if keys is not None
-        else _attributes(_given_description(source, schema_file, columns), toast_path, stack)
-    )
+    if keys is None and index is not None and fork_name == "main":
+        keys = index
+    attrs = None
+    if keys is None:
+        desc = _given_description(source, schema_file, columns) or description
+        attrs = _attributes(desc, toast_path, stack)
     return DumpRelation(source, fork_name, attrs, keys)
 
 

@@ -51,6 +51,9 @@ class OpenSpec:
     toast: str | None = None
     fork: str | None = None
     block_size: int | None = None
+    #: found in a data directory's catalogs (used when no --schema/--columns is given)
+    description: RelationDescription | None = None
+    index: IndexDescription | None = None
 
     @property
     def title(self) -> str:
@@ -470,6 +473,8 @@ def open_session(spec: OpenSpec) -> Session:
         fork = spec.fork or file_source.given_fork  # type: ignore[assignment]
         if spec.schema is not None or spec.columns is not None:
             description, index = _load_schema(spec, warnings)
+        else:
+            description, index = spec.description, spec.index
         if spec.schema is not None:  # the server major the schema file records, as pgpage btree
             from pageinspect_py.app.btree import recorded_major
 
