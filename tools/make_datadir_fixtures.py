@@ -74,6 +74,7 @@ TABLES = (
     "sales.frozen",
     "sales.fresh",
     "sales.gone",
+    "sales.locked",
     "sales.altered",
     "sales.docs",
     "sales.events_2024",
@@ -157,17 +158,17 @@ def scenarios(conn: psycopg.Connection[Any], dsn: str, major: int) -> None:
         o("UPDATE sales.orders SET note = 'multi aborted updater' WHERE id = 23")
         x("COMMIT")
         other.rollback()
+    # frozen rows (before the prepared transaction holds the xmin horizon back)
+    x("CREATE TABLE sales.frozen (id int4, label text)")
+    x("INSERT INTO sales.frozen SELECT g, 'frozen ' || g FROM generate_series(1, 50) g")
+    x("VACUUM (FREEZE) sales.frozen")
+
     # a prepared transaction: its insert and its delete stay in progress
     with psycopg.connect(dsn, dbname=DATABASE, autocommit=True) as prep:
         prep.execute("BEGIN")
         prep.execute("INSERT INTO sales.orders VALUES (400, 'prepared', 4, NULL, 'in progress')")
         prep.execute("DELETE FROM sales.orders WHERE id = 30")
         prep.execute("PREPARE TRANSACTION 'pgpage_fixture'")
-
-    # frozen rows
-    x("CREATE TABLE sales.frozen (id int4, label text)")
-    x("INSERT INTO sales.frozen SELECT g, 'frozen ' || g FROM generate_series(1, 50) g")
-    x("VACUUM (FREEZE) sales.frozen")
 
     # dropped columns, columns added with a default (attmissingval)
     x("CREATE TABLE sales.altered (a int4, b text, c int8)")
@@ -236,6 +237,8 @@ def scenarios(conn: psycopg.Connection[Any], dsn: str, major: int) -> None:
         "CREATE MATERIALIZED VIEW sales.order_totals AS"
         " SELECT customer, sum(amount) AS total FROM sales.orders GROUP BY customer"
     )
+    x("CREATE TABLE sales.locked (id int4, v text)")
+    x("INSERT INTO sales.locked SELECT g, 'locked ' || g FROM generate_series(1, 10) g")
     x("CREATE TABLE sales.gone (id int4, v text)")
     x("INSERT INTO sales.gone SELECT g, 'gone ' || g FROM generate_series(1, 10) g")
     x("CHECKPOINT")
@@ -244,6 +247,18 @@ def scenarios(conn: psycopg.Connection[Any], dsn: str, major: int) -> None:
         "WITH d AS (DELETE FROM sales.gone WHERE id IN (3, 5))"
         " UPDATE sales.gone SET v = 'updated' WHERE id = 4"
     )
+    # row locks nothing reads afterwards (a later read would set HEAP_XMAX_INVALID): a
+    # committed FOR UPDATE, a lock-only multixact of two sharers, an aborted FOR SHARE
+    with conn.transaction():
+        x("SELECT * FROM sales.locked WHERE id = 1 FOR UPDATE")
+    with psycopg.connect(dsn, dbname=DATABASE) as other:
+        x("BEGIN")
+        x("SELECT * FROM sales.locked WHERE id = 2 FOR SHARE")
+        other.execute("SELECT * FROM sales.locked WHERE id = 2 FOR SHARE")
+        x("COMMIT")
+        other.commit()
+    with conn.transaction(force_rollback=True):
+        x("SELECT * FROM sales.locked WHERE id = 3 FOR SHARE")
     # never hinted: inserted after the checkpoint, never read before the shutdown
     x("CREATE TABLE sales.fresh (id int4, v text)")
     x("INSERT INTO sales.fresh SELECT g, 'fresh ' || g FROM generate_series(1, 10) g")
