@@ -7,7 +7,7 @@ inserts, HOT and non-HOT updates (pruned away when a later query reads the page,
 ``sales.gone``), deletes, a rolled-back savepoint, row locks, lock-only
 multixacts and multixacts with a committed and an aborted updater, frozen rows, a prepared
 transaction, dropped columns and columns added with a default, a ``VACUUM FULL``'d table with
-TOAST, partitions, an unlogged table, mixed-case names, enums, domains, composites, ranges and
+TOAST, partitions, an unlogged table, a table and index in an in-place tablespace, mixed-case names, enums, domains, composites, ranges and
 multiranges and arrays of them, a sequence, a view, a materialized view), shuts it down
 cleanly and copies the data directory *without* ``pg_wal`` and without the databases other
 than ``shop`` (their ``base/<oid>`` folders: the catalogs still list them) into
@@ -80,6 +80,7 @@ TABLES = (
     "sales.events_2024",
     "sales.events_2025",
     "sales.scratch",
+    "sales.spaced",
     '"Mixed Case"."Orders"',
     "sales.typed",
 )
@@ -208,6 +209,13 @@ def scenarios(conn: psycopg.Connection[Any], dsn: str, major: int) -> None:
     # unlogged
     x("CREATE UNLOGGED TABLE sales.scratch (k int4 PRIMARY KEY, v text)")
     x("INSERT INTO sales.scratch SELECT g, 'scratch ' || g FROM generate_series(1, 30) g")
+
+    # a tablespace inside the directory (pg_tblspc/<oid> is a folder, not a link)
+    x("SET allow_in_place_tablespaces = on")
+    x("CREATE TABLESPACE inplace LOCATION ''")
+    x("CREATE TABLE sales.spaced (id int4, v text) TABLESPACE inplace")
+    x("INSERT INTO sales.spaced SELECT g, 'spaced ' || g FROM generate_series(1, 25) g")
+    x("CREATE INDEX spaced_id ON sales.spaced (id) TABLESPACE inplace")
 
     # mixed case
     x('CREATE TABLE "Mixed Case"."Orders" ("Id" int4, "Value" text)')
