@@ -164,3 +164,52 @@ def test_ls_cli(datadir_copies: Callable[[int], Path], tmp_path: Path) -> None:
         assert bad.returncode == 2, (args, bad.stderr)
         assert bad.stderr.count("\n") == 1 and message in bad.stderr, bad.stderr
         assert "Traceback" not in bad.stderr
+
+
+def _damaged_copy(tmp_path: Path) -> Path:
+    from datadir_support import extract
+
+    return extract(MAJORS[-1], tmp_path)
+
+
+def test_a_running_server_is_said_once(tmp_path: Path) -> None:
+    root = _damaged_copy(tmp_path)
+    (root / "postmaster.pid").write_text("12345\n")
+    out = _pgpage("ls", str(root), "--db", "shop")
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("postmaster.pid exists, a server may be running") == 1
+
+
+def test_missing_pg_xact_segment_is_said_once(tmp_path: Path) -> None:
+    root = _damaged_copy(tmp_path)
+    for segment in (root / "pg_xact").iterdir():
+        segment.unlink()
+    out = _pgpage("ls", str(root), "--db", "shop", "--format", "json")
+    assert out.returncode == 1
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1 and "pg_xact/0000" in lines[0] and "unknown" in lines[0], lines
+    names = {json.loads(line)["name"] for line in out.stdout.splitlines()}
+    assert {"orders", "docs", "Orders"} <= names
+
+
+def test_damaged_catalog_page_is_reported_and_its_tuples_skipped(tmp_path: Path) -> None:
+    root = _damaged_copy(tmp_path)
+    g = golden(MAJORS[-1])
+    pg_class = root / next(r["path"] for r in g["relations"] if r["relname"] == "pg_class")
+    data = bytearray(pg_class.read_bytes())
+    data[8192 + 200 : 8192 + 8000] = b"\xff" * 7800  # block 1's tuples: garbage
+    pg_class.write_bytes(bytes(data))
+    out = _pgpage("ls", str(root), "--db", "shop", "--format", "json")
+    assert out.returncode == 1
+    assert "base/" in out.stderr and "block 1: damaged catalog page" in out.stderr
+    assert "Traceback" not in out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    known = {r["oid"] for r in g["relations"]}
+    assert rows and all(r["oid"] in known for r in rows)  # no garbage row
+
+
+def test_a_database_folder_missing_from_the_copy(tmp_path: Path) -> None:
+    root = _damaged_copy(tmp_path)
+    out = _pgpage("dump", str(root), "--db", "template1", "pg_class")
+    assert out.returncode == 2
+    assert "has no files in this directory" in out.stderr and out.stderr.count("\n") == 1

@@ -9,6 +9,8 @@ import click
 
 from pageinspect_py.errors import PageInspectError
 
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
 EXIT_SOURCE = 2
 
 
@@ -69,7 +71,8 @@ def ls(pgdata: str, database: str | None, fmt: str) -> None:
                     sys.stdout.write(json.dumps(rel.as_json()) + "\n")
             else:
                 sys.stdout.write(relations_text(d.datname, d.oid, listed))
-        for problem in cluster.catalog.problems:
-            click.echo(f"pgpage: {problem}", err=True)
     except PageInspectError as exc:
         _fail(str(exc))
+    for problem in cluster.problems:
+        click.echo(f"pgpage: {problem}", err=True)
+    sys.exit(EXIT_PROBLEMS if cluster.problems else EXIT_OK)

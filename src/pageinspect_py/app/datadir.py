@@ -32,6 +32,7 @@ def catalog_filter(datadir: DataDirectory) -> TupleFilter:
     pg_multixact decide). A row whose status cannot be read counts (the reason is among the
     directory's problems)."""
     from pageinspect_py.analysis.visibility import tuple_visibility
+    from pageinspect_py.sources.datadir.slru import XidSource
 
     xacts = datadir.xacts
 
@@ -39,7 +40,9 @@ def catalog_filter(datadir: DataDirectory) -> TupleFilter:
         verdict = tuple_visibility(
             header.t_xmin, header.t_xmax, header.t_infomask, header.t_infomask2, xacts
         )
-        return verdict.visible is not False
+        if verdict.visible is None:  # unreadable pg_xact: count it, unless xmin is impossible
+            return xacts.xid_status(header.t_xmin).source is not XidSource.FUTURE
+        return verdict.visible
 
     return visible
 
@@ -54,6 +57,19 @@ class Cluster:
     @property
     def warnings(self) -> tuple[str, ...]:
         return self.datadir.warnings
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """What reading the catalogs found wrong (damaged catalog pages, transaction status
+        that could not be read), each once."""
+        found = [*self.catalog.problems]
+        if "xacts" in self.datadir.__dict__:  # only when a status was looked up
+            found.extend(
+                f"{self.datadir.root}/{p}: transaction status unknown there (catalog rows "
+                "whose status it holds are counted as visible)"
+                for p in self.datadir.xacts.problems
+            )
+        return tuple(dict.fromkeys(found))
 
     def database(self, name: str) -> DatabaseCatalog:
         return self.catalog.open_database(name)

@@ -80,7 +80,7 @@ def resolve_target(
         )
     if not found.path.exists():
         raise SourceError(f"{found.path}: the file of {found.cls.qualified} is not in this copy")
-    return Target(str(found.path), found, cluster.warnings)
+    return Target(str(found.path), found, (*cluster.warnings, *cluster.problems))
 
 
 def open_file(target: str, first_block: int | None, block_size: int | None) -> PageSource:
