@@ -15,14 +15,25 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pageinspect_py.catalog.attributes import RelationDescription
+from pageinspect_py.catalog.attributes import (
+    ALIGNMENT,
+    TYPTYPE_COMPOSITE,
+    TYPTYPE_ENUM,
+    TYPTYPE_MULTIRANGE,
+    TYPTYPE_RANGE,
+    Attribute,
+    RelationDescription,
+    TypAlign,
+    TypeCatalog,
+    TypeEntry,
+)
 from pageinspect_py.catalog.schema import description_from_json
 from pageinspect_py.decode.align import att_align_nominal
 from pageinspect_py.decode.dispatch import decode_page
@@ -181,9 +192,20 @@ def read_rows(
                 if page.kind.value != "new":
                     problems.append(f"{path} block {raw.blkno}: not a heap page ({page.kind})")
                 continue
+            damaged = [d.span for d in page.diagnostics if d.severity == "error" and d.span]
+            if page.has_errors:
+                first = next(d for d in page.diagnostics if d.severity == "error")
+                problems.append(
+                    f"{path} block {raw.blkno}: damaged catalog page, its damaged tuples are "
+                    f"skipped ({first.code}: {first.message})"
+                )
             for item in page.items:
                 tup = item.tuple
                 if tup is None or tup.t_data is None or not visible(tup.header):
+                    continue
+                if any(
+                    span.start < tup.span.stop and tup.span.start < span.stop for span in damaged
+                ):
                     continue
                 fast = (
                     tup.header.natts >= nprefix
@@ -270,6 +292,19 @@ class TypeRow:
     typdelim: str
 
 
+@dataclass(frozen=True, slots=True)
+class RangeRow:
+    """The ``pg_range`` columns output functions need."""
+
+    rngtypid: int
+    rngsubtype: int
+    rngmultitypid: int  #: 0 before PostgreSQL 14 (no multiranges)
+
+
+def _typalign(value: str) -> TypAlign:
+    return value if value in ALIGNMENT else "i"  # type: ignore[return-value]
+
+
 class ClusterCatalog:
     """The shared catalogs of a data directory (databases, tablespaces)."""
 
@@ -334,6 +369,8 @@ class DatabaseCatalog:
         self.datadir = cluster.datadir
         self.database = database
         self.problems = cluster.problems
+        #: descriptions without their type catalogs, by pg_class OID
+        self._descriptions: dict[int, RelationDescription] = {}
         folder = self.datadir.database_dir(database.oid, database.dattablespace)
         if not folder.is_dir():
             raise DataDirectoryError(
@@ -541,19 +578,108 @@ class DatabaseCatalog:
             elem = self.types.get(elemtype)
             if elem is None:
                 return None
+            types = self.type_catalog([elemtype])
             info = TypeInfo(
                 "_" + elem.typname,
                 -1,
                 "d" if elem.typalign == "d" else "i",
                 False,
-                TypeInfo(elem.typname, elem.typlen, elem.typalign, elem.typbyval, typoid=elem.oid),
+                TypeInfo.of_type(elemtype, types),
+                catalog=types,
             )
             return datum_text(info, stored)
         except (DatumError, struct.error):
             return None
 
+    # -- user-defined types ---------------------------------------------------------------
+
+    @cached_property
+    def enum_labels(self) -> dict[int, dict[int, str]]:
+        """pg_enum: enumtypid -> {enum value OID: label}."""
+        out: dict[int, dict[int, str]] = {}
+        for r, _ in self.rows("pg_enum"):
+            out.setdefault(_int(r["enumtypid"]), {})[_int(r["oid"])] = r["enumlabel"] or ""
+        return out
+
+    @cached_property
+    def ranges(self) -> dict[int, RangeRow]:
+        """pg_range by rngtypid (rngmultitypid is 0 before PostgreSQL 14)."""
+        out = {}
+        for r, _ in self.rows("pg_range"):
+            row = RangeRow(_int(r["rngtypid"]), _int(r["rngsubtype"]), _int(r.get("rngmultitypid")))
+            out[row.rngtypid] = row
+        return out
+
+    @cached_property
+    def _multirange_ranges(self) -> dict[int, int]:
+        """multirange type OID -> its range type OID."""
+        return {r.rngmultitypid: r.rngtypid for r in self.ranges.values() if r.rngmultitypid}
+
+    def type_catalog(self, roots: Iterable[int]) -> TypeCatalog:
+        """The types ``roots`` reach (domains' base types, array elements, composites'
+        attributes, range subtypes, multiranges' ranges), with what their output needs."""
+        entries: dict[int, TypeEntry] = {}
+        todo = list(roots)
+        while todo:
+            oid = todo.pop()
+            t = self.types.get(oid)
+            if t is None or oid in entries:
+                continue
+            labels: dict[int, str] = {}
+            attributes: tuple[Attribute, ...] = ()
+            rngsubtype = rngtypid = 0
+            todo.extend(x for x in (t.typbasetype, t.typelem) if x)
+            if t.typtype == TYPTYPE_ENUM:
+                labels = self.enum_labels.get(oid, {})
+            elif t.typtype == TYPTYPE_COMPOSITE:
+                cls = self.classes.get(t.typrelid)
+                if cls is not None:
+                    attributes = self._described(cls).attributes
+                    todo.extend(a.atttypid for a in attributes if not a.attisdropped)
+            elif t.typtype == TYPTYPE_RANGE:
+                found = self.ranges.get(oid)
+                if found is not None:
+                    rngsubtype = found.rngsubtype
+                    todo.append(rngsubtype)
+            elif t.typtype == TYPTYPE_MULTIRANGE:
+                rngtypid = self._multirange_ranges.get(oid, 0)
+                if rngtypid:
+                    todo.append(rngtypid)
+            entries[oid] = TypeEntry(
+                oid=t.oid,
+                typname=t.typname,
+                typtype=t.typtype,
+                typlen=t.typlen,
+                typalign=_typalign(t.typalign),
+                typbyval=t.typbyval,
+                typelem=t.typelem,
+                typbasetype=t.typbasetype,
+                typrelid=t.typrelid,
+                typdelim=t.typdelim,
+                labels=labels,
+                attributes=attributes,
+                rngsubtype=rngsubtype,
+                rngtypid=rngtypid,
+            )
+        return TypeCatalog(entries)
+
+    # -- descriptions ---------------------------------------------------------------------
+
     def describe(self, cls: ClassRow) -> RelationDescription:
-        """The relation's tuple descriptor, as ``pgpage schema`` captures it live."""
+        """The relation's tuple descriptor, as ``pgpage schema`` captures it live, with the
+        type catalog its values need (:attr:`RelationDescription.types`)."""
+        desc = self._described(cls)
+        types = self.type_catalog(a.atttypid for a in desc.attributes if not a.attisdropped)
+        return replace(desc, types=types)
+
+    def _described(self, cls: ClassRow) -> RelationDescription:
+        found = self._descriptions.get(cls.oid)
+        if found is None:
+            found = self._describe(cls)
+            self._descriptions[cls.oid] = found
+        return found
+
+    def _describe(self, cls: ClassRow) -> RelationDescription:
         attributes = []
         for r, stored in sorted(
             self._attributes.get(cls.oid, []), key=lambda x: _int(x[0]["attnum"])
@@ -659,6 +785,7 @@ __all__ = [
     "ClusterCatalog",
     "Database",
     "DatabaseCatalog",
+    "RangeRow",
     "TypeRow",
     "bootstrap_catalogs",
     "quote_ident",

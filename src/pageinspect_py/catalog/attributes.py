@@ -6,6 +6,7 @@ Column names follow ``pg_attribute`` / ``pg_type`` so a schema file written by
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -52,6 +53,74 @@ class Attribute:
         return self.attlen == -1
 
 
+#: pg_type.typtype values whose output function needs more of the catalog than pg_type
+#: (pg_enum, pg_attribute of typrelid, pg_range)
+TYPTYPE_ENUM = "e"
+TYPTYPE_COMPOSITE = "c"
+TYPTYPE_RANGE = "r"
+TYPTYPE_MULTIRANGE = "m"
+TYPTYPE_DOMAIN = "d"
+TYPTYPE_BASE = "b"
+
+
+@dataclass(frozen=True, slots=True)
+class TypeEntry:
+    """One ``pg_type`` row as output functions need it, with what the other catalogs add:
+    an enum's labels (``pg_enum``), a composite's attributes (``pg_attribute`` of its
+    ``typrelid``), a range's subtype and a multirange's range (``pg_range``)."""
+
+    oid: int
+    typname: str
+    typtype: str  #: b base, c composite, d domain, e enum, p pseudo, r range, m multirange
+    typlen: int
+    typalign: TypAlign
+    typbyval: bool
+    typelem: int = 0  #: element type of an array (or of a fixed-length subscriptable type)
+    typbasetype: int = 0  #: for a domain: the type it is over
+    typrelid: int = 0  #: for a composite: its pg_class row
+    typdelim: str = ","
+    #: enum: pg_enum.oid (the stored value) -> enumlabel
+    labels: Mapping[int, str] = field(default_factory=dict, compare=False)
+    #: composite: its attributes in attnum order, dropped ones included
+    attributes: tuple[Attribute, ...] = ()
+    rngsubtype: int = 0  #: range: pg_range.rngsubtype
+    rngtypid: int = 0  #: multirange: its range type (pg_range.rngtypid)
+
+    @property
+    def is_array(self) -> bool:
+        return self.typlen == -1 and self.typelem != 0
+
+
+@dataclass(frozen=True, slots=True)
+class TypeCatalog:
+    """The types a relation's values need, by OID: its columns' types and everything they
+    reach (domains' base types, array elements, composites' attributes, range subtypes).
+
+    Output functions of enums, composites, ranges and multiranges look their types up here
+    (:attr:`RelationDescription.types` carries it to the tuple decoder)."""
+
+    entries: Mapping[int, TypeEntry] = field(default_factory=dict)
+
+    def get(self, oid: int) -> TypeEntry | None:
+        return self.entries.get(oid)
+
+    def resolve(self, oid: int) -> TypeEntry | None:
+        """The type ``oid`` stores its values as: a domain's base type (through domains over
+        domains), else the type itself; None when the catalog does not know it."""
+        entry = self.entries.get(oid)
+        depth = 0
+        while entry is not None and entry.typtype == TYPTYPE_DOMAIN and depth < 64:
+            entry = self.entries.get(entry.typbasetype)
+            depth += 1
+        return entry
+
+    def __contains__(self, oid: object) -> bool:
+        return oid in self.entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
 @dataclass(frozen=True, slots=True)
 class RelationDescription:
     """A heap relation's tuple descriptor: every attribute in attnum order, dropped ones too."""
@@ -60,6 +129,9 @@ class RelationDescription:
     attributes: tuple[Attribute, ...]
     #: free-form extras: oid, relfilenode, reloptions, toast relation, server version
     extra: dict[str, object] = field(default_factory=dict)
+    #: the user-defined types (and the types they reach) its values need; None: unknown, and
+    #: values of enums, composites, ranges and multiranges are shown as their stored bytes
+    types: TypeCatalog | None = field(default=None, compare=False, repr=False)
 
     @property
     def natts(self) -> int:

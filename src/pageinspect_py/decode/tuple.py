@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pageinspect_py import constants as C
-from pageinspect_py.catalog.attributes import Attribute, RelationDescription
+from pageinspect_py.catalog.attributes import Attribute, RelationDescription, TypeCatalog
 from pageinspect_py.decode.align import att_addlength_pointer, att_align_nominal, att_align_pointer
 from pageinspect_py.decode.common import Diagnostic, Severity, Span
 from pageinspect_py.decode.heap import HeapPage, HeapTuple
@@ -268,6 +268,7 @@ def decode_tuple_values(
             Span(base + offset, base + start),
             toast,
             text,
+            desc.types,
         )
         has_external |= value.form is VarlenaForm.EXTERNAL
         out.append(value)
@@ -327,6 +328,7 @@ def _stored_value(
     padding: Span,
     toast: ToastFetcher | None,
     text: bool,
+    types: TypeCatalog | None = None,
 ) -> AttributeValue:
     varlena = form = None
     error = None
@@ -351,7 +353,7 @@ def _stored_value(
         return AttributeValue(
             status=AttributeStatus.DROPPED, text=None, decoded=False, error=error, **common
         )
-    info = TypeInfo.of(att)
+    info = TypeInfo.of(att, types)
     if not text:
         return AttributeValue(
             status=AttributeStatus.PRESENT, text=None, decoded=False, error=error, **common

@@ -14,6 +14,9 @@ One module a type family, as PostgreSQL splits ``src/backend/utils/adt/``:
 ``tsvector``   tsvector
 ``arrays``     arrays of any of these (array_out, registered as ``anyarray``), int2vector,
                oidvector; the attmissingval literal
+``usertypes``  enums, composites, ranges, multiranges (enum_out, record_out, range_out,
+               multirange_out, registered as ``anyenum``, ``record``, ``anyrange``,
+               ``anymultirange``), through the type catalog a TypeInfo carries
 =============  ==========================================================================
 
 :mod:`.registry` holds the table: a new type (an enum, a composite, a range, an extension type)
@@ -42,6 +45,7 @@ from pageinspect_py.decode.output import (  # noqa: F401
     numeric,
     text,
     tsvector,
+    usertypes,
 )
 from pageinspect_py.decode.output.arrays import missing_value_text
 from pageinspect_py.decode.output.base import OutputFunction, TypeInfo

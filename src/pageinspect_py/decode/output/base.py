@@ -9,13 +9,13 @@ bytes its C counterpart would reject.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pageinspect_py.errors import DatumError
 
 if TYPE_CHECKING:
-    from pageinspect_py.catalog.attributes import Attribute
+    from pageinspect_py.catalog.attributes import Attribute, TypeCatalog
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +28,12 @@ class TypeInfo:
     typbyval: bool
     elem: TypeInfo | None = None  #: element type of an array
     typoid: int = 0  #: pg_type OID when known (0: not known)
+    #: the types user-defined types need (enum labels, composite attributes, range subtypes),
+    #: looked up by ``typoid``; None: only built-in output functions apply
+    catalog: TypeCatalog | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of(cls, att: Attribute) -> TypeInfo:
+    def of(cls, att: Attribute, catalog: TypeCatalog | None = None) -> TypeInfo:
         elem = None
         if att.typelem and att.elemtypname and att.elemlen is not None:
             elem = TypeInfo(
@@ -39,8 +42,24 @@ class TypeInfo:
                 att.elemalign or "i",
                 bool(att.elembyval),
                 typoid=att.typelem,
+                catalog=catalog,
             )
-        return cls(att.typname, att.attlen, att.attalign, att.attbyval, elem, att.atttypid)
+        return cls(att.typname, att.attlen, att.attalign, att.attbyval, elem, att.atttypid, catalog)
+
+    @classmethod
+    def of_type(cls, oid: int, catalog: TypeCatalog) -> TypeInfo:
+        """The type ``oid`` as ``catalog`` knows it (a domain as its base type, an array with
+        its element); DatumError when the catalog does not know it."""
+        declared = catalog.get(oid)
+        base = catalog.resolve(oid)
+        if declared is None or base is None:
+            raise DatumError(f"type {oid} is not in the type catalog")
+        elem = None
+        if base.is_array:
+            elem = cls.of_type(base.typelem, catalog)
+        return cls(
+            base.typname, base.typlen, base.typalign, base.typbyval, elem, declared.oid, catalog
+        )
 
     @property
     def is_array(self) -> bool:

@@ -6,9 +6,12 @@ pg_type OID (an extension type or an enum of one database is known by its OID)::
     @register("uuid")
     def uuid_out(payload: bytes, info: TypeInfo) -> str: ...
 
-:func:`output_function` finds the function for a type: its OID's, else its name's, else, for an
-array type without one of its own, ``anyarray``'s (array_out, as in pg_type). New types plug
-in by registering; nothing here names a type.
+:func:`output_function` finds the function for a type: its OID's; else, when the type catalog
+the :class:`TypeInfo` carries knows the type as an enum, a composite, a range or a multirange,
+the pseudo-type's (``anyenum``: enum_out, ``record``: record_out, ``anyrange``: range_out,
+``anymultirange``: multirange_out, as pg_type's typoutput says); else its name's (a domain's
+base type's); else, for an array type without one of its own, ``anyarray``'s (array_out).
+New types plug in by registering; nothing here names a type.
 
 :func:`datum_text` takes the bytes an attribute occupies in a tuple (varlena header included),
 detoasts and decompresses them when needed, and calls the output function;
@@ -34,6 +37,14 @@ if TYPE_CHECKING:
 
 #: the typname under which array_out is registered (pg_type's anyarray uses it)
 ANYARRAY = "anyarray"
+#: pg_type.typtype -> the pseudo-type whose output function serves every type of that kind
+#: (enum_out, record_out, range_out, multirange_out)
+KIND_OUTPUT: dict[str, str] = {
+    "e": "anyenum",
+    "c": "record",
+    "r": "anyrange",
+    "m": "anymultirange",
+}
 
 _BY_NAME: dict[str, OutputFunction] = {}
 _BY_OID: dict[int, OutputFunction] = {}
@@ -56,8 +67,20 @@ def register(*types: str | int) -> Callable[[OutputFunction], OutputFunction]:
 
 
 def _own_function(info: TypeInfo) -> OutputFunction | None:
-    if info.typoid and info.typoid in _BY_OID:
-        return _BY_OID[info.typoid]
+    if info.typoid:
+        fn = _BY_OID.get(info.typoid)
+        if fn is not None:
+            return fn
+        if info.catalog is not None:
+            entry = info.catalog.resolve(info.typoid)
+            if entry is not None:
+                kind = KIND_OUTPUT.get(entry.typtype)
+                if kind is not None:
+                    return _BY_NAME.get(kind)
+                if entry.oid != info.typoid:  # a domain: its base type's function
+                    fn = _BY_OID.get(entry.oid) or _BY_NAME.get(entry.typname)
+                    if fn is not None:
+                        return fn
     return _BY_NAME.get(info.typname)
 
 
