@@ -121,3 +121,23 @@ def test_errors_are_one_line(
     assert out.returncode == 2, out.stderr
     assert message in out.stderr and out.stderr.count("\n") == 1, out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_a_sequence_page_is_a_sequence_with_its_values(
+    major: int, datadir_copies: Callable[[int], Path]
+) -> None:
+    """sequence_magic sits at pd_special in a MAXALIGN(4)-byte special space (not GIN's 8-byte
+    opaque data); the one tuple holds FormData_pg_sequence_data."""
+    g = golden(major)
+    out = pgpage(
+        "dump", str(datadir_copies(major)), "--db", "shop", "sales.order_seq", "--format", "json"
+    )
+    assert out.returncode == 0, out.stderr
+    (page,) = [json.loads(line) for line in out.stdout.splitlines()]
+    assert page["kind"] == "sequence"
+    (item,) = page["heap_page_items"]
+    values = item["values"]
+    got = list(values.values()) if isinstance(values, dict) else values
+    last_value, log_cnt, is_called = g["sequences"]["sales.order_seq"]
+    assert got == [last_value, log_cnt, {"true": "t", "false": "f"}[is_called]]

@@ -30,6 +30,7 @@ in it):
 ``xid_status``     ``txid_status()`` of every xmin and xmax seen; ``multixact_members`` the
                    members (``pg_get_multixact_members``) of every multixact xmax
 ``prepared_xids``  transactions left prepared
+``sequences``      ``SELECT last_value, log_cnt, is_called`` of the sequence
 ``copy``           ``COPY t TO STDOUT`` text of every user table (physical order), and
 ``copy_csv``       ``COPY t TO STDOUT (FORMAT csv, HEADER)``
 
@@ -482,6 +483,14 @@ def generate(major: int, out: Path) -> None:
                         for chunk in cp:
                             buf += chunk
                     golden[key][table] = buf.decode("utf-8")
+            golden["sequences"] = {
+                "sales.order_seq": list(
+                    conn.execute(
+                        "SELECT last_value::text, log_cnt::text, is_called::text"
+                        " FROM sales.order_seq"
+                    ).fetchone()  # type: ignore[arg-type]
+                )
+            }
             golden["xid_status"] = {}
             for xid in sorted(xids):
                 try:

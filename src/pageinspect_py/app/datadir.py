@@ -103,7 +103,7 @@ def find_relation(cluster: Cluster, database: str | None, relation: str) -> Data
     db = cluster.database(database)
     cls = db.find(relation)
     path = db.relation_path(cls) if cls.has_storage else None
-    description = db.describe(cls) if cls.relkind in "rtmp" else None
+    description = db.describe(cls) if cls.relkind in "rtmpS" else None
     toast = db.classes.get(cls.reltoastrelid) if cls.reltoastrelid else None
     toast_path = db.relation_path(toast) if toast is not None else None
     index = describe_index(cluster, db, cls)

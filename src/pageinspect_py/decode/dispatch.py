@@ -32,6 +32,7 @@ from pageinspect_py.page.raw import RawPage
 from pageinspect_py.page.special import (
     SPECIAL_PAGE_IDS,
     holds_line_pointers,
+    is_sequence_page,
     kind_without_page_id,
 )
 
@@ -114,6 +115,8 @@ def detect_kind(data: bytes, header: PageHeader, fork: str | None = None) -> Pag
             # bytes: the fork (file name, --fork) says so.
             return PageKind.FSM if _looks_like_fsm(data) else PageKind.HEAP
         return PageKind.HEAP
+    if is_sequence_page(data, header.pd_special):  # before GIN: both have 8 special bytes
+        return PageKind.SEQUENCE
     tail = int.from_bytes(data[size - 2 :], "little")
     if tail in SPECIAL_PAGE_IDS:
         return PageKind(SPECIAL_PAGE_IDS[tail])
@@ -123,8 +126,6 @@ def detect_kind(data: bytes, header: PageHeader, fork: str | None = None) -> Pag
         if flags & C.BTP_META and magic == C.BTREE_MAGIC:
             return PageKind.BTREE_META
         return PageKind.BTREE
-    if special == 4 and int.from_bytes(data[size - 4 :], "little") == C.SEQUENCE_MAGIC:
-        return PageKind.SEQUENCE
     other = kind_without_page_id(data, special)
     return PageKind(other) if other is not None else PageKind.UNKNOWN
 

@@ -19,6 +19,24 @@ def tail_u16(data: bytes, from_end: int) -> int:
     return int.from_bytes(data[at : at + 2], "little")
 
 
+#: commands/sequence.c: PageInit(page, BLCKSZ, sizeof(sequence_magic)) MAXALIGNs the 4 bytes
+SEQUENCE_SPECIAL_SIZE = C.maxalign(4)
+
+
+def is_sequence_page(data: bytes, pd_special: int) -> bool:
+    """A sequence's page: ``sequence_magic`` (0x1717) at the start of a MAXALIGN(4)-byte
+    special space, padding after it zero, one line pointer (the sequence's one tuple)."""
+    if len(data) - pd_special != SEQUENCE_SPECIAL_SIZE:
+        return False
+    magic = int.from_bytes(data[pd_special : pd_special + 4], "little")
+    lower = int.from_bytes(data[12:14], "little")
+    return (
+        magic == C.SEQUENCE_MAGIC
+        and not any(data[pd_special + 4 :])
+        and lower == C.SizeOfPageHeaderData + C.SizeOfItemIdData
+    )
+
+
 def kind_without_page_id(data: bytes, special_size: int) -> str | None:
     """GIN and BRIN keep no page id: an 8-byte special space whose last uint16 is a BRIN page
     type is BRIN's, one whose last uint16 fits GIN's flag bits is GIN's."""
