@@ -2,19 +2,22 @@
 
 pgstattuple (contrib/pgstattuple/pgstattuple.c) scans every LP_NORMAL tuple with SnapshotAny
 and counts it live when HeapTupleSatisfiesDirty says it is visible, dead otherwise; it adds
-PageGetHeapFreeSpace() of every block. Offline, a tuple's transactions are known only from its
-hint bits: :func:`dirty_visibility` follows HeapTupleSatisfiesDirty as far as they go and says
-``unknown`` where it would have to ask pg_xact or pg_multixact. Unknown tuples are counted as
-live (a copied relation's unhinted tuples are most often committed inserts) and the result
-says how many there were, so the figures are exact when that count is 0.
+PageGetHeapFreeSpace() of every block. From a relation file alone, a tuple's transactions are
+known only from its hint bits: :func:`dirty_visibility` follows HeapTupleSatisfiesDirty as far
+as they go and says ``unknown`` where it would have to ask pg_xact or pg_multixact. Unknown
+tuples are counted as live (a copied relation's unhinted tuples are most often committed
+inserts) and the result says how many there were, so the figures are exact when that count is
+0. A relation of a data directory has its pg_xact and pg_multixact (``xacts``): there the
+unknown tuples are settled by :func:`dirty_visibility_xact`, once per distinct
+(t_xmin, t_xmax, t_infomask), and only those whose status cannot be read stay unknown.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +29,11 @@ from pageinspect_py.decode.page import PageKind
 from pageinspect_py.page import arrays
 from pageinspect_py.page.raw import Chunk, Fork, PageSource, RawPage
 from pageinspect_py.scan.parallel import Progress, map_ranges
+from pageinspect_py.sources.datadir.slru import XactsSpec, XactStatus, share
+
+if TYPE_CHECKING:
+    from pageinspect_py.analysis.visibility import XactSource
+    from pageinspect_py.sources.datadir.slru import DataDirectoryXacts
 
 
 class Visibility(enum.IntEnum):
@@ -52,6 +60,68 @@ def dirty_visibility(t_infomask: int) -> Visibility:
     if t_infomask & C.HEAP_XMAX_COMMITTED:
         return Visibility.DEAD  # deleted or updated by a committed transaction
     return Visibility.UNKNOWN  # a deleter whose fate is in pg_xact (or a multixact)
+
+
+def _fate(xacts: XactSource, xid: int) -> Visibility | None:
+    """TransactionIdIsInProgress / DidCommit as a restarted server answers them: LIVE while
+    in progress (SnapshotDirty sees it), None once committed, DEAD when it did not commit
+    (aborted, never ended, sub-committed without its parent, invalid), UNKNOWN unreadable."""
+    match xacts.xid_status(xid).status:
+        case XactStatus.IN_PROGRESS:
+            return Visibility.LIVE
+        case XactStatus.COMMITTED | XactStatus.FROZEN:
+            return None
+        case XactStatus.UNKNOWN:
+            return Visibility.UNKNOWN
+        case _:
+            return Visibility.DEAD
+
+
+def dirty_visibility_xact(
+    t_xmin: int, t_xmax: int, t_infomask: int, xacts: XactSource
+) -> Visibility:
+    """HeapTupleSatisfiesDirty (heapam_visibility.c) with pg_xact and pg_multixact where the
+    hint bits do not settle it; UNKNOWN only where a status cannot be read."""
+    found = dirty_visibility(t_infomask)
+    if found is not Visibility.UNKNOWN:
+        return found
+    if not t_infomask & C.HEAP_XMIN_COMMITTED:
+        if t_infomask & C.HEAP_MOVED:
+            return Visibility.UNKNOWN  # moved by a pre-9.0 VACUUM FULL: t_xvac decides
+        inserted = _fate(xacts, t_xmin)
+        if inserted is not None:  # in progress: visible to a dirty read, whatever xmax says
+            return inserted
+        # committed: HeapTupleSatisfiesDirty goes on to xmax
+        if t_infomask & C.HEAP_XMAX_INVALID or xmax_is_locked_only(t_infomask):
+            return Visibility.LIVE
+        if t_infomask & C.HEAP_XMAX_COMMITTED:
+            return Visibility.DEAD
+    updater = t_xmax
+    if t_infomask & C.HEAP_XMAX_IS_MULTI:
+        members = xacts.multixact_members(t_xmax)
+        if members.members is None:
+            return Visibility.UNKNOWN
+        member = members.updater
+        if member is None:  # HeapTupleGetUpdateXid: none, so not committed
+            return Visibility.LIVE
+        updater = member.xid
+    deleted = _fate(xacts, updater)
+    if deleted is None:
+        return Visibility.DEAD  # deleted or updated by a committed transaction
+    return Visibility.UNKNOWN if deleted is Visibility.UNKNOWN else Visibility.LIVE
+
+
+def _settle(
+    xmin: arrays.I64, xmax: arrays.I64, infomask: arrays.I64, xacts: XactSource
+) -> npt.NDArray[np.uint8]:
+    """dirty_visibility_xact of many tuples, once per distinct header triple."""
+    triples = np.stack([xmin, xmax, infomask], axis=1)
+    distinct, inverse = np.unique(triples, axis=0, return_inverse=True)
+    settled = np.array(
+        [dirty_visibility_xact(a, b, c, xacts) for a, b, c in distinct.tolist()], dtype=np.uint8
+    )
+    out: npt.NDArray[np.uint8] = settled[inverse.reshape(-1)]
+    return out
 
 
 @cache
@@ -84,9 +154,14 @@ class HeapStats:
     dead_tuple_count: int = 0
     dead_tuple_len: int = 0
     free_space: int = 0
-    unknown_tuples: int = 0  #: counted live, their status needs pg_xact
+    unknown_tuples: int = 0  #: their status needs pg_xact (counted live without it)
     lp_states: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
     not_heap_pages: int = 0  #: pages that are not heap pages (counted for free space only)
+    #: pg_xact and pg_multixact were read for the unknown tuples (a data directory)
+    with_xacts: bool = False
+    unresolved: int = 0  #: of the unknown tuples, those whose status could not be read either
+    #: why (a missing pg_xact segment...), once each
+    xact_problems: list[str] = field(default_factory=list)
 
     def merge(self, other: HeapStats) -> None:
         self.blocks += other.blocks
@@ -98,6 +173,9 @@ class HeapStats:
         self.unknown_tuples += other.unknown_tuples
         self.lp_states = [a + b for a, b in zip(self.lp_states, other.lp_states, strict=True)]
         self.not_heap_pages += other.not_heap_pages
+        self.with_xacts |= other.with_xacts
+        self.unresolved += other.unresolved
+        self.xact_problems = list(dict.fromkeys([*self.xact_problems, *other.xact_problems]))
 
     @property
     def table_len(self) -> int:
@@ -129,10 +207,9 @@ def _count(stats: HeapStats, visibility: int, length: int) -> None:
     else:
         stats.tuple_count += 1
         stats.tuple_len += length
-        stats.unknown_tuples += visibility == Visibility.UNKNOWN
 
 
-def _page_stats(raw: RawPage, stats: HeapStats) -> None:
+def _page_stats(raw: RawPage, stats: HeapStats, xacts: XactSource | None = None) -> None:
     """One page the kernel did not settle, from its decoded model."""
     page = decode_page(raw)
     header = page.header
@@ -157,12 +234,22 @@ def _page_stats(raw: RawPage, stats: HeapStats) -> None:
         return
     for item in page.items:
         if item.lp.lp_flags == C.LP_NORMAL and item.tuple is not None:
-            _count(stats, dirty_visibility(item.tuple.header.t_infomask), item.lp.lp_len)
+            h = item.tuple.header
+            visibility = dirty_visibility(h.t_infomask)
+            if visibility is Visibility.UNKNOWN:
+                stats.unknown_tuples += 1
+                if xacts is not None:
+                    visibility = dirty_visibility_xact(h.t_xmin, h.t_xmax, h.t_infomask, xacts)
+                stats.unresolved += visibility is Visibility.UNKNOWN and xacts is not None
+            _count(stats, visibility, item.lp.lp_len)
 
 
-def chunk_stats(chunk: Chunk, source: PageSource) -> HeapStats:
-    """pgstattuple's counters over one chunk: regular heap pages as arrays, the rest decoded."""
+def chunk_stats(chunk: Chunk, source: PageSource, xacts: XactSource | None = None) -> HeapStats:
+    """pgstattuple's counters over one chunk: regular heap pages as arrays, the rest decoded;
+    with ``xacts`` (a data directory's pg_xact and pg_multixact) the tuples hint bits leave
+    unknown are settled from them."""
     stats = HeapStats(blocks=chunk.count, block_size=chunk.block_size)
+    stats.with_xacts = xacts is not None
     pages = arrays.pages_array(chunk)
     blknos = np.arange(chunk.first, chunk.first + chunk.count, dtype=np.int64)
     kinds, _ = arrays.classify(pages, blknos, fork=chunk.fork, verifiable=False)
@@ -182,13 +269,19 @@ def chunk_stats(chunk: Chunk, source: PageSource) -> HeapStats:
         normal = np.flatnonzero(items.lp_flags == C.LP_NORMAL)
         tuples = arrays.TupleHeaders(sub, items.row[normal], items.lp_off[normal])
         visibility = _visibility_table()[tuples.t_infomask]
+        unknown = np.flatnonzero(visibility == Visibility.UNKNOWN)
+        stats.unknown_tuples += len(unknown)
+        if xacts is not None and len(unknown):
+            visibility[unknown] = _settle(
+                tuples.t_xmin[unknown], tuples.t_xmax[unknown], tuples.t_infomask[unknown], xacts
+            )
+            stats.unresolved += int((visibility[unknown] == Visibility.UNKNOWN).sum())
         length = items.lp_len[normal]
         dead = visibility == Visibility.DEAD
         stats.dead_tuple_count += int(dead.sum())
         stats.dead_tuple_len += int(length[dead].sum())
         stats.tuple_count += int((~dead).sum())
         stats.tuple_len += int(length[~dead].sum())
-        stats.unknown_tuples += int((visibility == Visibility.UNKNOWN).sum())
         free = heap_free_space(
             lower,
             upper,
@@ -202,22 +295,36 @@ def chunk_stats(chunk: Chunk, source: PageSource) -> HeapStats:
     for index in np.flatnonzero((kinds != arrays.Kind.HEAP) & ~new):
         blkno = chunk.first + int(index)
         raw = RawPage(blkno, chunk.page(int(index)), chunk.fork, source.origin(blkno), True)
-        _page_stats(raw, stats)
+        _page_stats(raw, stats, xacts)
     return stats
 
 
-def _stats_range(source: PageSource, fork: Fork, start: int, stop: int) -> HeapStats:
-    stats = HeapStats(block_size=source.block_size)
+def _stats_range(
+    source: PageSource, fork: Fork, start: int, stop: int, xacts: XactsSpec | None = None
+) -> HeapStats:
+    """One worker task; the transaction status reader is this process's for the spec."""
+    reader = None if xacts is None else xacts.open()
+    stats = HeapStats(block_size=source.block_size, with_xacts=reader is not None)
     for chunk in source.chunks(fork, start, stop):
-        stats.merge(chunk_stats(chunk, source))
+        stats.merge(chunk_stats(chunk, source, reader))
+    if reader is not None:
+        stats.xact_problems = list(reader.problems)
     return stats
 
 
 def heap_stats(
-    source: PageSource, fork: Fork = "main", *, jobs: int = 1, progress: Progress | None = None
+    source: PageSource,
+    fork: Fork = "main",
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    xacts: DataDirectoryXacts | None = None,
 ) -> HeapStats:
-    """pgstattuple's counters over every block of ``fork``, on up to ``jobs`` processes."""
-    stats = HeapStats(block_size=source.block_size)
-    for part in map_ranges(source, fork, _stats_range, jobs=jobs, progress=progress):
+    """pgstattuple's counters over every block of ``fork``, on up to ``jobs`` processes; with
+    ``xacts`` (the data directory's transaction status) exact, not estimated, where pg_xact
+    can be read. Workers rebuild the reader from its spec."""
+    stats = HeapStats(block_size=source.block_size, with_xacts=xacts is not None)
+    work = partial(_stats_range, xacts=None if xacts is None else share(xacts))
+    for part in map_ranges(source, fork, work, jobs=jobs, progress=progress):
         stats.merge(part)
     return stats

@@ -1,20 +1,29 @@
 """``pgpage check``: every page of every fork, checksums and structure, as one report.
 
 The work runs on the kernel (:mod:`pageinspect_py.scan.check`): regular pages are settled as
-arrays, the rest decoded in full, so the findings are those of decoding every page.
+arrays, the rest decoded in full, so the findings are those of decoding every page. A relation
+of a data directory is checked with the directory's transaction status too (``xacts``): every
+hint bit pg_xact contradicts is a ``hint-contradicts-xact`` finding (a copy taken while the
+server ran, or a damaged page).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pageinspect_py.app.open import is_btree_index
 from pageinspect_py.decode.page import ChecksumStatus, PageKind
 from pageinspect_py.page.raw import FORKS, Fork, PageSource
 from pageinspect_py.scan.check import Finding, check_fork
 from pageinspect_py.scan.parallel import Progress
+
+if TYPE_CHECKING:
+    from pageinspect_py.sources.datadir.slru import DataDirectoryXacts
+
+#: the name :attr:`CheckReport.checks` gives the hint bit check
+HINT_CHECK = "hint bits against pg_xact"
 
 #: page kinds whose contents are not decoded (yet): their pages are checked as far as the
 #: header, line pointers and checksum go, and the report says how many there were
@@ -61,6 +70,9 @@ class CheckReport:
     source_problems: tuple[str, ...]
     #: which checks ran beyond the pages' own (e.g. "btree structure"), and how many findings
     checks: tuple[tuple[str, int], ...] = ()
+    #: why some hint bits could not be checked (pg_xact segments missing), once each; None
+    #: when no transaction status was given (not a relation of a data directory)
+    xact_problems: tuple[str, ...] | None = None
 
     @property
     def problems(self) -> bool:
@@ -68,6 +80,12 @@ class CheckReport:
         return bool(self.source_problems) or any(f.severity == "error" for f in self.findings)
 
     def as_json(self) -> dict[str, Any]:
+        out = self._json()
+        if self.xact_problems is not None:
+            out["xact_problems"] = list(self.xact_problems)
+        return out
+
+    def _json(self) -> dict[str, Any]:
         return {
             "relation": self.relation,
             "forks": {summary.fork: summary.as_json() for summary in self.forks},
@@ -100,15 +118,25 @@ def _ordered(counts: Counter[str], order: tuple[str, ...]) -> dict[str, int]:
 
 
 def check_relation(
-    source: PageSource, *, jobs: int = 1, progress: Progress | None = None
+    source: PageSource,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    xacts: DataDirectoryXacts | None = None,
 ) -> CheckReport:
-    """Check every page of every fork of ``source`` on up to ``jobs`` processes."""
+    """Check every page of every fork of ``source`` on up to ``jobs`` processes; with
+    ``xacts`` (the transaction status of the data directory ``source`` is a relation of)
+    the heap tuples' hint bits against pg_xact too."""
     summaries: list[ForkSummary] = []
     findings: list[Finding] = []
+    hint_findings = 0
+    xact_problems: dict[str, None] = {}
     for fork in FORKS:
         if source.nblocks(fork) == 0:
             continue
-        tally = check_fork(source, fork, jobs=jobs, progress=progress)
+        tally = check_fork(source, fork, jobs=jobs, progress=progress, xacts=xacts)
+        hint_findings += tally.hint_findings
+        xact_problems.update(dict.fromkeys(tally.xact_problems))
         summaries.append(
             ForkSummary(
                 fork,
@@ -121,6 +149,8 @@ def check_relation(
         )
         findings.extend(tally.findings)
     checks: list[tuple[str, int]] = []
+    if xacts is not None:
+        checks.append((HINT_CHECK, hint_findings))
     if is_btree_index(source):
         structural = btree_findings(source)
         checks.append(("btree structure", len(structural)))
@@ -132,6 +162,7 @@ def check_relation(
         tuple(findings),
         tuple(str(problem) for problem in source.problems),
         tuple(checks),
+        None if xacts is None else tuple(xact_problems),
     )
 
 

@@ -6,11 +6,16 @@ with (a schema file, a column list, or the live catalog); :func:`dump_pages` yie
 command's arguments (``dsn``/``live``): the file branch never imports psycopg, and the live
 branch holds a typed :class:`~pageinspect_py.sources.live.LiveSource` instead of probing a
 source for what kind it is.
+
+Given a transaction status source (``xacts``: a data directory's pg_xact and pg_multixact), each
+heap tuple of the main fork gets its visibility verdict
+(:func:`~pageinspect_py.analysis.visibility.tuple_visibility`); a hint bit pg_xact contradicts
+is a problem with the page, reported with its line pointer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +25,11 @@ from pageinspect_py.app.open import is_live, open_file, open_server
 from pageinspect_py.errors import BlockOutOfRangeError, SchemaError
 
 if TYPE_CHECKING:
+    from pageinspect_py.analysis.visibility import Visibility, XactSource
     from pageinspect_py.catalog.attributes import RelationDescription
     from pageinspect_py.catalog.index import IndexDescription
     from pageinspect_py.decode.common import Diagnostic
+    from pageinspect_py.decode.heap import HeapPage
     from pageinspect_py.decode.page import Page
     from pageinspect_py.decode.tuple import PageValues
     from pageinspect_py.decode.varlena import ToastFetcher
@@ -48,6 +55,8 @@ class DumpRelation:
     attributes: Attributes | None = None
     #: typed keys on every page of a btree index (None: not an index, or no key columns)
     keys: IndexDescription | None = None
+    #: transaction status for each heap tuple's verdict (None: no data directory)
+    xacts: XactSource | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +67,19 @@ class DumpRecord:
     values: PageValues | None
     #: problems with the tuple values (reported before the page)
     value_diagnostics: tuple[Diagnostic, ...]
+    #: each heap tuple's verdict by line pointer number (None: no transaction status given)
+    visibility: Mapping[int, Visibility] | None = None
+
+    @property
+    def visibility_diagnostics(self) -> tuple[Diagnostic, ...]:
+        """Hint bits pg_xact contradicts, each naming its line pointer."""
+        from pageinspect_py.decode.common import Diagnostic
+
+        return tuple(
+            Diagnostic(d.severity, d.code, f"lp {lp}: {d.message}", d.span)
+            for lp, verdict in (self.visibility or {}).items()
+            for d in verdict.diagnostics
+        )
 
     @property
     def page_diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -66,8 +88,12 @@ class DumpRecord:
 
     @property
     def has_errors(self) -> bool:
-        """A value or the page itself is damaged (the command's "problems found")."""
-        return self.page.has_errors or any(d.severity == "error" for d in self.value_diagnostics)
+        """A value, a hint bit or the page itself is damaged (the command's "problems found")."""
+        return (
+            self.page.has_errors
+            or any(d.severity == "error" for d in self.value_diagnostics)
+            or any(v.diagnostics for v in (self.visibility or {}).values())
+        )
 
 
 def open_dump(
@@ -85,11 +111,13 @@ def open_dump(
     stack: ExitStack,
     description: RelationDescription | None = None,
     index: IndexDescription | None = None,
+    xacts: XactSource | None = None,
 ) -> DumpRelation:
     """Open TARGET (closed with ``stack``) and find what its pages are decoded with.
 
     ``description`` is the relation's, found in a data directory's catalogs: used when
-    neither ``schema_file`` nor ``columns`` is given; ``index`` likewise for a btree index."""
+    neither ``schema_file`` nor ``columns`` is given; ``index`` likewise for a btree index;
+    ``xacts`` that data directory's transaction status, for each heap tuple's verdict."""
     if is_live(dsn, live):
         server = stack.enter_context(open_server(dsn, target))
         fork_name = cast("Fork", fork or server.given_fork)
@@ -111,7 +139,7 @@ def open_dump(
     if keys is None:
         desc = _given_description(source, schema_file, columns) or description
         attrs = _attributes(desc, toast_path, stack)
-    return DumpRelation(source, fork_name, attrs, keys)
+    return DumpRelation(source, fork_name, attrs, keys, xacts if fork_name == "main" else None)
 
 
 def dump_pages(
@@ -172,7 +200,24 @@ def _records(
         values = None
         if attrs is not None and isinstance(page, HeapPage):
             values = decode_page_values(page, attrs.desc, toast=attrs.toast)
-        yield DumpRecord(page, values, values.diagnostics if values is not None else ())
+        visibility = None
+        if relation.xacts is not None and isinstance(page, HeapPage):
+            visibility = page_visibility(page, relation.xacts)
+        yield DumpRecord(page, values, values.diagnostics if values is not None else (), visibility)
+
+
+def page_visibility(page: HeapPage, xacts: XactSource) -> dict[int, Visibility]:
+    """The verdict on each LP_NORMAL tuple of ``page``, by line pointer number."""
+    from pageinspect_py import constants as C
+    from pageinspect_py.analysis.visibility import tuple_visibility
+
+    out = {}
+    for item in page.items:
+        if item.tuple is None or item.lp.lp_flags != C.LP_NORMAL:
+            continue
+        h = item.tuple.header
+        out[item.lp.lp] = tuple_visibility(h.t_xmin, h.t_xmax, h.t_infomask, h.t_infomask2, xacts)
+    return out
 
 
 def _given_description(

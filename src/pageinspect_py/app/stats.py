@@ -2,19 +2,23 @@
 
 A heap gets ``pgstattuple()`` (analysis/heapstats.py) plus line pointers by state; a btree
 index gets ``pgstatindex()`` (the figures ``pgpage btree`` computes). Everything rides on the
-kernel: regular pages are counted as arrays.
+kernel: regular pages are counted as arrays. A heap of a data directory is counted with its
+pg_xact and pg_multixact (``xacts``), so tuples without settling hint bits are counted exactly.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pageinspect_py.analysis.heapstats import HeapStats, heap_stats
 from pageinspect_py.app.open import is_btree_index
 from pageinspect_py.errors import BlockOutOfRangeError
 from pageinspect_py.page.raw import PageSource
 from pageinspect_py.scan.parallel import Progress
+
+if TYPE_CHECKING:
+    from pageinspect_py.sources.datadir.slru import DataDirectoryXacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +39,10 @@ def relation_stats(
     major: int | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
+    xacts: DataDirectoryXacts | None = None,
 ) -> StatsReport:
-    """pgstattuple() of a heap, pgstatindex() of a btree index (told by block 0)."""
+    """pgstattuple() of a heap, pgstatindex() of a btree index (told by block 0); ``xacts``
+    is the transaction status of the data directory the heap is a relation of."""
     if source.nblocks("main") == 0:
         raise BlockOutOfRangeError(f"{source.name}: the main fork has no blocks")
     if is_btree_index(source):
@@ -50,26 +56,36 @@ def relation_stats(
             asdict(stats.pgstatindex),
             {"pgstatindex_major": stats.pgstatindex_major},
         )
-    heap = heap_stats(source, jobs=jobs, progress=progress)
+    heap = heap_stats(source, jobs=jobs, progress=progress, xacts=xacts)
     return StatsReport(source.name, "pgstattuple", heap.pgstattuple(), _ours(heap), _notes(heap))
 
 
 def _ours(heap: HeapStats) -> dict[str, Any]:
     unused, normal, redirect, dead = heap.lp_states
-    return {
+    ours: dict[str, Any] = {
         "blocks": heap.blocks,
         "lp_normal": normal,
         "lp_redirect": redirect,
         "lp_dead": dead,
         "lp_unused": unused,
         "tuples_status_from_pg_xact": heap.unknown_tuples,
-        "pages_not_heap": heap.not_heap_pages,
     }
+    if heap.with_xacts:
+        ours["tuples_status_unknown"] = heap.unresolved
+    ours["pages_not_heap"] = heap.not_heap_pages
+    return ours
 
 
 def _notes(heap: HeapStats) -> tuple[str, ...]:
     notes = []
-    if heap.unknown_tuples:
+    if heap.with_xacts:
+        if heap.unresolved:
+            why = "; ".join(heap.xact_problems) or "unreadable"
+            notes.append(
+                f"{heap.unresolved} tuples' transaction status could not be read ({why}): "
+                "counted as live, so tuple_count and dead_tuple_count are estimates"
+            )
+    elif heap.unknown_tuples:
         notes.append(
             f"{heap.unknown_tuples} tuples carry no hint bits that settle their visibility "
             "(their transactions' status is in pg_xact): counted as live, so tuple_count and "

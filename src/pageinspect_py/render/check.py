@@ -13,6 +13,10 @@ def check_report_text(report: CheckReport) -> str:
     """Findings (one line each), file problems, then one summary line per fork."""
     lines = [f"{f.fork} block {f.block}: {f.text}" for f in report.findings]
     lines.extend(report.source_problems)
+    lines.extend(
+        f"note: hint bits not checked where pg_xact cannot be read: {problem}"
+        for problem in report.xact_problems or ()
+    )
     for summary in report.forks:
         checksums = ", ".join(f"{n} {status}" for status, n in summary.checksums.items())
         kinds = ", ".join(f"{n} {kind}" for kind, n in summary.kinds.items())

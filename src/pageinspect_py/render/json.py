@@ -2,13 +2,16 @@
 
 Values are what pageinspect returns, except: bytea as lowercase hex without ``\\x``, tids as
 ``"(b,o)"``, xids as integers, checksums as signed int16 (``smallint``). Keys of our own
-(``regions``, ``diagnostics``, flag names, spans) sit beside them.
+(``regions``, ``diagnostics``, flag names, spans) sit beside them; a heap tuple of a data
+directory's relation has its ``visibility`` verdict.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from pageinspect_py.analysis.visibility import Visibility
 from pageinspect_py.decode.common import Diagnostic, Region, Span
 from pageinspect_py.decode.dispatch import FsmPage, VmPage
 from pageinspect_py.decode.heap import HeapItem, HeapPage, HeapTuple
@@ -90,6 +93,17 @@ def _tuple_json(tup: HeapTuple) -> JSONObject:
     }
 
 
+def visibility_json(verdict: Visibility) -> JSONObject:
+    """A tuple's verdict without a server (analysis/visibility.py)."""
+    return {
+        "verdict": str(verdict.verdict),
+        "visible": verdict.visible,
+        "xmin_status": str(verdict.xmin_status),
+        "xmax_status": str(verdict.xmax_status),
+        "reason": verdict.reason,
+    }
+
+
 def region_json(region: Region) -> JSONObject:
     out: JSONObject = {
         "kind": str(region.kind),
@@ -113,11 +127,16 @@ def diagnostic_json(diagnostic: Diagnostic) -> JSONObject:
 
 
 def page_json(
-    page: Page, *, heap_blocks: int | None = None, values: PageValues | None = None
+    page: Page,
+    *,
+    heap_blocks: int | None = None,
+    values: PageValues | None = None,
+    visibility: Mapping[int, Visibility] | None = None,
 ) -> JSONObject:
     """One block as a JSON object. ``heap_blocks`` bounds the VM entries listed; ``values``
     (attributes decoded with a relation description) adds ``values`` and ``attributes`` to
-    each heap item and the attribute padding total to the page."""
+    each heap item and the attribute padding total to the page; ``visibility`` (verdicts by
+    line pointer) adds ``visibility`` to each heap item that has one."""
     computed = page.checksum.computed
     out: JSONObject = {
         "block": page.blkno,
@@ -136,6 +155,11 @@ def page_json(
                 if tv is not None:
                     item_json.update(tuple_values_json(tv))
             out.update(page_values_json(values))
+        if visibility is not None:
+            for item_json in out["heap_page_items"]:
+                verdict = visibility.get(item_json["lp"])
+                if verdict is not None:
+                    item_json["visibility"] = visibility_json(verdict)
     elif isinstance(page, FsmPage) and page.fsm is not None:
         out["fsm_page_contents"] = page.fsm.contents_text()
         out["fsm"] = {

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from pageinspect_py import constants as C
+from pageinspect_py.analysis.visibility import Verdict, Visibility
 from pageinspect_py.decode.common import RegionKind, Span
 from pageinspect_py.decode.dispatch import FsmPage, VmPage
 from pageinspect_py.decode.heap import HeapPage, HeapTuple
@@ -45,15 +46,35 @@ _CHECKSUM_NOTES = {
 
 
 def render_page(
-    page: Page, *, heap_blocks: int | None = None, values: PageValues | None = None
+    page: Page,
+    *,
+    heap_blocks: int | None = None,
+    values: PageValues | None = None,
+    visibility: Mapping[int, Visibility] | None = None,
 ) -> str:
     """``values`` (attributes decoded with a relation description) adds each tuple's
-    attributes, padding and values."""
-    return "\n".join(_page_lines(page, heap_blocks, values)) + "\n"
+    attributes, padding and values; ``visibility`` (verdicts by line pointer) a line beside
+    each tuple."""
+    return "\n".join(_page_lines(page, heap_blocks, values, visibility)) + "\n"
+
+
+def visibility_text(verdict: Visibility) -> str:
+    """One short line, ``visibility: dead; xmin committed, xmax committed`` (live and locked
+    tuples are visible, dead ones not; the whole reason is in the JSON)."""
+    seen = ""
+    if verdict.verdict is Verdict.IN_PROGRESS:  # a delete in progress leaves it visible
+        seen = " (visible)" if verdict.visible else " (not visible)"
+    return (
+        f"visibility: {verdict.verdict}{seen}; "
+        f"xmin {verdict.xmin_status}, xmax {verdict.xmax_status}"
+    )
 
 
 def _page_lines(
-    page: Page, heap_blocks: int | None, values: PageValues | None = None
+    page: Page,
+    heap_blocks: int | None,
+    values: PageValues | None = None,
+    visibility: Mapping[int, Visibility] | None = None,
 ) -> Iterator[str]:
     yield f"block {page.blkno} ({page.fork} fork): {page.kind} page, {page.size} bytes"
     yield f"  from {page.origin}"
@@ -83,7 +104,8 @@ def _page_lines(
             yield _line(1, f"tuples: {len(tuples)}")
         for item in tuples:
             assert item.tuple is not None
-            yield from _tuple_lines(item.lp, item.tuple)
+            verdict = visibility.get(item.lp.lp) if visibility is not None else None
+            yield from _tuple_lines(item.lp, item.tuple, verdict)
             tv = values.for_lp(item.lp.lp) if values is not None else None
             if tv is not None:
                 for indent, text, span in attribute_text_rows(tv):
@@ -141,9 +163,11 @@ def _lp_text(lp: ItemId) -> str:
     return f"lp {lp.lp}: {lp.flags_name} lp_off: {lp.lp_off} lp_len: {lp.lp_len}"
 
 
-def _tuple_lines(lp: ItemId, tup: HeapTuple) -> Iterator[str]:
+def _tuple_lines(lp: ItemId, tup: HeapTuple, verdict: Visibility | None = None) -> Iterator[str]:
     h = tup.header
     yield _line(2, f"lp {lp.lp} ({lp.flags_name}), {tup.span.length} bytes", tup.span)
+    if verdict is not None:
+        yield _line(3, visibility_text(verdict))
     for f in h.fields():
         if f.name == "t_ctid":
             text = f"t_ctid: {h.t_ctid}"

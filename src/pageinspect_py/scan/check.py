@@ -7,22 +7,41 @@ are exactly those of decoding every page (a test proves it), at array speed.
 :func:`check_fork` runs ranges of a fork on worker processes, each with its own copy of the
 source, and merges their tallies in block order: the result does not depend on the number of
 workers.
+
+Given a data directory's transaction status (``xacts``), the heap tuples' hint bits are checked
+against pg_xact as well (:func:`contradicting_hints`, the rule of
+:func:`pageinspect_py.analysis.visibility.tuple_visibility`'s ``hint-contradicts-xact``
+diagnostics, over arrays): only hinted xids are looked up, a chunk at a time, two bits each.
+Workers rebuild the reader from its :class:`~pageinspect_py.sources.datadir.slru.XactsSpec`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Final
 
 import numpy as np
 
-from pageinspect_py.decode.common import Severity
+from pageinspect_py import constants as C
+from pageinspect_py.decode.common import Diagnostic, Severity, Span
 from pageinspect_py.decode.dispatch import decode_page
+from pageinspect_py.decode.heap import HeapPage
 from pageinspect_py.decode.page import ChecksumStatus, Page, PageKind
+from pageinspect_py.layouts.heap import HEAP_TUPLE_HEADER_OFFSETS
 from pageinspect_py.page import arrays
 from pageinspect_py.page.raw import Fork, PageSource, RawPage
 from pageinspect_py.scan import parallel
 from pageinspect_py.scan.parallel import Progress, map_ranges
+from pageinspect_py.sources.datadir.slru import (
+    TRANSACTION_STATUS_ABORTED,
+    TRANSACTION_STATUS_COMMITTED,
+    TRANSACTION_STATUS_IN_PROGRESS,
+    DataDirectoryXacts,
+    XactsSpec,
+    share,
+)
 
 #: pages read and classified at once: bounds memory (a chunk is 8 MiB at 8 kB)
 CHUNK_PAGES = 1024
@@ -59,6 +78,11 @@ class Tally:
     warnings: int = 0
     irregular: int = 0  #: pages the kernel handed to the full decoder
     findings: list[Finding] = field(default_factory=list)
+    #: tuples whose hint bits were checked against pg_xact (None: no transaction status given)
+    hinted_tuples: int | None = None
+    hint_findings: int = 0  #: of them, hint bits pg_xact contradicts
+    #: why some hinted xids could not be looked up (missing pg_xact segments), once each
+    xact_problems: list[str] = field(default_factory=list)
 
     def add_page(self, page: Page) -> None:
         self.blocks += 1
@@ -90,6 +114,204 @@ class Tally:
         self.warnings += other.warnings
         self.irregular += other.irregular
         self.findings.extend(other.findings)
+        if other.hinted_tuples is not None:
+            self.hinted_tuples = (self.hinted_tuples or 0) + other.hinted_tuples
+        self.hint_findings += other.hint_findings
+        self.xact_problems = list(dict.fromkeys([*self.xact_problems, *other.xact_problems]))
+
+    def add_hint_findings(self, found: list[Finding]) -> None:
+        self.hint_findings += len(found)
+        self.errors += len(found)
+        self.findings.extend(found)
+
+
+HINT_CONTRADICTS_XACT: Final = "hint-contradicts-xact"
+_T_INFOMASK: Final = HEAP_TUPLE_HEADER_OFFSETS["t_infomask"]
+_XMIN_BITS: Final = C.HEAP_XMIN_COMMITTED | C.HEAP_XMIN_INVALID
+_HINTS: Final = _XMIN_BITS | C.HEAP_XMAX_COMMITTED | C.HEAP_XMAX_INVALID
+_XMIN_HINT_NAMES: Final = {
+    C.HEAP_XMIN_FROZEN: "HEAP_XMIN_FROZEN",
+    C.HEAP_XMIN_COMMITTED: "HEAP_XMIN_COMMITTED",
+    C.HEAP_XMIN_INVALID: "HEAP_XMIN_INVALID",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    """One hint bit pg_xact contradicts: tuple ``index`` (of the arrays given), which xid."""
+
+    index: int
+    which: str  #: ``xmin`` or ``xmax``
+    xid: int
+    hint: str  #: ``HEAP_XMIN_COMMITTED``, ``HEAP_XMIN_FROZEN``, ``HEAP_XMAX_INVALID``, ...
+
+
+def contradicting_hints(
+    t_xmin: arrays.I64, t_xmax: arrays.I64, t_infomask: arrays.I64, xacts: DataDirectoryXacts
+) -> list[Contradiction]:
+    """The hint bits of many tuples that pg_xact contradicts, in tuple order (xmin before
+    xmax): the rule tuple_visibility's ``hint-contradicts-xact`` diagnostics follow.
+
+    xmin: HEAP_XMIN_COMMITTED (or FROZEN) while pg_xact says aborted or in progress,
+    HEAP_XMIN_INVALID while it says committed or in progress. xmax (not a multixact):
+    HEAP_XMAX_INVALID while a deleter committed or any xmax is in progress, HEAP_XMAX_COMMITTED
+    on a deleter (not a locker) pg_xact calls aborted or in progress. Only hinted xids that
+    pg_xact covers are looked up (see ``DataDirectoryXacts.pg_xact_fates``)."""
+    im = t_infomask & 0xFFFF
+    xmin_bits = im & _XMIN_BITS
+    multi = im & C.HEAP_XMAX_IS_MULTI != 0
+    lock_only = (im & C.HEAP_XMAX_LOCK_ONLY != 0) | (
+        im & (C.HEAP_XMAX_IS_MULTI | C.HEAP_LOCK_MASK) == C.HEAP_XMAX_EXCL_LOCK
+    )
+    xmax_invalid = im & C.HEAP_XMAX_INVALID != 0
+    by_xmin = np.flatnonzero(xmin_bits != 0)
+    invalid_hint = np.flatnonzero(xmax_invalid & ~multi & (t_xmax != 0))
+    committed_hint = np.flatnonzero(
+        ~xmax_invalid & ~multi & ~lock_only & (im & C.HEAP_XMAX_COMMITTED != 0)
+    )
+    fates = xacts.pg_xact_fates(
+        np.concatenate([t_xmin[by_xmin], t_xmax[invalid_hint], t_xmax[committed_hint]])
+    )
+    n1, n2 = len(by_xmin), len(by_xmin) + len(invalid_hint)
+    xmin_fate, invalid_fate, committed_fate = fates[:n1], fates[n1:n2], fates[n2:]
+    in_progress = TRANSACTION_STATUS_IN_PROGRESS
+    committed, aborted = TRANSACTION_STATUS_COMMITTED, TRANSACTION_STATUS_ABORTED
+    said_invalid = xmin_bits[by_xmin] == C.HEAP_XMIN_INVALID
+    bad_xmin = (xmin_fate == in_progress) | np.where(
+        said_invalid, xmin_fate == committed, xmin_fate == aborted
+    )
+    bad_invalid = (invalid_fate == in_progress) | (
+        ~lock_only[invalid_hint] & (invalid_fate == committed)
+    )
+    bad_committed = (committed_fate == in_progress) | (committed_fate == aborted)
+    found = [
+        Contradiction(i, "xmin", int(t_xmin[i]) & 0xFFFFFFFF, _XMIN_HINT_NAMES[int(xmin_bits[i])])
+        for i in by_xmin[bad_xmin].tolist()
+    ]
+    found += [
+        Contradiction(i, "xmax", int(t_xmax[i]) & 0xFFFFFFFF, "HEAP_XMAX_INVALID")
+        for i in invalid_hint[bad_invalid].tolist()
+    ]
+    found += [
+        Contradiction(i, "xmax", int(t_xmax[i]) & 0xFFFFFFFF, "HEAP_XMAX_COMMITTED")
+        for i in committed_hint[bad_committed].tolist()
+    ]
+    found.sort(key=lambda c: (c.index, c.which != "xmin"))
+    return found
+
+
+def _hint_findings(
+    xacts: DataDirectoryXacts,
+    fork: Fork,
+    blocks: arrays.I64,
+    origins: dict[int, str],
+    lps: arrays.I64,
+    lp_offs: arrays.I64,
+    t_xmin: arrays.I64,
+    t_xmax: arrays.I64,
+    t_infomask: arrays.I64,
+) -> list[Finding]:
+    """:func:`contradicting_hints` as findings: fork, block, lp, the t_infomask bytes."""
+    out = []
+    at, size = _T_INFOMASK
+    for c in contradicting_hints(t_xmin, t_xmax, t_infomask, xacts):
+        block, lp, start = int(blocks[c.index]), int(lps[c.index]), int(lp_offs[c.index]) + at
+        looked = xacts.xid_status(c.xid)
+        message = (
+            f"lp {lp}: {c.which} {c.xid}: {c.hint} is set but pg_xact says {looked.describe()}"
+        )
+        span = Span(start, start + size)
+        text = Diagnostic(Severity.ERROR, HINT_CONTRADICTS_XACT, message, span).describe()
+        out.append(
+            Finding(
+                fork,
+                block,
+                origins[block],
+                str(Severity.ERROR),
+                HINT_CONTRADICTS_XACT,
+                (span.start, span.stop),
+                message,
+                text,
+            )
+        )
+    return out
+
+
+def _regular_hints(
+    xacts: DataDirectoryXacts,
+    source: PageSource,
+    fork: Fork,
+    pages: arrays.U8,
+    blknos: arrays.I64,
+    heap: arrays.I64,
+) -> tuple[int, list[Finding]]:
+    """Hinted tuples and hint findings of the regular heap pages ``heap`` (rows of ``pages``)."""
+    sub = pages if len(heap) == len(pages) else pages[heap]
+    lower = arrays.headers(sub)["pd_lower"].astype(np.int64)
+    items = arrays.FlatItems(sub, (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData)
+    normal = np.flatnonzero((items.lp_flags == C.LP_NORMAL) & (items.lp_len != 0))
+    row, off = items.row[normal], items.lp_off[normal]
+    head = arrays.TupleHeaders(sub, row, off)
+    hinted = np.flatnonzero(head.t_infomask & _HINTS != 0)
+    if not len(hinted):
+        return 0, []
+    row, off = row[hinted], off[hinted]
+    blocks = blknos[heap[row]]
+    found = _hint_findings(
+        xacts,
+        fork,
+        blocks,
+        _Origins(source, fork),
+        items.index[normal[hinted]] + 1,
+        off,
+        head.t_xmin[hinted],
+        head.t_xmax[hinted],
+        head.t_infomask[hinted],
+    )
+    return len(hinted), found
+
+
+def _page_hints(xacts: DataDirectoryXacts, fork: Fork, page: Page) -> tuple[int, list[Finding]]:
+    """Hinted tuples and hint findings of a page the full decoder read."""
+    if not isinstance(page, HeapPage):
+        return 0, []
+    tuples = [
+        (item.lp.lp, item.lp.lp_off, item.tuple.header)
+        for item in page.items
+        if item.tuple is not None
+        and item.lp.lp_flags == C.LP_NORMAL
+        and item.tuple.header.t_infomask & _HINTS
+    ]
+    if not tuples:
+        return 0, []
+
+    def column(values: list[int]) -> arrays.I64:
+        return np.array(values, dtype=np.int64)
+
+    found = _hint_findings(
+        xacts,
+        fork,
+        column([page.blkno] * len(tuples)),
+        {page.blkno: page.origin},
+        column([lp for lp, _, _ in tuples]),
+        column([off for _, off, _ in tuples]),
+        column([h.t_xmin for _, _, h in tuples]),
+        column([h.t_xmax for _, _, h in tuples]),
+        column([h.t_infomask for _, _, h in tuples]),
+    )
+    return len(tuples), found
+
+
+class _Origins(dict[int, str]):
+    """Where each block was read, asked of the source only for blocks with findings."""
+
+    def __init__(self, source: PageSource, fork: Fork) -> None:
+        super().__init__()
+        self.source, self.fork = source, fork
+
+    def __missing__(self, block: int) -> str:
+        origin = self[block] = self.source.origin(block, self.fork)
+        return origin
 
 
 def check_blocks(
@@ -98,12 +320,19 @@ def check_blocks(
     start: int = 0,
     stop: int | None = None,
     progress: Progress | None = None,
+    *,
+    xacts: DataDirectoryXacts | None = None,
 ) -> Tally:
     """Check blocks ``start .. stop - 1`` of ``fork``: the kernel for regular pages, the full
-    decoder for the rest; findings in block order."""
+    decoder for the rest; findings in block order. With ``xacts``, heap tuples' hint bits
+    of the main fork are checked against pg_xact too."""
     tally = Tally()
     verifiable = source.checksum_verifiable
+    hints = xacts if fork == "main" else None
+    if hints is not None:
+        tally.hinted_tuples = 0
     for chunk in source.chunks(fork, start, stop, pages=CHUNK_PAGES):
+        before = len(tally.findings)
         pages = arrays.pages_array(chunk)
         blknos = np.arange(chunk.first, chunk.first + chunk.count, dtype=np.int64)
         kinds, status = arrays.classify(pages, blknos, fork=fork, verifiable=verifiable)
@@ -120,29 +349,53 @@ def check_blocks(
             raw = RawPage(
                 blkno, chunk.page(int(index)), fork, source.origin(blkno, fork), verifiable
             )
-            tally.add_page(decode_page(raw))
+            page = decode_page(raw)
+            tally.add_page(page)
             tally.irregular += 1
+            if hints is not None:
+                hinted, found = _page_hints(hints, fork, page)
+                tally.hinted_tuples = (tally.hinted_tuples or 0) + hinted
+                tally.add_hint_findings(found)
+        if hints is not None:
+            heap = np.flatnonzero(kinds == arrays.Kind.HEAP)
+            if len(heap):
+                hinted, found = _regular_hints(hints, source, fork, pages, blknos, heap)
+                tally.hinted_tuples = (tally.hinted_tuples or 0) + hinted
+                tally.add_hint_findings(found)
+                # block order: a stable sort keeps each page's own findings first
+                tally.findings[before:] = sorted(tally.findings[before:], key=lambda f: f.block)
         if progress is not None:
             progress(chunk.count)
+    if hints is not None:
+        tally.xact_problems = list(hints.problems)
     return tally
 
 
-def _check_range(source: PageSource, fork: Fork, start: int, stop: int) -> Tally:
-    return check_blocks(source, fork, start, stop)
+def _check_range(
+    source: PageSource, fork: Fork, start: int, stop: int, xacts: XactsSpec | None = None
+) -> Tally:
+    """One worker task; the transaction status reader is this process's for the spec."""
+    return check_blocks(source, fork, start, stop, xacts=None if xacts is None else xacts.open())
 
 
 def check_fork(
-    source: PageSource, fork: Fork, *, jobs: int = 1, progress: Progress | None = None
+    source: PageSource,
+    fork: Fork,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    xacts: DataDirectoryXacts | None = None,
 ) -> Tally:
     """Check every block of ``fork`` on up to ``jobs`` processes; the same tally whatever
-    ``jobs`` is (ranges merge in block order)."""
+    ``jobs`` is (ranges merge in block order). With ``xacts`` (a data directory's transaction
+    status) hint bits are checked against pg_xact; workers rebuild the reader from its spec."""
     if jobs <= 1 or not source.reopenable:
-        return check_blocks(source, fork, 0, None, progress)
+        return check_blocks(source, fork, 0, None, progress, xacts=xacts)
     tally = Tally()
     parts = map_ranges(
         source,
         fork,
-        _check_range,
+        partial(_check_range, xacts=None if xacts is None else share(xacts)),
         jobs=jobs,
         progress=progress,
         task_blocks=TASK_BLOCKS,

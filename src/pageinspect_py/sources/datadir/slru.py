@@ -32,6 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
+
 from pageinspect_py import constants as C
 from pageinspect_py.errors import DataDirectoryError
 
@@ -73,6 +76,14 @@ _TWOPHASE_NAME = re.compile(r"^(?:[0-9A-F]{8}){1,2}$")
 
 _U32: Final = 0xFFFFFFFF
 
+#: :meth:`DataDirectoryXacts.pg_xact_fates`: the xid's status was not read from pg_xact's two
+#: bits (a permanent xid, older than pg_xact keeps, in the future, or unreadable)
+FATE_NONE: Final = 4
+
+U8 = npt.NDArray[np.uint8]
+I64 = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
 
 def _u32(data: bytes, offset: int) -> int:
     return int.from_bytes(data[offset : offset + 4], "little")
@@ -85,6 +96,15 @@ def xid_precedes(id1: int, id2: int) -> bool:
         return id1 < id2
     diff = (id1 - id2) & _U32
     return diff >= 0x80000000
+
+
+def xids_precede(ids: I64, id2: int) -> Bools:
+    """:func:`xid_precedes` of every xid in ``ids`` (0 to 2^32 - 1) against ``id2``."""
+    if id2 < C.FirstNormalTransactionId:
+        out: Bools = ids < id2
+        return out
+    wrapped: Bools = (ids < C.FirstNormalTransactionId) | (((ids - id2) & _U32) >= 0x80000000)
+    return wrapped
 
 
 def multixact_precedes(multi1: int, multi2: int) -> bool:
@@ -303,6 +323,36 @@ class ClogReader:
         bshift = (xid % CLOG_XACTS_PER_BYTE) * CLOG_BITS_PER_XACT
         return CLOG_STATUSES[(byte >> bshift) & CLOG_XACT_BITMASK], ""
 
+    def statuses(self, xids: I64) -> tuple[U8, Bools]:
+        """:meth:`raw_status` of many xids at once: ``(bits, readable)``, the two bits of each
+        (``TRANSACTION_STATUS_*``, 0 where unreadable) and whether they could be read. Each
+        segment is read once; the reasons for unreadable xids are kept in :attr:`problems`
+        exactly as :meth:`raw_status` words them."""
+        xids = np.asarray(xids, dtype=np.int64) & _U32
+        bits = np.zeros(len(xids), dtype=np.uint8)
+        readable = np.zeros(len(xids), dtype=np.bool_)
+        if not len(xids):
+            return bits, readable
+        per_segment = self.xacts_per_page * SLRU_PAGES_PER_SEGMENT
+        segnos = xids // per_segment
+        for segno in np.unique(segnos).tolist():
+            chosen = np.flatnonzero(segnos == segno)
+            data = self.slru._segment(segno)
+            within = xids[chosen] - segno * per_segment
+            byte = within // CLOG_XACTS_PER_BYTE
+            # whole pages only, as SlruDirectory.page hands them out
+            whole = 0 if data is None else len(data) // self.slru.block_size
+            ok = byte < whole * self.slru.block_size
+            if data is not None and ok.any():
+                page_bytes = np.frombuffer(data, dtype=np.uint8, count=whole * self.slru.block_size)
+                shift = (within[ok] % CLOG_XACTS_PER_BYTE) * CLOG_BITS_PER_XACT
+                found = (page_bytes[byte[ok]] >> shift.astype(np.uint8)) & CLOG_XACT_BITMASK
+                bits[chosen[ok]] = found
+                readable[chosen[ok]] = True
+            for pageno in np.unique(xids[chosen[~ok]] // self.xacts_per_page).tolist():
+                self.slru.page(pageno)  # keeps the reason, worded once
+        return bits, readable
+
 
 class MultiXactReader:
     """pg_multixact/offsets and pg_multixact/members (multixact.c, 32-bit offsets)."""
@@ -501,6 +551,8 @@ class DataDirectoryXacts:
         oldest_multi: int | None = None,
         prepared: Collection[int] | None = None,
     ) -> None:
+        self.pgdata = pgdata
+        self.block_size = block_size
         self.clog = ClogReader(pgdata, block_size=block_size)
         self.multixacts = MultiXactReader(
             pgdata,
@@ -513,6 +565,44 @@ class DataDirectoryXacts:
         self.oldest_xid = None if oldest_xid is None else oldest_xid & _U32
         self.prepared = None if prepared is None else frozenset(x & _U32 for x in prepared)
         self._cache: dict[int, XidStatus] = {}
+
+    @property
+    def spec(self) -> XactsSpec:
+        """What this reader was built from: a worker process rebuilds it with
+        :meth:`XactsSpec.open` (open readers are not handed over)."""
+        multis = self.multixacts
+        return XactsSpec(
+            self.pgdata,
+            self.block_size,
+            self.next_xid,
+            self.oldest_xid,
+            multis.next_multi,
+            multis.next_multi_offset,
+            multis.oldest_multi,
+            self.prepared,
+        )
+
+    def pg_xact_fates(self, xids: I64) -> U8:
+        """For many xids at once, what :meth:`xid_status` says when the status is read from
+        pg_xact's two bits (``XidStatus.from_pg_xact``): ``TRANSACTION_STATUS_*`` (in progress
+        for a prepared xid, aborted for one that never ended), else :data:`FATE_NONE` (a
+        permanent xid, older than the oldest or not before the next xid, unreadable). Reasons
+        for unreadable xids go to :attr:`problems` as :meth:`xid_status` gives them."""
+        xids = np.asarray(xids, dtype=np.int64) & _U32
+        fates = np.full(len(xids), FATE_NONE, dtype=np.uint8)
+        normal = xids >= C.FirstNormalTransactionId
+        if self.next_xid is not None:
+            normal &= xids_precede(xids, self.next_xid)
+        if self.oldest_xid is not None:
+            normal &= ~xids_precede(xids, self.oldest_xid)
+        chosen = np.flatnonzero(normal)
+        bits, readable = self.clog.statuses(xids[chosen])
+        if self.prepared is not None:
+            pending = bits == TRANSACTION_STATUS_IN_PROGRESS
+            prepared = np.isin(xids[chosen], np.fromiter(self.prepared, np.int64))
+            bits[pending & ~prepared] = TRANSACTION_STATUS_ABORTED  # never ended
+        fates[chosen[readable]] = bits[readable]
+        return fates
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -557,3 +647,47 @@ class DataDirectoryXacts:
                 return XidStatus(xid, status, XidSource.PREPARED)
             return XidStatus(xid, XactStatus.ABORTED, XidSource.NEVER_ENDED)
         return XidStatus(xid, status, XidSource.PG_XACT)
+
+
+@dataclass(frozen=True, slots=True)
+class XactsSpec:
+    """The arguments of a :class:`DataDirectoryXacts`: picklable, hashable, so a worker
+    process can build its own reader (:meth:`open`) instead of receiving an open one."""
+
+    pgdata: Path
+    block_size: int = C.BLCKSZ
+    next_xid: int | None = None
+    oldest_xid: int | None = None
+    next_multi: int | None = None
+    next_multi_offset: int | None = None
+    oldest_multi: int | None = None
+    prepared: frozenset[int] | None = None
+
+    def open(self) -> DataDirectoryXacts:
+        """This process's reader for the spec: the one :func:`share` registered (in the
+        parent, or inherited by a forked worker), else a new one, kept for the next call."""
+        found = _SHARED.get(self)
+        if found is None:
+            found = _SHARED[self] = DataDirectoryXacts(
+                self.pgdata,
+                block_size=self.block_size,
+                next_xid=self.next_xid,
+                oldest_xid=self.oldest_xid,
+                next_multi=self.next_multi,
+                next_multi_offset=self.next_multi_offset,
+                oldest_multi=self.oldest_multi,
+                prepared=self.prepared,
+            )
+        return found
+
+
+#: the readers :meth:`XactsSpec.open` hands out in this process, by spec
+_SHARED: dict[XactsSpec, DataDirectoryXacts] = {}
+
+
+def share(xacts: DataDirectoryXacts) -> XactsSpec:
+    """``xacts``'s spec, registered so that :meth:`XactsSpec.open` in this process (and in
+    workers forked after this) returns ``xacts`` itself, segments already read included."""
+    spec = xacts.spec
+    _SHARED[spec] = xacts
+    return spec
