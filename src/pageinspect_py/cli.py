@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pageinspect_py.app.dump import DumpRelation
     from pageinspect_py.app.open import Target
     from pageinspect_py.page.raw import PageSource
+    from pageinspect_py.sources.datadir.slru import DataDirectoryXacts
 
 #: exit codes
 EXIT_OK = 0  #: everything decoded cleanly
@@ -303,6 +304,8 @@ def dump(
     found = _resolve(target, relation, database, is_live(dsn, live))
     given = schema_file is not None or columns is not None
     try:
+        # a data directory's relation: each heap tuple's verdict from its pg_xact
+        xacts = None if found.relation is None else found.relation.catalog.datadir.xacts
         with ExitStack() as stack:
             opened = open_dump(
                 found.path,
@@ -322,11 +325,19 @@ def dump(
                 index=None
                 if given or no_values or found.relation is None
                 else found.relation.index,
+                xacts=xacts,
             )
-            code = _write_dump(opened, start, stop, fmt, strict)
+            code = _write_dump(opened, start, stop, fmt, strict, xacts)
     except PageInspectError as exc:
         _fail(str(exc))
     sys.exit(code)
+
+
+def _new_xact_problems(xacts: DataDirectoryXacts | None, said: set[str]) -> list[str]:
+    """Why verdicts were unknown (a pg_xact segment missing...), each once per command."""
+    new = [p for p in (xacts.problems if xacts is not None else ()) if p not in said]
+    said.update(new)
+    return new
 
 
 #: the one way commands open TARGET (kept under its old name for the commands that use it)
@@ -334,7 +345,12 @@ _open_source = open_source
 
 
 def _write_dump(
-    relation: DumpRelation, start: int, stop: int | None, fmt: str, strict: bool
+    relation: DumpRelation,
+    start: int,
+    stop: int | None,
+    fmt: str,
+    strict: bool,
+    xacts: DataDirectoryXacts | None = None,
 ) -> int:
     """Write the dump's records (text or JSON Lines) on stdout, diagnostics on stderr."""
     from pageinspect_py.app.dump import dump_pages, heap_blocks
@@ -349,21 +365,28 @@ def _write_dump(
         problems = True
     vm_heap_blocks = heap_blocks(relation)
     out = sys.stdout
+    said: set[str] = set()
     try:
         for record in records:
             page = record.page
             for d in record.value_diagnostics:
                 click.echo(f"pgpage: {page.origin} (block {page.blkno}): {d.describe()}", err=True)
+            values, visibility = record.values, record.visibility
             if fmt == "json":
-                obj = page_json(page, heap_blocks=vm_heap_blocks, values=record.values)
+                obj = page_json(
+                    page, heap_blocks=vm_heap_blocks, values=values, visibility=visibility
+                )
                 out.write(json.dumps(obj) + "\n")
             else:
-                out.write(
-                    render_page(page, heap_blocks=vm_heap_blocks, values=record.values) + "\n"
+                text = render_page(
+                    page, heap_blocks=vm_heap_blocks, values=values, visibility=visibility
                 )
-            for d in record.page_diagnostics:
+                out.write(text + "\n")
+            for d in (*record.page_diagnostics, *record.visibility_diagnostics):
                 click.echo(f"pgpage: {page.origin} (block {page.blkno}): {d.describe()}", err=True)
             problems |= record.has_errors
+            for reason in _new_xact_problems(xacts, said):  # why verdicts are unknown
+                click.echo(f"pgpage: {reason}", err=True)
     except CorruptPageError as exc:
         click.echo(f"pgpage: {exc}", err=True)
         return EXIT_PROBLEMS
@@ -465,6 +488,7 @@ def tui(
 
     \b
     pgpage tui base/5/16384 --schema orders.json --toast base/5/16390
+    pgpage tui PGDATA --db shop sales.orders       (o: its indexes and TOAST table)
     pgpage tui --dsn 'host=/tmp dbname=app' public.orders_pkey
     """
     import os
@@ -480,24 +504,25 @@ def tui(
         _fail(str(exc))
     live_mode = dsn is not None or live
     found = _resolve(target, relation, database, live_mode)
-    target = found.path
-    given = schema_file is not None or columns is not None
     if not live_mode:  # a file that cannot be opened at all: one line, no app
         try:
-            _open_source(target, None, False, None, int(block_size) if block_size else None).close()
+            _open_source(
+                found.path, None, False, None, int(block_size) if block_size else None
+            ).close()
         except PageInspectError as exc:
             _fail(str(exc))
+    in_datadir = found.relation is not None
     spec = OpenSpec(
-        path=None if live_mode else target,
+        path=None if live_mode or in_datadir else found.path,
         dsn=(dsn or "") if live_mode else None,
-        relation=target if live_mode else None,
+        relation=target if live_mode else relation if in_datadir else None,
+        pgdata=target if in_datadir else None,
+        database=found.relation.database.datname if found.relation is not None else None,
         schema=schema_file,
         columns=columns,
-        toast=toast_path if toast_path or given else found.toast_path,
+        toast=toast_path,
         fork=fork,
         block_size=int(block_size) if block_size else None,
-        description=None if given or found.relation is None else found.relation.description,
-        index=None if given or found.relation is None else found.relation.index,
     )
     if not _has_terminal():  # Textual would draw into a file forever
         _fail("tui needs a terminal")
@@ -791,10 +816,14 @@ def check(
         sys.exit(run_cluster_check(target, database, fmt, jobs, quiet))
     found = _resolve(target, relation, database, is_live(dsn, live))
     try:
+        # a data directory's relation: hint bits are checked against its pg_xact too
+        xacts = None if found.relation is None else found.relation.catalog.datadir.xacts
         with _open_source(found.path, dsn, live, first_block, None) as source:
             total = blocks_to_check(source)
             with progress_bar(total, "checking", enabled=wanted(quiet)) as advance:
-                report = check_relation(source, jobs=jobs or default_jobs(), progress=advance)
+                report = check_relation(
+                    source, jobs=jobs or default_jobs(), progress=advance, xacts=xacts
+                )
     except PageInspectError as exc:
         _fail(str(exc))
     if fmt == "json":
@@ -831,8 +860,9 @@ def stats(
 ) -> None:
     """What pgstattuple() says of a heap (pgstatindex() of a btree index), from the pages.
 
-    Offline, a tuple's visibility comes from its hint bits; tuples whose hint bits do not
-    settle it are counted as live and the report says how many there were.
+    From a relation file, a tuple's visibility comes from its hint bits; tuples whose hint
+    bits do not settle it are counted as live and the report says how many there were. A
+    relation of a data directory reads the rest from its pg_xact and pg_multixact: exact.
 
     \b
     pgpage stats base/5/16384
@@ -845,11 +875,17 @@ def stats(
 
     try:
         found = _resolve(target, relation, database, dsn is not None or live)
+        # a data directory's relation: unhinted tuples' status from its pg_xact
+        xacts = None if found.relation is None else found.relation.catalog.datadir.xacts
         with _open_source(found.path, dsn, live, None, None) as source:
             total = source.nblocks("main")
             with progress_bar(total, "measuring", enabled=wanted(quiet)) as advance:
                 report = relation_stats(
-                    source, major=major, jobs=jobs or default_jobs(), progress=advance
+                    source,
+                    major=major,
+                    jobs=jobs or default_jobs(),
+                    progress=advance,
+                    xacts=xacts,
                 )
     except PageInspectError as exc:
         _fail(str(exc))

@@ -241,3 +241,53 @@ def present_databases(cluster: Cluster) -> list[tuple[Database, bool]]:
         folder = cluster.datadir.database_dir(d.oid, d.dattablespace)
         out.append((d, folder.is_dir()))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedRelation:
+    """A relation one step away from another: its indexes, TOAST table, owning table."""
+
+    role: str  #: "index", "TOAST table", "TOAST index", "table"
+    name: str  #: schema-qualified, as SQL writes it
+    kind: str  #: what ``pgpage ls`` calls it
+
+    @property
+    def label(self) -> str:
+        return f"{self.role}: {self.name} ({self.kind})"
+
+
+def related_relations(rel: DataDirRelation) -> list[RelatedRelation]:
+    """The indexes and TOAST table of a table (the TOAST table's index too), or the table of
+    an index or of a TOAST table; in OID order within each role."""
+    db = rel.catalog
+    cls = rel.cls
+    classes = db.classes
+    index_of: dict[int, list[int]] = {}
+    table_of: dict[int, int] = {}
+    for row, _ in db.rows("pg_index"):
+        indexrelid, indrelid = int(row["indexrelid"] or 0), int(row["indrelid"] or 0)
+        index_of.setdefault(indrelid, []).append(indexrelid)
+        table_of[indexrelid] = indrelid
+
+    def item(role: str, oid: int) -> RelatedRelation | None:
+        found = classes.get(oid)
+        if found is None:
+            return None
+        am = db.access_methods.get(found.relam) if found.relam else None
+        listed = ListedRelation(db.database.datname, found, am, None, None, False)
+        return RelatedRelation(role, found.qualified, listed.kind)
+
+    wanted: list[tuple[str, int]] = []
+    if cls.relkind in "iI":
+        wanted.append(("table", table_of.get(cls.oid, 0)))
+    else:
+        owner = next((c.oid for c in classes.values() if c.reltoastrelid == cls.oid), None)
+        if owner is not None:
+            wanted.append(("table", owner))
+        wanted.extend(("index", oid) for oid in sorted(index_of.get(cls.oid, [])))
+        if cls.reltoastrelid:
+            wanted.append(("TOAST table", cls.reltoastrelid))
+            wanted.extend(
+                ("TOAST index", oid) for oid in sorted(index_of.get(cls.reltoastrelid, []))
+            )
+    return [r for role, oid in wanted if (r := item(role, oid)) is not None]

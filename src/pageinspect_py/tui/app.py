@@ -20,9 +20,15 @@ from pageinspect_py.render.tree import FieldNode, PageDetail
 from pageinspect_py.tui.base import BaseScreen
 from pageinspect_py.tui.btree_screen import BtreeScreen
 from pageinspect_py.tui.commands import PgPageCommands
-from pageinspect_py.tui.dialogs import HelpScreen, MessageDialog
+from pageinspect_py.tui.dialogs import HelpScreen, MessageDialog, RelatedDialog
 from pageinspect_py.tui.layout_screen import LayoutScreen
-from pageinspect_py.tui.messages import OpenBlock, OpenBtree, OpenLayout, OpenToast
+from pageinspect_py.tui.messages import (
+    OpenBlock,
+    OpenBtree,
+    OpenLayout,
+    OpenRelated,
+    OpenToast,
+)
 from pageinspect_py.tui.page_screen import PageScreen
 from pageinspect_py.tui.pagemap import PageMap
 from pageinspect_py.tui.relation_screen import RelationScreen
@@ -155,6 +161,39 @@ class PgPageApp(App[None]):
     def on_open_layout(self, message: OpenLayout) -> None:
         message.stop()
         self.action_layout()
+
+    def on_open_related(self, message: OpenRelated) -> None:
+        message.stop()
+        if self.session is None:
+            return
+        related = self.session.related
+        if not related:
+            self.show_message(
+                "No related relations known",
+                "Its indexes, TOAST table or table are found through a data directory's "
+                "catalogs: pgpage tui PGDATA --db NAME RELATION.",
+                error=False,
+            )
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self.call_later(self.switch_relation, related[index].spec)
+
+        self.push_screen(RelatedDialog([r.label for r in related]), chosen)
+
+    async def switch_relation(self, spec: OpenSpec) -> None:
+        """Close the session and open ``spec`` in its place, on a fresh Relation screen."""
+        while len(self.screen_stack) > 1:  # down to the default screen
+            await self.pop_screen()
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        self._toast_store = None
+        self.spec = spec
+        self.relation_screen = RelationScreen()
+        await self.push_screen(self.relation_screen)
+        self._open()
 
     # -- navigation -------------------------------------------------------------------------
 

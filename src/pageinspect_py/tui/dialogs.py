@@ -1,4 +1,5 @@
-"""Modal dialogs: jump (``:``), find (``/``), help (``F1``/``?``) and messages. Escape closes."""
+"""Modal dialogs: jump (``:``), find (``/``), help (``F1``/``?``), messages and the related
+relations (``o``). Escape closes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Input, Label, Markdown, Static
+from textual.widgets import Input, Label, Markdown, OptionList, Static
 
 _DIALOG_CSS = """
     {name} {{
@@ -97,6 +98,38 @@ class MessageDialog(ModalScreen[None]):
             yield Label(self.title_text, classes="error" if self.error else "")
             yield Static(self.message, id="message-text")
             yield Static("Escape or Enter closes this message.", classes="hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class RelatedDialog(ModalScreen[int | None]):
+    """Choose a relation to switch to (the table's indexes and TOAST table, an index's
+    table); dismissed with the chosen index in ``labels``, or None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Close", id="dialog.close"),
+    ]
+    DEFAULT_CSS = (
+        _DIALOG_CSS.format(name="RelatedDialog")
+        + """
+    RelatedDialog OptionList { height: auto; max-height: 16; }
+    """
+    )
+
+    def __init__(self, labels: list[str]) -> None:
+        super().__init__(id="related-dialog")
+        self.labels = labels
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Open a related relation")
+            yield OptionList(*self.labels, id="related-list")
+            yield Static("Enter opens it, Escape closes.", classes="hint")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option_index)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -51,3 +51,7 @@ class OpenToast(Message):
 
 class OpenLayout(Message):
     """The Layout screen for the relation (needs its columns)."""
+
+
+class OpenRelated(Message):
+    """Offer the relations one step away (indexes, TOAST table, the table of an index)."""

@@ -15,7 +15,7 @@ from textual.worker import get_current_worker
 from pageinspect_py.analysis.pagefill import FILLS, Fill, FillTotals, PageFill
 from pageinspect_py.errors import PageInspectError
 from pageinspect_py.tui.base import BaseScreen
-from pageinspect_py.tui.messages import OpenBlock, OpenBtree, OpenLayout
+from pageinspect_py.tui.messages import OpenBlock, OpenBtree, OpenLayout, OpenRelated
 from pageinspect_py.tui.pagemap import MODE_LEGEND, SPECIAL_LEGEND, PageMap
 from pageinspect_py.tui.state import PageStore, scan_order
 from pageinspect_py.tui.targets import Target, parse_bytes
@@ -82,6 +82,7 @@ class RelationScreen(BaseScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("b", "btree", "B-tree", id="relation.btree"),
         Binding("L", "layout", "Layout", show=False, id="relation.layout"),
+        Binding("o", "related", "Related", id="relation.related"),
         Binding("r", "reload", "Reload", show=False, id="relation.reload"),
         Binding("escape,backspace", "back", "Back", show=False, id="nav.back"),
     ]
@@ -329,6 +330,9 @@ class RelationScreen(BaseScreen):
 
     def action_layout(self) -> None:
         self.post_message(OpenLayout())
+
+    def action_related(self) -> None:
+        self.post_message(OpenRelated())
 
     def current_block(self) -> int | None:
         if self.store is None:

@@ -54,11 +54,17 @@ class OpenSpec:
     #: found in a data directory's catalogs (used when no --schema/--columns is given)
     description: RelationDescription | None = None
     index: IndexDescription | None = None
+    #: a data directory: ``relation`` of database ``database`` in it, found by its catalogs
+    pgdata: str | None = None
+    database: str | None = None
+    major: int | None = None  #: the data directory's (pgstatindex() as that major computes)
 
     @property
     def title(self) -> str:
         if self.dsn is not None:
             return f"{self.relation} (live)"
+        if self.pgdata is not None and self.relation is not None:
+            return f"{self.relation} ({self.database})"
         path = Path(self.path or "?")
         return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
@@ -383,6 +389,8 @@ class Session:
     index: IndexDescription | None = None
     #: what could not be loaded beside the main relation (schema, TOAST), shown in the app
     warnings: list[str] = field(default_factory=list)
+    #: relations one step away (indexes, TOAST table, the table of an index), to switch to
+    related: tuple[Related, ...] = ()
 
     @property
     def title(self) -> str:
@@ -410,10 +418,61 @@ class Session:
             self.toast.source.close()
 
 
+@dataclass(frozen=True, slots=True)
+class Related:
+    """A relation the session can switch to, and how to open it."""
+
+    label: str
+    spec: OpenSpec
+
+
+def _datadir_spec(spec: OpenSpec) -> tuple[OpenSpec, tuple[Related, ...], list[str]]:
+    """``spec``'s data-directory relation as a file spec with what the catalogs say of it."""
+    from dataclasses import replace
+
+    from pageinspect_py.app.datadir import find_relation, open_cluster, related_relations
+
+    assert spec.pgdata is not None
+    cluster = open_cluster(spec.pgdata)
+    rel = find_relation(cluster, spec.database, spec.relation or "")
+    if rel.path is None:
+        raise SourceError(f"{rel.cls.qualified} has no storage (relkind {rel.cls.relkind!r})")
+    given = spec.schema is not None or spec.columns is not None
+    resolved = replace(
+        spec,
+        path=str(rel.path),
+        toast=spec.toast or (None if given or rel.toast_path is None else str(rel.toast_path)),
+        description=None if given else rel.description,
+        index=None if given else rel.index,
+        major=cluster.datadir.major,
+    )
+    related = tuple(
+        Related(
+            r.label,
+            OpenSpec(
+                pgdata=spec.pgdata,
+                database=rel.database.datname,
+                relation=r.name,
+                block_size=spec.block_size,
+            ),
+        )
+        for r in related_relations(rel)
+    )
+    return resolved, related, [*cluster.warnings, *cluster.problems]
+
+
 def open_session(spec: OpenSpec) -> Session:
     """Open the sources ``spec`` names. Raises PageInspectError when the relation itself fails;
     a schema or TOAST relation that cannot be opened becomes a warning instead."""
     from pageinspect_py.decode.toast import ToastRelation
+
+    if spec.pgdata is not None:
+        resolved, related, notes = _datadir_spec(spec)
+        session = open_session(replace_pgdata(resolved))
+        session.spec = spec
+        session.related = related
+        session.warnings[:0] = notes
+        return session
 
     warnings: list[str] = []
     major: int | None = None
@@ -479,6 +538,8 @@ def open_session(spec: OpenSpec) -> Session:
             from pageinspect_py.app.btree import recorded_major
 
             major = recorded_major(spec.schema)
+        elif spec.major is not None:
+            major = spec.major
         if spec.toast is not None:
             try:
                 toastrelid = description.extra.get("reltoastrelid") if description else None
@@ -490,6 +551,13 @@ def open_session(spec: OpenSpec) -> Session:
                 warnings.append(f"TOAST relation {spec.toast}: {exc}")
     main = PageStore(source, fork, description=description, index=index, toast=toast, major=major)
     return Session(spec, main, toast, description, index, warnings)
+
+
+def replace_pgdata(spec: OpenSpec) -> OpenSpec:
+    """The same spec read as a plain file (its data directory already resolved)."""
+    from dataclasses import replace
+
+    return replace(spec, pgdata=None, database=None, relation=None)
 
 
 def _load_schema(
