@@ -83,7 +83,7 @@ class ChecksumFailure:
 
     file: str  #: the segment file, relative to the data directory
     block: int  #: block number within that file (what pg_checksums prints)
-    fork: str
+    fork: Fork
     blkno: int  #: absolute block number in the fork (what the checksum is computed with)
     stored: int  #: pd_checksum
     computed: int  #: pg_checksum_page
@@ -647,13 +647,14 @@ def _check_planned(
                 if f.fork == summary.fork and f.code == "checksum-mismatch"
             }
             if checksums_on and summary.checksums.get(str(ChecksumStatus.NOT_SET)):
-                for blkno in _unset_blocks(source, summary.fork):
-                    candidates.add(blkno)
-                    unset.append(_unset_finding(source, summary.fork, blkno))
+                candidates.update(_unset_blocks(source, summary.fork))
             for blkno in sorted(candidates):
                 failure = _checksum_failure(source, summary.fork, blkno, root)
-                if failure is not None:
-                    failures.append(failure)
+                if failure is None:
+                    continue
+                failures.append(failure)
+                if failure.stored == 0:  # check_relation counts it "not_set", says nothing
+                    unset.append(_unset_finding(source, failure))
         if unset:
             report = _with_findings(report, unset)
         return Checked(report, tuple(failures), files)
@@ -694,16 +695,16 @@ def _unset_blocks(source: FileSource, fork: Fork) -> list[int]:
 _CHECKSUM_AT, _CHECKSUM_SIZE = PAGE_HEADER_OFFSETS["pd_checksum"]
 
 
-def _unset_finding(source: FileSource, fork: Fork, blkno: int) -> Finding:
+def _unset_finding(source: FileSource, failure: ChecksumFailure) -> Finding:
     span = Span(_CHECKSUM_AT, _CHECKSUM_AT + _CHECKSUM_SIZE)
     message = (
-        "pd_checksum is 0, but the cluster has data checksums: the page was written without "
-        "one or damaged"
+        f"pd_checksum is 0 but the page checksums to {failure.computed} for block "
+        f"{failure.blkno}, and the cluster has data checksums: written without one, or damaged"
     )
     return Finding(
-        fork,
-        blkno,
-        source.origin(blkno, fork),
+        failure.fork,
+        failure.blkno,
+        source.origin(failure.blkno, failure.fork),
         "error",
         "checksum-not-set",
         (span.start, span.stop),

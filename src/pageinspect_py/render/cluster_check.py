@@ -13,6 +13,7 @@ from pageinspect_py.app.cluster_check import (
     Orphan,
     RelationCheck,
 )
+from pageinspect_py.decode.page import ChecksumStatus
 from pageinspect_py.scan.check import Finding
 
 _FORK_SUFFIX = {"main": "", "fsm": "_fsm", "vm": "_vm", "init": "_init"}
@@ -56,7 +57,8 @@ def _summary(checked: Checked) -> str:
         if not (errors or warnings or report.source_problems)
         else f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
     )
-    line = f"{_plural(blocks, 'block')} ({forks}); checksums: {_counts(dict(checksums))}; "
+    ordered = {str(status): checksums[status] for status in ChecksumStatus if checksums[status]}
+    line = f"{_plural(blocks, 'block')} ({forks}); checksums: {_counts(ordered)}; "
     line += verdict
     if not_decoded:
         line += (
