@@ -313,6 +313,7 @@ class ClusterCatalog:
         self.visible = visible
         self.problems: list[str] = []
         self.catalogs = bootstrap_catalogs(datadir.major)
+        self._opened: dict[int, DatabaseCatalog] = {}
 
     def shared_path(self, name: str) -> Path:
         cat = self.catalogs[name]
@@ -358,7 +359,12 @@ class ClusterCatalog:
         raise DataDirectoryError(f"{self.datadir.root}: no database {name!r} (there are: {known})")
 
     def open_database(self, name: str) -> DatabaseCatalog:
-        return DatabaseCatalog(self, self.database(name))
+        """The catalogs of database ``name`` (name or OID), read once per cluster."""
+        database = self.database(name)
+        found = self._opened.get(database.oid)
+        if found is None:
+            found = self._opened[database.oid] = DatabaseCatalog(self, database)
+        return found
 
 
 class DatabaseCatalog:

@@ -1,0 +1,297 @@
+"""``export``: a relation's rows read from a data directory, as ``COPY relation TO STDOUT``
+would return them from a server started on it, or every tuple version.
+
+:func:`open_export` finds the relation (through the data directory's own catalogs), its file,
+its TOAST table (``reltoastrelid``; its file number may differ from its OID) and the column
+names; :func:`export_rows` walks the main fork in physical (ctid) order and yields one
+:class:`ExportRow` per tuple a query would see (``tuple_visibility(...).visible``: pg_xact and
+pg_multixact decide, prepared transactions are in progress), or per tuple version with
+``all_versions`` (dead, aborted and in-progress ones too, what pg_dirtyread shows), and one
+:class:`Skipped` per damaged page or undecodable tuple: the caller reports it and goes on, or
+stops.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from pageinspect_py import constants as C
+from pageinspect_py.analysis.visibility import Visibility, XactSource, tuple_visibility
+from pageinspect_py.app.datadir import Cluster, DataDirRelation, find_relation, open_cluster
+from pageinspect_py.catalog.attributes import RelationDescription
+from pageinspect_py.decode.common import Severity
+from pageinspect_py.decode.dispatch import decode_page
+from pageinspect_py.decode.heap import HeapItem, HeapPage
+from pageinspect_py.decode.page import PageKind
+from pageinspect_py.decode.toast import ToastRelation
+from pageinspect_py.decode.tuple import AttributeStatus, decode_tuple_values
+from pageinspect_py.errors import DataDirectoryError, PageInspectError
+from pageinspect_py.page.heaptuple import tuple_header_problems
+from pageinspect_py.page.raw import SourceProblem
+from pageinspect_py.sources.file import FileSource
+
+#: relkinds whose rows are exported: tables, materialized views, TOAST tables (COPY itself
+#: takes only tables; the others are heaps all the same)
+EXPORTABLE = frozenset("rmt")
+_REFUSED = {
+    "p": "a partitioned table has no rows of its own: export its partitions",
+    "v": "a view has no storage",
+    "c": "a composite type has no storage",
+    "f": "a foreign table's rows are not in the data directory",
+    "S": "a sequence is not a table",
+    "i": "an index holds no rows",
+    "I": "a partitioned index has no storage",
+}
+#: page diagnostics that make the whole page unreadable (the header, the checksum)
+PAGE_DAMAGE = frozenset(
+    {
+        "pagesize-mismatch",
+        "layout-version",
+        "pd-flags",
+        "pd-lower-upper",
+        "pd-special",
+        "pd-special-align",
+        "checksum-mismatch",
+        "new-page-not-zero",
+    }
+)
+#: tuple header problems after which the tuple's data cannot be read
+TUPLE_DAMAGE = frozenset({"t-hoff", "bitmap-past-hoff", "t-hoff-unexpected", "natts"})
+#: the columns --all-versions puts first
+VERSION_COLUMNS = ("ctid", "xmin", "xmax", "visibility", "visible")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    """One tuple version: where it is, its header's transaction ids, the verdict on it and
+    its values (the text of each column's output function, None for NULL)."""
+
+    blkno: int
+    lp: int
+    t_xmin: int
+    t_xmax: int
+    visibility: Visibility
+    values: tuple[str | None, ...]
+
+    @property
+    def ctid(self) -> str:
+        return f"({self.blkno},{self.lp})"
+
+    def version_values(self) -> tuple[str | None, ...]:
+        """The --all-versions columns (:data:`VERSION_COLUMNS`) as text."""
+        visible = self.visibility.visible
+        return (
+            self.ctid,
+            str(self.t_xmin),
+            str(self.t_xmax),
+            self.visibility.verdict.value,
+            None if visible is None else ("t" if visible else "f"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A damaged page (``lp`` None) or an undecodable tuple, left out of the export."""
+
+    blkno: int
+    lp: int | None
+    message: str
+
+    def describe(self) -> str:
+        where = f"block {self.blkno}" if self.lp is None else f"block {self.blkno} lp {self.lp}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Export:
+    """An opened relation to export; close it (or use it as a context manager)."""
+
+    cluster: Cluster
+    relation: DataDirRelation
+    description: RelationDescription
+    source: FileSource
+    toast: ToastRelation | None
+    columns: tuple[str, ...]
+    _stack: ExitStack = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.relation.cls.qualified
+
+    @property
+    def nblocks(self) -> int:
+        return self.source.nblocks("main")
+
+    @property
+    def problems(self) -> list[SourceProblem]:
+        """What is wrong with the main fork's files (a partial block, a missing segment); an
+        empty first segment is an empty table, no problem."""
+        segments = self.source.segments("main")
+        main = {seg.path for seg in segments}
+        empty = {seg.path for seg in segments if seg.segno == 0 and seg.size == 0}
+        return [
+            p for p in self.source.problems if Path(p.path) in main and Path(p.path) not in empty
+        ]
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> Export:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_export(
+    pgdata: str | os.PathLike[str] | Cluster, database: str | None, relation: str
+) -> Export:
+    """The relation ``relation`` of ``database`` in the data directory ``pgdata``, opened.
+
+    Raises :class:`DataDirectoryError` (or another PageInspectError) when it cannot be: not a
+    data directory, no such database or relation, not a heap, its file missing.
+    """
+    cluster = pgdata if isinstance(pgdata, Cluster) else open_cluster(pgdata)
+    found = find_relation(cluster, database, relation)
+    cls = found.cls
+    if cls.relkind not in EXPORTABLE:
+        why = _REFUSED.get(cls.relkind, f"relkind {cls.relkind!r} is not a heap")
+        raise DataDirectoryError(f"{cls.qualified}: {why}")
+    if found.path is None or found.description is None:
+        raise DataDirectoryError(f"{cls.qualified}: no storage")
+    if not found.path.exists():
+        raise DataDirectoryError(
+            f"{cls.qualified}: its file {found.path} is not in this data directory"
+        )
+    stack = ExitStack()
+    try:
+        source = stack.enter_context(cluster.datadir.open_relation(found.path))
+        toast = None
+        if found.toast_path is not None and found.toast_path.exists():
+            toast_source = stack.enter_context(cluster.datadir.open_relation(found.toast_path))
+            toast = ToastRelation(toast_source, toastrelid=cls.reltoastrelid)
+    except BaseException:
+        stack.close()
+        raise
+    desc = found.description
+    columns = tuple(a.attname for a in desc.attributes if not a.attisdropped)
+    return Export(cluster, found, desc, source, toast, columns, stack)
+
+
+def export_rows(
+    export: Export,
+    *,
+    all_versions: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[ExportRow | Skipped]:
+    """The relation's rows in physical order (only the visible ones unless
+    ``all_versions``), with a :class:`Skipped` wherever a page or a tuple cannot be read.
+    ``progress`` is called with 1 after each block."""
+    xacts = export.cluster.datadir.xacts
+    desc = export.description
+    toast = export.toast
+    for raw in export.source.pages("main"):
+        blkno = raw.blkno
+        try:
+            page = decode_page(raw)
+        except PageInspectError as exc:
+            yield Skipped(blkno, None, str(exc))
+            if progress is not None:
+                progress(1)
+            continue
+        if not isinstance(page, HeapPage):
+            if page.kind is not PageKind.NEW:
+                errors = [d.message for d in page.diagnostics if d.severity is Severity.ERROR]
+                why = f"not a heap page ({page.kind.value})"
+                yield Skipped(blkno, None, "; ".join([why, *errors]))
+            if progress is not None:
+                progress(1)
+            continue
+        damage = [
+            d for d in page.diagnostics if d.severity is Severity.ERROR and d.code in PAGE_DAMAGE
+        ]
+        if damage:
+            yield Skipped(blkno, None, "; ".join(d.message for d in damage))
+        else:
+            for item in page.items:
+                if item.lp.lp_flags != C.LP_NORMAL:
+                    continue
+                yield from _item_row(page, item, desc, toast, xacts, all_versions)
+        if progress is not None:
+            progress(1)
+
+
+def _item_row(
+    page: HeapPage,
+    item: HeapItem,
+    desc: RelationDescription,
+    toast: ToastRelation | None,
+    xacts: XactSource,
+    all_versions: bool,
+) -> Iterator[ExportRow | Skipped]:
+    blkno, lp = page.blkno, item.lp.lp
+    tup = item.tuple
+    if tup is None or tup.t_data is None:
+        yield Skipped(blkno, lp, _item_problem(page, item) or "not a readable tuple")
+        return
+    h = tup.header
+    damage = set(
+        tuple_header_problems(
+            item.lp.lp_len, h.t_xmin, h.t_xmax, h.t_infomask2, h.t_infomask, h.t_hoff
+        )
+    )
+    if damage & TUPLE_DAMAGE:
+        yield Skipped(blkno, lp, _item_problem(page, item) or ", ".join(sorted(damage)))
+        return
+    verdict = tuple_visibility(h.t_xmin, h.t_xmax, h.t_infomask, h.t_infomask2, xacts)
+    if not all_versions and verdict.visible is not True:
+        if verdict.visible is None:  # a server would know; this copy cannot tell
+            yield Skipped(blkno, lp, f"visibility unknown: {verdict.reason}")
+        return
+    values = decode_tuple_values(tup, lp, desc, toast=toast)
+    texts: list[str | None] = []
+    for a in values.attributes:
+        if a.dropped:
+            continue
+        if a.status is AttributeStatus.UNREADABLE or not a.decoded:
+            yield Skipped(blkno, lp, f"column {a.attname}: {a.error or 'cannot be decoded'}")
+            return
+        texts.append(a.text)
+    yield ExportRow(blkno, lp, h.t_xmin, h.t_xmax, verdict, tuple(texts))
+
+
+def _item_problem(page: HeapPage, item: HeapItem) -> str | None:
+    """The page's error diagnostics about this item (its line pointer or its bytes)."""
+    lp_span, item_span = item.lp.span, item.lp.item_span
+    found = [
+        d.message
+        for d in page.diagnostics
+        if d.severity is Severity.ERROR
+        and d.span is not None
+        and (
+            (lp_span.start <= d.span.start and d.span.stop <= lp_span.stop)
+            or (item_span.start <= d.span.start and d.span.stop <= item_span.stop)
+        )
+    ]
+    return "; ".join(found) or None
+
+
+__all__ = [
+    "EXPORTABLE",
+    "VERSION_COLUMNS",
+    "Export",
+    "ExportRow",
+    "Skipped",
+    "export_rows",
+    "open_export",
+]
