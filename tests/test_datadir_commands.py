@@ -141,3 +141,20 @@ def test_a_sequence_page_is_a_sequence_with_its_values(
     got = list(values.values()) if isinstance(values, dict) else values
     last_value, log_cnt, is_called = g["sequences"]["sales.order_seq"]
     assert got == [last_value, log_cnt, {"true": "t", "false": "f"}[is_called]]
+
+
+@pytest.mark.parametrize("table", ["sales.orders", "sales.gone", "sales.fresh"])
+def test_layout_advice_counts_the_rows_a_query_returns(
+    table: str, datadir_copies: Callable[[int], Path]
+) -> None:
+    """Offline advice on a data directory takes its rows from pg_xact's verdicts: aborted,
+    deleted and prepared-but-not-committed tuples are not rows, whatever their hint bits."""
+    g = golden(MAJOR)
+    out = pgpage(
+        "layout-advice", str(datadir_copies(MAJOR)), "--db", "shop", table, "--format", "json"
+    )
+    assert out.returncode == 0, out.stderr
+    measured = json.loads(out.stdout.splitlines()[0])["measured"]
+    tuples = g["tuples"][table]
+    assert measured["live_rows"] == sum(t["visible"] for t in tuples)
+    assert measured["dead_rows"] == sum(not t["visible"] for t in tuples)

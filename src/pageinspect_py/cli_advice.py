@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from pageinspect_py.app.advice import Notice, TableAdvice, layout_advice
@@ -13,6 +13,7 @@ from pageinspect_py.render.advice import render_advice
 
 if TYPE_CHECKING:
     from pageinspect_py.catalog.attributes import RelationDescription
+    from pageinspect_py.decode.heap import HeapTupleHeader
 
 
 def _pins(keep_first: Sequence[str]) -> list[str]:
@@ -51,6 +52,7 @@ def run_layout_advice(
     out: TextIO | None = None,
     err: TextIO | None = None,
     description: RelationDescription | None = None,
+    visible: Callable[[HeapTupleHeader], bool] | None = None,
 ) -> int:
     """Advise on ``target``; returns the exit code. Errors raise PageInspectError."""
     out = out or sys.stdout
@@ -66,6 +68,7 @@ def run_layout_advice(
         want_verify=want_verify,
         search_seconds=search_seconds,
         description=description,
+        visible=visible,
     ):
         if isinstance(report, Notice):
             err.write(f"pgpage: {report.message}\n")

@@ -9,7 +9,7 @@ later take their ``attmissingval`` (as a rebuild would write them).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pageinspect_py import constants as C
@@ -18,7 +18,7 @@ from pageinspect_py.advice.model import Column, Geometry, Table
 from pageinspect_py.advice.sample import Observed, Sample, build_sample
 from pageinspect_py.catalog.attributes import RelationDescription
 from pageinspect_py.decode.align import varatt_can_make_short
-from pageinspect_py.decode.heap import HeapPage, HeapTuple
+from pageinspect_py.decode.heap import HeapPage, HeapTuple, HeapTupleHeader
 from pageinspect_py.decode.output import missing_value_text
 from pageinspect_py.decode.tuple import AttributeStatus, AttributeValue, decode_tuple_values
 from pageinspect_py.decode.varlena import VarlenaForm
@@ -100,9 +100,13 @@ def _observed(a: AttributeValue) -> Observed:
 
 
 def rows_from_pages(
-    desc: RelationDescription, pages: Iterable[HeapPage], block_size: int
+    desc: RelationDescription,
+    pages: Iterable[HeapPage],
+    block_size: int,
+    visible: Callable[[HeapTupleHeader], bool] | None = None,
 ) -> FileRows:
-    """Observed rows of every live-looking tuple, in physical order."""
+    """Observed rows of every live tuple, in physical order: those ``visible`` accepts (a data
+    directory's pg_xact decides), else those whose hint bits do not mark them dead."""
     table = table_from_description(desc, block_size)
     live = table.live
     by_attnum = {c.attnum: c for c in live}
@@ -117,7 +121,7 @@ def rows_from_pages(
             tup = item.tuple
             if tup is None or tup.t_data is None:
                 continue
-            if looks_dead(tup):
+            if not visible(tup.header) if visible is not None else looks_dead(tup):
                 dead += 1
                 continue
             values = decode_tuple_values(tup, item.lp.lp, desc, text=False)
@@ -137,10 +141,14 @@ def rows_from_pages(
                     row.append(Observed(None, False, False))
             rows.append(row)
             lengths.append(item.lp.lp_len)
-    notes = [
-        "rows are the tuples found in the file whose hint bits do not mark them dead "
-        "(a file cannot consult the commit log)"
-    ]
+    notes = (
+        ["rows are the tuples a query would return (pg_xact decided)"]
+        if visible is not None
+        else [
+            "rows are the tuples found in the file whose hint bits do not mark them dead "
+            "(a file cannot consult the commit log)"
+        ]
+    )
     if any(c.atthasmissing for c in live):
         notes.append("fast defaults are sized from attmissingval's text")
     sample = build_sample(

@@ -12,7 +12,7 @@ psycopg is imported only on the live path, inside the functions that need it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from pageinspect_py.catalog.attributes import RelationDescription
+    from pageinspect_py.decode.heap import HeapTupleHeader
     from pageinspect_py.sources.live_advice import ScratchTable, TableCatalog, Target
     from pageinspect_py.sources.queries.advice import SampledRow
 
@@ -128,6 +129,7 @@ def layout_advice(
     want_verify: bool,
     search_seconds: float,
     description: RelationDescription | None = None,
+    visible: Callable[[HeapTupleHeader], bool] | None = None,
 ) -> Iterator[TableAdvice | Notice]:
     """Advise on ``target`` (a relation file with ``schema_file``, else a table on the
     server ``dsn`` names), report by report as each table is done. Errors raise
@@ -140,7 +142,7 @@ def layout_advice(
             )
         schema = schema_file if schema_file is not None else description
         assert schema is not None
-        yield advise_file(target, schema, keep_first, search_seconds)
+        yield advise_file(target, schema, keep_first, search_seconds, visible)
         return
     if dsn is None and Path(target).is_file():
         raise SourceError(
@@ -164,9 +166,11 @@ def advise_file(
     schema: str | RelationDescription,
     keep_first: Sequence[str],
     search_seconds: float,
+    visible: Callable[[HeapTupleHeader], bool] | None = None,
 ) -> TableAdvice:
     """Advice from the live tuples of a relation file described by ``schema`` (a schema
-    file, or a description read from a data directory's catalogs)."""
+    file, or a description read from a data directory's catalogs, whose pg_xact then says
+    which tuples are live: ``visible``)."""
     from pageinspect_py.advice.offline import rows_from_pages, table_from_description
     from pageinspect_py.catalog.schema import load_schema
     from pageinspect_py.decode.dispatch import decode_page
@@ -177,7 +181,7 @@ def advise_file(
     with FileSource(path) as source:
         pages = (decode_page(raw) for raw in source.pages("main"))
         heap_pages = (p for p in pages if isinstance(p, HeapPage))
-        found = rows_from_pages(desc, heap_pages, source.block_size)
+        found = rows_from_pages(desc, heap_pages, source.block_size, visible)
     if not found.sample.rows:
         raise AdviceError(
             f"{path}: no live tuples in the file (dead-looking: "

@@ -27,10 +27,10 @@ _FORK_SUFFIX: dict[Fork, str] = {"main": "", "fsm": "_fsm", "vm": "_vm", "init":
 _PERSISTENCE = {"p": "permanent", "u": "unlogged", "t": "temporary"}
 
 
-def catalog_filter(datadir: DataDirectory) -> TupleFilter:
-    """The catalog rows a query on a server restarted on ``datadir`` would return (pg_xact and
-    pg_multixact decide). A row whose status cannot be read counts (the reason is among the
-    directory's problems)."""
+def visibility_filter(datadir: DataDirectory) -> TupleFilter:
+    """The tuples a query on a server restarted on ``datadir`` would return (pg_xact and
+    pg_multixact decide). A tuple whose status cannot be read counts (the reason is among the
+    directory's problems), unless its xmin is in the future."""
     from pageinspect_py.analysis.visibility import tuple_visibility
     from pageinspect_py.sources.datadir.slru import XidSource
 
@@ -77,7 +77,7 @@ class Cluster:
 
 def open_cluster(path: str | os.PathLike[str]) -> Cluster:
     datadir = open_datadir(path)
-    return Cluster(datadir, ClusterCatalog(datadir, catalog_filter(datadir)))
+    return Cluster(datadir, ClusterCatalog(datadir, visibility_filter(datadir)))
 
 
 @dataclass(frozen=True, slots=True)
