@@ -747,14 +747,20 @@ def layout_advice(
 
     found = _resolve(target, relation, database, dsn is not None)
     description = None
-    if found.relation is not None and schema_file is None:
-        description = found.relation.description
-        if description is None:
-            _fail(f"{found.relation.cls.qualified} is not a table")
+    visible = None
+    if found.relation is not None:
+        from pageinspect_py.app.datadir import visibility_filter
+
+        visible = visibility_filter(found.relation.catalog.datadir)
+        if schema_file is None:
+            description = found.relation.description
+            if description is None:
+                _fail(f"{found.relation.cls.qualified} is not a table")
     try:
         code = run_layout_advice(
             found.path,
             description=description,
+            visible=visible,
             dsn=dsn,
             schema_file=schema_file,
             sample_rows=sample_rows,
