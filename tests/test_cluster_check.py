@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,6 +46,7 @@ from pageinspect_py.scan.parallel import Progress
 from pageinspect_py.sources.file import FileSource
 
 BLCKSZ = 8192
+DB_IN_PRODUCTION = 6  #: DBState (catalog/pg_control.h)
 _CHECKSUM_AT, _ = PAGE_HEADER_OFFSETS["pd_checksum"]
 _FAILED = re.compile(
     r'checksum verification failed in file "(?P<file>[^"]+)", block (?P<block>\d+): '
@@ -370,6 +372,81 @@ def test_json_shape(
     )
 
 
+def test_a_page_pg_checksums_takes_for_new(scratch: tuple[int, Path]) -> None:
+    """pd_upper 0 is PageIsNew for pg_checksums, which then skips the page whatever else it
+    holds: no checksum failure, as pg_checksums says, but the check still finds the page."""
+    major, pgdata = scratch
+    orders = _relation(major, "sales", "orders")["path"]
+    at = PAGE_HEADER_OFFSETS["pd_upper"][0]
+    file = pgdata / orders
+    data = bytearray(file.read_bytes())
+    data[BLCKSZ + at : BLCKSZ + at + 2] = b"\0\0"
+    file.write_bytes(bytes(data))
+    report = cluster_check(pgdata, jobs=1)
+    assert report.checksum_failures == ()
+    rel = next(r for r in report.relations if r.path == orders)
+    assert rel.problems
+    assert {f.block for f in rel.report.findings if f.severity == "error"} == {1}
+    if _pg_checksums(major) is not None:
+        done = run_pg_checksums(major, pgdata)
+        assert done.returncode == 0
+        assert _ours(report) == _pg_checksums_counts(done.stdout)
+
+
+def _edit_control(pgdata: Path, major: int, name: str, value: int) -> None:
+    """Set a 4-byte field of global/pg_control and fix the CRC."""
+    from pageinspect_py.layouts.control import control_offsets, crc_offset
+    from pageinspect_py.page.crc32c import crc32c
+
+    path = pgdata / "global" / "pg_control"
+    data = bytearray(path.read_bytes())
+    offset, size = control_offsets(major)[name]
+    assert size == 4
+    struct.pack_into("<I", data, offset, value)
+    end = crc_offset(major)
+    struct.pack_into("<I", data, end, crc32c(bytes(data[:end])))
+    path.write_bytes(bytes(data))
+
+
+def test_a_cluster_without_data_checksums(
+    scratch: tuple[int, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With data checksums off pd_checksum means nothing: a page whose (old) value does not
+    match is said once in a note, not as a finding, and nothing counts as a failure."""
+    major, pgdata = scratch
+    _edit_control(pgdata, major, "data_checksum_version", 0)
+    orders = _relation(major, "sales", "orders")["path"]
+    _flip(pgdata, orders, 1)
+    report = cluster_check(pgdata, jobs=1)
+    assert not report.problems, cluster_check_text(report)
+    assert report.data_checksum_version == 0
+    assert report.checksum_failures == ()
+    assert any("data checksums are off" in note and "1 page " in note for note in report.notes)
+    code, out, err = _run(capsys, pgdata, None)
+    assert code == EXIT_OK
+    assert "data checksums off" in out.splitlines()[0]
+    assert "bad (as pg_checksums" not in out.splitlines()[-1]
+    assert "pgpage: data checksums are off" in err
+    if _pg_checksums(major) is not None:  # pg_checksums has no verdict there
+        binary = _pg_checksums(major)
+        done = subprocess.run(
+            [str(binary), "--check", "-D", str(pgdata)], capture_output=True, text=True, check=False
+        )
+        assert done.returncode != 0
+        assert "data checksums are not enabled" in done.stderr
+
+
+def test_a_cluster_not_shut_down(
+    scratch: tuple[int, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    major, pgdata = scratch
+    _edit_control(pgdata, major, "state", DB_IN_PRODUCTION)
+    code, out, err = _run(capsys, pgdata, None)
+    assert code == EXIT_OK
+    assert "state: in production" in err and "pg_checksums refuses" in err
+    assert out.splitlines()[-1].startswith("total: ")
+
+
 # ----------------------------------------------------------------------------------------------
 # --db, errors
 
@@ -467,15 +544,15 @@ def _copy_relation_files(
 
 
 @pytest.fixture
-def orphaned(tmp_path: Path) -> tuple[int, Path]:
+def scratch(tmp_path: Path) -> tuple[int, Path]:
     major = next((m for m in MAJORS if _pg_checksums(m) is not None), MAJORS[-1])
     return major, extract(major, tmp_path)
 
 
 def test_orphan_relation_files(
-    orphaned: tuple[int, Path], capsys: pytest.CaptureFixture[str]
+    scratch: tuple[int, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    major, pgdata = orphaned
+    major, pgdata = scratch
     orders = _relation(major, "sales", "orders")["path"]
     made = _copy_relation_files(pgdata, orders, 99999)
     # what PostgreSQL leaves beside relation files is not an orphan
@@ -502,8 +579,8 @@ def test_orphan_relation_files(
         assert _ours(cluster_check(pgdata, jobs=1)) == _pg_checksums_counts(done.stdout)
 
 
-def test_other_orphans(orphaned: tuple[int, Path]) -> None:
-    major, pgdata = orphaned
+def test_other_orphans(scratch: tuple[int, Path]) -> None:
+    major, pgdata = scratch
     orders = _relation(major, "sales", "orders")["path"]
     spaced = _relation(major, "sales", "spaced")["path"]
     folder = (pgdata / orders).parent
@@ -542,8 +619,8 @@ def test_other_orphans(orphaned: tuple[int, Path]) -> None:
     assert out["totals"]["orphans"] == len(kinds)
 
 
-def test_only_one_database_looks_in_its_folder_and_global(orphaned: tuple[int, Path]) -> None:
-    pgdata = orphaned[1]
+def test_only_one_database_looks_in_its_folder_and_global(scratch: tuple[int, Path]) -> None:
+    pgdata = scratch[1]
     (pgdata / "base" / "77777").mkdir()  # not looked at with --db
     (pgdata / "global" / "99998").write_bytes(b"")
     report = cluster_check(pgdata, "shop", jobs=1)

@@ -106,6 +106,9 @@ class Checked:
     report: CheckReport
     checksum_failures: tuple[ChecksumFailure, ...] = ()
     files: int = 0  #: segment files read
+    #: a cluster without data checksums: pages whose pd_checksum does not match (a value left
+    #: from when checksums were on), not findings there
+    stale_checksums: int = 0
 
     @property
     def blocks(self) -> int:
@@ -338,6 +341,14 @@ class ClusterCheckPlan:
             o.orphan if o.planned is None else replace(o.orphan, checked=results[id(o.planned)])
             for o in self.orphans
         )
+        notes = list(self.notes)
+        stale = sum(results[id(p)].stale_checksums for p in planned)
+        if stale:
+            notes.append(
+                f"data checksums are off in this cluster: {stale} page"
+                f"{'s' if stale != 1 else ''} whose pd_checksum does not match (left from when "
+                "they were on) are not counted as findings"
+            )
         control = datadir.control
         return ClusterCheckReport(
             str(datadir.root),
@@ -350,7 +361,7 @@ class ClusterCheckPlan:
             self.missing_databases,
             relations,
             orphans,
-            tuple(self.notes) + tuple(self.cluster.catalog.problems),
+            tuple(notes) + tuple(self.cluster.catalog.problems),
         )
 
 
@@ -638,6 +649,9 @@ def _check_planned(
         report = check_relation(source, jobs=jobs, progress=progress)
         files = sum(len(source.segments(fork)) for fork in FORKS)
         report = _without_empty_files(report)
+        if not checksums_on:  # pd_checksum means nothing: a value left from when it did
+            stale = [f for f in report.findings if f.code == "checksum-mismatch"]
+            return Checked(_with_findings(report, remove=stale), (), files, len(stale))
         failures: list[ChecksumFailure] = []
         unset: list[Finding] = []
         for summary in report.forks:
@@ -646,7 +660,7 @@ def _check_planned(
                 for f in report.findings
                 if f.fork == summary.fork and f.code == "checksum-mismatch"
             }
-            if checksums_on and summary.checksums.get(str(ChecksumStatus.NOT_SET)):
+            if summary.checksums.get(str(ChecksumStatus.NOT_SET)):
                 candidates.update(_unset_blocks(source, summary.fork))
             for blkno in sorted(candidates):
                 failure = _checksum_failure(source, summary.fork, blkno, root)
@@ -656,7 +670,7 @@ def _check_planned(
                 if failure.stored == 0:  # check_relation counts it "not_set", says nothing
                     unset.append(_unset_finding(source, failure))
         if unset:
-            report = _with_findings(report, unset)
+            report = _with_findings(report, add=unset)
         return Checked(report, tuple(failures), files)
     except PageInspectError as exc:
         return Checked(CheckReport(name, (), (), (str(exc),)))
@@ -669,15 +683,20 @@ def _without_empty_files(report: CheckReport) -> CheckReport:
     return report if kept == report.source_problems else replace(report, source_problems=kept)
 
 
-def _with_findings(report: CheckReport, extra: list[Finding]) -> CheckReport:
-    """``report`` with ``extra`` error findings merged in block order, counted in their
-    forks' summaries."""
-    per_fork = Counter(f.fork for f in extra)
+def _with_findings(
+    report: CheckReport, *, add: list[Finding] | None = None, remove: list[Finding] | None = None
+) -> CheckReport:
+    """``report`` with error findings added (in block order) or removed, and counted so in
+    their forks' summaries."""
+    add, remove = add or [], remove or []
+    delta = Counter(f.fork for f in add)
+    delta.subtract(f.fork for f in remove)
     forks = tuple(
-        replace(s, errors=s.errors + per_fork[s.fork]) if per_fork[s.fork] else s
-        for s in report.forks
+        replace(s, errors=s.errors + delta[s.fork]) if delta[s.fork] else s for s in report.forks
     )
-    findings = sorted([*report.findings, *extra], key=lambda f: (FORKS.index(f.fork), f.block))
+    gone = {id(f) for f in remove}
+    kept = [f for f in report.findings if id(f) not in gone]
+    findings = sorted([*kept, *add], key=lambda f: (FORKS.index(f.fork), f.block))
     return replace(report, forks=forks, findings=tuple(findings))
 
 
