@@ -130,12 +130,17 @@ def checksums(pages: U8, blknos: I64) -> U16:
     """pg_checksum_page of every page with its absolute block number (pages whose size is a
     multiple of 128 bytes, as PostgreSQL's are)."""
     n, size = pages.shape
-    # one copy, row-major by 128-byte row: each step below reads one contiguous block
-    rows = pages.view("<u4").reshape(n, size // (4 * N_SUMS), N_SUMS).transpose(1, 0, 2).copy()
-    rows[_CHECKSUM_AT // (4 * N_SUMS), :, _CHECKSUM_AT // 4] &= np.uint32(0xFFFF0000)
+    # each step reads one 128-byte row of every page in place (a strided view, no copy);
+    # only the row holding pd_checksum is copied, to take pd_checksum as zero
+    words = pages.view("<u4").reshape(n, size // (4 * N_SUMS), N_SUMS)
+    at_row, at_word = divmod(_CHECKSUM_AT // 4, N_SUMS)
     sums = np.broadcast_to(_BASE, (n, N_SUMS)).copy()
     tmp = np.empty_like(sums)
-    for row in rows:  # pd_checksum (above) is taken as zero
+    for i in range(words.shape[1]):
+        row = words[:, i, :]
+        if i == at_row:
+            row = row.copy()
+            row[:, at_word] &= np.uint32(0xFFFF0000)
         np.bitwise_xor(sums, row, out=tmp)
         np.multiply(tmp, _PRIME, out=sums)
         tmp >>= 17
