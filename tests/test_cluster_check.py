@@ -506,6 +506,17 @@ def test_not_a_data_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "no such directory" in err
 
 
+def test_no_database_folder_in_the_copy(
+    scratch: tuple[int, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    pgdata = scratch[1]
+    shutil.rmtree(pgdata / "base" / str(golden(scratch[0])["database_oid"]))
+    code, out, err = _run(capsys, pgdata, None)
+    assert code == EXIT_OK
+    assert "no database has files in this copy: nothing is checked" in err
+    assert out.splitlines()[-1].startswith("total: 0 relations (no database)")
+
+
 def test_progress_covers_every_block(datadir_copies: Callable[[int], Path]) -> None:
     seen: list[int] = []
     done: list[int] = []

@@ -424,6 +424,11 @@ def plan_cluster_check(
         chosen = [d for d in cluster.catalog.databases if folders[d.oid].is_dir()]
         missing = [d for d in cluster.catalog.databases if not folders[d.oid].is_dir()]
     catalogs = [cluster.database(d.datname) for d in chosen]
+    if not catalogs:
+        notes.append(
+            f"{datadir.root}: no database has files in this copy: nothing is checked (the "
+            "shared catalogs in global/ are known from a database's pg_class)"
+        )
 
     shared: dict[Path, _Planned] = {}
     own: list[_Planned] = []

@@ -132,9 +132,10 @@ def cluster_check_text(report: ClusterCheckReport) -> str:
     for orphan in report.orphans:
         lines.extend(_orphan_lines(orphan, root, report.segment_blocks))
     t = report.totals
-    databases = ", ".join(d.datname for d in report.databases) or "none"
+    databases = ", ".join(d.datname for d in report.databases)
+    where = f"in {databases} and the shared catalogs" if databases else "(no database)"
     total = (
-        f"total: {_plural(t.relations, 'relation')} in {databases} and the shared catalogs "
+        f"total: {_plural(t.relations, 'relation')} {where} "
         f"({t.relations_with_problems} with problems), {_plural(t.files, 'file')}, "
         f"{_plural(t.blocks, 'block')}; checksums: {_counts(t.checksums)}; "
     )
