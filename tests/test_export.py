@@ -26,11 +26,17 @@ from pageinspect_py.app.export import (
     VERSION_COLUMNS,
     ExportRow,
     Skipped,
+    _FastValues,
     export_rows,
     open_export,
 )
+from pageinspect_py.catalog.schema import description_from_columns
 from pageinspect_py.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
 from pageinspect_py.cli_export import write_export
+from pageinspect_py.decode.common import Span
+from pageinspect_py.decode.dispatch import decode_page
+from pageinspect_py.decode.heap import HeapPage, HeapTuple, HeapTupleHeader, ItemPointer
+from pageinspect_py.decode.tuple import decode_tuple_values
 from pageinspect_py.errors import DataDirectoryError
 from pageinspect_py.page.checksum import page_checksum
 from pageinspect_py.render.export import (
@@ -201,6 +207,45 @@ def test_relations_found_by_oid_and_file_number(clusters: Callable[[int], Cluste
     assert filenode != oid
     assert exported(cluster, str(oid), "copy")[0] == by_name
     assert exported(cluster, str(filenode), "copy")[0] == by_name
+
+
+@pytest.mark.parametrize(("major", "table"), TUPLE_CASES, ids=_ids(TUPLE_CASES))
+def test_the_fast_walk_equals_decode_tuple_values(
+    major: int, table: str, clusters: Callable[[int], Cluster]
+) -> None:
+    """The export reads healthy tuples without the span model; on every tuple version of the
+    fixtures it takes that path and gives decode_tuple_values' texts."""
+    with open_export(clusters(major), "shop", table) as opened:
+        fast = _FastValues(opened.description, opened.toast)
+        assert fast.usable
+        seen = 0
+        for raw in opened.source.pages("main"):
+            page = decode_page(raw)
+            assert isinstance(page, HeapPage)
+            for item in page.items:
+                if item.tuple is None or item.tuple.t_data is None:
+                    continue
+                slow = decode_tuple_values(
+                    item.tuple, item.lp.lp, opened.description, toast=opened.toast
+                )
+                assert fast.values(item.tuple) == tuple(slow.values()), item.lp.lp
+                seen += 1
+    assert seen == len(golden(major)["tuples"][table])
+
+
+def test_the_fast_walk_leaves_damage_to_the_decoder() -> None:
+    desc = description_from_columns("id int4, v text, n numeric")
+    fast = _FastValues(desc, None)
+    good = struct.pack("<i", 7) + bytes([(3 + 1) << 1 | 1]) + b"abc"
+    assert fast.values(_tuple(good, natts=2)) == ("7", "abc", None)
+    for bad in (good[:5], struct.pack("<i", 7) + b"\xff" + b"abc", struct.pack("<i", 7)):
+        assert fast.values(_tuple(bad, natts=2)) is None
+    assert fast.values(_tuple(good, natts=4)) is None  # more attributes than the relation
+
+
+def _tuple(data: bytes, natts: int) -> HeapTuple:
+    header = HeapTupleHeader(0, 1, 0, 0, ItemPointer(0, 1), natts, 0x0002, 24)
+    return HeapTuple(header, Span(0, 24 + len(data)), None, None, Span(24, 24 + len(data)), data)
 
 
 # ----------------------------------------------------------------------------------------------

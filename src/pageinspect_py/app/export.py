@@ -14,22 +14,33 @@ stops.
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from construct import ConstructError
+
 from pageinspect_py import constants as C
 from pageinspect_py.analysis.visibility import Visibility, XactSource, tuple_visibility
 from pageinspect_py.app.datadir import Cluster, DataDirRelation, find_relation, open_cluster
-from pageinspect_py.catalog.attributes import RelationDescription
+from pageinspect_py.catalog.attributes import ALIGNMENT, RelationDescription
 from pageinspect_py.decode.common import Severity
 from pageinspect_py.decode.dispatch import decode_page
-from pageinspect_py.decode.heap import HeapItem, HeapPage
+from pageinspect_py.decode.heap import HeapItem, HeapPage, HeapTuple
+from pageinspect_py.decode.output import (
+    TypeInfo,
+    datum_text,
+    has_output,
+    missing_value_text,
+    output_function,
+)
 from pageinspect_py.decode.page import PageKind
 from pageinspect_py.decode.toast import ToastRelation
 from pageinspect_py.decode.tuple import AttributeStatus, decode_tuple_values
+from pageinspect_py.decode.varlena import varsize_any
 from pageinspect_py.errors import DataDirectoryError, PageInspectError
 from pageinspect_py.page.heaptuple import tuple_header_problems
 from pageinspect_py.page.raw import SourceProblem
@@ -188,6 +199,114 @@ def open_export(
     return Export(cluster, found, desc, source, toast, columns, stack)
 
 
+#: what an output function or the byte walk may raise on bad bytes (the registry's list)
+_BAD_BYTES = (
+    PageInspectError,
+    ValueError,
+    ArithmeticError,
+    LookupError,
+    struct.error,
+    ConstructError,
+    RecursionError,
+)
+
+
+class _FastValues:
+    """The values of a well-formed tuple, without the span model of decode_tuple_values: the
+    same walk (heap_deform_tuple's alignment and lengths), the same output functions on the
+    same bytes; compressed and out-of-line values go through datum_text as there. Anything
+    unusual (a damaged length, bad bytes, a type without an output function) returns None,
+    and the caller decodes that tuple with decode_tuple_values, which says what is wrong."""
+
+    def __init__(self, desc: RelationDescription, toast: ToastRelation | None) -> None:
+        self.toast = toast
+        self.natts = desc.natts
+        plan = []
+        usable = True
+        for att in desc.attributes:
+            info = TypeInfo.of(att, desc.types)
+            fn = None if att.attisdropped else output_function(info)
+            if not att.attisdropped and (fn is None or not has_output(info)):
+                usable = False
+            missing = None
+            if att.atthasmissing and att.attmissingval is not None:
+                missing = missing_value_text(att.attmissingval)
+            plan.append(
+                (
+                    att.attnum,
+                    att.attlen,
+                    ALIGNMENT[att.attalign],
+                    att.attisdropped,
+                    info,
+                    fn,
+                    missing,
+                )
+            )
+        self.plan = tuple(plan)
+        self.usable = usable
+
+    def values(self, tup: HeapTuple) -> tuple[str | None, ...] | None:
+        data = tup.t_data
+        natts = tup.header.natts
+        if data is None or natts > self.natts:
+            return None
+        bits = tup.t_bits
+        out: list[str | None] = []
+        off = 0
+        size = len(data)
+        try:
+            for attnum, attlen, align, dropped, info, fn, missing in self.plan:
+                if attnum > natts:
+                    if not dropped:
+                        out.append(missing)
+                    continue
+                if bits is not None and (attnum > len(bits) or bits[attnum - 1] == "0"):
+                    if not dropped:
+                        out.append(None)
+                    continue
+                if attlen == -1:
+                    first = data[off]
+                    if first == 0:
+                        off = (off + align - 1) & -align
+                        first = data[off]
+                    if first == 0x01 or first & 0x03 == 0x02:  # out of line, or compressed
+                        end = off + varsize_any(data, off)
+                        payload = None
+                    elif first & 0x01:  # 1-byte header
+                        end = off + (first >> 1)
+                        payload = data[off + 1 : end]
+                    elif first & 0x03 == 0:  # 4-byte header, plain
+                        length = int.from_bytes(data[off : off + 4], "little") >> 2
+                        if length < 4:
+                            return None
+                        end = off + length
+                        payload = data[off + 4 : end]
+                    else:
+                        return None
+                elif attlen > 0:
+                    off = (off + align - 1) & -align
+                    end = off + attlen
+                    payload = data[off:end]
+                else:
+                    nul = data.find(b"\x00", off)
+                    if nul < 0:
+                        return None
+                    end = nul + 1
+                    payload = data[off:nul]
+                if end > size:
+                    return None
+                if not dropped:
+                    assert fn is not None
+                    if payload is None:
+                        out.append(datum_text(info, data[off:end], self.toast))
+                    else:
+                        out.append(fn(payload, info))
+                off = end
+        except _BAD_BYTES:
+            return None
+        return tuple(out)
+
+
 def export_rows(
     export: Export,
     *,
@@ -200,6 +319,7 @@ def export_rows(
     xacts = export.cluster.datadir.xacts
     desc = export.description
     toast = export.toast
+    fast = _FastValues(desc, toast)
     for raw in export.source.pages("main"):
         blkno = raw.blkno
         try:
@@ -226,7 +346,7 @@ def export_rows(
             for item in page.items:
                 if item.lp.lp_flags != C.LP_NORMAL:
                     continue
-                yield from _item_row(page, item, desc, toast, xacts, all_versions)
+                yield from _item_row(page, item, desc, toast, fast, xacts, all_versions)
         if progress is not None:
             progress(1)
 
@@ -236,6 +356,7 @@ def _item_row(
     item: HeapItem,
     desc: RelationDescription,
     toast: ToastRelation | None,
+    fast: _FastValues,
     xacts: XactSource,
     all_versions: bool,
 ) -> Iterator[ExportRow | Skipped]:
@@ -257,6 +378,10 @@ def _item_row(
     if not all_versions and verdict.visible is not True:
         if verdict.visible is None:  # a server would know; this copy cannot tell
             yield Skipped(blkno, lp, f"visibility unknown: {verdict.reason}")
+        return
+    found = fast.values(tup) if fast.usable else None
+    if found is not None:
+        yield ExportRow(blkno, lp, h.t_xmin, h.t_xmax, verdict, found)
         return
     values = decode_tuple_values(tup, lp, desc, toast=toast)
     texts: list[str | None] = []
