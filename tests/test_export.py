@@ -370,6 +370,18 @@ def test_an_undecodable_tuple_is_skipped_and_named(damaged_copy: Path) -> None:
     assert out.decode().splitlines() == [clean_lines[0], *clean_lines[3:]]
 
 
+def test_a_value_missing_from_the_toast_table_is_named(damaged_copy: Path) -> None:
+    cluster = open_cluster(damaged_copy)
+    clean, _ = exported(cluster, "sales.docs", "copy")
+    with open_export(cluster, "shop", "sales.docs") as opened:
+        assert opened.relation.toast_path is not None
+        opened.relation.toast_path.write_bytes(b"")  # every chunk gone
+    out, problems = exported(open_cluster(damaged_copy), "sales.docs", "copy")
+    assert problems
+    assert all(" lp " in p and "not found in the TOAST relation" in p for p in problems)
+    assert set(out.decode().splitlines()) < set(clean.decode().splitlines())
+
+
 # ----------------------------------------------------------------------------------------------
 # the command
 
