@@ -13,8 +13,10 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+import psycopg
 import pytest
 from datadir_support import MAJORS, golden
+from psycopg.rows import TupleRow
 
 from pageinspect_py.app.datadir import Cluster, find_relation, open_cluster
 from pageinspect_py.catalog.attributes import (
@@ -499,3 +501,86 @@ def test_descriptions_without_types_still_compare_equal() -> None:
     a = RelationDescription("t", (_att(1, "a", INT4),))
     b = RelationDescription("t", (_att(1, "a", INT4),), types=CATALOG)
     assert a == b
+
+
+# ----------------------------------------------------------------------------------------------
+# live: the type catalog read by SQL, against the server's own text output
+
+LIVE_SETUP = (
+    "DROP SCHEMA IF EXISTS ut CASCADE",
+    "CREATE SCHEMA ut",
+    "CREATE TYPE ut.mood AS ENUM ('sad', 'ok', 'happy')",
+    "ALTER TYPE ut.mood ADD VALUE 'meh' BEFORE 'ok'",
+    "CREATE DOMAIN ut.posint AS int4 CHECK (VALUE > 0)",
+    "CREATE DOMAIN ut.dmood AS ut.mood",
+    "CREATE TYPE ut.pair AS (a int4, gone int8, b text)",
+    "ALTER TYPE ut.pair DROP ATTRIBUTE gone",
+    "CREATE TYPE ut.nest AS (p ut.pair, m ut.mood, r int4range)",
+    'CREATE TYPE ut.textrange AS RANGE (subtype = text, collation = "C")',
+    "CREATE TABLE ut.t (id int4, m ut.mood, dm ut.dmood, p ut.posint, c ut.pair, n ut.nest,"
+    " tr ut.textrange, ma ut.mood[], na ut.nest[], tra ut.textrange[], pa ut.posint[])",
+)
+LIVE_ROWS = (
+    "INSERT INTO ut.t VALUES (1, 'meh', 'happy', 5, ROW(1, 'b\"x,'), ROW(ROW(2, 'a b'), 'ok',"
+    " '[1,4)'), '[\"a b\",\"q\\\"\")', '{sad,meh}', ARRAY[ROW(ROW(3, ''), 'sad', 'empty')"
+    "::ut.nest], '{\"[a,b)\",empty}', '{1,2}')",
+    "INSERT INTO ut.t VALUES (2, NULL, NULL, NULL, ROW(NULL, NULL), NULL, '(,)', '{}', NULL,"
+    " NULL, NULL)",
+    "INSERT INTO ut.t VALUES (3, 'sad', 'sad', 1, ROW(7, repeat('long text ', 800)), NULL,"
+    " '[x,y]', NULL, NULL, NULL, NULL)",
+)
+
+
+def test_live_type_catalog_decodes_as_the_server_prints(
+    pg_conn: psycopg.Connection[TupleRow],
+) -> None:
+    from pageinspect_py.decode.toast import ToastRelation
+    from pageinspect_py.sources.live import LiveSource
+    from pageinspect_py.sources.live_catalog import describe_relation
+    from pageinspect_py.sources.live_toast import open_live_toast
+
+    for statement in LIVE_SETUP:
+        pg_conn.execute(statement)
+    for statement in LIVE_ROWS:
+        pg_conn.execute(statement)
+    version = pg_conn.execute("SHOW server_version_num").fetchone()
+    assert version is not None
+    if int(version[0]) >= 140000:
+        pg_conn.execute("ALTER TABLE ut.t ADD COLUMN mr int4multirange")
+        pg_conn.execute("UPDATE ut.t SET mr = '{[1,3),[5,8),[10,12),[20,21),[30,40)}' WHERE id = 1")
+    try:
+        with pg_conn.cursor() as cur:
+            cur.execute("SELECT ctid::text, * FROM ut.t", binary=False)
+            res = cur.pgresult
+            assert res is not None
+            expected = {}
+            for r in range(res.ntuples):
+                texts = [
+                    None if (v := res.get_value(r, c)) is None else v.decode()
+                    for c in range(res.nfields)
+                ]
+                assert texts[0] is not None
+                expected[texts[0]] = texts[1:]
+        desc = describe_relation(pg_conn, "ut.t")
+        assert desc.types is not None
+        source = LiveSource(pg_conn, "ut.t")
+        found = open_live_toast(source)
+        toast = (
+            None
+            if found is None
+            else ToastRelation(found.source, toastrelid=found.toastrelid, locate=found.locate)
+        )
+        got = {}
+        for raw in source.pages("main"):
+            page = decode_page(raw)
+            assert isinstance(page, HeapPage)
+            for item in page.items:
+                if item.tuple is None or item.tuple.t_data is None:
+                    continue
+                values = decode_tuple_values(item.tuple, item.lp.lp, desc, toast=toast)
+                assert not [a.error for a in values.attributes if a.error]
+                got[f"({raw.blkno},{item.lp.lp})"] = values.values()
+        for ctid, row in expected.items():
+            assert got[ctid] == row, ctid
+    finally:
+        pg_conn.execute("DROP SCHEMA ut CASCADE")

@@ -6,10 +6,17 @@ Needs no pageinspect and no superuser: only read access to the catalogs. All SQL
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
-from pageinspect_py.catalog.attributes import RelationDescription
+from pageinspect_py.catalog.attributes import (
+    ALIGNMENT,
+    Attribute,
+    RelationDescription,
+    TypAlign,
+    TypeCatalog,
+    TypeEntry,
+)
 from pageinspect_py.catalog.schema import description_from_json
 from pageinspect_py.errors import RelationNotFoundError, SourceError
 from pageinspect_py.sources.connection import server_message
@@ -46,6 +53,7 @@ def describe_relation(conn: psycopg.Connection[Any], relation: str | int) -> Rel
             raise RelationNotFoundError(f"no relation has OID {oid}")
         rows = pages.relation_attributes(conn, oid)
         info = server.server_info(conn)
+        types = type_catalog(conn, oid)
     except psycopg.Error as exc:
         raise SourceError(f"reading the catalog for {relation}: {server_message(exc)}") from exc
     obj: dict[str, Any] = {
@@ -59,7 +67,50 @@ def describe_relation(conn: psycopg.Connection[Any], relation: str | int) -> Rel
         "server_version_num": info.version_num,
         "attributes": [asdict(r) for r in rows],
     }
-    return description_from_json(obj, source=f"{rel.nspname}.{rel.relname}")
+    desc = description_from_json(obj, source=f"{rel.nspname}.{rel.relname}")
+    return replace(desc, types=types)
+
+
+def type_catalog(conn: psycopg.Connection[Any], oid: int) -> TypeCatalog:
+    """The types the values of relation ``oid`` need (enum labels, composite attributes,
+    range subtypes), read from ``pg_type``, ``pg_enum``, ``pg_range`` and ``pg_attribute``.
+    psycopg errors pass through (the caller names what was being read)."""
+    from pageinspect_py.sources.queries import pages
+
+    rows = pages.relation_types(conn, oid)
+    enums = [r.oid for r in rows if r.typtype == "e"]
+    labels: dict[int, dict[int, str]] = {}
+    for label in pages.enum_labels(conn, enums) if enums else []:
+        labels.setdefault(label.enumtypid, {})[label.oid] = label.enumlabel
+    entries = {}
+    for r in rows:
+        attributes: tuple[Attribute, ...] = ()
+        if r.typtype == "c" and r.typrelid:
+            found = pages.relation_attributes(conn, r.typrelid)
+            attributes = description_from_json(
+                {"attributes": [asdict(a) for a in found]}, source=r.typname
+            ).attributes
+        entries[r.oid] = TypeEntry(
+            oid=r.oid,
+            typname=r.typname,
+            typtype=r.typtype,
+            typlen=r.typlen,
+            typalign=_typalign(r.typalign),
+            typbyval=r.typbyval,
+            typelem=r.typelem,
+            typbasetype=r.typbasetype,
+            typrelid=r.typrelid,
+            typdelim=r.typdelim,
+            labels=labels.get(r.oid, {}),
+            attributes=attributes,
+            rngsubtype=r.rngsubtype,
+            rngtypid=r.rngtypid,
+        )
+    return TypeCatalog(entries)
+
+
+def _typalign(value: str) -> TypAlign:
+    return value if value in ALIGNMENT else "i"  # type: ignore[return-value]
 
 
 def toast_names(conn: psycopg.Connection[Any], oid: int) -> tuple[int, str, str] | None:

@@ -320,6 +320,99 @@ def relation_attributes(conn: Connection[Any], oid: int) -> list[AttributeRow]:
 
 
 @dataclass(frozen=True, slots=True)
+class TypeRow:
+    """One ``pg_type`` row a relation's values reach, with ``pg_range``'s subtype (ranges)
+    and range type (multiranges; 0 before PostgreSQL 14)."""
+
+    oid: int
+    typname: str
+    typtype: str
+    typlen: int
+    typalign: str
+    typbyval: bool
+    typelem: int
+    typbasetype: int
+    typrelid: int
+    typdelim: str
+    rngsubtype: int
+    rngtypid: int
+
+
+def relation_types(conn: Connection[Any], oid: int) -> list[TypeRow]:
+    """The types the columns of relation ``oid`` reach: their own, domains' base types, array
+    elements, composites' attributes (through ``typrelid``), range subtypes and multiranges'
+    range types, found by a recursive walk over ``pg_type``, ``pg_range`` and
+    ``pg_attribute``. ``pg_range.rngmultitypid`` exists from 14: read through ``to_jsonb``
+    it is NULL on older servers, without a version switch."""
+    return many(
+        conn,
+        """
+        WITH RECURSIVE reach(oid) AS (
+            SELECT a.atttypid FROM pg_catalog.pg_attribute a
+            WHERE a.attrelid = %s::pg_catalog.oid AND a.attnum > 0 AND a.atttypid <> 0
+            UNION
+            SELECT n.oid
+            FROM reach r
+            JOIN pg_catalog.pg_type t ON t.oid = r.oid
+            CROSS JOIN LATERAL (
+                SELECT t.typbasetype WHERE t.typbasetype <> 0
+                UNION ALL
+                SELECT t.typelem WHERE t.typelem <> 0
+                UNION ALL
+                SELECT g.rngsubtype FROM pg_catalog.pg_range g WHERE g.rngtypid = t.oid
+                UNION ALL
+                SELECT g.rngtypid FROM pg_catalog.pg_range g
+                WHERE (pg_catalog.to_jsonb(g) ->> 'rngmultitypid')::pg_catalog.oid = t.oid
+                UNION ALL
+                SELECT ca.atttypid FROM pg_catalog.pg_attribute ca
+                WHERE t.typrelid <> 0 AND ca.attrelid = t.typrelid AND ca.attnum > 0
+                  AND ca.atttypid <> 0
+            ) n(oid)
+        )
+        SELECT t.oid::int8 AS oid, t.typname::text AS typname, t.typtype::text AS typtype,
+               t.typlen::int AS typlen, t.typalign::text AS typalign, t.typbyval,
+               t.typelem::int8 AS typelem, t.typbasetype::int8 AS typbasetype,
+               t.typrelid::int8 AS typrelid, t.typdelim::text AS typdelim,
+               COALESCE(g.rngsubtype, 0)::int8 AS rngsubtype,
+               COALESCE(m.rngtypid, 0)::int8 AS rngtypid
+        FROM pg_catalog.pg_type t
+        LEFT JOIN pg_catalog.pg_range g ON g.rngtypid = t.oid
+        LEFT JOIN pg_catalog.pg_range m
+               ON (pg_catalog.to_jsonb(m) ->> 'rngmultitypid')::pg_catalog.oid = t.oid
+        WHERE t.oid IN (SELECT reach.oid FROM reach)
+        ORDER BY t.oid
+        """,
+        (oid,),
+        TypeRow,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EnumLabel:
+    """One ``pg_enum`` row: the value an enum datum stores is this row's OID."""
+
+    enumtypid: int
+    oid: int
+    enumlabel: str
+
+
+def enum_labels(conn: Connection[Any], typoids: list[int]) -> list[EnumLabel]:
+    """The labels of the enum types ``typoids`` (enum_out prints the label of the stored
+    OID, whatever its sort order)."""
+    return many(
+        conn,
+        """
+        SELECT e.enumtypid::int8 AS enumtypid, e.oid::int8 AS oid, e.enumlabel::text AS enumlabel
+        FROM pg_catalog.pg_enum e
+        WHERE e.enumtypid = ANY(%s::pg_catalog.oid[])
+        ORDER BY e.enumtypid, e.oid
+        """,
+        (typoids,),
+        EnumLabel,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ChunkTid:
     """Where one TOAST chunk tuple of a value lies."""
 
