@@ -327,7 +327,7 @@ def dump(
                 else found.relation.index,
                 xacts=xacts,
             )
-            code = _write_dump(opened, start, stop, fmt, strict, xacts)
+            code = _write_dump(opened, start, stop, fmt, strict, xacts, found.warnings)
     except PageInspectError as exc:
         _fail(str(exc))
     sys.exit(code)
@@ -351,8 +351,10 @@ def _write_dump(
     fmt: str,
     strict: bool,
     xacts: DataDirectoryXacts | None = None,
+    warned: tuple[str, ...] = (),
 ) -> int:
-    """Write the dump's records (text or JSON Lines) on stdout, diagnostics on stderr."""
+    """Write the dump's records (text or JSON Lines) on stdout, diagnostics on stderr (why
+    verdicts are unknown once, unless a warning already said it)."""
     from pageinspect_py.app.dump import dump_pages, heap_blocks
     from pageinspect_py.errors import CorruptPageError
     from pageinspect_py.render.json import page_json
@@ -365,7 +367,7 @@ def _write_dump(
         problems = True
     vm_heap_blocks = heap_blocks(relation)
     out = sys.stdout
-    said: set[str] = set()
+    said = {p for p in (xacts.problems if xacts else ()) if any(p in w for w in warned)}
     try:
         for record in records:
             page = record.page
