@@ -29,6 +29,7 @@ import pytest
 from datadir_support import MAJORS, extract, golden
 
 from pageinspect_py import constants as C
+from pageinspect_py.analysis import heapstats
 from pageinspect_py.analysis.visibility import HINT_CONTRADICTS_XACT, tuple_visibility
 from pageinspect_py.app.check import HINT_CHECK, check_relation
 from pageinspect_py.app.datadir import Cluster, DataDirRelation, find_relation, open_cluster
@@ -108,6 +109,9 @@ def test_pg_xact_fates_equal_xid_status(major: int, datadir_copies: Callable[[in
         status = xacts.xid_status(xid)
         expected.append(_FATE[status.status] if status.from_pg_xact else FATE_NONE)
     assert fates.tolist() == expected
+    # many tuples of few transactions: looked up through a table of the range they span
+    dense = np.repeat(xids[: xacts.next_xid + 20], 3)
+    assert xacts.pg_xact_fates(dense).tolist() == np.repeat(fates[: len(dense) // 3], 3).tolist()
 
 
 def test_clog_statuses_equal_raw_status_with_missing_and_short_segments(tmp_path: Path) -> None:
@@ -472,6 +476,39 @@ def test_stats_counts_are_exact(major: int, datadir_copies: Callable[[int], Path
         assert report.figures["dead_tuple_count"] == len(tuples) - live, table
         assert report.ours["tuples_status_unknown"] == 0
         assert report.notes == (), table
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_settled_as_arrays_equals_one_at_a_time(
+    major: int, datadir_copies: Callable[[int], Path]
+) -> None:
+    """The array form of HeapTupleSatisfiesDirty with pg_xact equals the scalar one on every
+    golden header with every combination of hint bits and lock bits it leaves unknown."""
+    xacts = open_cluster(datadir_copies(major)).datadir.xacts
+    bits = (
+        C.HEAP_XMIN_COMMITTED,
+        C.HEAP_XMIN_INVALID,
+        C.HEAP_XMAX_COMMITTED,
+        C.HEAP_XMAX_INVALID,
+        C.HEAP_XMAX_LOCK_ONLY,
+        C.HEAP_XMAX_EXCL_LOCK,
+        C.HEAP_XMAX_IS_MULTI,
+        C.HEAP_MOVED_OFF,
+    )
+    headers: set[tuple[int, int, int]] = set()
+    for tuples in golden(major)["tuples"].values():
+        for t in tuples:
+            base = t["t_infomask"] & ~sum(bits)
+            for on in itertools.product((0, 1), repeat=len(bits)):
+                mask = base | sum(b for b, o in zip(bits, on, strict=True) if o)
+                if heapstats.dirty_visibility(mask) is heapstats.Visibility.UNKNOWN:
+                    headers.add((t["t_xmin"], t["t_xmax"], mask))
+    ordered = sorted(headers)
+    column = np.array(ordered, dtype=np.int64)
+    arrays_form = heapstats._settle(column[:, 0], column[:, 1], column[:, 2], xacts)
+    one_by_one = [heapstats.dirty_visibility_xact(a, b, c, xacts) for a, b, c in ordered]
+    assert arrays_form.tolist() == [int(v) for v in one_by_one]
+    assert set(one_by_one) == set(heapstats.Visibility)
 
 
 def test_stats_command_has_no_estimate_note(datadir_copies: Callable[[int], Path]) -> None:

@@ -8,8 +8,8 @@ as they go and says ``unknown`` where it would have to ask pg_xact or pg_multixa
 tuples are counted as live (a copied relation's unhinted tuples are most often committed
 inserts) and the result says how many there were, so the figures are exact when that count is
 0. A relation of a data directory has its pg_xact and pg_multixact (``xacts``): there the
-unknown tuples are settled by :func:`dirty_visibility_xact`, once per distinct
-(t_xmin, t_xmax, t_infomask), and only those whose status cannot be read stay unknown.
+unknown tuples are settled by :func:`dirty_visibility_xact` (as arrays: each xid's status
+asked once), and only those whose status cannot be read stay unknown.
 """
 
 from __future__ import annotations
@@ -111,7 +111,57 @@ def dirty_visibility_xact(
     return Visibility.UNKNOWN if deleted is Visibility.UNKNOWN else Visibility.LIVE
 
 
+#: :func:`_xid_fates`: the transaction committed (``_fate`` says None)
+_COMMITTED = 3
+
+
+def _xid_fates(xids: arrays.I64, xacts: XactSource) -> npt.NDArray[np.uint8]:
+    """:func:`_fate` of many xids (a Visibility, or _COMMITTED), asked once per distinct xid."""
+    distinct, inverse = np.unique(xids, return_inverse=True)
+    fates = [_fate(xacts, xid) for xid in distinct.tolist()]
+    codes = np.array([_COMMITTED if f is None else f for f in fates], dtype=np.uint8)
+    out: npt.NDArray[np.uint8] = codes[inverse.reshape(-1)]
+    return out
+
+
 def _settle(
+    xmin: arrays.I64, xmax: arrays.I64, infomask: arrays.I64, xacts: XactSource
+) -> npt.NDArray[np.uint8]:
+    """dirty_visibility_xact of many tuples that dirty_visibility leaves UNKNOWN, as arrays:
+    each xid's status asked once; multixacts (rare) one distinct header at a time."""
+    im = infomask
+    out = np.full(len(im), Visibility.UNKNOWN, dtype=np.uint8)
+    pending = np.ones(len(im), dtype=np.bool_)
+    unhinted = im & C.HEAP_XMIN_COMMITTED == 0  # (HEAP_XMIN_INVALID would have said DEAD)
+    pending[unhinted & (im & C.HEAP_MOVED != 0)] = False  # t_xvac decides: unknown
+    ask = np.flatnonzero(unhinted & pending)
+    fates = _xid_fates(xmin[ask], xacts)
+    decided = fates != _COMMITTED  # in progress: LIVE, did not commit: DEAD, or UNKNOWN
+    out[ask[decided]] = fates[decided]
+    pending[ask[decided]] = False
+    # the insert committed (pg_xact says): xmax's hint bits, as dirty_visibility reads them
+    after = ask[~decided]
+    lock_only = (im[after] & C.HEAP_XMAX_LOCK_ONLY != 0) | (
+        im[after] & (C.HEAP_XMAX_IS_MULTI | C.HEAP_LOCK_MASK) == C.HEAP_XMAX_EXCL_LOCK
+    )
+    live = (im[after] & C.HEAP_XMAX_INVALID != 0) | lock_only
+    dead = ~live & (im[after] & C.HEAP_XMAX_COMMITTED != 0)
+    out[after[live]], out[after[dead]] = Visibility.LIVE, Visibility.DEAD
+    pending[after[live | dead]] = False
+    multi = np.flatnonzero(pending & (im & C.HEAP_XMAX_IS_MULTI != 0))
+    if len(multi):
+        out[multi] = _settle_each(xmin[multi], xmax[multi], im[multi], xacts)
+    plain = np.flatnonzero(pending & (im & C.HEAP_XMAX_IS_MULTI == 0))
+    fates = _xid_fates(xmax[plain], xacts)
+    out[plain] = np.where(
+        fates == _COMMITTED,
+        Visibility.DEAD,  # deleted or updated by a committed transaction
+        np.where(fates == Visibility.UNKNOWN, Visibility.UNKNOWN, Visibility.LIVE),
+    )
+    return out
+
+
+def _settle_each(
     xmin: arrays.I64, xmax: arrays.I64, infomask: arrays.I64, xacts: XactSource
 ) -> npt.NDArray[np.uint8]:
     """dirty_visibility_xact of many tuples, once per distinct header triple."""

@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 
 from pageinspect_py import constants as C
 from pageinspect_py.decode.common import Diagnostic, Severity, Span
@@ -250,25 +251,46 @@ def _regular_hints(
     lower = arrays.headers(sub)["pd_lower"].astype(np.int64)
     items = arrays.FlatItems(sub, (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData)
     normal = np.flatnonzero((items.lp_flags == C.LP_NORMAL) & (items.lp_len != 0))
-    row, off = items.row[normal], items.lp_off[normal]
-    head = arrays.TupleHeaders(sub, row, off)
-    hinted = np.flatnonzero(head.t_infomask & _HINTS != 0)
+    # only the three fields the rule reads, each gathered by its layout offset and size
+    at = items.row[normal] * sub.shape[1] + items.lp_off[normal]
+    infomask = _gather(sub, at, "t_infomask")
+    hinted = np.flatnonzero(infomask & _HINTS)
     if not len(hinted):
         return 0, []
-    row, off = row[hinted], off[hinted]
-    blocks = blknos[heap[row]]
+    at, chosen = at[hinted], normal[hinted]
+    xids = _gather(sub, at, "t_xmin", "t_xmax")  # one 8-byte word holds both
     found = _hint_findings(
         xacts,
         fork,
-        blocks,
+        blknos[heap[items.row[chosen]]],
         _Origins(source, fork),
-        items.index[normal[hinted]] + 1,
-        off,
-        head.t_xmin[hinted],
-        head.t_xmax[hinted],
-        head.t_infomask[hinted],
+        items.index[chosen] + 1,
+        items.lp_off[chosen],
+        (xids & np.uint64(0xFFFFFFFF)).astype(np.int64),
+        (xids >> np.uint64(32)).astype(np.int64),
+        infomask[hinted].astype(np.int64),
     )
     return len(hinted), found
+
+
+#: bytes gathered at once: word type, log2(size)
+_WORDS: Final = {2: ("<u2", 1), 4: ("<u4", 2), 8: ("<u8", 3)}
+
+
+def _gather(pages: arrays.U8, at: arrays.I64, name: str, last: str = "") -> npt.NDArray[Any]:
+    """Header field ``name`` (through field ``last``, adjacent, as one little-endian word) of
+    the tuples starting at flat byte offsets ``at``: MAXALIGNed tuples, so each field (or
+    run of fields) lies on a multiple of its size."""
+    offset, size = HEAP_TUPLE_HEADER_OFFSETS[name]
+    if last:
+        end, length = HEAP_TUPLE_HEADER_OFFSETS[last]
+        size = end + length - offset
+    assert offset % size == 0
+    word, shift = _WORDS[size]
+    index = at >> shift
+    index += offset >> shift
+    out: npt.NDArray[Any] = pages.reshape(-1).view(word)[index]
+    return out
 
 
 def _page_hints(xacts: DataDirectoryXacts, fork: Fork, page: Page) -> tuple[int, list[Finding]]:

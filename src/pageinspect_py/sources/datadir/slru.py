@@ -335,8 +335,13 @@ class ClogReader:
             return bits, readable
         per_segment = self.xacts_per_page * SLRU_PAGES_PER_SEGMENT
         segnos = xids // per_segment
-        for segno in np.unique(segnos).tolist():
-            chosen = np.flatnonzero(segnos == segno)
+        first, last = int(segnos.min()), int(segnos.max())
+        # usually one segment (a million xids at 8 kB), or a few neighbours
+        found_segnos = range(first, last + 1) if last - first < 8 else np.unique(segnos).tolist()
+        for segno in found_segnos:
+            chosen = np.flatnonzero(segnos == segno) if first != last else np.arange(len(xids))
+            if not len(chosen):
+                continue
             data = self.slru._segment(segno)
             within = xids[chosen] - segno * per_segment
             byte = within // CLOG_XACTS_PER_BYTE
@@ -349,8 +354,9 @@ class ClogReader:
                 found = (page_bytes[byte[ok]] >> shift.astype(np.uint8)) & CLOG_XACT_BITMASK
                 bits[chosen[ok]] = found
                 readable[chosen[ok]] = True
-            for pageno in np.unique(xids[chosen[~ok]] // self.xacts_per_page).tolist():
-                self.slru.page(pageno)  # keeps the reason, worded once
+            if not ok.all():
+                for pageno in np.unique(xids[chosen[~ok]] // self.xacts_per_page).tolist():
+                    self.slru.page(pageno)  # keeps the reason, worded once
         return bits, readable
 
 
@@ -589,6 +595,15 @@ class DataDirectoryXacts:
         permanent xid, older than the oldest or not before the next xid, unreadable). Reasons
         for unreadable xids go to :attr:`problems` as :meth:`xid_status` gives them."""
         xids = np.asarray(xids, dtype=np.int64) & _U32
+        if len(xids) >= 64:
+            lo, hi = int(xids.min()), int(xids.max())
+            if hi - lo < len(xids) // 2:  # many tuples, few transactions: a table of them
+                table = self._fates(np.arange(lo, hi + 1, dtype=np.int64))
+                out: U8 = table[xids - lo]
+                return out
+        return self._fates(xids)
+
+    def _fates(self, xids: I64) -> U8:
         fates = np.full(len(xids), FATE_NONE, dtype=np.uint8)
         normal = xids >= C.FirstNormalTransactionId
         if self.next_xid is not None:
@@ -598,9 +613,10 @@ class DataDirectoryXacts:
         chosen = np.flatnonzero(normal)
         bits, readable = self.clog.statuses(xids[chosen])
         if self.prepared is not None:
-            pending = bits == TRANSACTION_STATUS_IN_PROGRESS
-            prepared = np.isin(xids[chosen], np.fromiter(self.prepared, np.int64))
-            bits[pending & ~prepared] = TRANSACTION_STATUS_ABORTED  # never ended
+            pending = np.flatnonzero(readable & (bits == TRANSACTION_STATUS_IN_PROGRESS))
+            if len(pending):
+                prepared = np.isin(xids[chosen[pending]], np.fromiter(self.prepared, np.int64))
+                bits[pending[~prepared]] = TRANSACTION_STATUS_ABORTED  # never ended
         fates[chosen[readable]] = bits[readable]
         return fates
 
