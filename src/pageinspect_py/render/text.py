@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from pageinspect_py import constants as C
-from pageinspect_py.analysis.visibility import Verdict, Visibility
+from pageinspect_py.analysis.visibility import Visibility
 from pageinspect_py.decode.common import RegionKind, Span
 from pageinspect_py.decode.dispatch import FsmPage, VmPage
 from pageinspect_py.decode.heap import HeapPage, HeapTuple
@@ -59,13 +59,11 @@ def render_page(
 
 
 def visibility_text(verdict: Visibility) -> str:
-    """One short line, ``visibility: dead; xmin committed, xmax committed`` (live and locked
-    tuples are visible, dead ones not; the whole reason is in the JSON)."""
-    seen = ""
-    if verdict.verdict is Verdict.IN_PROGRESS:  # a delete in progress leaves it visible
-        seen = " (visible)" if verdict.visible else " (not visible)"
+    """One short line, ``visible: no (dead); xmin committed, xmax committed`` (the whole
+    reason is in the JSON)."""
+    seen = {True: "yes", False: "no", None: "unknown"}[verdict.visible]
     return (
-        f"visibility: {verdict.verdict}{seen}; "
+        f"visible: {seen} ({verdict.verdict}); "
         f"xmin {verdict.xmin_status}, xmax {verdict.xmax_status}"
     )
 
