@@ -12,12 +12,9 @@ from contextlib import AbstractContextManager
 
 import click
 
+from pageinspect_py.cli import EXIT_OK, EXIT_PROBLEMS
+from pageinspect_py.cli import EXIT_USAGE as EXIT_SOURCE
 from pageinspect_py.errors import PageInspectError
-
-#: exit codes, as ``pgpage check`` has them
-EXIT_OK = 0  #: every relation clean, no orphan
-EXIT_PROBLEMS = 1  #: findings: a damaged page, a file problem, a checksum failure, an orphan
-EXIT_SOURCE = 2  #: the directory or its catalogs cannot be read, or no such database
 
 
 def run_cluster_check(

@@ -9,15 +9,6 @@ import click
 
 from pageinspect_py.errors import PageInspectError
 
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_SOURCE = 2
-
-
-def _fail(message: str) -> None:
-    click.echo(f"pgpage: {message}", err=True)
-    sys.exit(EXIT_SOURCE)
-
 
 @click.command("ls")
 @click.argument("pgdata", type=click.Path())
@@ -42,6 +33,7 @@ def ls(pgdata: str, database: str | None, fmt: str) -> None:
     pgpage ls PGDATA --db shop --format json
     """
     from pageinspect_py.app.datadir import list_relations, open_cluster, present_databases
+    from pageinspect_py.cli import EXIT_OK, EXIT_PROBLEMS, _fail
     from pageinspect_py.render.datadir import relations_text
 
     try:
