@@ -336,6 +336,15 @@ def test_check_of_the_clean_fixtures_finds_no_hint(
     assert checked > 20
 
 
+def test_check_of_an_index_has_no_hint_check(datadir_copies: Callable[[int], Path]) -> None:
+    found, xacts = relation(datadir_copies(MAJOR), "sales.orders_pkey")
+    assert found.path is not None
+    with FileSource(found.path) as source:
+        report = check_relation(source, xacts=xacts)
+    assert HINT_CHECK not in dict(report.checks)
+    assert report.xact_problems is None and "xact_problems" not in report.as_json()
+
+
 def _flip(root: Path, major: int, table: str, ctid: str, infomask: int) -> None:
     """Set t_infomask of the tuple at ``ctid`` and fix the page's checksum."""
     found, _ = relation(root, table)

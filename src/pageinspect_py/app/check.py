@@ -149,7 +149,9 @@ def check_relation(
         )
         findings.extend(tally.findings)
     checks: list[tuple[str, int]] = []
-    if xacts is not None:
+    # the hint bit check applies to relations with heap pages (not to indexes)
+    hints = xacts is not None and any(s.kinds.get(PageKind.HEAP) for s in summaries)
+    if hints:
         checks.append((HINT_CHECK, hint_findings))
     if is_btree_index(source):
         structural = btree_findings(source)
@@ -162,7 +164,7 @@ def check_relation(
         tuple(findings),
         tuple(str(problem) for problem in source.problems),
         tuple(checks),
-        None if xacts is None else tuple(xact_problems),
+        tuple(xact_problems) if hints else None,
     )
 
 
