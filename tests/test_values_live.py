@@ -452,19 +452,32 @@ def ours_from_schema(conn: Conn, schema: dict[str, Any]) -> list[tuple[str | Non
     return out
 
 
-def test_unknown_types_are_raw_bytes(pg_conn: Conn) -> None:
-    """Types without an output function here (enum, range, composite) show their stored
-    bytes, length and varlena form; the columns around them still decode."""
+def test_user_types_decode_and_without_their_catalog_are_raw_bytes(pg_conn: Conn) -> None:
+    """Enum, range and composite columns print as the server prints them when the description
+    carries the type catalog (the live catalog reader attaches it); without it (a schema file
+    that does not describe the types) they show their stored bytes, length and varlena form,
+    and the columns around them still decode."""
+    from dataclasses import replace
+
     pg_conn.execute("CREATE TYPE rt_mood AS ENUM ('sad', 'ok')")
     pg_conn.execute("CREATE TYPE rt_pair AS (a int4, b text)")
     pg_conn.execute("CREATE TABLE rt_unknown (a int2, m rt_mood, r int4range, p rt_pair, z text)")
     try:
         pg_conn.execute("INSERT INTO rt_unknown VALUES (1, 'ok', '[1,5)', ROW(7, 'x'), 'end')")
-        sizes = pg_conn.execute(
-            "SELECT pg_column_size(m), pg_column_size(r), pg_column_size(p) FROM rt_unknown"
+        row = pg_conn.execute(
+            "SELECT pg_column_size(m), pg_column_size(r), pg_column_size(p),"
+            " m::text, r::text, p::text FROM rt_unknown"
         ).fetchone()
-        assert sizes is not None
+        assert row is not None
+        sizes, texts = row[:3], row[3:]
         (tv,) = decode_live(pg_conn, "rt_unknown").values()
+        assert tv.values() == ["1", *texts, "end"]
+        source = LiveSource(pg_conn, "rt_unknown")
+        bare = replace(describe_relation(pg_conn, "rt_unknown"), types=None)
+        (raw,) = [r for r in source.pages("main")]
+        page = decode_page(raw)
+        assert isinstance(page, HeapPage)
+        (tv,) = list(decode_page_values(page, bare))
         values = tv.values()
         assert values[0] == "1" and values[-1] == "end"
         for name, size in zip(("m", "r", "p"), sizes, strict=True):

@@ -4,11 +4,12 @@
 For every major (12 to 18) this script starts a throwaway cluster with data checksums on,
 builds database ``shop`` with a fixed set of scenarios (committed, aborted and never-hinted
 inserts, HOT and non-HOT updates (pruned away when a later query reads the page, except in
-``sales.gone``), deletes, a rolled-back savepoint, row locks, lock-only
-multixacts and multixacts with a committed and an aborted updater, frozen rows, a prepared
-transaction, dropped columns and columns added with a default, a ``VACUUM FULL``'d table with
-TOAST, partitions, an unlogged table, a table and index in an in-place tablespace, mixed-case names, enums, domains, composites, ranges and
-multiranges and arrays of them, a sequence, a view, a materialized view), shuts it down
+``sales.gone``), deletes, a rolled-back savepoint, row locks, lock-only multixacts and
+multixacts with a committed and an aborted updater, frozen rows, a prepared transaction,
+dropped columns and columns added with a default, a ``VACUUM FULL``'d table with TOAST,
+partitions, an unlogged table, a table and index in an in-place tablespace, mixed-case
+names, enums, domains, composites, ranges and multiranges and arrays of them, text that COPY
+must escape, a sequence, a view, a materialized view), shuts it down
 cleanly and copies the data directory *without* ``pg_wal`` and without the databases other
 than ``shop`` (their ``base/<oid>`` folders: the catalogs still list them) into
 ``fixtures/datadir/pg<M>/cluster.tar.xz``.
@@ -84,6 +85,9 @@ TABLES = (
     "sales.spaced",
     '"Mixed Case"."Orders"',
     "sales.typed",
+    "sales.escapes",
+    "sales.dot",
+    "sales.altered_types",
 )
 
 
@@ -239,6 +243,35 @@ def scenarios(conn: psycopg.Connection[Any], dsn: str, major: int) -> None:
     x(
         "INSERT INTO sales.typed VALUES (2, NULL, NULL, ROW(NULL, ''), 'empty', '(,5]',"
         f" '{{}}', NULL, NULL, NULL{mr_null})"
+    )
+
+    # text COPY must escape or quote; an empty string beside NULL; a lone \. line
+    x("CREATE TABLE sales.escapes (id int4, t text, c varchar(20))")
+    x(
+        "INSERT INTO sales.escapes VALUES"
+        " (1, E'tab\\there', 'a,b'), (2, E'new\\nline', E'cr\\rhere'),"
+        " (3, E'back\\\\slash', 'quote\"d'), (4, 'non-ASCII: é ß 東京 🐘', ''),"
+        " (5, '', NULL), (6, E'\\\\.', E'\\\\N'), (7, E'\\x01\\x7f ctl', ' lead')"
+    )
+    x("CREATE TABLE sales.dot (v text)")
+    x("INSERT INTO sales.dot VALUES (E'\\\\.'), ('.'), (NULL)")
+    # user-defined types added with a default (their attmissingval), a compressed composite
+    x("CREATE TABLE sales.altered_types (id int4)")
+    x("INSERT INTO sales.altered_types SELECT g FROM generate_series(1, 3) g")
+    x("ALTER TABLE sales.altered_types ADD COLUMN m sales.mood DEFAULT 'happy'")
+    x("ALTER TABLE sales.altered_types ADD COLUMN p sales.pair DEFAULT ROW(9, 'nine')")
+    x("ALTER TABLE sales.altered_types ADD COLUMN r sales.floatrange DEFAULT '[0,1)'")
+    compression = ""
+    if major >= 14:
+        lz4 = conn.execute(
+            "SELECT count(*) FROM pg_settings WHERE name = 'default_toast_compression'"
+            " AND 'lz4' = ANY(enumvals)"
+        ).fetchone()
+        compression = " COMPRESSION lz4" if lz4 and lz4[0] else ""
+    x(f"ALTER TABLE sales.altered_types ADD COLUMN big sales.pair{compression}")
+    x(
+        "INSERT INTO sales.altered_types (id, m, p, r, big) VALUES"
+        " (4, 'sad', NULL, 'empty', ROW(1, repeat('compressible ', 400)))"
     )
 
     x("CREATE VIEW sales.big_orders AS SELECT * FROM sales.orders WHERE amount > 100")

@@ -16,6 +16,8 @@ from pageinspect_py.cli import EXIT_OK, EXIT_PROBLEMS
 from pageinspect_py.cli import EXIT_USAGE as EXIT_SOURCE
 from pageinspect_py.errors import PageInspectError
 
+__all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_SOURCE", "run_cluster_check"]
+
 
 def run_cluster_check(
     pgdata: str, database: str | None, fmt: str, jobs: int | None, quiet: bool

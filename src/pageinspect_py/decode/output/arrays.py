@@ -14,8 +14,12 @@ from pageinspect_py.decode.output.registry import ANYARRAY, datum_text, register
 from pageinspect_py.decode.varlena import parse_varlena
 from pageinspect_py.errors import DatumError
 from pageinspect_py.layouts import datums as L
+from pageinspect_py.layouts._util import struct_format
 
 _ARRAY_DELIMITER = {"box": ";"}
+#: ArrayType's header fields, unpacked by the format derived from the layout (per datum, so
+#: not through construct's parser)
+_ARRAY_HEAD: Final = struct.Struct(struct_format(L.ArrayType))
 _ARRAY_SPACE = " \t\n\r\v\f"
 
 
@@ -60,15 +64,14 @@ def array_elements(info: TypeInfo, payload: bytes) -> tuple[list[int], list[int]
     elem = info.elem
     if elem is None:
         raise DatumError(f"{info.typname} has no element type")
-    if len(payload) < L.ArrayType.sizeof():
+    if len(payload) < _ARRAY_HEAD.size:
         raise DatumError("array shorter than its header")
-    head = L.ArrayType.parse(payload[: L.ArrayType.sizeof()])
-    ndim = head.ndim
+    ndim, dataoffset, _ = _ARRAY_HEAD.unpack_from(payload)
     if ndim == 0:
         return [], [], []
     if not 0 < ndim <= L.MAXDIM:
         raise DatumError(f"array with {ndim} dimensions")
-    at = L.ArrayType.sizeof()
+    at = _ARRAY_HEAD.size
     if at + 8 * ndim > len(payload):
         raise DatumError("array dimensions are truncated")
     dims = list(struct.unpack_from(f"<{ndim}i", payload, at))
@@ -81,7 +84,7 @@ def array_elements(info: TypeInfo, payload: bytes) -> tuple[list[int], list[int]
     buf = b"\x00\x00\x00\x00" + payload  # so that offsets equal the in-memory ones
     # offsets below are from the start of the ArrayType (varlena header included)
     bitmap_at = L.ARRAY_HEADER_SIZE + 8 * ndim
-    if head.dataoffset:
+    if dataoffset:
         bitmap_end = bitmap_at + (nitems + 7) // 8
         if bitmap_end > len(buf):
             raise DatumError(
@@ -90,7 +93,7 @@ def array_elements(info: TypeInfo, payload: bytes) -> tuple[list[int], list[int]
             )
         bitmap = buf[bitmap_at:bitmap_end]
         present = (int.from_bytes(bitmap, "little") & ((1 << nitems) - 1)).bit_count()
-        data_at = head.dataoffset
+        data_at = dataoffset
     else:
         bitmap = b""
         present = nitems
