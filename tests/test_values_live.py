@@ -474,7 +474,7 @@ def test_user_types_decode_and_without_their_catalog_are_raw_bytes(pg_conn: Conn
         assert tv.values() == ["1", *texts, "end"]
         source = LiveSource(pg_conn, "rt_unknown")
         bare = replace(describe_relation(pg_conn, "rt_unknown"), types=None)
-        (raw,) = [r for r in source.pages("main")]
+        (raw,) = list(source.pages("main"))
         page = decode_page(raw)
         assert isinstance(page, HeapPage)
         (tv,) = list(decode_page_values(page, bare))
