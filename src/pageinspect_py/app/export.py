@@ -26,7 +26,8 @@ from construct import ConstructError
 from pageinspect_py import constants as C
 from pageinspect_py.analysis.visibility import Visibility, XactSource, tuple_visibility
 from pageinspect_py.app.datadir import Cluster, DataDirRelation, find_relation, open_cluster
-from pageinspect_py.catalog.attributes import ALIGNMENT, RelationDescription
+from pageinspect_py.catalog.attributes import RelationDescription
+from pageinspect_py.decode.align import att_align_nominal, att_align_pointer
 from pageinspect_py.decode.common import Severity
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.heap import HeapItem, HeapPage, HeapTuple
@@ -40,7 +41,7 @@ from pageinspect_py.decode.output import (
 from pageinspect_py.decode.page import PageKind
 from pageinspect_py.decode.toast import ToastRelation
 from pageinspect_py.decode.tuple import AttributeStatus, decode_tuple_values
-from pageinspect_py.decode.varlena import varsize_any
+from pageinspect_py.decode.varlena import inline_payload
 from pageinspect_py.errors import DataDirectoryError, PageInspectError
 from pageinspect_py.page.heaptuple import tuple_header_problems
 from pageinspect_py.page.raw import SourceProblem
@@ -235,7 +236,7 @@ class _FastValues:
                 (
                     att.attnum,
                     att.attlen,
-                    ALIGNMENT[att.attalign],
+                    att.attalign,
                     att.attisdropped,
                     info,
                     fn,
@@ -255,7 +256,7 @@ class _FastValues:
         off = 0
         size = len(data)
         try:
-            for attnum, attlen, align, dropped, info, fn, missing in self.plan:
+            for attnum, attlen, attalign, dropped, info, fn, missing in self.plan:
                 if attnum > natts:
                     if not dropped:
                         out.append(missing)
@@ -265,26 +266,10 @@ class _FastValues:
                         out.append(None)
                     continue
                 if attlen == -1:
-                    first = data[off]
-                    if first == 0:
-                        off = (off + align - 1) & -align
-                        first = data[off]
-                    if first == 0x01 or first & 0x03 == 0x02:  # out of line, or compressed
-                        end = off + varsize_any(data, off)
-                        payload = None
-                    elif first & 0x01:  # 1-byte header
-                        end = off + (first >> 1)
-                        payload = data[off + 1 : end]
-                    elif first & 0x03 == 0:  # 4-byte header, plain
-                        length = int.from_bytes(data[off : off + 4], "little") >> 2
-                        if length < 4:
-                            return None
-                        end = off + length
-                        payload = data[off + 4 : end]
-                    else:
-                        return None
+                    off = att_align_pointer(off, attalign, -1, data[off])
+                    end, payload = inline_payload(data, off)
                 elif attlen > 0:
-                    off = (off + align - 1) & -align
+                    off = att_align_nominal(off, attalign)
                     end = off + attlen
                     payload = data[off:end]
                 else:

@@ -121,6 +121,25 @@ def varsize_any(buf: bytes, offset: int = 0) -> int:
     return (word >> 2) & VARSIZE_4B_MASK
 
 
+def inline_payload(buf: bytes, offset: int) -> tuple[int, bytes | None]:
+    """(end, payload) of the varlena at ``buf[offset]`` on the fast path: the bytes after the
+    1- or 4-byte header of an uncompressed inline datum, or None for a TOAST pointer or a
+    compressed datum (decode those with :func:`parse_varlena`). The header rules are
+    :func:`varsize_any`'s; a header of no known form is a DatumError."""
+    first = buf[offset]
+    if first == 0x01 or first & 0x03 == 0x02:  # VARATT_IS_1B_E, VARATT_IS_4B_C
+        return offset + varsize_any(buf, offset), None
+    if first & 0x01:  # VARATT_IS_1B
+        end = offset + (first >> 1)
+        return end, buf[offset + VARHDRSZ_SHORT : end]
+    if first & 0x03 == 0:  # VARATT_IS_4B_U
+        size = varsize_any(buf, offset)
+        if size < VARHDRSZ:
+            raise DatumError(f"4-byte varlena header gives length {size}, less than the header")
+        return offset + size, buf[offset + VARHDRSZ : offset + size]
+    raise DatumError(f"varlena header 0x{first:02x}: unknown form")
+
+
 def parse_varlena(buf: bytes, offset: int = 0) -> Varlena:
     """The varlena datum at ``buf[offset]``, which must lie entirely inside ``buf``."""
     size = varsize_any(buf, offset)
