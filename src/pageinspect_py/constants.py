@@ -193,12 +193,60 @@ INDEX_MAX_KEYS: Final = 32  #: pg_config_manual.h
 SizeOfIndexAttributeBitMapData: Final = (INDEX_MAX_KEYS + 8 - 1) // 8
 InvalidBlockNumber: Final = 0xFFFFFFFF  #: storage/block.h
 
-# --- access/hash.h: HashPageOpaqueData.hasho_flag (at pd_special + 12) ---------------------------
+# --- access/hash.h --------------------------------------------------------------------------------
+# HashPageOpaqueData.hasho_flag (at pd_special + 12): "hasho_flag's LH_PAGE_TYPE bits tell us
+# which type of page we're looking at. Additional bits in the flag word are used for more
+# transient purposes."
+LH_UNUSED_PAGE: Final = 0
 LH_OVERFLOW_PAGE: Final = 1 << 0
 LH_BUCKET_PAGE: Final = 1 << 1
 LH_BITMAP_PAGE: Final = 1 << 2  #: holds the overflow-page bitmap, not line pointers
 LH_META_PAGE: Final = 1 << 3  #: holds HashMetaPageData, not line pointers
+LH_BUCKET_BEING_POPULATED: Final = 1 << 4  #: new bucket of a split in progress
+LH_BUCKET_BEING_SPLIT: Final = 1 << 5  #: old bucket of a split in progress
+LH_BUCKET_NEEDS_SPLIT_CLEANUP: Final = 1 << 6  #: tuples moved by a split still to be removed
+LH_PAGE_HAS_DEAD_TUPLES: Final = 1 << 7  #: some line pointers are LP_DEAD (_hash_kill_items)
+LH_PAGE_TYPE: Final = LH_OVERFLOW_PAGE | LH_BUCKET_PAGE | LH_BITMAP_PAGE | LH_META_PAGE
+LH_FLAG_NAMES: Final = (
+    (LH_OVERFLOW_PAGE, "LH_OVERFLOW_PAGE"),
+    (LH_BUCKET_PAGE, "LH_BUCKET_PAGE"),
+    (LH_BITMAP_PAGE, "LH_BITMAP_PAGE"),
+    (LH_META_PAGE, "LH_META_PAGE"),
+    (LH_BUCKET_BEING_POPULATED, "LH_BUCKET_BEING_POPULATED"),
+    (LH_BUCKET_BEING_SPLIT, "LH_BUCKET_BEING_SPLIT"),
+    (LH_BUCKET_NEEDS_SPLIT_CLEANUP, "LH_BUCKET_NEEDS_SPLIT_CLEANUP"),
+    (LH_PAGE_HAS_DEAD_TUPLES, "LH_PAGE_HAS_DEAD_TUPLES"),
+)
 HASHO_FLAG_FROM_END: Final = 4  #: hasho_flag, hasho_page_id end the special space
+SizeOfHashPageOpaqueData: Final = 16  #: MAXALIGN(sizeof(HashPageOpaqueData))
+InvalidBucket: Final = 0xFFFFFFFF  #: hasho_bucket of the metapage, bitmap and unused pages
+HASH_METAPAGE: Final = 0  #: metapage is always block 0
+HASH_MAGIC: Final = 0x6440640  #: hashm_magic
+HASH_VERSION: Final = 4  #: hashm_version (10+)
+HASH_SPLITPOINT_PHASE_BITS: Final = 2
+HASH_SPLITPOINT_PHASES_PER_GRP: Final = 1 << HASH_SPLITPOINT_PHASE_BITS
+HASH_SPLITPOINT_PHASE_MASK: Final = HASH_SPLITPOINT_PHASES_PER_GRP - 1
+HASH_SPLITPOINT_GROUPS_WITH_ONE_PHASE: Final = 10
+HASH_MAX_SPLITPOINT_GROUP: Final = 32  #: max number of splitpoint phases a hash index can have
+#: the size of hashm_spares[]: "adjusted in such a way to accommodate multi phased allocation
+#: of buckets after HASH_SPLITPOINT_GROUPS_WITH_ONE_PHASE" (98)
+HASH_MAX_SPLITPOINTS: Final = (
+    (HASH_MAX_SPLITPOINT_GROUP - HASH_SPLITPOINT_GROUPS_WITH_ONE_PHASE)
+    * HASH_SPLITPOINT_PHASES_PER_GRP
+) + HASH_SPLITPOINT_GROUPS_WITH_ONE_PHASE
+HASH_MIN_FILLFACTOR: Final = 10
+HASH_DEFAULT_FILLFACTOR: Final = 75
+BYTE_TO_BIT: Final = 3  #: 2^3 bits/byte
+BITS_PER_MAP: Final = 32  #: number of bits in an ovflpage bitmap word (uint32)
+INDEX_MOVED_BY_SPLIT_MASK: Final = INDEX_AM_RESERVED_BIT  #: tuple copied to a new bucket
+
+
+def hash_max_bitmaps(block_size: int = BLCKSZ) -> int:
+    """HASH_MAX_BITMAPS: ``Min(BLCKSZ / 8, 1024)``, the size of hashm_mapp[] ("for smaller
+    block size we can not use 1024 bitmaps as it will lead to the meta page data crossing the
+    block size boundary")."""
+    return min(block_size // 8, 1024)
+
 
 # --- access/spgist_private.h: SpGistPageOpaqueData.flags (at pd_special) ------------------------
 SPGIST_META: Final = 1 << 0  #: holds SpGistMetaPageData, not line pointers

@@ -9,6 +9,7 @@ from pageinspect_py import constants as C
 from pageinspect_py.decode.btree import BtreeDecodeOptions, btree_contents, claim_btree_kind
 from pageinspect_py.decode.common import Region, RegionKind, Span
 from pageinspect_py.decode.fsm import FsmContents, decode_fsm_contents, fsm_regions
+from pageinspect_py.decode.hash import HashDecodeOptions, claim_hash_kind, hash_contents
 from pageinspect_py.decode.heap import HeapPage, decode_heap_items
 from pageinspect_py.decode.page import (
     ChecksumCheck,
@@ -145,12 +146,16 @@ def decode_page(
     checksum_verifiable: bool = True,
     strict: bool = False,
     btree: BtreeDecodeOptions | None = None,
+    hash: HashDecodeOptions | None = None,
 ) -> Page:
     """Decode one page. ``blkno`` must be the absolute block number (checksums use it).
 
     ``btree`` says the page belongs to a btree index (typed keys, the metapage layout of a
     given major): a main-fork page is then decoded as a btree page even when it does not look
     like one (with an error), see :func:`~pageinspect_py.decode.btree.claim_btree_kind`.
+    ``hash`` says the same of a hash index, and carries its metapage and bitmap pages when
+    known (:func:`~pageinspect_py.decode.hash.hash_options`): bucket pages are then checked
+    against the metapage's masks and overflow pages get their bitmap bit.
 
     Raises CorruptPageError only when the page is shorter than its header, or, with
     ``strict``, when any error was found.
@@ -162,11 +167,13 @@ def decode_page(
         data = bytes(page)
     header = parse_header(data)
     log = DiagnosticLog()
-    if btree is not None and fork is None:
+    if (btree is not None or hash is not None) and fork is None:
         fork = "main"
     kind = detect_kind(data, header, fork)
     if btree is not None and fork == "main":
         kind = claim_btree_kind(kind, blkno, log)
+    elif hash is not None and fork == "main":
+        kind = claim_hash_kind(kind, blkno, log)
     checksum = compute_checksum(data, header, blkno, checksum_verifiable, kind is PageKind.NEW, log)
     frame = _Frame(blkno, fork or "main", origin, kind, header, checksum, data)
     result: Page
@@ -197,6 +204,9 @@ def decode_page(
         items, claims = decode_heap_items(data, header, lps, log, blkno=blkno)
         regions = tile(frame_claims(header, lps, len(data)) + claims, len(data), log)
         result = frame.build(HeapPage, lps, regions, log, items=items)
+    elif kind is PageKind.HASH:
+        cls, hash_lps, hash_claims, extra = hash_contents(data, header, blkno, log, hash)
+        result = frame.build(cls, hash_lps, tile(hash_claims, len(data), log), log, **extra)
     else:
         result = _decode_index_page(frame, log, btree)
     if strict and result.has_errors:
@@ -220,9 +230,9 @@ def _decode_map_page(frame: _Frame, log: DiagnosticLog) -> Page:
 def _decode_index_page(
     frame: _Frame, log: DiagnosticLog, btree: BtreeDecodeOptions | None = None
 ) -> Page:
-    """Btree pages in full (decode/btree.py); other index AMs as line pointers and items as
-    opaque byte runs, plus the special space. Pages whose contents are one struct (hash
-    metapage and bitmap pages, the SP-GiST metapage) and GIN and BRIN pages are not decoded:
+    """Btree pages in full (decode/btree.py); other index AMs but hash (decode/hash/) as line
+    pointers and items as opaque byte runs, plus the special space. Pages whose contents are
+    one struct (the SP-GiST metapage) and GIN and BRIN pages are not decoded:
     their header is checked, the rest is left alone (never reported as corrupt)."""
     data, header = frame.data, frame.header
     if frame.kind in (PageKind.BTREE, PageKind.BTREE_META):
