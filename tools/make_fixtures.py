@@ -2,7 +2,7 @@
 """Generate the golden fixtures in ``fixtures/`` from real PostgreSQL servers.
 
 For every PostgreSQL major (12 to 18) this script starts a throwaway cluster
-(``tools/pgcluster.py``), builds a fixed set of heap, btree and TOAST relations with
+(``tools/pgcluster.py``), builds a fixed set of heap, btree, hash and TOAST relations with
 deterministic data, shuts the server down cleanly (every dirty buffer is written), copies
 the relation files out of the data directory and then asks the *same* server's
 ``pageinspect`` about *those exact bytes* (``page_header(bytea)``, ``heap_page_items(bytea)``,
@@ -19,6 +19,12 @@ Binaries
 
 Usage
     python tools/make_fixtures.py [--majors 12,13,...] [--out fixtures] [--jobs N]
+    python tools/make_fixtures.py --only hash_dups [--majors ...]
+
+``--only NAME,...`` builds just the named relations (each by its builder, in a fresh
+cluster) and merges them into the existing ``pg<MAJOR>/manifest.json``: their entries,
+checks and notes are added or replaced, their directories rewritten; every other fixture
+file stays byte for byte as it was (a full run rewrites all of them: xids and LSNs change).
 
 What is built (names are fixed, tests refer to them): see ``README_TEXT`` below, which is
 also written to ``fixtures/README.md``.  Data checksums are on for 12, 14, 16 and 18 and off
@@ -92,6 +98,10 @@ File names keep the real relfilenode. Every relation fits in one segment.
 5. Btree functions take a relation name, so they were called right after the restart,
    when the shared buffers equal the files (the script checks `get_raw_page` against the
    file bytes): `bt_metap`, `bt_page_stats`, `bt_page_items` per block, `pgstatindex`.
+   Hash pages get `hash_page_type`, `hash_page_stats`, `hash_page_items` and
+   `hash_metapage_info` on the file bytes (every block; errors recorded as such), and, in
+   the same way as the btree functions, `hash_bitmap_info(index, blkno)` for every block
+   and `pgstathashindex(index)`.
 6. `pg_visibility_map` / `pg_visibility` / `pg_freespace` (per heap block, what the FSM
    says is free) per table, then (last, as they set hint bits)
    `rows`: `SELECT ctid, * FROM t ORDER BY ctid` in text format, each value exactly as the
@@ -126,17 +136,20 @@ are not stored), `indexdef`, `index` (pg_index row: `indnatts`, `indnkeyatts`, `
 ### pageinspect.json
 
 ```
-{"relation": name, "kind": "heap" | "btree",
+{"relation": name, "kind": "heap" | "btree" | "hash",
  "blocks": [{"fork": "main", "block": 0, "new_page": false, "page_header": {...},
              "page_checksum": n, "page_checksum_seg1": n,
              "heap_page_items": [{..., "heap_tuple_infomask_flags": {"raw_flags": [...],
                                                                      "combined_flags": [...]}}],
              // btree pages: "bt_page_stats", "bt_page_items"
+             // hash pages: "hash_page_type", "hash_page_stats", "hash_page_items",
+             //   "hash_metapage_info" (bytea functions on the file bytes), "hash_bitmap_info"
              // fsm pages: "fsm_page_contents"
             }, ...],
  "pg_visibility_map": [...], "pg_visibility": [...],            // tables
  "pg_freespace": [{"blkno": n, "avail": bytes}, ...],             // tables
- "bt_metap": {...}, "pgstatindex": {...},                          // indexes
+ "bt_metap": {...}, "pgstatindex": {...},                          // btree indexes
+ "pgstathashindex": {...},                                         // hash indexes
  "rows": [{"ctid": "(0,1)", "col": "text output", ...}],          // tables
  "column_sizes": [...], "toast_columns": [...]}                  // some tables
 ```
@@ -167,6 +180,13 @@ index tuples; every tenth key short), `bt_deleted_internal` (3 levels of ~2250-b
 rows under the middle level-1 page deleted and VACUUMed: three deleted leaves and a deleted
 internal page, type `D` in 14+'s `bt_page_stats`).
 
+Hash (on its own table `<name>_tbl`): `hash_dups` (int4 keys, three of them with hundreds
+of duplicates: bucket pages with overflow chains; splits after the build leave all-zero
+blocks and an unused page at the end of a splitpoint; most duplicates of one key deleted and
+VACUUMed: a freed overflow page, unused, its bitmap bit clear; more inserts: a bucket split
+again; deletes then index scans: LP_DEAD items and LH_PAGE_HAS_DEAD_TUPLES). Added with
+`--only`.
+
 TOAST: `toast_values` (inline compressed, external uncompressed, external pglz and, where
 the build has lz4, inline/external lz4) and its TOAST table `toast_values_toast`.
 """
@@ -191,7 +211,7 @@ class Relation:
 
     name: str  #: fixture directory name
     qualname: str  #: SQL name (schema-qualified when needed)
-    kind: str  #: "heap" or "btree"
+    kind: str  #: "heap", "btree" or "hash"
     table: str | None = None  #: for indexes: the table's SQL name
     toast_columns: tuple[str, ...] = ()
     column_sizes: bool = False
@@ -904,6 +924,65 @@ def build_heap_storage_plain(b: Build) -> None:
     b.relations.append(Relation("heap_storage_plain_toast", str(toast), "heap"))
 
 
+# --------------------------------------------------------------------------------------
+# Hash indexes (added with --only: built in a cluster of their own, merged into the manifest)
+# --------------------------------------------------------------------------------------
+
+LH_OVERFLOW_PAGE = 1 << 0
+LH_BUCKET_PAGE = 1 << 1
+LH_BITMAP_PAGE = 1 << 2
+LH_META_PAGE = 1 << 3
+LH_BUCKET_NEEDS_SPLIT_CLEANUP = 1 << 6
+LH_PAGE_HAS_DEAD_TUPLES = 1 << 7
+LH_PAGE_TYPE = LH_OVERFLOW_PAGE | LH_BUCKET_PAGE | LH_BITMAP_PAGE | LH_META_PAGE
+
+
+def hasho_flag(page: bytes) -> int:
+    """hasho_flag: the uint16 4 bytes before the page's end (HashPageOpaqueData)."""
+    return int.from_bytes(page[-4:-2], "little")
+
+
+def build_hash_dups(b: Build) -> None:
+    """A hash index on int4 keys, grown by inserts from an empty table.
+
+    Keys 1 and 3 have 450 rows each and key 2 has 900: a bucket page holds ~400 tuples, so
+    their buckets chain one and two overflow pages; 1200 distinct keys make the index split
+    (a new splitpoint allocates its buckets' blocks at once, writing only the last: all-zero
+    blocks until each bucket is split into, an unused page at the end). Deleting all but a
+    tenth of key 2 and VACUUM squeezes its bucket: its overflow pages are freed (unused pages,
+    bitmap bits clear; a split may take one again). 1000 more distinct keys split a bucket
+    again (the split cleans the old bucket up at once: nobody else holds a pin on it, so no
+    LH_BUCKET_NEEDS_SPLIT_CLEANUP is left). Half of key 3 is then deleted and read back
+    through the index by a fresh session: LP_DEAD items on its bucket and overflow pages,
+    LH_PAGE_HAS_DEAD_TUPLES.
+    """
+    name = "hash_dups"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, k int4)")
+    b.run(f"CREATE INDEX {name} ON {table} USING hash (k)")
+    b.run(
+        f"INSERT INTO {table} SELECT i, CASE WHEN i <= 450 THEN 1 WHEN i <= 1350 THEN 2 "
+        "WHEN i <= 1800 THEN 3 ELSE 1000 + i END FROM generate_series(1, 3000) i"
+    )
+    b.run(f"DELETE FROM {table} WHERE k = 2 AND id % 10 <> 0")
+    b.run(f"VACUUM {table}")
+    b.run(f"INSERT INTO {table} SELECT i, 10000 + i FROM generate_series(3001, 4000) i")
+    b.run(f"DELETE FROM {table} WHERE k = 3 AND id % 2 = 0")
+    with connect(b.dsn) as c:  # a fresh session: its snapshot sees the delete as old
+        c.execute("SET enable_seqscan = off")
+        c.execute("SET enable_bitmapscan = off")
+        for _ in range(2):
+            c.execute(f"SELECT * FROM {table} WHERE k = 3".encode()).fetchall()
+    nblocks = int(b.scalar(f"SELECT pg_relation_size('{name}') / 8192"))
+    types: dict[str, int] = {}
+    for blkno in range(nblocks):
+        page = bytes(b.scalar(f"SELECT get_raw_page('{name}', %s)", [blkno]))
+        kind = "new" if not any(page) else f"0x{hasho_flag(page) & LH_PAGE_TYPE:x}"
+        types[kind] = types.get(kind, 0) + 1
+    b.note(name, f"{nblocks} blocks; page types (hasho_flag & LH_PAGE_TYPE) {types}")
+    b.relations.append(Relation(name, name, "hash", table=table))
+
+
 BUILDERS: tuple[Callable[[Build], None], ...] = (
     build_heap_types,
     build_heap_wide_nulls,
@@ -927,7 +1006,26 @@ BUILDERS: tuple[Callable[[Build], None], ...] = (
     build_bt_compressed_keys,
     build_bt_deleted_internal,
     build_heap_storage_plain,
+    build_hash_dups,  # added with --only (merged into the manifests built before it)
 )
+
+#: builders whose relations are not named ``build_<relation>``
+EXTRA_RELATIONS: dict[str, Callable[[Build], None]] = {
+    "bt_nodedup": build_bt_dedup,
+    "toast_values_toast": build_toast_values,
+    "heap_storage_plain_toast": build_heap_storage_plain,
+}
+
+
+def builders_for(names: Sequence[str]) -> list[Callable[[Build], None]]:
+    """The builders that make the named relations, in BUILDERS order."""
+    by_name = {builder.__name__.removeprefix("build_"): builder for builder in BUILDERS}
+    by_name.update(EXTRA_RELATIONS)
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise SystemExit(f"no builder makes {unknown}: known relations {sorted(by_name)}")
+    wanted = {by_name[n] for n in names}
+    return [builder for builder in BUILDERS if builder in wanted]
 
 
 # --------------------------------------------------------------------------------------
@@ -985,6 +1083,10 @@ SELECT coalesce(json_agg(x ORDER BY x.attnum), '[]')::text FROM (
 """
 
 
+#: Relation.kind of indexes (their catalog entry adds the pg_index row and the table)
+INDEX_KINDS = ("btree", "hash")
+
+
 def query_json(conn: Conn, statement: str, params: Sequence[Any] = ()) -> Json:
     """Run a statement returning one JSON text value; errors become {"error": message}."""
     try:
@@ -1002,7 +1104,7 @@ def catalog_entry(conn: Conn, rel: Relation) -> dict[str, Json]:
     entry: dict[str, Json] = query_json(conn, CLASS_SQL, [rel.qualname])
     entry["kind"] = rel.kind
     entry["attributes"] = query_json(conn, ATTRIBUTES_SQL, [rel.qualname])
-    if rel.kind == "btree":
+    if rel.kind in INDEX_KINDS:
         assert rel.table is not None
         index = query_json(conn, INDEX_SQL, [rel.qualname])
         entry["indexdef"] = index["indexdef"]
@@ -1041,6 +1143,15 @@ BT_PAGE_ITEMS_SQL = (
 BT_METAP_SQL = "SELECT row_to_json(x)::text FROM bt_metap(%s::text) x"
 PGSTATINDEX_SQL = "SELECT row_to_json(x)::text FROM pgstatindex(%s::text) x"
 RAW_PAGE_SQL = "SELECT get_raw_page(%s::text, %s::text, %s::int4)"
+HASH_PAGE_TYPE_SQL = "SELECT to_json(hash_page_type(%s::bytea))::text"
+HASH_PAGE_STATS_SQL = "SELECT row_to_json(x)::text FROM hash_page_stats(%s::bytea) x"
+HASH_PAGE_ITEMS_SQL = (
+    "SELECT coalesce(json_agg(x ORDER BY x.itemoffset), '[]')::text "
+    "FROM hash_page_items(%s::bytea) x"
+)
+HASH_METAPAGE_INFO_SQL = "SELECT row_to_json(x)::text FROM hash_metapage_info(%s::bytea) x"
+HASH_BITMAP_INFO_SQL = "SELECT row_to_json(x)::text FROM hash_bitmap_info(%s::regclass, %s::int8) x"
+PGSTATHASHINDEX_SQL = "SELECT row_to_json(x)::text FROM pgstathashindex(%s::regclass) x"
 VISIBILITY_MAP_SQL = (
     "SELECT coalesce(json_agg(x ORDER BY x.blkno), '[]')::text "
     "FROM pg_visibility_map(%s::regclass) x"
@@ -1105,6 +1216,13 @@ def page_oracle(
     elif fork == "main" and rel.kind == "heap" and items:
         items_sql = HEAP_ITEMS_FLAGS_SQL if major >= 13 else HEAP_ITEMS_SQL
         block["heap_page_items"] = query_json(conn, items_sql, [page])
+    elif fork == "main" and rel.kind == "hash":
+        # each on the file bytes; pageinspect's errors (a function asked about a page of
+        # another type) are recorded as such
+        block["hash_page_type"] = query_json(conn, HASH_PAGE_TYPE_SQL, [page])
+        block["hash_page_stats"] = query_json(conn, HASH_PAGE_STATS_SQL, [page])
+        block["hash_page_items"] = query_json(conn, HASH_PAGE_ITEMS_SQL, [page])
+        block["hash_metapage_info"] = query_json(conn, HASH_METAPAGE_INFO_SQL, [page])
     return block
 
 
@@ -1138,6 +1256,29 @@ def capture_btree(conn: Conn, cap: Captured, block_size: int) -> None:
         block["bt_page_stats"] = query_json(conn, BT_PAGE_STATS_SQL, [name, block["block"]])
         block["bt_page_items"] = query_json(conn, BT_PAGE_ITEMS_SQL, [name, block["block"]])
     cap.oracle["pgstatindex"] = query_json(conn, PGSTATINDEX_SQL, [name])
+
+
+def check_buffers(conn: Conn, cap: Captured, block_size: int) -> None:
+    """Relation-name functions read shared buffers: they must equal the file bytes."""
+    name = cap.rel.qualname
+    main = cap.forks["main"]
+    for blkno in range(len(main) // block_size):
+        row = conn.execute(RAW_PAGE_SQL.encode(), [name, "main", blkno]).fetchone()
+        if row is None or bytes(row[0]) != main[blkno * block_size : (blkno + 1) * block_size]:
+            raise RuntimeError(f"{name} block {blkno}: buffer differs from the file")
+
+
+def capture_hash(conn: Conn, cap: Captured, block_size: int) -> None:
+    """hash_bitmap_info(index, blkno) for every block, pgstathashindex(index): relation-name
+    functions, valid now because the buffers equal the files."""
+    check_buffers(conn, cap, block_size)
+    name = cap.rel.qualname
+    for block in cap.oracle["blocks"]:
+        if block["fork"] == "main":
+            block["hash_bitmap_info"] = query_json(
+                conn, HASH_BITMAP_INFO_SQL, [name, block["block"]]
+            )
+    cap.oracle["pgstathashindex"] = query_json(conn, PGSTATHASHINDEX_SQL, [name])
 
 
 def capture_visibility(conn: Conn, cap: Captured) -> None:
@@ -1314,6 +1455,60 @@ def new_relation_checks(by_name: dict[str, Captured]) -> dict[str, Json]:
     return checks
 
 
+def hash_checks(cap: Captured, block_size: int, log: Progress) -> dict[str, Json]:
+    """What a hash fixture was built for: overflow, bitmap, unused and new pages, freed
+    overflow pages (bitmap bits clear), split cleanup pending, LP_DEAD items."""
+    name = cap.rel.name
+    main = cap.forks["main"]
+    pages = [main[i : i + block_size] for i in range(0, len(main), block_size)]
+    types: dict[str, int] = {}
+    for page in pages:
+        text = "new" if not any(page) else None
+        if text is None:
+            kind = hasho_flag(page) & LH_PAGE_TYPE
+            text = {
+                LH_META_PAGE: "metapage",
+                LH_BUCKET_PAGE: "bucket",
+                LH_OVERFLOW_PAGE: "overflow",
+                LH_BITMAP_PAGE: "bitmap",
+                0: "unused",
+            }.get(kind, f"0x{kind:x}")
+        types[text] = types.get(text, 0) + 1
+    bitinfo = [
+        b["hash_bitmap_info"]
+        for b in cap.oracle["blocks"]
+        if isinstance(b.get("hash_bitmap_info"), dict) and "error" not in b["hash_bitmap_info"]
+    ]
+    checks: dict[str, Json] = {
+        f"{name}.page_types": dict(sorted(types.items())),
+        f"{name}.lp_dead_items": sum(
+            1
+            for p in pages
+            if any(p) and hasho_flag(p) & (LH_BUCKET_PAGE | LH_OVERFLOW_PAGE)
+            for f in lp_flags(p)
+            if f == 3
+        ),
+        f"{name}.has_dead_tuples_pages": sum(
+            1 for p in pages if any(p) and hasho_flag(p) & LH_PAGE_HAS_DEAD_TUPLES
+        ),
+        f"{name}.needs_split_cleanup_pages": sum(
+            1 for p in pages if any(p) and hasho_flag(p) & LH_BUCKET_NEEDS_SPLIT_CLEANUP
+        ),
+        f"{name}.hash_bitmap_info_bits": {
+            "set": sum(1 for r in bitinfo if r["bitstatus"]),
+            "clear": sum(1 for r in bitinfo if not r["bitstatus"]),
+        },
+    }
+    for key in ("overflow", "bitmap", "unused", "new"):
+        if not types.get(key):
+            log(f"WARNING: {name} has no {key} page")
+    if not checks[f"{name}.lp_dead_items"]:
+        log(f"WARNING: no LP_DEAD item in {name}")
+    if not checks[f"{name}.hash_bitmap_info_bits"]["clear"]:
+        log(f"WARNING: no freed overflow page in {name}")
+    return checks
+
+
 def run_checks(
     caps: list[Captured], block_size: int, log: Progress, facts: dict[str, Json]
 ) -> dict[str, Json]:
@@ -1399,6 +1594,9 @@ def run_checks(
         }
     )
     checks.update(new_relation_checks(by_name))
+    for cap in caps:
+        if cap.rel.kind == "hash":
+            checks.update(hash_checks(cap, block_size, log))
     checks.update(facts)
     for key, value in checks.items():
         log(f"check {key}: {value}")
@@ -1504,8 +1702,11 @@ def write_oracle(path: Path, value: Json) -> None:
     path.write_text(compact_json(value) + "\n", encoding="utf-8")
 
 
-def generate(major: int, out: Path) -> None:
+def generate(major: int, out: Path, only: Sequence[str] = ()) -> None:
+    """Build every relation on a server of ``major`` and write ``out/pg<major>``; with
+    ``only``, build just those relations and merge them into the version's manifest."""
     log = Progress(major)
+    builders = builders_for(only) if only else list(BUILDERS)
     with running_cluster(major) as cluster:
         if cluster.major != major:
             raise RuntimeError(f"asked for {major}, got a {cluster.major} server")
@@ -1514,9 +1715,11 @@ def generate(major: int, out: Path) -> None:
             for ext in ("pageinspect", "pg_visibility", "pgstattuple"):
                 conn.execute(f"CREATE EXTENSION {ext}".encode())
             build = Build(conn, cluster.dsn, major, log)
-            for builder in BUILDERS:
+            for builder in builders:
                 log(builder.__name__)
                 builder(build)
+            if only:  # a builder may make others too (a TOAST table): keep the ones asked
+                build.relations = [r for r in build.relations if r.name in only]
             settings = query_json(
                 conn,
                 """
@@ -1551,6 +1754,8 @@ def generate(major: int, out: Path) -> None:
             for cap in caps:
                 if cap.rel.kind == "btree":
                     capture_btree(conn, cap, block_size)
+                elif cap.rel.kind == "hash":
+                    capture_hash(conn, cap, block_size)
             # created only now: its OIDs would otherwise shift every relfilenode above
             conn.execute(b"CREATE EXTENSION pg_freespacemap")
             for cap in caps:
@@ -1560,6 +1765,19 @@ def generate(major: int, out: Path) -> None:
             for cap in caps:
                 if cap.rel.kind == "heap" and cap.rel.dump_rows:
                     capture_rows(conn, major, cap)
+    if only:
+        checks: dict[str, Json] = {}
+        for cap in caps:
+            if cap.rel.kind == "hash":
+                checks.update(hash_checks(cap, block_size, log))
+        checks.update(build.facts)
+        for key, value in checks.items():
+            log(f"check {key}: {value}")
+        merge_version(
+            out / f"pg{major}", settings=settings, caps=caps, build=build, checks=checks, log=log
+        )
+        log("merged")
+        return
     checks = run_checks(caps, block_size, log, build.facts)
     write_version(
         out / f"pg{major}",
@@ -1589,25 +1807,7 @@ def write_version(
     segment = settings.pop("segment_size_blocks")
     relations: dict[str, Json] = {}
     for cap in caps:
-        rdir = vdir / cap.rel.name
-        rdir.mkdir()
-        entry = dict(cap.entry)
-        files: dict[str, str] = {}
-        blocks: dict[str, int] = {}
-        for fork, data in cap.forks.items():
-            fname = f"{entry['relfilenode']}{FORKS[fork]}.gz"
-            (rdir / fname).write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
-            files[fork] = f"{cap.rel.name}/{fname}"
-            blocks[fork] = len(data) // block_size
-        entry["files"] = files
-        entry["blocks"] = blocks
-        if cap.rel.name in build.notes:
-            entry["notes"] = build.notes[cap.rel.name]
-        relations[cap.rel.name] = entry
-        write_oracle(
-            rdir / "pageinspect.json",
-            {"relation": cap.rel.name, "kind": cap.rel.kind, **cap.oracle},
-        )
+        relations[cap.rel.name] = write_relation(vdir, cap, build, block_size)
     manifest: dict[str, Json] = {
         "server_version": settings["server_version"],
         "server_version_num": settings["server_version_num"],
@@ -1627,6 +1827,69 @@ def write_version(
         "relations": relations,
     }
     write_json(vdir / "manifest.json", manifest)
+
+
+def write_relation(vdir: Path, cap: Captured, build: Build, block_size: int) -> dict[str, Json]:
+    """The relation's directory (gzipped forks, pageinspect.json); its manifest entry."""
+    rdir = vdir / cap.rel.name
+    if rdir.exists():
+        shutil.rmtree(rdir)
+    rdir.mkdir()
+    entry = dict(cap.entry)
+    files: dict[str, str] = {}
+    blocks: dict[str, int] = {}
+    for fork, data in cap.forks.items():
+        fname = f"{entry['relfilenode']}{FORKS[fork]}.gz"
+        (rdir / fname).write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
+        files[fork] = f"{cap.rel.name}/{fname}"
+        blocks[fork] = len(data) // block_size
+    entry["files"] = files
+    entry["blocks"] = blocks
+    if cap.rel.name in build.notes:
+        entry["notes"] = build.notes[cap.rel.name]
+    write_oracle(
+        rdir / "pageinspect.json",
+        {"relation": cap.rel.name, "kind": cap.rel.kind, **cap.oracle},
+    )
+    return entry
+
+
+#: manifest fields a merge must find as the full run wrote them (same server, same cluster
+#: settings); anything else the merge leaves alone
+MERGE_SAME = ("major", "data_checksums", "block_size", "encoding", "datcollate", "datctype")
+
+
+def merge_version(
+    vdir: Path,
+    *,
+    settings: dict[str, Json],
+    caps: list[Captured],
+    build: Build,
+    checks: dict[str, Json],
+    log: Progress,
+) -> None:
+    """Add (or replace) the captured relations in an existing version directory: their
+    directories, manifest entries, checks and skipped objects. Keys keep their order, so
+    everything else in the manifest is written back byte for byte."""
+    path = vdir / "manifest.json"
+    if not path.exists():
+        raise SystemExit(f"{path}: no manifest to merge into (run without --only first)")
+    manifest: dict[str, Json] = json.loads(path.read_text(encoding="utf-8"))
+    for key in MERGE_SAME:
+        if key in settings and settings[key] != manifest.get(key):
+            raise SystemExit(
+                f"{path}: {key} is {manifest.get(key)!r}, this server says {settings[key]!r}"
+            )
+    if settings["server_version"] != manifest["server_version"]:
+        log(f"note: the manifest was made by {manifest['server_version']!r}")
+    block_size = int(manifest["block_size"])
+    for cap in caps:
+        manifest["relations"][cap.rel.name] = write_relation(vdir, cap, build, block_size)
+    manifest["checks"].update(checks)
+    for skipped in build.skipped:
+        if skipped not in manifest["skipped"]:
+            manifest["skipped"].append(skipped)
+    write_json(path, manifest)
 
 
 def segment_blocks(setting: str | None, block_size: int) -> int | None:
@@ -1649,7 +1912,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, default=Path(__file__).resolve().parent.parent / "fixtures"
     )
     parser.add_argument("--jobs", type=int, default=4, help="versions generated in parallel")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated relation names: build just these and merge them into the "
+        "existing manifests (every other fixture file stays as it is)",
+    )
     args = parser.parse_args(argv)
+    only = [n.strip() for n in args.only.split(",") if n.strip()]
+    if only:
+        builders_for(only)  # unknown names fail before any server starts
     majors = [int(m) for m in args.majors.split(",") if m.strip()]
     unknown = [m for m in majors if m not in CHECKSUMS]
     if unknown:
@@ -1658,7 +1930,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "README.md").write_text(README_TEXT, encoding="utf-8")
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(generate, m, out) for m in majors]
+        futures = [pool.submit(generate, m, out, only) for m in majors]
         for future in futures:
             future.result()
     return 0
