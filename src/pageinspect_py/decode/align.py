@@ -78,3 +78,22 @@ def att_addlength_pointer(offset: int, attlen: int, data: bytes) -> int:
     from pageinspect_py.errors import DatumError
 
     raise DatumError(f"attlen {attlen} is not a valid length")
+
+
+def attribute_bounds(offset: int, attlen: int, attalign: str, data: bytes) -> tuple[int, int]:
+    """heap_deform_tuple's step: where the attribute after ``offset`` starts (aligned as
+    att_align_pointer/att_align_nominal say) and ends (att_addlength_pointer), in ``data``
+    (a tuple's data, a composite datum's). Raises DatumError when its bytes are not all
+    there."""
+    from pageinspect_py.errors import DatumError
+
+    if attlen == -1:
+        if offset >= len(data):
+            raise DatumError(f"no bytes left at data offset {offset}")
+        start = att_align_pointer(offset, attalign, -1, data[offset])
+    else:
+        start = att_align_nominal(offset, attalign)
+    end = att_addlength_pointer(start, attlen, data)
+    if end > len(data):
+        raise DatumError(f"needs bytes {start}..{end} of the data, which has {len(data)}")
+    return start, end

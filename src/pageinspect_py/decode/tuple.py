@@ -20,7 +20,7 @@ from typing import Any
 
 from pageinspect_py import constants as C
 from pageinspect_py.catalog.attributes import Attribute, RelationDescription, TypeCatalog
-from pageinspect_py.decode.align import att_addlength_pointer, att_align_nominal, att_align_pointer
+from pageinspect_py.decode.align import attribute_bounds
 from pageinspect_py.decode.common import Diagnostic, Severity, Span
 from pageinspect_py.decode.heap import HeapPage, HeapTuple
 from pageinspect_py.decode.output import (
@@ -217,17 +217,7 @@ def decode_tuple_values(
             )
             continue
         try:
-            if att.attlen == -1:
-                if offset >= len(data):
-                    raise DatumError(f"no bytes left at data offset {offset}")
-                start = att_align_pointer(offset, att.attalign, -1, data[offset])
-            else:
-                start = att_align_nominal(offset, att.attalign)
-            end = att_addlength_pointer(start, att.attlen, data)
-            if end > len(data):
-                raise DatumError(
-                    f"needs bytes {start}..{end} of the tuple data, which has {len(data)}"
-                )
+            start, end = attribute_bounds(offset, att.attlen, att.attalign, data)
         except DatumError as exc:
             broken = True
             diags.append(

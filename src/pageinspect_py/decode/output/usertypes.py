@@ -27,7 +27,12 @@ import struct
 from typing import Final
 
 from pageinspect_py import constants as C
-from pageinspect_py.decode.align import att_addlength_pointer, att_align_nominal, att_align_pointer
+from pageinspect_py.decode.align import (
+    att_addlength_pointer,
+    att_align_nominal,
+    att_align_pointer,
+    attribute_bounds,
+)
 from pageinspect_py.decode.output.base import TypeInfo, fixed
 from pageinspect_py.decode.output.registry import datum_text, register
 from pageinspect_py.errors import DatumError
@@ -148,17 +153,10 @@ def record_fields(payload: bytes, info: TypeInfo) -> list[tuple[str, str | None]
             if not att.attisdropped:
                 out.append((att.attname, None))
             continue
-        if att.attlen == -1:
-            if offset >= len(data):
-                raise DatumError(f"{info.typname}: attribute {att.attnum} is past the datum")
-            start = att_align_pointer(offset, att.attalign, -1, data[offset])
-        else:
-            start = att_align_nominal(offset, att.attalign)
-        end = att_addlength_pointer(start, att.attlen, data)
-        if end > len(data):
-            raise DatumError(
-                f"{info.typname}: attribute {att.attnum} needs bytes {start}..{end} of {len(data)}"
-            )
+        try:
+            start, end = attribute_bounds(offset, att.attlen, att.attalign, data)
+        except DatumError as exc:
+            raise DatumError(f"{info.typname}: attribute {att.attnum}: {exc}") from exc
         if not att.attisdropped:
             text = datum_text(TypeInfo.of(att, own.catalog), data[start:end])
             out.append((att.attname, text))
