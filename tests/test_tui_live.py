@@ -205,3 +205,37 @@ def test_live_layout_predicts_the_pages_layout_advice_predicts(live_table: LiveT
         assert screen.advice.sample.size == cli["sample"]["rows"]
 
     drive(PgPageApp(OpenSpec(dsn=live_table.dsn, relation="tui_t")), scenario)
+
+
+def test_live_related_relations_switch(live_table: LiveTable) -> None:
+    """o on a live table lists its indexes and TOAST table from the server's catalog (what
+    pg_index and reltoastrelid say) and switches to the one chosen."""
+    from pageinspect_py.tui.dialogs import RelatedDialog
+
+    with psycopg.connect(live_table.dsn, autocommit=True) as conn:
+        indexes = [
+            r[0]
+            for r in conn.execute(
+                "SELECT indexrelid::regclass::text FROM pg_index"
+                " WHERE indrelid = 'tui_t'::regclass ORDER BY indexrelid"
+            )
+        ]
+        toast = conn.execute(
+            "SELECT reltoastrelid::regclass::text FROM pg_class WHERE oid = 'tui_t'::regclass"
+        ).fetchone()
+    assert indexes and toast is not None
+
+    async def scenario(pilot: Pilot[Any], app: PgPageApp) -> None:
+        assert app.session is not None
+        labels = [r.label for r in app.session.related]
+        assert [label.split(": ", 1)[1].split(" (")[0] for label in labels[: len(indexes)]] == [
+            f"public.{name}" for name in indexes
+        ]
+        assert any(label.startswith(f"TOAST table: {toast[0]} ") for label in labels)
+        await press(pilot, "o")
+        assert isinstance(app.screen, RelatedDialog)
+        await press(pilot, "enter")
+        assert app.session is not None and app.session.spec.relation == f"public.{indexes[0]}"
+        assert app.session.index is not None  # a btree: typed keys from the catalog
+
+    drive(PgPageApp(OpenSpec(dsn=live_table.dsn, relation="tui_t")), scenario)

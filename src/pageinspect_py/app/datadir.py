@@ -21,6 +21,7 @@ from pageinspect_py.catalog.index import IndexDescription
 from pageinspect_py.decode.heap import HeapTupleHeader
 from pageinspect_py.errors import DataDirectoryError
 from pageinspect_py.page.raw import FORKS, Fork
+from pageinspect_py.page.xidbounds import XidBounds
 from pageinspect_py.sources.datadir.directory import DataDirectory, open_datadir
 
 _FORK_SUFFIX: dict[Fork, str] = {"main": "", "fsm": "_fsm", "vm": "_vm", "init": "_init"}
@@ -175,10 +176,7 @@ class ListedRelation:
 
     @property
     def kind(self) -> str:
-        name = RELKIND_NAMES.get(self.cls.relkind, self.cls.relkind)
-        if self.cls.relkind in "iI" and self.am:
-            return f"{name} ({self.am})"
-        return name
+        return relation_kind(self.cls.relkind, self.am)
 
     def as_json(self) -> dict[str, object]:
         c = self.cls
@@ -200,6 +198,12 @@ class ListedRelation:
             "relisshared": c.relisshared,
             "present": self.present,
         }
+
+
+def relation_kind(relkind: str, amname: str | None) -> str:
+    """What ``pgpage ls`` calls a relation: "table", "index (btree)", "TOAST table"..."""
+    name = RELKIND_NAMES.get(relkind, relkind)
+    return f"{name} ({amname})" if relkind in "iI" and amname else name
 
 
 def _fork_blocks(main: Path, block_size: int) -> tuple[dict[str, int], bool]:
@@ -291,3 +295,43 @@ def related_relations(rel: DataDirRelation) -> list[RelatedRelation]:
                 ("TOAST index", oid) for oid in sorted(index_of.get(cls.reltoastrelid, []))
             )
     return [r for role, oid in wanted if (r := item(role, oid)) is not None]
+
+
+def xid_bounds(rel: DataDirRelation) -> XidBounds:
+    """The ids ``rel``'s tuples may hold, as amcheck's verify_heapam bounds them: pg_control's
+    next full xid, oldest xid, next and oldest multixact, and the relation's ``relfrozenxid``
+    and ``relminmxid`` from its (visible) pg_class row -- 0, not known, when there is none."""
+    return class_xid_bounds(rel.catalog, rel.cls.oid)
+
+
+def class_xid_bounds(
+    db: DatabaseCatalog, oid: int, classes: dict[int, tuple[int, int]] | None = None
+) -> XidBounds:
+    """:func:`xid_bounds` of the relation ``oid`` of ``db``; ``classes`` (what
+    :func:`class_xid_horizons` read) spares reading pg_class again for each relation."""
+    if classes is None:
+        classes = class_xid_horizons(db)
+    control = db.datadir.control
+    checkpoint = control.checkPointCopy
+    relfrozenxid, relminmxid = classes.get(oid, (0, 0))
+    return XidBounds(
+        next_fxid=int(control.next_xid),
+        oldest_xid=int(checkpoint.oldestXid),
+        next_multi=int(checkpoint.nextMulti),
+        oldest_multi=int(checkpoint.oldestMulti),
+        relfrozenxid=relfrozenxid,
+        relminmxid=relminmxid,
+    )
+
+
+def class_xid_horizons(db: DatabaseCatalog) -> dict[int, tuple[int, int]]:
+    """Every visible pg_class row of ``db``: OID -> (relfrozenxid, relminmxid), read from the
+    catalog's fixed-width prefix."""
+
+    def number(value: str | None) -> int:
+        return int(value) if value else 0
+
+    return {
+        number(row["oid"]): (number(row.get("relfrozenxid")), number(row.get("relminmxid")))
+        for row, _ in db.rows("pg_class")
+    }

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from pageinspect_py.analysis.btree import BtreeIndex, BtreeStatistics, Finding
     from pageinspect_py.decode.toast import ToastRelation
     from pageinspect_py.render.tree import PageDetail
+    from pageinspect_py.sources.live import LiveSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,10 +468,10 @@ def open_session(spec: OpenSpec) -> Session:
     from pageinspect_py.decode.toast import ToastRelation
 
     if spec.pgdata is not None:
-        resolved, related, notes = _datadir_spec(spec)
+        resolved, neighbours, notes = _datadir_spec(spec)
         session = open_session(replace_pgdata(resolved))
         session.spec = spec
-        session.related = related
+        session.related = neighbours
         session.warnings[:0] = notes
         return session
 
@@ -479,6 +480,7 @@ def open_session(spec: OpenSpec) -> Session:
     description: RelationDescription | None = None
     index: IndexDescription | None = None
     toast: ToastRelation | None = None
+    related: tuple[Related, ...] = ()
     if spec.dsn is not None:
         from pageinspect_py.sources.live import LiveSource, open_live
 
@@ -510,6 +512,7 @@ def open_session(spec: OpenSpec) -> Session:
                     description = describe_relation(live.connection, live.relation.oid)
                 except PageInspectError as exc:
                     warnings.append(f"attribute values: {exc}")
+        related = _live_related(spec, live, warnings)
         if description is not None:
             try:
                 from pageinspect_py.sources.live_toast import open_live_toast
@@ -550,7 +553,28 @@ def open_session(spec: OpenSpec) -> Session:
             except PageInspectError as exc:
                 warnings.append(f"TOAST relation {spec.toast}: {exc}")
     main = PageStore(source, fork, description=description, index=index, toast=toast, major=major)
-    return Session(spec, main, toast, description, index, warnings)
+    return Session(spec, main, toast, description, index, warnings, related)
+
+
+def _live_related(spec: OpenSpec, live: LiveSource, warnings: list[str]) -> tuple[Related, ...]:
+    """The live relation's indexes, TOAST table, or table, from the server's catalog."""
+    import psycopg
+
+    from pageinspect_py.app.datadir import RelatedRelation, relation_kind
+    from pageinspect_py.sources.queries.related import related_relations
+
+    try:
+        rows = related_relations(live.connection, live.relation.oid)
+    except psycopg.Error as exc:
+        warnings.append(f"related relations: {str(exc).strip().splitlines()[0]}")
+        return ()
+    return tuple(
+        Related(
+            RelatedRelation(r.role, r.name, relation_kind(r.relkind, r.amname)).label,
+            OpenSpec(dsn=spec.dsn, relation=r.name, block_size=spec.block_size),
+        )
+        for r in rows
+    )
 
 
 def replace_pgdata(spec: OpenSpec) -> OpenSpec:
