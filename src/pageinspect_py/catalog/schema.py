@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pageinspect_py.catalog.attributes import ALIGNMENT, Attribute, RelationDescription
-from pageinspect_py.catalog.types import BUILTIN_TYPES, BuiltinType, resolve_type
+from pageinspect_py.catalog.types import BUILTIN_BY_OID, BUILTIN_TYPES, BuiltinType, resolve_type
 from pageinspect_py.errors import SchemaError
 
 #: Keys of one attribute in a schema file, in the order written (catalog column names).
@@ -80,6 +80,16 @@ def _attribute(row: Mapping[str, Any], where: str) -> Attribute:
     elemalign = row.get("elemtypalign", row.get("elemalign"))
     elemlen = row.get("elemtyplen", row.get("elemlen"))
     elembyval = row.get("elemtypbyval", row.get("elembyval"))
+    elemtypname = row.get("elemtypname")
+    typelem = int(row.get("typelem") or 0)
+    builtin_elem = BUILTIN_BY_OID.get(typelem) if typelem and elemtypname is None else None
+    if builtin_elem is not None and attlen == -1:
+        # pg_attribute's own terms: typelem as an OID and no element columns; a built-in
+        # element type is known by its OID
+        elemtypname = builtin_elem.typname
+        elemlen = builtin_elem.typlen
+        elemalign = builtin_elem.typalign
+        elembyval = builtin_elem.typbyval
     missingval = row.get("attmissingval")
     return Attribute(
         attnum=attnum,
@@ -96,8 +106,8 @@ def _attribute(row: Mapping[str, Any], where: str) -> Attribute:
         attmissingval=str(missingval) if missingval is not None else None,
         attnotnull=bool(row.get("attnotnull", False)),
         attcollation=int(row.get("attcollation") or 0),
-        typelem=int(row.get("typelem") or 0),
-        elemtypname=row.get("elemtypname"),
+        typelem=typelem,
+        elemtypname=elemtypname,
         elemlen=int(elemlen) if elemlen is not None else None,
         elemalign=elemalign if elemalign in ALIGNMENT else None,
         elembyval=bool(elembyval) if elembyval is not None else None,

@@ -141,6 +141,10 @@ def _typmod(typname: str, mods: list[int]) -> int:
     return -1
 
 
+#: the built-in types by OID
+BUILTIN_BY_OID: dict[int, BuiltinType] = {t.oid: t for t in BUILTIN_TYPES.values()}
+
+
 def resolve_type(spelling: str) -> ResolvedType:
     """``int8``, ``varchar(20)``, ``numeric(10,2)``, ``timestamp with time zone``, ``text[]``,
     ``"char"``... -> the built-in type. Raises SchemaError for anything else."""
