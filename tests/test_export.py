@@ -21,9 +21,10 @@ import pytest
 from click.testing import CliRunner
 from datadir_support import MAJORS, extract, golden
 
-from pageinspect_py.app.datadir import Cluster, open_cluster
+from pageinspect_py.app.datadir import Cluster, DataDirRelation, open_cluster
 from pageinspect_py.app.export import (
     VERSION_COLUMNS,
+    Export,
     ExportRow,
     Skipped,
     _FastValues,
@@ -192,8 +193,8 @@ def test_toast_values_come_through_the_toast_table(clusters: Callable[[int], Clu
     cluster = clusters(LATEST)
     with open_export(cluster, "shop", "sales.docs") as opened:
         assert opened.toast is not None
-        toast_cls = opened.relation.catalog.classes[opened.relation.cls.reltoastrelid]
-        assert opened.relation.catalog.filenumber(toast_cls) != toast_cls.oid
+        toast_cls = _rel(opened).catalog.classes[_rel(opened).cls.reltoastrelid]
+        assert _rel(opened).catalog.filenumber(toast_cls) != toast_cls.oid
         rows = [r for r in export_rows(opened) if isinstance(r, ExportRow)]
     assert max(len(v or "") for r in rows for v in r.values) > 2000
 
@@ -202,8 +203,8 @@ def test_relations_found_by_oid_and_file_number(clusters: Callable[[int], Cluste
     cluster = clusters(LATEST)
     by_name, _ = exported(cluster, "sales.docs", "copy")
     with open_export(cluster, "shop", "sales.docs") as opened:
-        oid = opened.relation.cls.oid
-        filenode = opened.relation.cls.relfilenode
+        oid = _rel(opened).cls.oid
+        filenode = _rel(opened).cls.relfilenode
     assert filenode != oid
     assert exported(cluster, str(oid), "copy")[0] == by_name
     assert exported(cluster, str(filenode), "copy")[0] == by_name
@@ -325,7 +326,7 @@ def _rewrite_block(path: Path, blkno: int, change: Callable[[bytearray], None]) 
 def test_a_damaged_page_is_skipped_and_named(damaged_copy: Path) -> None:
     cluster = open_cluster(damaged_copy)
     with open_export(cluster, "shop", "sales.orders") as opened:
-        path = opened.relation.path
+        path = _rel(opened).path
         assert path is not None and opened.nblocks >= 2
     clean, _ = exported(open_cluster(damaged_copy), "sales.orders", "copy")
     _rewrite_block(path, 1, lambda page: struct.pack_into("<HH", page, 12, 8000, 100))
@@ -343,7 +344,7 @@ def test_a_damaged_page_is_skipped_and_named(damaged_copy: Path) -> None:
 def test_an_undecodable_tuple_is_skipped_and_named(damaged_copy: Path) -> None:
     cluster = open_cluster(damaged_copy)
     with open_export(cluster, "shop", "sales.frozen") as opened:
-        path = opened.relation.path
+        path = _rel(opened).path
         assert path is not None
     clean, _ = exported(cluster, "sales.frozen", "copy")
 
@@ -374,8 +375,9 @@ def test_a_value_missing_from_the_toast_table_is_named(damaged_copy: Path) -> No
     cluster = open_cluster(damaged_copy)
     clean, _ = exported(cluster, "sales.docs", "copy")
     with open_export(cluster, "shop", "sales.docs") as opened:
-        assert opened.relation.toast_path is not None
-        opened.relation.toast_path.write_bytes(b"")  # every chunk gone
+        toast_path = _rel(opened).toast_path
+        assert toast_path is not None
+        toast_path.write_bytes(b"")  # every chunk gone
     out, problems = exported(open_cluster(damaged_copy), "sales.docs", "copy")
     assert problems
     assert all(" lp " in p and "not found in the TOAST relation" in p for p in problems)
@@ -405,7 +407,7 @@ def test_the_command_writes_copy_and_csv(datadir_copies: Callable[[int], Path]) 
 def test_the_command_exits_1_after_a_skipped_page(damaged_copy: Path) -> None:
     cluster = open_cluster(damaged_copy)
     with open_export(cluster, "shop", "sales.orders") as opened:
-        path = opened.relation.path
+        path = _rel(opened).path
         assert path is not None
     _rewrite_block(path, 0, lambda page: struct.pack_into("<HH", page, 12, 8000, 100))
     code, out, err = _run(str(damaged_copy), "--db", "shop", "sales.orders")
@@ -445,3 +447,9 @@ def test_open_export_refuses_what_is_not_a_heap(clusters: Callable[[int], Cluste
     skipped = Skipped(3, None, "bad")
     assert skipped.describe() == "block 3: bad"
     assert Skipped(3, 4, "bad").describe() == "block 3 lp 4: bad"
+
+
+def _rel(opened: Export) -> DataDirRelation:
+    """The data-directory relation an offline export reads."""
+    assert opened.relation is not None
+    return opened.relation

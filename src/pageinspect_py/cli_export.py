@@ -1,5 +1,6 @@
 """``pgpage export PGDATA --db NAME RELATION``: a relation's rows as COPY, CSV or JSON Lines,
-read from a data directory's files with no server.
+read from a data directory's files with no server (or ``--dsn DSN RELATION``: from a live
+server's pages through get_raw_page, with its transaction status).
 
 stdout carries the rows (UTF-8, exactly the bytes ``COPY ... TO STDOUT`` writes for copy and
 csv); stderr one line per page or tuple left out, and the progress bar on a terminal.
@@ -23,9 +24,13 @@ _FLUSH_AT = 1 << 16
 
 
 @click.command("export")
-@click.argument("pgdata", type=click.Path())
+@click.argument("pgdata", metavar="TARGET", type=click.Path())
 @click.argument("relation", required=False)
 @click.option("--db", "database", metavar="NAME", help="The database RELATION is in (name or OID).")
+@click.option("--dsn", help="Read TARGET as a relation on this server (get_raw_page, pageinspect).")
+@click.option(
+    "--live", is_flag=True, help="Read TARGET as a relation on the server the PG* variables name."
+)
 @click.option(
     "--format",
     "fmt",
@@ -49,6 +54,8 @@ def export(
     pgdata: str,
     relation: str | None,
     database: str | None,
+    dsn: str | None,
+    live: bool,
     fmt: str,
     all_versions: bool,
     strict: bool,
@@ -65,22 +72,35 @@ def export(
     pgpage export /var/lib/postgresql/17/main --db shop sales.orders > orders.copy
     pgpage export PGDATA --db shop sales.orders --format csv
     pgpage export PGDATA --db shop sales.orders --all-versions --format jsonl
+    pgpage export --dsn 'dbname=shop' sales.orders --all-versions   (pg_dirtyread's view)
+
+    Live, pages are read with get_raw_page (pageinspect, a superuser) and the verdicts come
+    from the server's txid_status() and pg_get_multixact_members(), as of the moment asked.
     """
-    from pageinspect_py.app.export import open_export
+    from pageinspect_py.app.export import open_export, open_live_export
     from pageinspect_py.cli import EXIT_OK, EXIT_PROBLEMS, _fail
     from pageinspect_py.errors import PageInspectError
     from pageinspect_py.render.progress import progress_bar, wanted
 
-    if relation is None:
+    if dsn is not None or live:
+        if relation is not None or database is not None:
+            _fail(
+                "with --dsn/--live TARGET is the relation: RELATION and --db are for a data "
+                "directory"
+            )
+    elif relation is None:
         _fail(f"{pgdata}: name the RELATION to export (schema.name, an OID or a file number)")
-    assert relation is not None
     try:
-        opened = open_export(pgdata, database, relation)
+        if dsn is not None or live:
+            opened = open_live_export(dsn, pgdata)
+        else:
+            assert relation is not None
+            opened = open_export(pgdata, database, relation)
     except PageInspectError as exc:
         _fail(str(exc))
     problems = False
     with opened:
-        for warning in opened.cluster.warnings:
+        for warning in opened.warnings:
             click.echo(f"pgpage: warning: {warning}", err=True)
         for problem in opened.problems:
             click.echo(f"pgpage: {problem.path}: {problem.message}", err=True)
@@ -98,7 +118,7 @@ def export(
                 )
         except PageInspectError as exc:
             _fail(f"{opened.name}: {exc}")
-        for note in opened.cluster.catalog.problems:
+        for note in opened.notes():
             click.echo(f"pgpage: {note}", err=True)
     sys.exit(EXIT_PROBLEMS if problems else EXIT_OK)
 

@@ -44,7 +44,7 @@ from pageinspect_py.decode.tuple import AttributeStatus, decode_tuple_values
 from pageinspect_py.decode.varlena import inline_payload
 from pageinspect_py.errors import DataDirectoryError, PageInspectError
 from pageinspect_py.page.heaptuple import tuple_header_problems
-from pageinspect_py.page.raw import SourceProblem
+from pageinspect_py.page.raw import PageSource, SourceProblem
 from pageinspect_py.sources.file import FileSource
 
 #: relkinds whose rows are exported: tables, materialized views, TOAST tables (COPY itself
@@ -121,34 +121,33 @@ class Skipped:
 
 @dataclass
 class Export:
-    """An opened relation to export; close it (or use it as a context manager)."""
+    """An opened relation to export (of a data directory, or live); close it (or use it as a
+    context manager)."""
 
-    cluster: Cluster
-    relation: DataDirRelation
+    name: str  #: the relation, schema-qualified
     description: RelationDescription
-    source: FileSource
+    source: PageSource
     toast: ToastRelation | None
     columns: tuple[str, ...]
+    #: transaction status for the verdicts: the directory's pg_xact, or the server's
+    xacts: XactSource
+    #: what is wrong with the main fork's files (a partial block, a missing segment)
+    problems: list[SourceProblem]
     _stack: ExitStack = field(repr=False)
-
-    @property
-    def name(self) -> str:
-        return self.relation.cls.qualified
+    #: the data directory's and its relation, when the relation is one's
+    cluster: Cluster | None = None
+    relation: DataDirRelation | None = None
+    #: looks the status of many xids up at once (a live server's round trips), or None
+    prefetch: Callable[[list[int]], None] | None = None
+    warnings: tuple[str, ...] = ()  #: said once before the rows (a server may be running)
 
     @property
     def nblocks(self) -> int:
         return self.source.nblocks("main")
 
-    @property
-    def problems(self) -> list[SourceProblem]:
-        """What is wrong with the main fork's files (a partial block, a missing segment); an
-        empty first segment is an empty table, no problem."""
-        segments = self.source.segments("main")
-        main = {seg.path for seg in segments}
-        empty = {seg.path for seg in segments if seg.segno == 0 and seg.size == 0}
-        return [
-            p for p in self.source.problems if Path(p.path) in main and Path(p.path) not in empty
-        ]
+    def notes(self) -> list[str]:
+        """What reading the catalogs found (said after the rows)."""
+        return [] if self.cluster is None else list(self.cluster.catalog.problems)
 
     def close(self) -> None:
         self._stack.close()
@@ -197,7 +196,69 @@ def open_export(
         raise
     desc = found.description
     columns = tuple(a.attname for a in desc.attributes if not a.attisdropped)
-    return Export(cluster, found, desc, source, toast, columns, stack)
+    return Export(
+        cls.qualified,
+        desc,
+        source,
+        toast,
+        columns,
+        cluster.datadir.xacts,
+        _file_problems(source),
+        stack,
+        cluster=cluster,
+        relation=found,
+        warnings=cluster.warnings,
+    )
+
+
+def _file_problems(source: FileSource) -> list[SourceProblem]:
+    """The main fork's file problems; an empty first segment is an empty table, no problem."""
+    segments = source.segments("main")
+    main = {seg.path for seg in segments}
+    empty = {seg.path for seg in segments if seg.segno == 0 and seg.size == 0}
+    return [p for p in source.problems if Path(p.path) in main and Path(p.path) not in empty]
+
+
+def open_live_export(dsn: str | None, relation: str) -> Export:
+    """``relation`` on the server ``dsn`` names (None: the PG* environment), read through
+    get_raw_page: its description and TOAST table from the catalog, the verdicts from the
+    server's transaction status (txid_status, pg_get_multixact_members)."""
+    from pageinspect_py.app.open import open_server
+    from pageinspect_py.decode.toast import ToastRelation
+    from pageinspect_py.sources.live_catalog import describe_relation
+    from pageinspect_py.sources.live_toast import open_live_toast
+    from pageinspect_py.sources.live_xacts import LiveXacts
+
+    stack = ExitStack()
+    try:
+        live = stack.enter_context(open_server(dsn, relation))
+        kind = live.relation.relkind
+        if kind not in EXPORTABLE:
+            why = _REFUSED.get(kind, f"relkind {kind!r} is not a heap")
+            raise DataDirectoryError(f"{live.relation.qualified_name}: {why}")
+        desc = describe_relation(live.connection, live.relation.oid)
+        found = open_live_toast(live)
+        toast = (
+            None
+            if found is None
+            else ToastRelation(found.source, toastrelid=found.toastrelid, locate=found.locate)
+        )
+        xacts = LiveXacts(live.connection)
+    except BaseException:
+        stack.close()
+        raise
+    columns = tuple(a.attname for a in desc.attributes if not a.attisdropped)
+    return Export(
+        live.relation.qualified_name,
+        desc,
+        live,
+        toast,
+        columns,
+        xacts,
+        list(live.problems),
+        stack,
+        prefetch=xacts.prefetch,
+    )
 
 
 #: what an output function or the byte walk may raise on bad bytes (the registry's list)
@@ -301,7 +362,7 @@ def export_rows(
     """The relation's rows in physical order (only the visible ones unless
     ``all_versions``), with a :class:`Skipped` wherever a page or a tuple cannot be read.
     ``progress`` is called with 1 after each block."""
-    xacts = export.cluster.datadir.xacts
+    xacts = export.xacts
     desc = export.description
     toast = export.toast
     fast = _FastValues(desc, toast)
@@ -328,6 +389,15 @@ def export_rows(
         if damage:
             yield Skipped(blkno, None, "; ".join(d.message for d in damage))
         else:
+            if export.prefetch is not None:
+                export.prefetch(
+                    [
+                        x
+                        for item in page.items
+                        if item.tuple is not None
+                        for x in (item.tuple.header.t_xmin, item.tuple.header.t_xmax)
+                    ]
+                )
             for item in page.items:
                 if item.lp.lp_flags != C.LP_NORMAL:
                     continue
