@@ -31,7 +31,7 @@ from datadir_support import MAJORS, extract, golden
 from pageinspect_py import constants as C
 from pageinspect_py.analysis import heapstats
 from pageinspect_py.analysis.visibility import HINT_CONTRADICTS_XACT, tuple_visibility
-from pageinspect_py.app.check import HINT_CHECK, check_relation
+from pageinspect_py.app.check import HINT_CHECK, XID_BOUNDS_CHECK, check_relation
 from pageinspect_py.app.datadir import Cluster, DataDirRelation, find_relation, open_cluster
 from pageinspect_py.app.dump import dump_pages, open_dump
 from pageinspect_py.app.stats import relation_stats
@@ -295,7 +295,7 @@ def test_missing_pg_xact_segment_unknown_said_once(tmp_path: Path) -> None:
     assert check.returncode == 0, check.stdout + check.stderr
     report = json.loads(check.stdout)
     assert report["xact_problems"] == ["pg_xact/0000: no such segment"]
-    assert report["checks"] == {HINT_CHECK: 0}
+    assert report["checks"] == {HINT_CHECK: 0, XID_BOUNDS_CHECK: 0}
     text = pgpage("check", str(root), "--db", "shop", "sales.orders")
     assert "note: hint bits not checked where pg_xact cannot be read: pg_xact/0000" in text.stdout
     # stats: the unhinted tuples stay estimates, and the note says why
@@ -432,7 +432,7 @@ def test_check_finds_exactly_the_flipped_hints(major: int, tmp_path: Path) -> No
         assert got == wanted, report["findings"]
         assert {f["code"] for f in report["findings"]} == {HINT_CONTRADICTS_XACT}
         assert all(f["fork"] == "main" for f in report["findings"])
-        assert report["checks"] == {HINT_CHECK: len(wanted)}
+        assert report["checks"] == {HINT_CHECK: len(wanted), XID_BOUNDS_CHECK: 0}
         assert report["forks"]["main"]["checksums"] == {"ok": report["forks"]["main"]["blocks"]}
     if major != MAJOR:
         return

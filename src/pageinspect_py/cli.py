@@ -824,13 +824,22 @@ def check(
         sys.exit(run_cluster_check(target, database, fmt, jobs, quiet))
     found = _resolve(target, relation, database, is_live(dsn, live))
     try:
-        # a data directory's relation: hint bits are checked against its pg_xact too
-        xacts = None if found.relation is None else found.relation.catalog.datadir.xacts
+        # a data directory's relation: hint bits are checked against its pg_xact too, xids
+        # and multixacts against its pg_control's and pg_class row's bounds
+        from pageinspect_py.app.datadir import xid_bounds
+
+        rel = found.relation
+        xacts = None if rel is None else rel.catalog.datadir.xacts
+        bounds = None if rel is None else xid_bounds(rel)
         with _open_source(found.path, dsn, live, first_block, None) as source:
             total = blocks_to_check(source)
             with progress_bar(total, "checking", enabled=wanted(quiet)) as advance:
                 report = check_relation(
-                    source, jobs=jobs or default_jobs(), progress=advance, xacts=xacts
+                    source,
+                    jobs=jobs or default_jobs(),
+                    progress=advance,
+                    xacts=xacts,
+                    bounds=bounds,
                 )
     except PageInspectError as exc:
         _fail(str(exc))

@@ -4,7 +4,10 @@ The work runs on the kernel (:mod:`pageinspect_py.scan.check`): regular pages ar
 arrays, the rest decoded in full, so the findings are those of decoding every page. A relation
 of a data directory is checked with the directory's transaction status too (``xacts``): every
 hint bit pg_xact contradicts is a ``hint-contradicts-xact`` finding (a copy taken while the
-server ran, or a damaged page).
+server ran, or a damaged page), and with the id bounds (``bounds``: pg_control's next and
+oldest xid and multixact, pg_class's relfrozenxid and relminmxid) every xmin and xmax out of
+them is an ``xmin-out-of-bounds``, ``xmax-out-of-bounds`` or ``multixact-out-of-bounds``
+finding, with amcheck's (verify_heapam's) message.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from pageinspect_py.scan.check import Finding, check_fork
 from pageinspect_py.scan.parallel import Progress
 
 if TYPE_CHECKING:
+    from pageinspect_py.page.xidbounds import XidBounds
     from pageinspect_py.sources.datadir.slru import DataDirectoryXacts
 
 #: the name :attr:`CheckReport.checks` gives the hint bit check
 HINT_CHECK = "hint bits against pg_xact"
+#: ... and the xid bounds check (amcheck verify_heapam's)
+XID_BOUNDS_CHECK = "xids and multixacts against the cluster's bounds"
 
 #: page kinds whose contents are not decoded (yet): their pages are checked as far as the
 #: header, line pointers and checksum go, and the report says how many there were
@@ -45,6 +51,8 @@ class ForkSummary:
     checksums: dict[str, int]  #: pages per checksum verdict, in ChecksumStatus order
     errors: int
     warnings: int
+    #: heap tuples whose xmin/xmax were checked against the id bounds (None: not checked)
+    xid_bounds_checked: int | None = None
 
     @property
     def not_decoded(self) -> dict[str, int]:
@@ -52,7 +60,7 @@ class ForkSummary:
         return {kind: n for kind, n in self.kinds.items() if PageKind(kind) in NOT_DECODED}
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "blocks": self.blocks,
             "kinds": self.kinds,
             "checksums": self.checksums,
@@ -60,6 +68,9 @@ class ForkSummary:
             "warnings": self.warnings,
             "not_decoded": self.not_decoded,
         }
+        if self.xid_bounds_checked is not None:
+            out["xid_bounds_checked"] = self.xid_bounds_checked
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,23 +100,29 @@ class CheckReport:
         return {
             "relation": self.relation,
             "forks": {summary.fork: summary.as_json() for summary in self.forks},
-            "findings": [
-                {
-                    "fork": f.fork,
-                    "block": f.block,
-                    "origin": f.origin,
-                    "severity": f.severity,
-                    "code": f.code,
-                    "span": None if f.span is None else list(f.span),
-                    "message": f.message,
-                    "text": f.text,
-                }
-                for f in self.findings
-            ],
+            "findings": [_finding_json(f) for f in self.findings],
             "source_problems": list(self.source_problems),
             "checks": dict(self.checks),
             "problems": self.problems,
         }
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "fork": f.fork,
+        "block": f.block,
+        "origin": f.origin,
+        "severity": f.severity,
+        "code": f.code,
+        "span": None if f.span is None else list(f.span),
+        "message": f.message,
+        "text": f.text,
+    }
+    if f.lp is not None:
+        out["lp"] = f.lp
+    if f.amcheck is not None:
+        out["amcheck"] = f.amcheck
+    return out
 
 
 def blocks_to_check(source: PageSource) -> int:
@@ -123,19 +140,23 @@ def check_relation(
     jobs: int = 1,
     progress: Progress | None = None,
     xacts: DataDirectoryXacts | None = None,
+    bounds: XidBounds | None = None,
 ) -> CheckReport:
     """Check every page of every fork of ``source`` on up to ``jobs`` processes; with
     ``xacts`` (the transaction status of the data directory ``source`` is a relation of)
-    the heap tuples' hint bits against pg_xact too."""
+    the heap tuples' hint bits against pg_xact too, with ``bounds`` (its pg_control's and
+    the relation's pg_class row's) their xmin and xmax against them."""
     summaries: list[ForkSummary] = []
     findings: list[Finding] = []
     hint_findings = 0
+    bound_findings = 0
     xact_problems: dict[str, None] = {}
     for fork in FORKS:
         if source.nblocks(fork) == 0:
             continue
-        tally = check_fork(source, fork, jobs=jobs, progress=progress, xacts=xacts)
+        tally = check_fork(source, fork, jobs=jobs, progress=progress, xacts=xacts, bounds=bounds)
         hint_findings += tally.hint_findings
+        bound_findings += tally.bound_findings
         xact_problems.update(dict.fromkeys(tally.xact_problems))
         summaries.append(
             ForkSummary(
@@ -145,6 +166,7 @@ def check_relation(
                 _ordered(tally.checksums, tuple(ChecksumStatus)),
                 tally.errors,
                 tally.warnings,
+                tally.bounded_tuples if tally.kinds.get(PageKind.HEAP) else None,
             )
         )
         findings.extend(tally.findings)
@@ -153,6 +175,8 @@ def check_relation(
     hints = xacts is not None and any(s.kinds.get(PageKind.HEAP) for s in summaries)
     if hints:
         checks.append((HINT_CHECK, hint_findings))
+    if bounds is not None and any(s.kinds.get(PageKind.HEAP) for s in summaries):
+        checks.append((XID_BOUNDS_CHECK, bound_findings))
     if is_btree_index(source):
         structural = btree_findings(source)
         checks.append(("btree structure", len(structural)))

@@ -4,8 +4,10 @@ checks one, with the files no relation owns.
 Which relations: every ``pg_class`` row with storage of every database whose folder is in the
 directory (or of one database), and the shared catalogs (``global/``, listed in each
 database's ``pg_class``). Each is checked by :func:`pageinspect_py.app.check.check_relation`
--- every fork, every segment, checksums with absolute block numbers -- so the findings are
-those of checking each relation alone. On top of it, what only the whole directory says:
+-- every fork, every segment, checksums with absolute block numbers, hint bits against pg_xact,
+xids and multixacts against pg_control's bounds and the relation's pg_class row (amcheck's
+verify_heapam rules) -- so the findings are those of checking each relation alone. On top of
+it, what only the whole directory says:
 
 * checksum failures counted as ``pg_checksums --check`` counts them (a page fails when it is
   not new -- ``pd_upper`` is not 0 -- and ``pg_checksum_page`` differs from ``pd_checksum``;
@@ -40,7 +42,12 @@ import numpy as np
 
 from pageinspect_py.analysis.catalogs import ClassRow, Database, DatabaseCatalog
 from pageinspect_py.app.check import CheckReport, check_relation
-from pageinspect_py.app.datadir import Cluster, open_cluster
+from pageinspect_py.app.datadir import (
+    Cluster,
+    class_xid_bounds,
+    class_xid_horizons,
+    open_cluster,
+)
 from pageinspect_py.decode.common import Span
 from pageinspect_py.decode.page import ChecksumStatus
 from pageinspect_py.errors import DataDirectoryError, PageInspectError
@@ -48,8 +55,10 @@ from pageinspect_py.layouts.page import PAGE_HEADER_OFFSETS
 from pageinspect_py.page import arrays
 from pageinspect_py.page.checksum import page_checksum
 from pageinspect_py.page.raw import FORKS, Fork
+from pageinspect_py.page.xidbounds import XidBounds
 from pageinspect_py.scan.check import Finding
 from pageinspect_py.scan.parallel import PARALLEL_MIN_BLOCKS, Progress
+from pageinspect_py.sources.datadir.slru import DataDirectoryXacts, XactsSpec, share
 from pageinspect_py.sources.file import FileSource
 
 #: makes the progress display for a number of blocks: ``with factory(total) as advance: ...``
@@ -292,6 +301,8 @@ class _Planned:
     path: Path  #: main fork's first segment
     source: FileSource | None
     problem: str | None = None  #: the files cannot be read (no file, unreadable)
+    #: the ids its tuples may hold (pg_control's, its pg_class row's); None: an orphan
+    bounds: XidBounds | None = None
 
     @property
     def blocks(self) -> int:
@@ -331,7 +342,9 @@ class ClusterCheckPlan:
         """Check every planned relation and orphan on up to ``jobs`` processes."""
         datadir = self.cluster.datadir
         planned = self.relations + [o.planned for o in self.orphans if o.planned is not None]
-        results = _check_all(planned, datadir.root, self.checksums_on, jobs, progress)
+        results = _check_all(
+            planned, datadir.root, self.checksums_on, jobs, progress, datadir.xacts
+        )
         relations = tuple(
             RelationCheck(p.database, p.cls, _relative(p.path, datadir.root), results[id(p)])
             for p in self.relations
@@ -434,6 +447,7 @@ def plan_cluster_check(
     own: list[_Planned] = []
     temporary = 0
     for db in catalogs:
+        horizons = class_xid_horizons(db)  # relfrozenxid, relminmxid by OID
         for cls in sorted(db.classes.values(), key=lambda c: c.oid):
             if not cls.has_storage:
                 continue
@@ -441,6 +455,7 @@ def plan_cluster_check(
                 temporary += 1
                 continue
             planned = _plan_relation(cluster, db, cls)
+            planned.bounds = class_xid_bounds(db, cls.oid, horizons)
             if cls.relisshared:
                 shared.setdefault(planned.path, planned)
             else:
@@ -594,22 +609,31 @@ def _check_all(
     checksums_on: bool,
     jobs: int,
     progress: Progress | None,
+    xacts: DataDirectoryXacts | None = None,
 ) -> dict[int, Checked]:
     """Every planned relation checked, keyed by ``id()`` of its plan entry. Relations large
     enough for :func:`check_relation` to split run here with every job; the others run
-    whole, a batch at a time, on ``jobs`` worker processes."""
+    whole, a batch at a time, on ``jobs`` worker processes (which take the transaction
+    status reader by its spec). Relations (not orphans) are checked with ``xacts``."""
     results: dict[int, Checked] = {}
     large = [p for p in planned if p.blocks >= PARALLEL_MIN_BLOCKS]
     small = [p for p in planned if p.blocks < PARALLEL_MIN_BLOCKS]
     for p in large:
-        results[id(p)] = _check_planned(p, root, checksums_on, jobs=jobs, progress=progress)
+        results[id(p)] = _check_planned(
+            p, root, checksums_on, jobs=jobs, progress=progress, xacts=xacts
+        )
     if jobs <= 1 or len(small) < 2 * _BATCH:
         for p in small:
-            results[id(p)] = _check_planned(p, root, checksums_on, jobs=1, progress=progress)
+            results[id(p)] = _check_planned(
+                p, root, checksums_on, jobs=1, progress=progress, xacts=xacts
+            )
         return results
     batches = [small[i : i + _BATCH] for i in range(0, len(small), _BATCH)]
+    spec = None if xacts is None else share(xacts)
     with get_context("fork").Pool(
-        min(jobs, len(batches)), initializer=_init_worker, initargs=(small, root, checksums_on)
+        min(jobs, len(batches)),
+        initializer=_init_worker,
+        initargs=(small, root, checksums_on, spec),
     ) as pool:
         starts = range(0, len(small), _BATCH)
         for batch, done in zip(batches, pool.imap(_run_batch, starts), strict=True):
@@ -624,17 +648,23 @@ def _check_all(
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(small: list[_Planned], root: Path, checksums_on: bool) -> None:
+def _init_worker(
+    small: list[_Planned], root: Path, checksums_on: bool, xacts: XactsSpec | None
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker.update(small=small, root=root, checksums_on=checksums_on)
+    _worker.update(small=small, root=root, checksums_on=checksums_on, xacts=xacts)
 
 
 def _run_batch(start: int) -> list[Checked]:
     small: list[_Planned] = _worker["small"]
+    spec: XactsSpec | None = _worker["xacts"]
+    xacts = None if spec is None else spec.open()
     out = []
     for p in small[start : start + _BATCH]:
         own = replace(p, source=p.source.reopen() if p.source is not None else None)
-        out.append(_check_planned(own, _worker["root"], _worker["checksums_on"], jobs=1))
+        out.append(
+            _check_planned(own, _worker["root"], _worker["checksums_on"], jobs=1, xacts=xacts)
+        )
     return out
 
 
@@ -645,13 +675,21 @@ def _check_planned(
     *,
     jobs: int,
     progress: Progress | None = None,
+    xacts: DataDirectoryXacts | None = None,
 ) -> Checked:
     name = str(p.path)
     if p.source is None:
         return Checked(CheckReport(name, (), (), (p.problem or f"{p.path}: no file",)))
     source = p.source
     try:
-        report = check_relation(source, jobs=jobs, progress=progress)
+        relation = p.cls is not None  # an orphan has no catalog row: no bounds, no status
+        report = check_relation(
+            source,
+            jobs=jobs,
+            progress=progress,
+            xacts=xacts if relation else None,
+            bounds=p.bounds if relation else None,
+        )
         files = sum(len(source.segments(fork)) for fork in FORKS)
         report = _without_empty_files(report)
         if not checksums_on:  # pd_checksum means nothing: a value left from when it did

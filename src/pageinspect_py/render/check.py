@@ -25,6 +25,8 @@ def check_report_text(report: CheckReport) -> str:
             f"{checksums or '-'}; {_plural(summary.errors, 'error')}, "
             f"{_plural(summary.warnings, 'warning')}"
         )
+        if summary.xid_bounds_checked is not None:
+            line += f"; {_plural(summary.xid_bounds_checked, 'tuple')} checked against xid bounds"
         not_decoded = summary.not_decoded
         if not_decoded:
             pages = sum(not_decoded.values())

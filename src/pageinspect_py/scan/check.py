@@ -13,6 +13,13 @@ against pg_xact as well (:func:`contradicting_hints`, the rule of
 :func:`pageinspect_py.analysis.visibility.tuple_visibility`'s ``hint-contradicts-xact``
 diagnostics, over arrays): only hinted xids are looked up, a chunk at a time, two bits each.
 Workers rebuild the reader from its :class:`~pageinspect_py.sources.datadir.slru.XactsSpec`.
+
+Given the cluster's and the relation's id bounds (``bounds``, pg_control's next and oldest xid
+and multixact, pg_class's relfrozenxid and relminmxid), every heap tuple's xmin and xmax are
+checked as amcheck's ``verify_heapam`` checks them
+(:func:`pageinspect_py.page.xidbounds.xid_bound_masks` over arrays, then
+:func:`~pageinspect_py.page.xidbounds.tuple_xid_problems` for the flagged tuples only): each id
+out of bounds is an error finding with amcheck's message.
 """
 
 from __future__ import annotations
@@ -33,6 +40,12 @@ from pageinspect_py.decode.page import ChecksumStatus, Page, PageKind
 from pageinspect_py.layouts.heap import HEAP_TUPLE_HEADER_OFFSETS
 from pageinspect_py.page import arrays
 from pageinspect_py.page.raw import Fork, PageSource, RawPage
+from pageinspect_py.page.xidbounds import (
+    XMIN_OUT_OF_BOUNDS,
+    XidBounds,
+    tuple_xid_problems,
+    xid_bound_masks,
+)
 from pageinspect_py.scan import parallel
 from pageinspect_py.scan.parallel import Progress, map_ranges
 from pageinspect_py.sources.datadir.slru import (
@@ -66,6 +79,9 @@ class Finding:
     span: tuple[int, int] | None
     message: str
     text: str  #: the diagnostic as one sentence (``Diagnostic.describe()``)
+    lp: int | None = None  #: the line pointer of the tuple it is about (tuple checks)
+    #: the message as amcheck's verify_heapam words it (checks amcheck makes too)
+    amcheck: str | None = None
 
 
 @dataclass(slots=True)
@@ -84,6 +100,9 @@ class Tally:
     hint_findings: int = 0  #: of them, hint bits pg_xact contradicts
     #: why some hinted xids could not be looked up (missing pg_xact segments), once each
     xact_problems: list[str] = field(default_factory=list)
+    #: tuples whose xmin/xmax were checked against the id bounds (None: no bounds given)
+    bounded_tuples: int | None = None
+    bound_findings: int = 0  #: of them, ids out of bounds (one finding per id)
 
     def add_page(self, page: Page) -> None:
         self.blocks += 1
@@ -119,9 +138,18 @@ class Tally:
             self.hinted_tuples = (self.hinted_tuples or 0) + other.hinted_tuples
         self.hint_findings += other.hint_findings
         self.xact_problems = list(dict.fromkeys([*self.xact_problems, *other.xact_problems]))
+        if other.bounded_tuples is not None:
+            self.bounded_tuples = (self.bounded_tuples or 0) + other.bounded_tuples
+        self.bound_findings += other.bound_findings
 
     def add_hint_findings(self, found: list[Finding]) -> None:
         self.hint_findings += len(found)
+        self.errors += len(found)
+        self.findings.extend(found)
+
+    def add_bound_findings(self, checked: int, found: list[Finding]) -> None:
+        self.bounded_tuples = (self.bounded_tuples or 0) + checked
+        self.bound_findings += len(found)
         self.errors += len(found)
         self.findings.extend(found)
 
@@ -238,27 +266,50 @@ def _hint_findings(
     return out
 
 
-def _regular_hints(
-    xacts: DataDirectoryXacts,
-    source: PageSource,
-    fork: Fork,
-    pages: arrays.U8,
-    blknos: arrays.I64,
-    heap: arrays.I64,
-) -> tuple[int, list[Finding]]:
-    """Hinted tuples and hint findings of the regular heap pages ``heap`` (rows of ``pages``)."""
+@dataclass(frozen=True, slots=True)
+class _Tuples:
+    """The LP_NORMAL tuples of the regular heap pages ``heap`` (rows of a chunk's pages):
+    where each starts (flat byte offset ``at``), its pointer and its t_infomask."""
+
+    sub: arrays.U8  #: the heap pages
+    items: arrays.FlatItems
+    normal: arrays.I64  #: positions in ``items`` of the LP_NORMAL pointers
+    at: arrays.I64
+    infomask: npt.NDArray[Any]
+
+
+def _normal_tuples(pages: arrays.U8, heap: arrays.I64) -> _Tuples:
     sub = pages if len(heap) == len(pages) else pages[heap]
     lower = arrays.headers(sub)["pd_lower"].astype(np.int64)
     items = arrays.FlatItems(sub, (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData)
     normal = np.flatnonzero((items.lp_flags == C.LP_NORMAL) & (items.lp_len != 0))
-    # only the three fields the rule reads, each gathered by its layout offset and size
+    # only the fields the rules read, each gathered by its layout offset and size
     at = items.row[normal] * sub.shape[1] + items.lp_off[normal]
-    infomask = _gather(sub, at, "t_infomask")
+    return _Tuples(sub, items, normal, at, _gather(sub, at, "t_infomask"))
+
+
+def _xids(words: npt.NDArray[Any]) -> tuple[arrays.I64, arrays.I64]:
+    """t_xmin and t_xmax from the 8-byte words that hold both."""
+    return (words & np.uint64(0xFFFFFFFF)).astype(np.int64), (words >> np.uint64(32)).astype(
+        np.int64
+    )
+
+
+def _regular_hints(
+    xacts: DataDirectoryXacts,
+    source: PageSource,
+    fork: Fork,
+    tuples: _Tuples,
+    blknos: arrays.I64,
+    heap: arrays.I64,
+) -> tuple[int, list[Finding]]:
+    """Hinted tuples and hint findings of the regular heap pages ``heap`` (rows of ``pages``)."""
+    items, infomask = tuples.items, tuples.infomask
     hinted = np.flatnonzero(infomask & _HINTS)
     if not len(hinted):
         return 0, []
-    at, chosen = at[hinted], normal[hinted]
-    xids = _gather(sub, at, "t_xmin", "t_xmax")  # one 8-byte word holds both
+    at, chosen = tuples.at[hinted], tuples.normal[hinted]
+    t_xmin, t_xmax = _xids(_gather(tuples.sub, at, "t_xmin", "t_xmax"))  # one 8-byte word
     found = _hint_findings(
         xacts,
         fork,
@@ -266,11 +317,116 @@ def _regular_hints(
         _Origins(source, fork),
         items.index[chosen] + 1,
         items.lp_off[chosen],
-        (xids & np.uint64(0xFFFFFFFF)).astype(np.int64),
-        (xids >> np.uint64(32)).astype(np.int64),
+        t_xmin,
+        t_xmax,
         infomask[hinted].astype(np.int64),
     )
     return len(hinted), found
+
+
+_T_XMIN: Final = HEAP_TUPLE_HEADER_OFFSETS["t_xmin"]
+_T_XMAX: Final = HEAP_TUPLE_HEADER_OFFSETS["t_xmax"]
+
+
+def _bound_findings(
+    bounds: XidBounds,
+    fork: Fork,
+    blocks: arrays.I64,
+    origins: dict[int, str],
+    lps: arrays.I64,
+    lp_offs: arrays.I64,
+    t_xmin: arrays.I64,
+    t_xmax: arrays.I64,
+    t_infomask: arrays.I64,
+) -> list[Finding]:
+    """:func:`tuple_xid_problems` of each tuple given, as findings: fork, block, lp, the
+    bytes of the t_xmin or t_xmax out of bounds, amcheck's message."""
+    out = []
+    for i in range(len(lps)):
+        problems = tuple_xid_problems(int(t_xmin[i]), int(t_xmax[i]), int(t_infomask[i]), bounds)
+        block, lp, base = int(blocks[i]), int(lps[i]), int(lp_offs[i])
+        for code, amcheck in problems:
+            at, size = _T_XMIN if code == XMIN_OUT_OF_BOUNDS else _T_XMAX
+            span = Span(base + at, base + at + size)
+            message = f"lp {lp}: {amcheck}"
+            text = Diagnostic(Severity.ERROR, code, message, span).describe()
+            out.append(
+                Finding(
+                    fork,
+                    block,
+                    origins[block],
+                    str(Severity.ERROR),
+                    code,
+                    (span.start, span.stop),
+                    message,
+                    text,
+                    lp,
+                    amcheck,
+                )
+            )
+    return out
+
+
+def _regular_bounds(
+    bounds: XidBounds,
+    source: PageSource,
+    fork: Fork,
+    tuples: _Tuples,
+    blknos: arrays.I64,
+    heap: arrays.I64,
+) -> tuple[int, list[Finding]]:
+    """Tuples checked against ``bounds`` and the ids out of them, of regular heap pages:
+    the masks over every tuple, the messages for the flagged ones only."""
+    if not len(tuples.at):
+        return 0, []
+    t_xmin, t_xmax = _xids(_gather(tuples.sub, tuples.at, "t_xmin", "t_xmax"))
+    infomask = tuples.infomask.astype(np.int64)
+    flagged = np.flatnonzero(xid_bound_masks(t_xmin, t_xmax, infomask, bounds))
+    if not len(flagged):
+        return len(tuples.at), []
+    items, chosen = tuples.items, tuples.normal[flagged]
+    found = _bound_findings(
+        bounds,
+        fork,
+        blknos[heap[items.row[chosen]]],
+        _Origins(source, fork),
+        items.index[chosen] + 1,
+        items.lp_off[chosen],
+        t_xmin[flagged],
+        t_xmax[flagged],
+        infomask[flagged],
+    )
+    return len(tuples.at), found
+
+
+def _page_bounds(bounds: XidBounds, fork: Fork, page: Page) -> tuple[int, list[Finding]]:
+    """Tuples checked against ``bounds`` and the ids out of them, of a page the full
+    decoder read (the scalar rule, tuple by tuple)."""
+    if not isinstance(page, HeapPage):
+        return 0, []
+    tuples = [
+        (item.lp.lp, item.lp.lp_off, item.tuple.header)
+        for item in page.items
+        if item.tuple is not None and item.lp.lp_flags == C.LP_NORMAL
+    ]
+    if not tuples:
+        return 0, []
+
+    def column(values: list[int]) -> arrays.I64:
+        return np.array(values, dtype=np.int64)
+
+    found = _bound_findings(
+        bounds,
+        fork,
+        column([page.blkno] * len(tuples)),
+        {page.blkno: page.origin},
+        column([lp for lp, _, _ in tuples]),
+        column([off for _, off, _ in tuples]),
+        column([h.t_xmin for _, _, h in tuples]),
+        column([h.t_xmax for _, _, h in tuples]),
+        column([h.t_infomask for _, _, h in tuples]),
+    )
+    return len(tuples), found
 
 
 #: bytes gathered at once: word type, log2(size)
@@ -344,15 +500,21 @@ def check_blocks(
     progress: Progress | None = None,
     *,
     xacts: DataDirectoryXacts | None = None,
+    bounds: XidBounds | None = None,
 ) -> Tally:
     """Check blocks ``start .. stop - 1`` of ``fork``: the kernel for regular pages, the full
     decoder for the rest; findings in block order. With ``xacts``, heap tuples' hint bits
-    of the main fork are checked against pg_xact too."""
+    of the main fork are checked against pg_xact too; with ``bounds``, their xmin and xmax
+    against the cluster's and the relation's id bounds."""
     tally = Tally()
     verifiable = source.checksum_verifiable
     hints = xacts if fork == "main" else None
     if hints is not None:
         tally.hinted_tuples = 0
+    if fork != "main":
+        bounds = None
+    if bounds is not None:
+        tally.bounded_tuples = 0
     for chunk in source.chunks(fork, start, stop, pages=CHUNK_PAGES):
         before = len(tally.findings)
         pages = arrays.pages_array(chunk)
@@ -378,14 +540,21 @@ def check_blocks(
                 hinted, found = _page_hints(hints, fork, page)
                 tally.hinted_tuples = (tally.hinted_tuples or 0) + hinted
                 tally.add_hint_findings(found)
-        if hints is not None:
-            heap = np.flatnonzero(kinds == arrays.Kind.HEAP)
-            if len(heap):
-                hinted, found = _regular_hints(hints, source, fork, pages, blknos, heap)
+            if bounds is not None:
+                tally.add_bound_findings(*_page_bounds(bounds, fork, page))
+        heap = np.flatnonzero(kinds == arrays.Kind.HEAP)
+        if (hints is not None or bounds is not None) and len(heap):
+            tuples = _normal_tuples(pages, heap)
+            if hints is not None:
+                hinted, found = _regular_hints(hints, source, fork, tuples, blknos, heap)
                 tally.hinted_tuples = (tally.hinted_tuples or 0) + hinted
                 tally.add_hint_findings(found)
-                # block order: a stable sort keeps each page's own findings first
-                tally.findings[before:] = sorted(tally.findings[before:], key=lambda f: f.block)
+            if bounds is not None:
+                tally.add_bound_findings(
+                    *_regular_bounds(bounds, source, fork, tuples, blknos, heap)
+                )
+            # block order: a stable sort keeps each page's own findings first
+            tally.findings[before:] = sorted(tally.findings[before:], key=lambda f: f.block)
         if progress is not None:
             progress(chunk.count)
     if hints is not None:
@@ -394,10 +563,22 @@ def check_blocks(
 
 
 def _check_range(
-    source: PageSource, fork: Fork, start: int, stop: int, xacts: XactsSpec | None = None
+    source: PageSource,
+    fork: Fork,
+    start: int,
+    stop: int,
+    xacts: XactsSpec | None = None,
+    bounds: XidBounds | None = None,
 ) -> Tally:
     """One worker task; the transaction status reader is this process's for the spec."""
-    return check_blocks(source, fork, start, stop, xacts=None if xacts is None else xacts.open())
+    return check_blocks(
+        source,
+        fork,
+        start,
+        stop,
+        xacts=None if xacts is None else xacts.open(),
+        bounds=bounds,
+    )
 
 
 def check_fork(
@@ -407,17 +588,20 @@ def check_fork(
     jobs: int = 1,
     progress: Progress | None = None,
     xacts: DataDirectoryXacts | None = None,
+    bounds: XidBounds | None = None,
 ) -> Tally:
     """Check every block of ``fork`` on up to ``jobs`` processes; the same tally whatever
     ``jobs`` is (ranges merge in block order). With ``xacts`` (a data directory's transaction
-    status) hint bits are checked against pg_xact; workers rebuild the reader from its spec."""
+    status) hint bits are checked against pg_xact; workers rebuild the reader from its spec.
+    With ``bounds`` tuples' xmin and xmax are checked against them (a plain value, handed to
+    workers as it is)."""
     if jobs <= 1 or not source.reopenable:
-        return check_blocks(source, fork, 0, None, progress, xacts=xacts)
+        return check_blocks(source, fork, 0, None, progress, xacts=xacts, bounds=bounds)
     tally = Tally()
     parts = map_ranges(
         source,
         fork,
-        partial(_check_range, xacts=None if xacts is None else share(xacts)),
+        partial(_check_range, xacts=None if xacts is None else share(xacts), bounds=bounds),
         jobs=jobs,
         progress=progress,
         task_blocks=TASK_BLOCKS,
