@@ -34,6 +34,7 @@ in it):
 ``sequences``      ``SELECT last_value, log_cnt, is_called`` of the sequence
 ``copy``           ``COPY t TO STDOUT`` text of every user table (physical order), and
 ``copy_csv``       ``COPY t TO STDOUT (FORMAT csv, HEADER)``
+``copy_timezones`` ``COPY sales.orders TO STDOUT`` in sessions with other TimeZone settings
 
 Everything is deterministic except server-assigned xids, OIDs, LSNs and times.
 
@@ -89,6 +90,11 @@ TABLES = (
     "sales.dot",
     "sales.altered_types",
 )
+
+
+#: zones ``copy_timezones`` prints sales.orders in: whole hours with DST, a half hour, a
+#: zone whose offset has minutes and changed in 2024's range
+TIMEZONES = ("Europe/Paris", "Asia/Kolkata", "America/St_Johns", "Asia/Kathmandu")
 
 
 def bindir_for(major: int) -> Path:
@@ -516,6 +522,17 @@ def generate(major: int, out: Path) -> None:
                         for chunk in cp:
                             buf += chunk
                     golden[key][table] = buf.decode("utf-8")
+            # the same rows as sessions in other time zones print them (export reads TimeZone
+            # from the directory's postgresql.conf / postgresql.auto.conf, or --timezone)
+            golden["copy_timezones"] = {}
+            for zone in TIMEZONES:
+                conn.execute(sql.SQL("SET TimeZone = {}").format(sql.Literal(zone)))
+                buf = bytearray()
+                with conn.cursor().copy("COPY sales.orders TO STDOUT") as cp:
+                    for chunk in cp:
+                        buf += chunk
+                golden["copy_timezones"][zone] = buf.decode("utf-8")
+            conn.execute("RESET TimeZone")
             golden["sequences"] = {
                 "sales.order_seq": list(
                     conn.execute(

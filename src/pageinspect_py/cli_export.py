@@ -46,6 +46,14 @@ _FLUSH_AT = 1 << 16
     help="Every tuple version (dead, aborted and in-progress ones too), with the columns "
     "ctid, xmin, xmax, visibility and visible first.",
 )
+@click.option(
+    "--timezone",
+    help="TimeZone for timestamptz values (default: the data directory's postgresql.conf / "
+    "postgresql.auto.conf, or the live session's).",
+)
+@click.option(
+    "--datestyle", help="DateStyle (default: the configuration's; only ISO output is made)."
+)
 @click.option("--strict", is_flag=True, help="Stop at the first damaged page or tuple.")
 @click.option(
     "--quiet", "-q", is_flag=True, help="No progress bar on stderr (none is shown off a terminal)."
@@ -58,6 +66,8 @@ def export(
     live: bool,
     fmt: str,
     all_versions: bool,
+    timezone: str | None,
+    datestyle: str | None,
     strict: bool,
     quiet: bool,
 ) -> None:
@@ -92,10 +102,10 @@ def export(
         _fail(f"{pgdata}: name the RELATION to export (schema.name, an OID or a file number)")
     try:
         if dsn is not None or live:
-            opened = open_live_export(dsn, pgdata)
+            opened = open_live_export(dsn, pgdata, timezone=timezone, datestyle=datestyle)
         else:
             assert relation is not None
-            opened = open_export(pgdata, database, relation)
+            opened = open_export(pgdata, database, relation, timezone=timezone, datestyle=datestyle)
     except PageInspectError as exc:
         _fail(str(exc))
     problems = False

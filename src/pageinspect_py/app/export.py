@@ -38,13 +38,15 @@ from pageinspect_py.decode.output import (
     missing_value_text,
     output_function,
 )
+from pageinspect_py.decode.output.settings import OutputSettings, session
 from pageinspect_py.decode.page import PageKind
 from pageinspect_py.decode.toast import ToastRelation
 from pageinspect_py.decode.tuple import AttributeStatus, decode_tuple_values
 from pageinspect_py.decode.varlena import inline_payload
-from pageinspect_py.errors import DataDirectoryError, PageInspectError
+from pageinspect_py.errors import DataDirectoryError, PageInspectError, SchemaError
 from pageinspect_py.page.heaptuple import tuple_header_problems
 from pageinspect_py.page.raw import PageSource, SourceProblem
+from pageinspect_py.sources.datadir.config import read_settings
 from pageinspect_py.sources.file import FileSource
 
 #: relkinds whose rows are exported: tables, materialized views, TOAST tables (COPY itself
@@ -140,6 +142,8 @@ class Export:
     #: looks the status of many xids up at once (a live server's round trips), or None
     prefetch: Callable[[list[int]], None] | None = None
     warnings: tuple[str, ...] = ()  #: said once before the rows (a server may be running)
+    #: the session settings the values are printed with (TimeZone)
+    settings: OutputSettings = field(default_factory=OutputSettings)
 
     @property
     def nblocks(self) -> int:
@@ -164,15 +168,58 @@ class Export:
         self.close()
 
 
+def output_settings(
+    gucs: dict[str, str], *, timezone: str | None = None, datestyle: str | None = None
+) -> OutputSettings:
+    """The settings a session with ``gucs`` (lower-case names: a data directory's
+    configuration files, or a live session's) prints values with; ``timezone`` and
+    ``datestyle`` override them. A setting whose output we do not reproduce (a DateStyle
+    other than ISO, an IntervalStyle other than postgres, extra_float_digits below 1) is a
+    SchemaError naming it, so that no export silently differs from COPY's."""
+    zone = timezone or gucs.get("timezone") or "GMT"  # the server's default when unset
+    style = datestyle or gucs.get("datestyle") or "ISO, MDY"
+    if style.replace(" ", "").split(",")[0].upper() != "ISO":
+        raise SchemaError(
+            f"DateStyle {style!r}: only ISO output is reproduced here; give --datestyle ISO "
+            "to export with it instead"
+        )
+    interval = gucs.get("intervalstyle") or "postgres"
+    if interval.lower() != "postgres":
+        raise SchemaError(f"IntervalStyle {interval!r}: only postgres output is reproduced here")
+    digits = gucs.get("extra_float_digits") or "1"
+    try:
+        if int(digits) < 1:
+            raise ValueError
+    except ValueError:
+        raise SchemaError(
+            f"extra_float_digits {digits!r}: only 1 or more (shortest exact floats) is "
+            "reproduced here"
+        ) from None
+    settings = OutputSettings(timezone=zone)
+    with session(settings):  # a TimeZone that is not a zone fails here, once
+        pass
+    return settings
+
+
 def open_export(
-    pgdata: str | os.PathLike[str] | Cluster, database: str | None, relation: str
+    pgdata: str | os.PathLike[str] | Cluster,
+    database: str | None,
+    relation: str,
+    *,
+    timezone: str | None = None,
+    datestyle: str | None = None,
 ) -> Export:
-    """The relation ``relation`` of ``database`` in the data directory ``pgdata``, opened.
+    """The relation ``relation`` of ``database`` in the data directory ``pgdata``, opened,
+    with the output settings a new session there would get (its postgresql.conf and
+    postgresql.auto.conf; ``timezone``/``datestyle`` override them).
 
     Raises :class:`DataDirectoryError` (or another PageInspectError) when it cannot be: not a
     data directory, no such database or relation, not a heap, its file missing.
     """
     cluster = pgdata if isinstance(pgdata, Cluster) else open_cluster(pgdata)
+    settings = output_settings(
+        read_settings(cluster.datadir.root), timezone=timezone, datestyle=datestyle
+    )
     found = find_relation(cluster, database, relation)
     cls = found.cls
     if cls.relkind not in EXPORTABLE:
@@ -208,6 +255,7 @@ def open_export(
         cluster=cluster,
         relation=found,
         warnings=cluster.warnings,
+        settings=settings,
     )
 
 
@@ -219,7 +267,9 @@ def _file_problems(source: FileSource) -> list[SourceProblem]:
     return [p for p in source.problems if Path(p.path) in main and Path(p.path) not in empty]
 
 
-def open_live_export(dsn: str | None, relation: str) -> Export:
+def open_live_export(
+    dsn: str | None, relation: str, *, timezone: str | None = None, datestyle: str | None = None
+) -> Export:
     """``relation`` on the server ``dsn`` names (None: the PG* environment), read through
     get_raw_page: its description and TOAST table from the catalog, the verdicts from the
     server's transaction status (txid_status, pg_get_multixact_members)."""
@@ -228,6 +278,7 @@ def open_live_export(dsn: str | None, relation: str) -> Export:
     from pageinspect_py.sources.live_catalog import describe_relation
     from pageinspect_py.sources.live_toast import open_live_toast
     from pageinspect_py.sources.live_xacts import LiveXacts
+    from pageinspect_py.sources.queries.server import output_gucs
 
     stack = ExitStack()
     try:
@@ -244,6 +295,17 @@ def open_live_export(dsn: str | None, relation: str) -> Export:
             else ToastRelation(found.source, toastrelid=found.toastrelid, locate=found.locate)
         )
         xacts = LiveXacts(live.connection)
+        gucs = output_gucs(live.connection)
+        settings = output_settings(
+            {
+                "timezone": gucs.timezone,
+                "datestyle": gucs.datestyle,
+                "intervalstyle": gucs.intervalstyle,
+                "extra_float_digits": gucs.extra_float_digits,
+            },
+            timezone=timezone,
+            datestyle=datestyle,
+        )
     except BaseException:
         stack.close()
         raise
@@ -258,6 +320,7 @@ def open_live_export(dsn: str | None, relation: str) -> Export:
         list(live.problems),
         stack,
         prefetch=xacts.prefetch,
+        settings=settings,
     )
 
 
@@ -362,6 +425,13 @@ def export_rows(
     """The relation's rows in physical order (only the visible ones unless
     ``all_versions``), with a :class:`Skipped` wherever a page or a tuple cannot be read.
     ``progress`` is called with 1 after each block."""
+    with session(export.settings):
+        yield from _rows(export, all_versions, progress)
+
+
+def _rows(
+    export: Export, all_versions: bool, progress: Callable[[int], None] | None
+) -> Iterator[ExportRow | Skipped]:
     xacts = export.xacts
     desc = export.description
     toast = export.toast

@@ -1,5 +1,5 @@
 """Date and time (adt/datetime.c, timestamp.c, date.c) with DateStyle ISO, IntervalStyle
-postgres and TimeZone UTC."""
+postgres and the session's TimeZone (UTC unless :func:`.settings.session` says otherwise)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import struct
 
 from pageinspect_py.decode.output.base import TypeInfo, fixed
 from pageinspect_py.decode.output.registry import register
+from pageinspect_py.decode.output.settings import current, utc_offset_seconds
 from pageinspect_py.errors import DatumError
 from pageinspect_py.layouts import datums as L
 
@@ -88,18 +89,25 @@ def date_text(days: int) -> str:
 
 
 def timestamp_text(usecs: int, with_tz: bool) -> str:
+    """timestamp_out / timestamptz_out with DateStyle ISO; timestamptz in the session's
+    TimeZone (:mod:`.settings`)."""
     if usecs == INT64_MIN:
         return "-infinity"
     if usecs == INT64_MAX:
         return "infinity"
-    date, time = divmod(usecs, USECS_PER_DAY)  # floor: time is never negative
+    offset = 0
+    if with_tz:
+        settings = current()
+        if not settings.is_utc:
+            offset = utc_offset_seconds(usecs, settings.timezone)
+    date, time = divmod(usecs + offset * USECS_PER_SEC, USECS_PER_DAY)  # floor: time >= 0
     jd = date + POSTGRES_EPOCH_JDATE
     if jd < 0 or jd > INT32_MAX:
         raise DatumError(f"timestamp {usecs} is out of range")
     year, month, day = j2date(jd)
     text = _date_part(year, month, day) + " " + _time_of_day(time)
     if with_tz:
-        text += encode_timezone(0)
+        text += encode_timezone(-offset)
     return text + (" BC" if year <= 0 else "")
 
 

@@ -176,3 +176,26 @@ def choose_variants(server: ServerInfo, pageinspect: ExtensionInfo | None = None
         publication_filters=v >= 150000,
         stattarget_nullable=v >= 170000,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OutputGucs:
+    """The session settings output functions follow."""
+
+    timezone: str
+    datestyle: str
+    intervalstyle: str
+    extra_float_digits: str
+
+
+def output_gucs(conn: Connection[Any]) -> OutputGucs:
+    """This session's TimeZone, DateStyle, IntervalStyle and extra_float_digits."""
+    return one(
+        conn,
+        "SELECT current_setting('TimeZone') AS timezone,"
+        " current_setting('DateStyle') AS datestyle,"
+        " current_setting('IntervalStyle') AS intervalstyle,"
+        " current_setting('extra_float_digits') AS extra_float_digits",
+        (),
+        OutputGucs,
+    )
