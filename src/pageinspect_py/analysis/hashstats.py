@@ -324,3 +324,11 @@ def options_of(source: PageSource) -> HashDecodeOptions:
     """The decode options of a hash index read from ``source`` (its metapage and bitmaps)."""
     n = source.nblocks("main")
     return hash_options(lambda b: source.read_page(b, "main").data if b < n else None)
+
+
+def hash_index_options(source: PageSource) -> HashDecodeOptions | None:
+    """The decode options of ``source`` when it is a hash index (block 0 of its main fork is
+    a hash metapage), else None: what ``pgpage dump`` passes to ``decode_page(hash=...)`` so
+    overflow pages show hash_bitmap_info and bucket pages are checked against the masks."""
+    options = options_of(source) if source.nblocks("main") else None
+    return options if options is not None and options.meta is not None else None
