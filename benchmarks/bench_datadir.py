@@ -82,14 +82,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         with psycopg.connect(dsn, autocommit=True) as conn:
             rows = conn.execute("SELECT count(*) FROM pgbench_accounts").fetchone()[0]  # type: ignore[index]
+            db_oid = conn.execute("SELECT oid FROM pg_database WHERE datname = 'bench'").fetchone()[
+                0
+            ]  # type: ignore[index]
             conn.execute("CHECKPOINT")
         cluster.stop_server()
         pgdata = cluster.datadir
-        # the copy the tools read is the stopped directory itself (read-only for all of them)
-        blocks = sum(p.stat().st_size for p in (pgdata / "base").rglob("*") if p.is_file())
-        blocks += sum(p.stat().st_size for p in (pgdata / "global").rglob("*") if p.is_file())
-        pages = blocks // 8192
-        results: dict[str, Any] = {"scale": args.scale, "rows": rows, "pages": pages}
+
+        # the copy the tools read is the stopped directory itself (read-only for all of them);
+        # check --db bench reads base/<bench>/ and global/, pg_checksums every database
+        def pages_in(*folders: Path) -> int:
+            return (
+                sum(p.stat().st_size for f in folders for p in f.rglob("*") if p.is_file()) // 8192
+            )
+
+        pages = pages_in(pgdata / "base" / str(db_oid), pgdata / "global")
+        all_pages = pages_in(pgdata / "base", pgdata / "global")
+        results: dict[str, Any] = {
+            "scale": args.scale,
+            "rows": rows,
+            "pages": pages,
+            "all_pages": all_pages,
+        }
         timings: dict[str, Any] = {}
 
         def measure(key: str, cmd: list[str], accept: tuple[int, ...] = (0,)) -> None:
@@ -129,10 +143,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def table(results: dict[str, Any]) -> str:
     t = results["timings"]
-    pages, rows = results["pages"], results["rows"]
+    pages, rows, all_pages = results["pages"], results["rows"], results["all_pages"]
     lines = [
-        f"pgbench scale {results['scale']}: {rows:,} accounts, {pages:,} pages in base/ and "
-        f"global/; export equals COPY byte for byte: {results['export_equals_copy']}",
+        f"pgbench scale {results['scale']}: {rows:,} accounts; {pages:,} pages in base/<bench> "
+        f"and global/ (what check --db bench reads), {all_pages:,} in every database "
+        f"(what pg_checksums reads); export equals COPY byte for byte: "
+        f"{results['export_equals_copy']}",
         "",
         "| what | wall s | CPU s | rate |",
         "|---|---|---|---|",
@@ -140,7 +156,7 @@ def table(results: dict[str, Any]) -> str:
     names = {
         "l": ("`pgpage ls PGDATA --db bench`", None),
         "c": ("`pgpage check PGDATA --db bench`", pages),
-        "g": ("`pg_checksums --check -D PGDATA`", pages),
+        "g": ("`pg_checksums --check -D PGDATA`", all_pages),
         "x": ("`pgpage export ... pgbench_accounts`", rows),
         "y": ("server `COPY pgbench_accounts TO STDOUT` (psql)", rows),
     }
