@@ -207,7 +207,7 @@ class HashMeta:
             else:
                 value = getattr(self, name)
                 if isinstance(value, float):
-                    value = int(value) if value.is_integer() else 0
+                    value = int(value)  # a count kept as a double: whole in practice
                 out.append(Field(name, value, Span(at, at + size), HASH_META_DOCS[name]))
         return tuple(out)
 
