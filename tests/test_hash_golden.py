@@ -6,7 +6,11 @@ without, and their regions tile the page the way the page header says."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -244,3 +248,24 @@ def test_hash_page_counts_cover_the_fixture() -> None:
         dead = sum(1 for p in pages if isinstance(p, HashPage) for i in p.items if i.dead)
         assert dead == checks[f"{rel.name}.lp_dead_items"]
         assert C.HASH_METAPAGE == 0 and isinstance(pages[0], HashMetaPage)
+
+
+_HASH_FIXTURES = sorted(
+    Path(__file__).resolve().parent.parent.glob("fixtures/pg*/hash_dups/pageinspect.json")
+)
+
+
+@pytest.mark.parametrize("major", [int(p.parent.parent.name[2:]) for p in _HASH_FIXTURES])
+def test_pgpage_stats_of_a_hash_index_is_pgstathashindex(major: int) -> None:
+    """pgpage stats on a hash index prints the server's pgstathashindex() row."""
+    folder = Path(__file__).resolve().parent.parent / "fixtures" / f"pg{major}" / "hash_dups"
+    (index,) = [p for p in folder.glob("*.gz") if "_" not in p.name]
+    out = subprocess.run(
+        [sys.executable, "-m", "pageinspect_py.cli", "stats", str(index), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    expected = json.loads((folder / "pageinspect.json").read_text())["pgstathashindex"]
+    assert json.loads(out.stdout)["pgstathashindex"] == expected

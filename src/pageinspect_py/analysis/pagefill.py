@@ -280,7 +280,7 @@ _HARMLESS_LP_CODES = ("lp-unused-nonzero",)
 #: (btree pages are decoded in full: decode/btree.py checks every index tuple, and 14+ deleted
 #: pages hold BTDeletedPageData where line pointers would be)
 _FAST_KINDS = frozenset(
-    {PageKind.HEAP, PageKind.SEQUENCE, PageKind.HASH, PageKind.GIST, PageKind.SPGIST}
+    {PageKind.HEAP, PageKind.SEQUENCE, PageKind.GIST, PageKind.SPGIST}
 )
 
 

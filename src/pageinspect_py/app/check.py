@@ -34,7 +34,6 @@ XID_BOUNDS_CHECK = "xids and multixacts against the cluster's bounds"
 #: page kinds whose contents are not decoded (yet): their pages are checked as far as the
 #: header, line pointers and checksum go, and the report says how many there were
 NOT_DECODED: tuple[PageKind, ...] = (
-    PageKind.HASH,
     PageKind.GIST,
     PageKind.SPGIST,
     PageKind.GIN,

@@ -182,6 +182,7 @@ def _check_range(source: PageSource, fork: Fork, start: int, stop: int | None) -
 def _records(
     relation: DumpRelation, start: int, stop: int | None, strict: bool
 ) -> Iterator[DumpRecord]:
+    from pageinspect_py.analysis.hashstats import hash_index_options
     from pageinspect_py.decode.dispatch import decode_page
     from pageinspect_py.decode.heap import HeapPage
     from pageinspect_py.decode.tuple import decode_page_values
@@ -194,6 +195,9 @@ def _records(
 
         options = BtreeDecodeOptions(index=relation.keys)
         pages = (decode_page(raw, strict=strict, btree=options) for raw in raws)
+    elif fork == "main" and (hashed := hash_index_options(source)) is not None:
+        # a hash index: buckets checked against the metapage's masks, hash_bitmap_info
+        pages = (decode_page(raw, strict=strict, hash=hashed) for raw in raws)
     else:
         pages = (decode_page(raw, strict=strict) for raw in raws)
     for page in pages:

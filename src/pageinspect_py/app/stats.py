@@ -41,7 +41,8 @@ def relation_stats(
     progress: Progress | None = None,
     xacts: DataDirectoryXacts | None = None,
 ) -> StatsReport:
-    """pgstattuple() of a heap, pgstatindex() of a btree index (told by block 0); ``xacts``
+    """pgstattuple() of a heap, pgstatindex() of a btree index, pgstathashindex() of a hash
+    index (told by block 0); ``xacts``
     is the transaction status of the data directory the heap is a relation of."""
     if source.nblocks("main") == 0:
         raise BlockOutOfRangeError(f"{source.name}: the main fork has no blocks")
@@ -56,6 +57,16 @@ def relation_stats(
             asdict(stats.pgstatindex),
             {"pgstatindex_major": stats.pgstatindex_major},
         )
+    from pageinspect_py.analysis.hashstats import (
+        hash_index_options,
+        pgstathashindex,
+        scan_hash_index,
+    )
+
+    if hash_index_options(source) is not None:
+        found = pgstathashindex(scan_hash_index(source))
+        if found is not None:
+            return StatsReport(source.name, "pgstathashindex", asdict(found), {})
     heap = heap_stats(source, jobs=jobs, progress=progress, xacts=xacts)
     return StatsReport(source.name, "pgstattuple", heap.pgstattuple(), _ours(heap), _notes(heap))
 

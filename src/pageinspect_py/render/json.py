@@ -20,6 +20,7 @@ from pageinspect_py.decode.tuple import PageValues
 from pageinspect_py.page.checksum import as_int16
 from pageinspect_py.render.attributes import page_values_json, tuple_values_json
 from pageinspect_py.render.btree import btree_page_json
+from pageinspect_py.render.hash import hash_page_json
 
 JSONObject = dict[str, Any]
 
@@ -184,6 +185,8 @@ def page_json(
         ]
     elif btree := btree_page_json(page):
         out.update(btree)
+    elif (hashed := hash_page_json(page)) is not None:
+        out.update(hashed)
     elif page.line_pointers:
         out["line_pointers"] = [
             {"lp": lp.lp, "lp_off": lp.lp_off, "lp_flags": lp.lp_flags, "lp_len": lp.lp_len}
