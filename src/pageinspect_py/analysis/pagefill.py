@@ -279,9 +279,7 @@ _HARMLESS_LP_CODES = ("lp-unused-nonzero",)
 #: page kinds the bulk path decodes itself; everything else goes to decode_page()
 #: (btree pages are decoded in full: decode/btree.py checks every index tuple, and 14+ deleted
 #: pages hold BTDeletedPageData where line pointers would be)
-_FAST_KINDS = frozenset(
-    {PageKind.HEAP, PageKind.SEQUENCE, PageKind.GIST, PageKind.SPGIST}
-)
+_FAST_KINDS = frozenset({PageKind.HEAP, PageKind.SEQUENCE, PageKind.GIST, PageKind.SPGIST})
 
 
 class _Unsure(Exception):

@@ -14,6 +14,8 @@ Sources: ``access/hash.h`` (HashPageOpaqueData, HashMetaPageData, LH_*, BMPG_*, 
 from __future__ import annotations
 
 import enum
+import math
+import struct
 from dataclasses import dataclass, field
 
 from pageinspect_py import constants as C
@@ -207,7 +209,13 @@ class HashMeta:
             else:
                 value = getattr(self, name)
                 if isinstance(value, float):
-                    value = int(value)  # a count kept as a double: whole in practice
+                    # a count kept as a double, whole in practice; a damaged one (NaN, an
+                    # infinity) is shown as the double's 64 bits
+                    value = (
+                        int(value)
+                        if math.isfinite(value)
+                        else int.from_bytes(struct.pack("<d", value), "little")
+                    )
                 out.append(Field(name, value, Span(at, at + size), HASH_META_DOCS[name]))
         return tuple(out)
 
