@@ -50,3 +50,17 @@ def test_missing_file() -> None:
     result = CliRunner().invoke(main, ["check", "/nonexistent/16384"])
     assert result.exit_code == EXIT_USAGE
     assert "no such file" in result.stderr
+
+
+def test_an_empty_relation_file_is_clean(tmp_path: Path) -> None:
+    """PostgreSQL stores an empty relation as an empty file: check says so and exits 0 (dump
+    still says "empty file" when asked for blocks there are none of)."""
+    path = tmp_path / "16384"
+    path.write_bytes(b"")
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == EXIT_OK, result.output
+    assert "no blocks (an empty relation file)" in result.stdout
+    report = json.loads(CliRunner().invoke(main, ["check", str(path), "--format", "json"]).stdout)
+    assert report["problems"] is False and report["source_problems"] == []
+    dump = CliRunner().invoke(main, ["dump", str(path)])
+    assert dump.exit_code == EXIT_USAGE and "empty file" in dump.stderr

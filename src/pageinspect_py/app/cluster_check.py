@@ -64,8 +64,6 @@ from pageinspect_py.sources.file import FileSource
 #: makes the progress display for a number of blocks: ``with factory(total) as advance: ...``
 ProgressFactory = Callable[[int], AbstractContextManager[Progress]]
 
-#: what FileSource says of a zero-length segment: PostgreSQL's way of storing nothing
-_EMPTY_FILE = "empty file"
 #: relation files: ``<filenumber>[_fork][.segment]``
 _RELATION_FILE = re.compile(r"^(?P<number>\d+)(?:_(?P<fork>fsm|vm|init))?(?:\.(?P<seg>\d+))?$")
 #: a temporary relation's files: ``t<backend>_<filenumber>[_fork][.segment]``
@@ -691,7 +689,6 @@ def _check_planned(
             bounds=p.bounds if relation else None,
         )
         files = sum(len(source.segments(fork)) for fork in FORKS)
-        report = _without_empty_files(report)
         if not checksums_on:  # pd_checksum means nothing: a value left from when it did
             stale = [f for f in report.findings if f.code == "checksum-mismatch"]
             return Checked(_with_findings(report, remove=stale), (), files, len(stale))
@@ -719,11 +716,6 @@ def _check_planned(
         return Checked(CheckReport(name, (), (), (str(exc),)))
     finally:
         source.close()
-
-
-def _without_empty_files(report: CheckReport) -> CheckReport:
-    kept = tuple(p for p in report.source_problems if not p.endswith(f": {_EMPTY_FILE}"))
-    return report if kept == report.source_problems else replace(report, source_problems=kept)
 
 
 def _with_findings(

@@ -46,6 +46,9 @@ class SourceProblem:
 
     path: Path | str
     message: str
+    #: a fact about the files, not damage: an empty relation file is how PostgreSQL stores
+    #: an empty relation (said, never counted as a problem by check)
+    harmless: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"

@@ -35,6 +35,8 @@ def check_report_text(report: CheckReport) -> str:
                 f"({', '.join(not_decoded)}): their items were not checked"
             )
         lines.append(line)
+    if not report.forks and not report.source_problems:
+        lines.append(f"{report.relation}: no blocks (an empty relation file): nothing to check")
     for name, found in report.checks:
         lines.append(f"{name}: checked, {_plural(found, 'finding')}")
     return "".join(f"{line}\n" for line in lines)

@@ -153,7 +153,7 @@ class FileSource(PageSource):
                     )
                 )
             if seg.size == 0:
-                self._problems.append(SourceProblem(seg.path, "empty file"))
+                self._problems.append(SourceProblem(seg.path, "empty file", harmless=True))
             if index + 1 < len(segments):
                 nxt = segments[index + 1]
                 if nxt.segno != seg.segno + 1:
