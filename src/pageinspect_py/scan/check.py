@@ -399,34 +399,34 @@ def _regular_bounds(
     return len(tuples.at), found
 
 
+def _page_tuples(page: Page, *, hinted: bool) -> tuple[arrays.I64, ...] | None:
+    """(blocks, lps, lp_offs, t_xmin, t_xmax, t_infomask) of the LP_NORMAL tuples of a page
+    the full decoder read (only those with hint bits set when ``hinted``), as the columns
+    the array rules take; None when there is none."""
+    if not isinstance(page, HeapPage):
+        return None
+    headers = [
+        (item.lp.lp, item.lp.lp_off, item.tuple.header)
+        for item in page.items
+        if item.tuple is not None
+        and item.lp.lp_flags == C.LP_NORMAL
+        and (not hinted or item.tuple.header.t_infomask & _HINTS)
+    ]
+    if not headers:
+        return None
+    rows = [(page.blkno, lp, off, h.t_xmin, h.t_xmax, h.t_infomask) for lp, off, h in headers]
+    return tuple(np.array(column, dtype=np.int64) for column in zip(*rows, strict=True))
+
+
 def _page_bounds(bounds: XidBounds, fork: Fork, page: Page) -> tuple[int, list[Finding]]:
     """Tuples checked against ``bounds`` and the ids out of them, of a page the full
     decoder read (the scalar rule, tuple by tuple)."""
-    if not isinstance(page, HeapPage):
+    columns = _page_tuples(page, hinted=False)
+    if columns is None:
         return 0, []
-    tuples = [
-        (item.lp.lp, item.lp.lp_off, item.tuple.header)
-        for item in page.items
-        if item.tuple is not None and item.lp.lp_flags == C.LP_NORMAL
-    ]
-    if not tuples:
-        return 0, []
-
-    def column(values: list[int]) -> arrays.I64:
-        return np.array(values, dtype=np.int64)
-
-    found = _bound_findings(
-        bounds,
-        fork,
-        column([page.blkno] * len(tuples)),
-        {page.blkno: page.origin},
-        column([lp for lp, _, _ in tuples]),
-        column([off for _, off, _ in tuples]),
-        column([h.t_xmin for _, _, h in tuples]),
-        column([h.t_xmax for _, _, h in tuples]),
-        column([h.t_infomask for _, _, h in tuples]),
-    )
-    return len(tuples), found
+    blocks, *rest = columns
+    found = _bound_findings(bounds, fork, blocks, {page.blkno: page.origin}, *rest)
+    return len(blocks), found
 
 
 #: bytes gathered at once: word type, log2(size)
@@ -451,33 +451,12 @@ def _gather(pages: arrays.U8, at: arrays.I64, name: str, last: str = "") -> npt.
 
 def _page_hints(xacts: DataDirectoryXacts, fork: Fork, page: Page) -> tuple[int, list[Finding]]:
     """Hinted tuples and hint findings of a page the full decoder read."""
-    if not isinstance(page, HeapPage):
+    columns = _page_tuples(page, hinted=True)
+    if columns is None:
         return 0, []
-    tuples = [
-        (item.lp.lp, item.lp.lp_off, item.tuple.header)
-        for item in page.items
-        if item.tuple is not None
-        and item.lp.lp_flags == C.LP_NORMAL
-        and item.tuple.header.t_infomask & _HINTS
-    ]
-    if not tuples:
-        return 0, []
-
-    def column(values: list[int]) -> arrays.I64:
-        return np.array(values, dtype=np.int64)
-
-    found = _hint_findings(
-        xacts,
-        fork,
-        column([page.blkno] * len(tuples)),
-        {page.blkno: page.origin},
-        column([lp for lp, _, _ in tuples]),
-        column([off for _, off, _ in tuples]),
-        column([h.t_xmin for _, _, h in tuples]),
-        column([h.t_xmax for _, _, h in tuples]),
-        column([h.t_infomask for _, _, h in tuples]),
-    )
-    return len(tuples), found
+    blocks, *rest = columns
+    found = _hint_findings(xacts, fork, blocks, {page.blkno: page.origin}, *rest)
+    return len(blocks), found
 
 
 class _Origins(dict[int, str]):
