@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ class FixtureRelation:
 
     @property
     def oracle(self) -> dict[str, Any]:
-        return load_oracle(self.version_dir / self.name / "pageinspect.json")
+        path = self.version_dir / self.name / "pageinspect.json"
+        return load_oracle(path if path.exists() else path.with_suffix(".json.gz"))
 
     def __str__(self) -> str:
         return f"{self.version_dir.name}/{self.name}"
@@ -48,6 +50,9 @@ def load_manifest(version_dir: Path) -> dict[str, Any]:
 
 @cache
 def load_oracle(path: Path) -> dict[str, Any]:
+    """pageinspect.json, or pageinspect.json.gz (the fixtures of GIN, GiST, SP-GiST, BRIN)."""
+    if path.suffix == ".gz":
+        return json.loads(gzip.decompress(path.read_bytes()))  # type: ignore[no-any-return]
     return json.loads(path.read_text())  # type: ignore[no-any-return]
 
 

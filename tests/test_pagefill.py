@@ -14,6 +14,9 @@ from pageinspect_py.page.raw import RawPage
 from pageinspect_py.sources.file import FileSource
 
 RELATIONS = [r for r in relations() if r.meta.get("files")]
+#: GIN, GiST, SP-GiST and BRIN are being decoded (issue 13): until they are, their pages are
+#: "not decoded" and their free space is not known to the fill path
+DECODED = [r for r in RELATIONS if r.meta.get("kind") not in ("gin", "gist", "spgist", "brin")]
 
 
 def _forks(rel: FixtureRelation) -> list[str]:
@@ -31,7 +34,7 @@ def test_bulk_path_agrees_with_decoder(rel: FixtureRelation) -> None:
             assert sum(bulk.bytes) == bulk.size
 
 
-@pytest.mark.parametrize("rel", RELATIONS, ids=str)
+@pytest.mark.parametrize("rel", DECODED, ids=str)
 def test_fill_matches_pageinspect(rel: FixtureRelation) -> None:
     """Free space is pd_upper - pd_lower, line pointer states are those pageinspect lists."""
     source = FileSource(rel.file("main"))

@@ -101,7 +101,13 @@ File names keep the real relfilenode. Every relation fits in one segment.
    Hash pages get `hash_page_type`, `hash_page_stats`, `hash_page_items` and
    `hash_metapage_info` on the file bytes (every block; errors recorded as such), and, in
    the same way as the btree functions, `hash_bitmap_info(index, blkno)` for every block
-   and `pgstathashindex(index)`.
+   and `pgstathashindex(index)`. GIN pages get `gin_page_opaque_info`, `gin_metapage_info`
+   and `gin_leafpage_items`; GiST pages (14+: the functions are new there)
+   `gist_page_opaque_info`, `gist_page_items_bytea` and `gist_page_items(page, index)`;
+   BRIN pages `brin_page_type`, `brin_metapage_info`, `brin_revmap_data` (the TIDs as text,
+   in order) and `brin_page_items(page, index)`: all on the file bytes of every block, errors
+   recorded. Then `pgstatginindex(index)` (GIN) and `pgstattuple(index)` (GiST); SP-GiST has
+   no pageinspect function: its oracle is the table's rows.
 6. `pg_visibility_map` / `pg_visibility` / `pg_freespace` (per heap block, what the FSM
    says is free) per table, then (last, as they set hint bits)
    `rows`: `SELECT ctid, * FROM t ORDER BY ctid` in text format, each value exactly as the
@@ -131,9 +137,12 @@ atthasmissing, attmissingval, dropped columns ...). Tables add
 `reltoastrelid`/`toast_relation`, `relfrozenxid`, `relminmxid`;
 indexes add `table` (name, oid, relfilenode, attributes of the indexed table, whose files
 are not stored), `indexdef`, `index` (pg_index row: `indnatts`, `indnkeyatts`, `indoption`,
-...) and per index attribute `desc` / `nulls_first` (`pg_index_column_has_property`).
+...) and per index attribute `desc` / `nulls_first` (`pg_index_column_has_property`)
+(relations built after issue 13 add `opcname` and `opckeytype` of key columns).
 
 ### pageinspect.json
+
+(`pageinspect.json.gz` for GIN, GiST, SP-GiST and BRIN indexes: the same JSON, gzipped.)
 
 ```
 {"relation": name, "kind": "heap" | "btree" | "hash",
@@ -144,12 +153,19 @@ are not stored), `indexdef`, `index` (pg_index row: `indnatts`, `indnkeyatts`, `
              // btree pages: "bt_page_stats", "bt_page_items"
              // hash pages: "hash_page_type", "hash_page_stats", "hash_page_items",
              //   "hash_metapage_info" (bytea functions on the file bytes), "hash_bitmap_info"
+             // gin pages: "gin_page_opaque_info", "gin_metapage_info", "gin_leafpage_items"
+             // gist pages (14+): "gist_page_opaque_info", "gist_page_items_bytea",
+             //   "gist_page_items"
+             // brin pages: "brin_page_type", "brin_metapage_info", "brin_revmap_data",
+             //   "brin_page_items"
              // fsm pages: "fsm_page_contents"
             }, ...],
  "pg_visibility_map": [...], "pg_visibility": [...],            // tables
  "pg_freespace": [{"blkno": n, "avail": bytes}, ...],             // tables
  "bt_metap": {...}, "pgstatindex": {...},                          // btree indexes
  "pgstathashindex": {...},                                         // hash indexes
+ "pgstatginindex": {...}, "pgstattuple": {...},                   // gin, gist indexes
+ "table_rows": [{"ctid": "(0,1)", "col": "text output", ...}],    // gin/gist/spgist/brin
  "rows": [{"ctid": "(0,1)", "col": "text output", ...}],          // tables
  "column_sizes": [...], "toast_columns": [...]}                  // some tables
 ```
@@ -187,6 +203,21 @@ VACUUMed: a freed overflow page, unused, its bitmap bit clear; more inserts: a b
 again; deletes then index scans: LP_DEAD items and LH_PAGE_HAS_DEAD_TUPLES). Added with
 `--only`.
 
+Other index access methods (each on its own table `<name>_tbl`; its live rows after the
+build are `table_rows`), added with `--only`:
+GIN: `gin_tsvector` (a posting tree under an internal page, inline posting lists, an entry
+tree of two levels, rows deleted and VACUUMed, 300 rows in the pending list), `gin_array`
+(int4[], NULL arrays, empty arrays, NULL elements), `gin_jsonb` (jsonb_ops),
+`gin_jsonb_path` (jsonb_path_ops), `gin_deleted` (one key of 40000 rows, the middle half
+deleted and VACUUMed: deleted posting-tree leaves; no `table_rows`).
+GiST: `gist_point` (deleted pages after VACUUM, LP_DEAD items and F_HAS_GARBAGE after index
+scans), `gist_box` (NULLs), `gist_range` (int4range: empty, unbounded, NULL).
+SP-GiST: `spgist_quad` (quad_point_ops, duplicates, NULLs), `spgist_kd` (kd_point_ops, the
+same rows), `spgist_text` (radix tree of URLs; a quarter deleted and VACUUMed).
+BRIN: `brin_minmax` (int8, timestamp, text; pages_per_range 1; all-NULL and some-NULL
+ranges; unsummarized ranges at the end), `brin_inclusion` (box and inet inclusion),
+`brin_bloom` and `brin_multi` (14+: bloom and minmax-multi opclasses; skipped before).
+
 TOAST: `toast_values` (inline compressed, external uncompressed, external pglz and, where
 the build has lz4, inline/external lz4) and its TOAST table `toast_values_toast`.
 """
@@ -211,11 +242,13 @@ class Relation:
 
     name: str  #: fixture directory name
     qualname: str  #: SQL name (schema-qualified when needed)
-    kind: str  #: "heap", "btree" or "hash"
+    kind: str  #: "heap", "btree", "hash", "gin", "gist", "spgist" or "brin"
     table: str | None = None  #: for indexes: the table's SQL name
     toast_columns: tuple[str, ...] = ()
     column_sizes: bool = False
     dump_rows: bool = True
+    #: indexes of the issue-13 access methods: record the table's rows (``table_rows``)
+    table_rows: bool = True
     #: heap blocks whose heap_page_items and rows are recorded (negative: from the end);
     #: None: every block. Keeps the oracle of a relation of many full pages small.
     item_blocks: tuple[int, ...] | None = None
@@ -983,6 +1016,285 @@ def build_hash_dups(b: Build) -> None:
     b.relations.append(Relation(name, name, "hash", table=table))
 
 
+# --------------------------------------------------------------------------------------
+# GIN, GiST, SP-GiST and BRIN (issue 13). Each index on its own table ``<name>_tbl``, whose
+# rows (``table_rows``: ctid and every column as its output function prints it) are the
+# oracle for the heap TIDs and keys the index holds.
+# --------------------------------------------------------------------------------------
+
+
+def _fresh_index_scan(b: Build, table: str, where: str) -> None:
+    """Read rows back through the index from a fresh session (its snapshot sees earlier
+    deletes as old): plain index scans mark the dead items LP_DEAD."""
+    with connect(b.dsn) as c:
+        c.execute("SET enable_seqscan = off")
+        c.execute("SET enable_bitmapscan = off")
+        for _ in range(2):
+            c.execute(f"SELECT * FROM {table} WHERE {where}".encode()).fetchall()
+
+
+def _index(b: Build, name: str, kind: str, table: str, definition: str) -> None:
+    b.run(f"CREATE INDEX {name} ON {table} {definition}")
+    nblocks = int(b.scalar(f"SELECT pg_relation_size('{name}') / 8192"))
+    b.note(name, f"{nblocks} blocks after the build")
+    b.relations.append(Relation(name, name, kind, table=table))
+
+
+def build_gin_tsvector(b: Build) -> None:
+    """GIN on tsvector (tsvector_ops): 12000 rows share the lexeme ``common`` (a posting tree
+    of several leaves under an internal page), 97 lexemes of ~120 rows each (posting lists
+    inline), a unique lexeme in every fourth row (an entry tree of two levels). Deleting the
+    rows 3000 to 8000 and VACUUM shrinks posting lists and posting-tree leaves; 300 rows
+    inserted after that stay in the pending list (fastupdate on, autovacuum off)."""
+    name = "gin_tsvector"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, doc tsvector)")
+    b.run(
+        f"INSERT INTO {table} SELECT i, to_tsvector('simple', 'common w' || (i % 97) || "
+        "CASE WHEN i % 4 = 0 THEN ' u' || i ELSE '' END || "
+        "CASE WHEN i % 3 = 0 THEN ' third' ELSE '' END) FROM generate_series(1, 12000) i"
+    )
+    b.run(f"CREATE INDEX {name} ON {table} USING gin (doc) WITH (fastupdate = on)")
+    b.run(f"DELETE FROM {table} WHERE id BETWEEN 3000 AND 8000")
+    b.run(f"VACUUM {table}")
+    b.run(
+        f"INSERT INTO {table} SELECT i, to_tsvector('simple', 'common pending w' || (i % 7) "
+        "|| ' p' || i) FROM generate_series(20001, 20300) i"
+    )
+    nblocks = int(b.scalar(f"SELECT pg_relation_size('{name}') / 8192"))
+    b.note(name, f"{nblocks} blocks")
+    b.relations.append(Relation(name, name, "gin", table=table))
+
+
+def build_gin_array(b: Build) -> None:
+    """GIN on int4[] (array_ops, fastupdate off): keys shared by ~100 rows, unique keys,
+    NULL arrays (GIN_CAT_NULL_ITEM), empty arrays (GIN_CAT_EMPTY_ITEM) and arrays with a NULL
+    element (GIN_CAT_NULL_KEY)."""
+    name = "gin_array"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, a int4[])")
+    b.run(
+        f"INSERT INTO {table} SELECT i, CASE WHEN i % 101 = 0 THEN NULL "
+        "WHEN i % 103 = 0 THEN '{}'::int4[] WHEN i % 107 = 0 THEN ARRAY[NULL, i % 50] "
+        "ELSE ARRAY[i % 50, 100 + i % 7, 1000 + i] END FROM generate_series(1, 5000) i"
+    )
+    _index(b, name, "gin", table, "USING gin (a) WITH (fastupdate = off)")
+
+
+JSONB_ROWS = (
+    "SELECT i, jsonb_build_object('k', i % 10, 'tags', jsonb_build_array('t' || (i % 5), "
+    "'x'), 'n', i, 'nested', jsonb_build_object('flag', i % 2 = 0)) "
+    "FROM generate_series(1, 3000) i"
+)
+
+
+def build_gin_jsonb(b: Build) -> None:
+    """GIN on jsonb with the default jsonb_ops: keys are text with a flag byte."""
+    name = "gin_jsonb"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, j jsonb)")
+    b.run(f"INSERT INTO {table} {JSONB_ROWS}")
+    _index(b, name, "gin", table, "USING gin (j) WITH (fastupdate = off)")
+
+
+def build_gin_jsonb_path(b: Build) -> None:
+    """GIN on jsonb with jsonb_path_ops: keys are 32-bit hashes of paths and values."""
+    name = "gin_jsonb_path"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, j jsonb)")
+    b.run(f"INSERT INTO {table} {JSONB_ROWS}")
+    _index(b, name, "gin", table, "USING gin (j jsonb_path_ops) WITH (fastupdate = off)")
+
+
+def build_gin_deleted(b: Build) -> None:
+    """GIN whose one key has 40000 rows (a posting tree of several leaves); the middle half
+    deleted and VACUUMed: emptied leaves in the middle of the tree are deleted pages
+    (GIN_DELETED). The table's rows are not recorded (gin_leafpage_items lists the TIDs)."""
+    name = "gin_deleted"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, a int4[])")
+    b.run(f"INSERT INTO {table} SELECT i, ARRAY[1] FROM generate_series(1, 40000) i")
+    b.run(f"CREATE INDEX {name} ON {table} USING gin (a) WITH (fastupdate = off)")
+    b.run(f"DELETE FROM {table} WHERE id BETWEEN 10000 AND 30000")
+    b.run(f"VACUUM {table}")
+    nblocks = int(b.scalar(f"SELECT pg_relation_size('{name}') / 8192"))
+    b.note(name, f"{nblocks} blocks")
+    b.relations.append(Relation(name, name, "gin", table=table, table_rows=False))
+
+
+def build_gist_point(b: Build) -> None:
+    """GiST on point (a 100 x 80 grid, two levels): the rows of a quarter of the grid
+    deleted and VACUUMed (emptied leaves: deleted pages on 13+); every third row of another
+    region deleted and read back through the index by a fresh session (LP_DEAD items,
+    F_HAS_GARBAGE)."""
+    name = "gist_point"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, p point)")
+    b.run(f"INSERT INTO {table} SELECT i, point(i % 100, i / 100) FROM generate_series(0, 7999) i")
+    b.run(f"CREATE INDEX {name} ON {table} USING gist (p)")
+    b.run(f"DELETE FROM {table} WHERE p <@ box '((0,0),(49,39))'")
+    b.run(f"VACUUM {table}")
+    b.run(f"DELETE FROM {table} WHERE id % 3 = 0 AND p <@ box '((60,40),(99,79))'")
+    _fresh_index_scan(b, table, "p <@ box '((60,40),(99,79))'")
+    nblocks = int(b.scalar(f"SELECT pg_relation_size('{name}') / 8192"))
+    b.note(name, f"{nblocks} blocks")
+    b.relations.append(Relation(name, name, "gist", table=table))
+
+
+def build_gist_box(b: Build) -> None:
+    """GiST on box: 3000 overlapping boxes and a few NULLs."""
+    name = "gist_box"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, b box)")
+    b.run(
+        f"INSERT INTO {table} SELECT i, CASE WHEN i % 499 = 0 THEN NULL ELSE "
+        "box(point(i % 100, i / 100), point(i % 100 + 2.5, i / 100 + 3)) END "
+        "FROM generate_series(1, 3000) i"
+    )
+    _index(b, name, "gist", table, "USING gist (b)")
+
+
+def build_gist_range(b: Build) -> None:
+    """GiST on int4range (range_ops): bounded, unbounded and empty ranges, NULLs."""
+    name = "gist_range"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, r int4range)")
+    b.run(
+        f"INSERT INTO {table} SELECT i, CASE WHEN i % 401 = 0 THEN NULL "
+        "WHEN i % 97 = 0 THEN 'empty'::int4range WHEN i % 89 = 0 THEN int4range(i, NULL) "
+        "ELSE int4range(i, i + 1 + i % 17) END FROM generate_series(1, 3000) i"
+    )
+    _index(b, name, "gist", table, "USING gist (r)")
+
+
+POINT_ROWS = (
+    "SELECT i, CASE WHEN i % 211 = 0 THEN NULL ELSE point(i % 3000 % 60, i % 3000 / 60) END "
+    "FROM generate_series(1, 10000) i"
+)
+
+
+def build_spgist_quad(b: Build) -> None:
+    """SP-GiST quad tree on point (quad_point_ops): 3000 distinct points, most three or
+    four times (allTheSame inner tuples), NULLs (the nulls tree)."""
+    name = "spgist_quad"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, p point)")
+    b.run(f"INSERT INTO {table} {POINT_ROWS}")
+    _index(b, name, "spgist", table, "USING spgist (p)")
+
+
+def build_spgist_kd(b: Build) -> None:
+    """SP-GiST k-d tree on point (kd_point_ops), the quad tree's rows."""
+    name = "spgist_kd"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, p point)")
+    b.run(f"INSERT INTO {table} {POINT_ROWS}")
+    _index(b, name, "spgist", table, "USING spgist (p kd_point_ops)")
+
+
+def build_spgist_text(b: Build) -> None:
+    """SP-GiST radix tree on text (text_ops): URLs with long shared prefixes; a quarter of
+    the rows deleted and VACUUMed (placeholders, shorter leaf chains)."""
+    name = "spgist_text"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, t text)")
+    b.run(
+        f"INSERT INTO {table} SELECT i, 'https://example.com/' || (i % 40) || '/' || "
+        "md5(i::text) FROM generate_series(1, 10000) i"
+    )
+    b.run(f"CREATE INDEX {name} ON {table} USING spgist (t)")
+    b.run(f"DELETE FROM {table} WHERE id % 4 = 0")
+    b.run(f"VACUUM {table}")
+    nblocks = int(b.scalar(f"SELECT pg_relation_size('{name}') / 8192"))
+    b.note(name, f"{nblocks} blocks")
+    b.relations.append(Relation(name, name, "spgist", table=table))
+
+
+def build_brin_minmax(b: Build) -> None:
+    """BRIN minmax on int8, timestamp and text (pages_per_range 1): a range of blocks whose
+    text is all NULL (allnulls), ranges with some NULLs (hasnulls); rows added after the build
+    leave the last ranges unsummarized (autosummarize off)."""
+    name = "brin_minmax"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int8, ts timestamp, t text)")
+    b.run(
+        f"INSERT INTO {table} SELECT i, timestamp '2024-01-01' + i * interval '1 minute', "
+        "CASE WHEN i BETWEEN 1500 AND 2500 THEN NULL WHEN i % 500 = 0 THEN NULL "
+        "ELSE 'v' || lpad(i::text, 6, '0') END FROM generate_series(1, 6000) i"
+    )
+    b.run(f"CREATE INDEX {name} ON {table} USING brin (id, ts, t) WITH (pages_per_range = 1)")
+    b.run(
+        f"INSERT INTO {table} SELECT i, timestamp '2024-01-01' + i * interval '1 minute', "
+        "'late' FROM generate_series(6001, 6500) i"
+    )
+    nblocks = int(b.scalar(f"SELECT pg_relation_size('{name}') / 8192"))
+    b.note(name, f"{nblocks} blocks")
+    b.relations.append(Relation(name, name, "brin", table=table))
+
+
+def build_brin_inclusion(b: Build) -> None:
+    """BRIN inclusion on box (box_inclusion_ops) and inet (inet_inclusion_ops)."""
+    name = "brin_inclusion"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, b box, addr inet)")
+    b.run(
+        f"INSERT INTO {table} SELECT i, "
+        "box(point(i / 10, i % 10), point(i / 10 + 1, i % 10 + 1)), CASE WHEN i % 1000 < 500 "
+        "THEN ('10.' || (i / 256 % 256) || '.' || (i % 256) || '.1')::inet "
+        "ELSE ('2001:db8::' || to_hex(i))::inet END FROM generate_series(1, 5000) i"
+    )
+    _index(
+        b,
+        name,
+        "brin",
+        table,
+        "USING brin (b box_inclusion_ops, addr inet_inclusion_ops) WITH (pages_per_range = 4)",
+    )
+
+
+def build_brin_bloom(b: Build) -> None:
+    """BRIN bloom (14+) on int8 and text: ~120 ranges of bloom filters, several regular
+    pages."""
+    name = "brin_bloom"
+    if b.major < 14:
+        b.skip(name, "bloom operator classes are new in PostgreSQL 14")
+        return
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int8, t text)")
+    b.run(f"INSERT INTO {table} SELECT i, md5(i::text) FROM generate_series(1, 15000) i")
+    _index(
+        b,
+        name,
+        "brin",
+        table,
+        "USING brin (id int8_bloom_ops, t text_bloom_ops(n_distinct_per_range = 100)) "
+        "WITH (pages_per_range = 1)",
+    )
+
+
+def build_brin_multi(b: Build) -> None:
+    """BRIN minmax-multi (14+) on int8 and timestamp, values with gaps inside each range."""
+    name = "brin_multi"
+    if b.major < 14:
+        b.skip(name, "minmax-multi operator classes are new in PostgreSQL 14")
+        return
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int8, ts timestamp)")
+    b.run(
+        f"INSERT INTO {table} SELECT CASE WHEN i % 10 = 0 THEN i * 1000 ELSE i END, "
+        "timestamp '2024-01-01' + (i % 97) * interval '1 day' + i * interval '1 second' "
+        "FROM generate_series(1, 5000) i"
+    )
+    _index(
+        b,
+        name,
+        "brin",
+        table,
+        "USING brin (id int8_minmax_multi_ops, "
+        "ts timestamp_minmax_multi_ops(values_per_range = 16)) WITH (pages_per_range = 4)",
+    )
+
+
 BUILDERS: tuple[Callable[[Build], None], ...] = (
     build_heap_types,
     build_heap_wide_nulls,
@@ -1007,6 +1319,21 @@ BUILDERS: tuple[Callable[[Build], None], ...] = (
     build_bt_deleted_internal,
     build_heap_storage_plain,
     build_hash_dups,  # added with --only (merged into the manifests built before it)
+    build_gin_tsvector,  # the other index AMs, added with --only likewise
+    build_gin_array,
+    build_gin_jsonb,
+    build_gin_jsonb_path,
+    build_gin_deleted,
+    build_gist_point,
+    build_gist_box,
+    build_gist_range,
+    build_spgist_quad,
+    build_spgist_kd,
+    build_spgist_text,
+    build_brin_minmax,
+    build_brin_inclusion,
+    build_brin_bloom,
+    build_brin_multi,
 )
 
 #: builders whose relations are not named ``build_<relation>``
@@ -1077,14 +1404,18 @@ SELECT coalesce(json_agg(x ORDER BY x.attnum), '[]')::text FROM (
          pg_index_column_has_property(i.indexrelid, a.attnum, 'desc') AS desc,
          pg_index_column_has_property(i.indexrelid, a.attnum, 'nulls_first') AS nulls_first,
          pg_index_column_has_property(i.indexrelid, a.attnum, 'nulls_last') AS nulls_last,
-         (i.indoption::int2[])[a.attnum - 1] AS indoption
+         (i.indoption::int2[])[a.attnum - 1] AS indoption,
+         oc.opcname, oc.opckeytype::regtype::text AS opckeytype
   FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indexrelid AND a.attnum > 0
+  LEFT JOIN pg_opclass oc ON a.attnum <= i.indnkeyatts AND oc.oid = i.indclass[a.attnum - 1]
   WHERE i.indexrelid = %s::regclass) x
 """
 
 
 #: Relation.kind of indexes (their catalog entry adds the pg_index row and the table)
-INDEX_KINDS = ("btree", "hash")
+INDEX_KINDS = ("btree", "hash", "gin", "gist", "spgist", "brin")
+#: the access methods of issue 13 (table_rows instead of rows, statistics where the server has them)
+NEW_INDEX_KINDS = ("gin", "gist", "spgist", "brin")
 
 
 def query_json(conn: Conn, statement: str, params: Sequence[Any] = ()) -> Json:
@@ -1152,6 +1483,33 @@ HASH_PAGE_ITEMS_SQL = (
 HASH_METAPAGE_INFO_SQL = "SELECT row_to_json(x)::text FROM hash_metapage_info(%s::bytea) x"
 HASH_BITMAP_INFO_SQL = "SELECT row_to_json(x)::text FROM hash_bitmap_info(%s::regclass, %s::int8) x"
 PGSTATHASHINDEX_SQL = "SELECT row_to_json(x)::text FROM pgstathashindex(%s::regclass) x"
+GIN_PAGE_OPAQUE_INFO_SQL = "SELECT row_to_json(x)::text FROM gin_page_opaque_info(%s::bytea) x"
+GIN_METAPAGE_INFO_SQL = "SELECT row_to_json(x)::text FROM gin_metapage_info(%s::bytea) x"
+GIN_LEAFPAGE_ITEMS_SQL = (
+    "SELECT coalesce(json_agg(to_jsonb(x) - 'ordinality' ORDER BY x.ordinality), '[]')::text "
+    "FROM gin_leafpage_items(%s::bytea) WITH ORDINALITY x"
+)
+PGSTATGININDEX_SQL = "SELECT row_to_json(x)::text FROM pgstatginindex(%s::regclass) x"
+GIST_PAGE_OPAQUE_INFO_SQL = "SELECT row_to_json(x)::text FROM gist_page_opaque_info(%s::bytea) x"
+GIST_PAGE_ITEMS_BYTEA_SQL = (
+    "SELECT coalesce(json_agg(x ORDER BY x.itemoffset), '[]')::text "
+    "FROM gist_page_items_bytea(%s::bytea) x"
+)
+GIST_PAGE_ITEMS_SQL = (
+    "SELECT coalesce(json_agg(x ORDER BY x.itemoffset), '[]')::text "
+    "FROM gist_page_items(%s::bytea, %s::regclass) x"
+)
+PGSTATTUPLE_SQL = "SELECT row_to_json(x)::text FROM pgstattuple(%s::regclass) x"
+BRIN_PAGE_TYPE_SQL = "SELECT to_json(brin_page_type(%s::bytea))::text"
+BRIN_METAPAGE_INFO_SQL = "SELECT row_to_json(x)::text FROM brin_metapage_info(%s::bytea) x"
+BRIN_REVMAP_DATA_SQL = (
+    "SELECT coalesce(json_agg(x.pages::text ORDER BY x.n), '[]')::text "
+    "FROM brin_revmap_data(%s::bytea) WITH ORDINALITY x(pages, n)"
+)
+BRIN_PAGE_ITEMS_SQL = (
+    "SELECT coalesce(json_agg(x ORDER BY x.itemoffset, x.attnum), '[]')::text "
+    "FROM brin_page_items(%s::bytea, %s::regclass) x"
+)
 VISIBILITY_MAP_SQL = (
     "SELECT coalesce(json_agg(x ORDER BY x.blkno), '[]')::text "
     "FROM pg_visibility_map(%s::regclass) x"
@@ -1223,6 +1581,19 @@ def page_oracle(
         block["hash_page_stats"] = query_json(conn, HASH_PAGE_STATS_SQL, [page])
         block["hash_page_items"] = query_json(conn, HASH_PAGE_ITEMS_SQL, [page])
         block["hash_metapage_info"] = query_json(conn, HASH_METAPAGE_INFO_SQL, [page])
+    elif fork == "main" and rel.kind == "gin":
+        block["gin_page_opaque_info"] = query_json(conn, GIN_PAGE_OPAQUE_INFO_SQL, [page])
+        block["gin_metapage_info"] = query_json(conn, GIN_METAPAGE_INFO_SQL, [page])
+        block["gin_leafpage_items"] = query_json(conn, GIN_LEAFPAGE_ITEMS_SQL, [page])
+    elif fork == "main" and rel.kind == "gist" and major >= 14:  # functions new in 14
+        block["gist_page_opaque_info"] = query_json(conn, GIST_PAGE_OPAQUE_INFO_SQL, [page])
+        block["gist_page_items_bytea"] = query_json(conn, GIST_PAGE_ITEMS_BYTEA_SQL, [page])
+        block["gist_page_items"] = query_json(conn, GIST_PAGE_ITEMS_SQL, [page, rel.qualname])
+    elif fork == "main" and rel.kind == "brin":
+        block["brin_page_type"] = query_json(conn, BRIN_PAGE_TYPE_SQL, [page])
+        block["brin_metapage_info"] = query_json(conn, BRIN_METAPAGE_INFO_SQL, [page])
+        block["brin_revmap_data"] = query_json(conn, BRIN_REVMAP_DATA_SQL, [page])
+        block["brin_page_items"] = query_json(conn, BRIN_PAGE_ITEMS_SQL, [page, rel.qualname])
     return block
 
 
@@ -1279,6 +1650,25 @@ def capture_hash(conn: Conn, cap: Captured, block_size: int) -> None:
                 conn, HASH_BITMAP_INFO_SQL, [name, block["block"]]
             )
     cap.oracle["pgstathashindex"] = query_json(conn, PGSTATHASHINDEX_SQL, [name])
+
+
+def capture_index_statistics(conn: Conn, cap: Captured, block_size: int) -> None:
+    """pgstatginindex of a GIN index, pgstattuple of a GiST index (relation-name functions,
+    valid now because the buffers equal the files); SP-GiST and BRIN have neither."""
+    check_buffers(conn, cap, block_size)
+    if cap.rel.kind == "gin":
+        cap.oracle["pgstatginindex"] = query_json(conn, PGSTATGININDEX_SQL, [cap.rel.qualname])
+    elif cap.rel.kind == "gist":
+        cap.oracle["pgstattuple"] = query_json(conn, PGSTATTUPLE_SQL, [cap.rel.qualname])
+
+
+def capture_table_rows(conn: Conn, cap: Captured) -> None:
+    """``table_rows``: the indexed table's live rows (ctid and every column in text
+    format), what the index's heap TIDs and keys must cover."""
+    assert cap.rel.table is not None
+    cap.oracle["table_rows"] = text_rows(
+        conn, sql.SQL("SELECT ctid, * FROM {} ORDER BY ctid").format(qualified(cap.rel.table))
+    )
 
 
 def capture_visibility(conn: Conn, cap: Captured) -> None:
@@ -1507,6 +1897,29 @@ def hash_checks(cap: Captured, block_size: int, log: Progress) -> dict[str, Json
     if not checks[f"{name}.hash_bitmap_info_bits"]["clear"]:
         log(f"WARNING: no freed overflow page in {name}")
     return checks
+
+
+#: where each access method keeps its page flags: bytes from the page's end (gin_private.h
+#: GinPageOpaqueData.flags, gist.h GISTPageOpaqueData.flags, spgist_private.h
+#: SpGistPageOpaqueData.flags, brin_page.h BrinSpecialSpace: the page type last)
+FLAG_OFFSET_FROM_END = {"gin": 2, "gist": 4, "spgist": 8, "brin": 2}
+
+
+def index_flag_checks(cap: Captured, block_size: int) -> dict[str, Json]:
+    """How many pages carry each flags word (BRIN: each page type), new pages apart."""
+    name = cap.rel.name
+    back = FLAG_OFFSET_FROM_END[cap.rel.kind]
+    main = cap.forks["main"]
+    counts: dict[str, int] = {}
+    for start in range(0, len(main), block_size):
+        page = main[start : start + block_size]
+        if not any(page):
+            key = "new"
+        else:
+            word = page[block_size - back : block_size - back + 2]
+            key = f"0x{int.from_bytes(word, 'little'):04x}"
+        counts[key] = counts.get(key, 0) + 1
+    return {f"{name}.flags": dict(sorted(counts.items()))}
 
 
 def run_checks(
@@ -1756,6 +2169,8 @@ def generate(major: int, out: Path, only: Sequence[str] = ()) -> None:
                     capture_btree(conn, cap, block_size)
                 elif cap.rel.kind == "hash":
                     capture_hash(conn, cap, block_size)
+                elif cap.rel.kind in NEW_INDEX_KINDS:
+                    capture_index_statistics(conn, cap, block_size)
             # created only now: its OIDs would otherwise shift every relfilenode above
             conn.execute(b"CREATE EXTENSION pg_freespacemap")
             for cap in caps:
@@ -1765,11 +2180,15 @@ def generate(major: int, out: Path, only: Sequence[str] = ()) -> None:
             for cap in caps:
                 if cap.rel.kind == "heap" and cap.rel.dump_rows:
                     capture_rows(conn, major, cap)
+                elif cap.rel.kind in NEW_INDEX_KINDS and cap.rel.table_rows:
+                    capture_table_rows(conn, cap)
     if only:
         checks: dict[str, Json] = {}
         for cap in caps:
             if cap.rel.kind == "hash":
                 checks.update(hash_checks(cap, block_size, log))
+            elif cap.rel.kind in NEW_INDEX_KINDS:
+                checks.update(index_flag_checks(cap, block_size))
         checks.update(build.facts)
         for key, value in checks.items():
             log(f"check {key}: {value}")
@@ -1830,7 +2249,8 @@ def write_version(
 
 
 def write_relation(vdir: Path, cap: Captured, build: Build, block_size: int) -> dict[str, Json]:
-    """The relation's directory (gzipped forks, pageinspect.json); its manifest entry."""
+    """The relation's directory (gzipped forks, pageinspect.json, gzipped for the index
+    access methods of issue 13); its manifest entry."""
     rdir = vdir / cap.rel.name
     if rdir.exists():
         shutil.rmtree(rdir)
@@ -1847,10 +2267,13 @@ def write_relation(vdir: Path, cap: Captured, build: Build, block_size: int) -> 
     entry["blocks"] = blocks
     if cap.rel.name in build.notes:
         entry["notes"] = build.notes[cap.rel.name]
-    write_oracle(
-        rdir / "pageinspect.json",
-        {"relation": cap.rel.name, "kind": cap.rel.kind, **cap.oracle},
-    )
+    oracle = {"relation": cap.rel.name, "kind": cap.rel.kind, **cap.oracle}
+    if cap.rel.kind in NEW_INDEX_KINDS:  # large (table_rows): gzipped like the forks
+        text = compact_json(oracle) + "\n"
+        data = gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+        (rdir / "pageinspect.json.gz").write_bytes(data)
+    else:
+        write_oracle(rdir / "pageinspect.json", oracle)
     return entry
 
 

@@ -36,6 +36,9 @@ class IndexColumn:
     desc: bool = False  #: indoption & INDOPTION_DESC
     nulls_first: bool = False  #: indoption & INDOPTION_NULLS_FIRST
     collation: int = 0  #: indcollation (0: not collatable)
+    #: pg_opclass.opcname of a key column (``int8_minmax_ops``, ``jsonb_path_ops``); None when
+    #: the source does not say (BRIN values and GIN keys are read by their opclass's rules)
+    opclass: str | None = None
 
     @property
     def name(self) -> str:
@@ -128,8 +131,10 @@ def index_description(
     unique: bool = False,
     default_collation_is_c: bool | None = None,
     extra: dict[str, object] | None = None,
+    opclasses: Sequence[str | None] = (),
 ) -> IndexDescription:
-    """Build a description from catalog values (``indoption``/``indcollation`` per key)."""
+    """Build a description from catalog values (``indoption``/``indcollation``/opclass
+    names per key)."""
     columns = []
     ordered = sorted(attributes, key=lambda a: a.attnum)
     if not 0 < indnkeyatts <= len(ordered):
@@ -149,6 +154,7 @@ def index_description(
                 bool(option & INDOPTION_DESC),
                 bool(option & INDOPTION_NULLS_FIRST),
                 collation,
+                opclasses[position] if key and position < len(opclasses) else None,
             )
         )
     return IndexDescription(
@@ -173,6 +179,9 @@ def index_from_manifest(
             unique=bool(index.get("indisunique", False)),
             default_collation_is_c=default_collation_is_c,
             extra={"indexdef": entry.get("indexdef")},
+            opclasses=[
+                c.get("opcname") for c in entry.get("index_columns") or () if isinstance(c, dict)
+            ],
         )
     except (KeyError, TypeError) as exc:
         raise SchemaError(f"not an index entry: missing {exc}") from exc

@@ -6,11 +6,15 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pageinspect_py import constants as C
+from pageinspect_py.decode.brin import BrinDecodeOptions, brin_contents
 from pageinspect_py.decode.btree import BtreeDecodeOptions, btree_contents, claim_btree_kind
 from pageinspect_py.decode.common import Region, RegionKind, Span
 from pageinspect_py.decode.fsm import FsmContents, decode_fsm_contents, fsm_regions
+from pageinspect_py.decode.gin import GinDecodeOptions, gin_contents
+from pageinspect_py.decode.gist import GistDecodeOptions, gist_contents
 from pageinspect_py.decode.hash import HashDecodeOptions, claim_hash_kind, hash_contents
 from pageinspect_py.decode.heap import HeapPage, decode_heap_items
+from pageinspect_py.decode.indexpage import opaque_index_contents
 from pageinspect_py.decode.page import (
     ChecksumCheck,
     DiagnosticLog,
@@ -19,7 +23,6 @@ from pageinspect_py.decode.page import (
     PageHeader,
     PageKind,
     check_header,
-    check_line_pointer,
     compute_checksum,
     frame_claims,
     header_is_sane,
@@ -27,12 +30,12 @@ from pageinspect_py.decode.page import (
     parse_line_pointers,
     tile,
 )
+from pageinspect_py.decode.spgist import SpGistDecodeOptions, spgist_contents
 from pageinspect_py.decode.vm import VmContents, decode_vm_contents, vm_regions
 from pageinspect_py.errors import CorruptPageError
 from pageinspect_py.page.raw import RawPage
 from pageinspect_py.page.special import (
     SPECIAL_PAGE_IDS,
-    holds_line_pointers,
     is_sequence_page,
     kind_without_page_id,
 )
@@ -48,12 +51,10 @@ class VmPage(Page):
     vm: VmContents | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class IndexPage(Page):
-    """A page of an index access method whose items are not decoded here (yet)."""
-
-
 P = TypeVar("P", bound=Page)
+
+#: index access methods whose decoder is a ``*_contents`` function (decode/indexpage.py)
+_ACCESS_METHODS = (PageKind.HASH, PageKind.GIN, PageKind.GIST, PageKind.SPGIST, PageKind.BRIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,10 @@ def decode_page(
     strict: bool = False,
     btree: BtreeDecodeOptions | None = None,
     hash: HashDecodeOptions | None = None,
+    gin: GinDecodeOptions | None = None,
+    gist: GistDecodeOptions | None = None,
+    spgist: SpGistDecodeOptions | None = None,
+    brin: BrinDecodeOptions | None = None,
 ) -> Page:
     """Decode one page. ``blkno`` must be the absolute block number (checksums use it).
 
@@ -155,7 +160,9 @@ def decode_page(
     like one (with an error), see :func:`~pageinspect_py.decode.btree.claim_btree_kind`.
     ``hash`` says the same of a hash index, and carries its metapage and bitmap pages when
     known (:func:`~pageinspect_py.decode.hash.hash_options`): bucket pages are then checked
-    against the metapage's masks and overflow pages get their bitmap bit.
+    against the metapage's masks and overflow pages get their bitmap bit. ``gin``, ``gist``,
+    ``spgist`` and ``brin`` carry what is known about an index of those access methods (its
+    key types) to their decoders.
 
     Raises CorruptPageError only when the page is shorter than its header, or, with
     ``strict``, when any error was found.
@@ -204,9 +211,19 @@ def decode_page(
         items, claims = decode_heap_items(data, header, lps, log, blkno=blkno)
         regions = tile(frame_claims(header, lps, len(data)) + claims, len(data), log)
         result = frame.build(HeapPage, lps, regions, log, items=items)
-    elif kind is PageKind.HASH:
-        cls, hash_lps, hash_claims, extra = hash_contents(data, header, blkno, log, hash)
-        result = frame.build(cls, hash_lps, tile(hash_claims, len(data), log), log, **extra)
+    elif kind in _ACCESS_METHODS:
+        if kind is PageKind.HASH:
+            contents = hash_contents(data, header, blkno, log, hash)
+        elif kind is PageKind.GIN:
+            contents = gin_contents(data, header, blkno, log, gin)
+        elif kind is PageKind.GIST:
+            contents = gist_contents(data, header, blkno, log, gist)
+        elif kind is PageKind.SPGIST:
+            contents = spgist_contents(data, header, blkno, log, spgist)
+        else:
+            contents = brin_contents(data, header, blkno, log, brin)
+        cls, am_lps, am_claims, extra = contents
+        result = frame.build(cls, am_lps, tile(am_claims, len(data), log), log, **extra)
     else:
         result = _decode_index_page(frame, log, btree)
     if strict and result.has_errors:
@@ -230,27 +247,11 @@ def _decode_map_page(frame: _Frame, log: DiagnosticLog) -> Page:
 def _decode_index_page(
     frame: _Frame, log: DiagnosticLog, btree: BtreeDecodeOptions | None = None
 ) -> Page:
-    """Btree pages in full (decode/btree.py); other index AMs but hash (decode/hash/) as line
-    pointers and items as opaque byte runs, plus the special space. Pages whose contents are
-    one struct (the SP-GiST metapage) and GIN and BRIN pages are not decoded:
-    their header is checked, the rest is left alone (never reported as corrupt)."""
+    """Btree pages in full (decode/btree.py); pages of other index kinds (none is left but
+    the ones :data:`_ACCESS_METHODS` names) as line pointers and opaque items."""
     data, header = frame.data, frame.header
     if frame.kind in (PageKind.BTREE, PageKind.BTREE_META):
         cls, btree_lps, btree_claims, extra = btree_contents(data, header, frame.kind, log, btree)
         return frame.build(cls, btree_lps, tile(btree_claims, len(data), log), log, **extra)
-    check_header(header, len(data), log)
-    if not holds_line_pointers(data, frame.kind):
-        size = len(data)
-        special = header.pd_special if header.pd_special <= size else size
-        claims = [
-            Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData)),
-            Region(RegionKind.UNKNOWN, Span(C.SizeOfPageHeaderData, special), label="not decoded"),
-            Region(RegionKind.SPECIAL, Span(special, size)),
-        ]
-        return frame.build(IndexPage, (), tile(claims, size, log), log)
-    lps = parse_line_pointers(data, header, log)
-    claims = frame_claims(header, lps, len(data))
-    for lp in lps:
-        if check_line_pointer(lp, len(data), len(lps), log):
-            claims.append(Region(RegionKind.ITEM, lp.item_span, lp.lp))
-    return frame.build(IndexPage, lps, tile(claims, len(data), log), log)
+    cls, lps, claims, extra = opaque_index_contents(data, header, frame.kind, log)
+    return frame.build(cls, lps, tile(claims, len(data), log), log, **extra)

@@ -19,8 +19,12 @@ from pageinspect_py.decode.page import Page, PageHeader
 from pageinspect_py.decode.tuple import PageValues
 from pageinspect_py.page.checksum import as_int16
 from pageinspect_py.render.attributes import page_values_json, tuple_values_json
+from pageinspect_py.render.brin import brin_page_json
 from pageinspect_py.render.btree import btree_page_json
+from pageinspect_py.render.gin import gin_page_json
+from pageinspect_py.render.gist import gist_page_json
 from pageinspect_py.render.hash import hash_page_json
+from pageinspect_py.render.spgist import spgist_page_json
 
 JSONObject = dict[str, Any]
 
@@ -187,6 +191,8 @@ def page_json(
         out.update(btree)
     elif (hashed := hash_page_json(page)) is not None:
         out.update(hashed)
+    elif (am := _access_method_json(page)) is not None:
+        out.update(am)
     elif page.line_pointers:
         out["line_pointers"] = [
             {"lp": lp.lp, "lp_off": lp.lp_off, "lp_flags": lp.lp_flags, "lp_len": lp.lp_len}
@@ -195,3 +201,11 @@ def page_json(
     out["regions"] = [region_json(r) for r in page.regions]
     out["diagnostics"] = [diagnostic_json(d) for d in page.diagnostics]
     return out
+
+
+def _access_method_json(page: Page) -> dict[str, Any] | None:
+    """The pageinspect keys of a GIN, GiST, SP-GiST or BRIN page (render/<am>.py)."""
+    for render in (gin_page_json, gist_page_json, spgist_page_json, brin_page_json):
+        if (keys := render(page)) is not None:
+            return keys
+    return None

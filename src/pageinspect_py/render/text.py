@@ -12,8 +12,12 @@ from pageinspect_py.decode.heap import HeapPage, HeapTuple
 from pageinspect_py.decode.page import ChecksumStatus, ItemId, Page
 from pageinspect_py.decode.tuple import PageValues
 from pageinspect_py.render.attributes import attribute_text_rows, page_values_text
+from pageinspect_py.render.brin import brin_page_rows
 from pageinspect_py.render.btree import btree_page_rows
+from pageinspect_py.render.gin import gin_page_rows
+from pageinspect_py.render.gist import gist_page_rows
 from pageinspect_py.render.hash import hash_page_rows
+from pageinspect_py.render.spgist import spgist_page_rows
 from pageinspect_py.render.tree import (
     infomask2_names,
     pagesize_version_text,
@@ -146,8 +150,9 @@ def _page_lines(
             yield _line(2, f"heap block {e.blkno}: {', '.join(flags) or '-'}")
     for indent, text, span in btree_page_rows(page):
         yield _line(indent, text, span)
-    for indent, text, span in hash_page_rows(page):
-        yield _line(indent, text, span)
+    for rows in (hash_page_rows, gin_page_rows, gist_page_rows, spgist_page_rows, brin_page_rows):
+        for indent, text, span in rows(page):
+            yield _line(indent, text, span)
     yield _line(1, "space")
     for kind in RegionKind:
         total = page.bytes_in(kind)

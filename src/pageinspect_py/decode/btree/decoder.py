@@ -43,6 +43,7 @@ from pageinspect_py.decode.btree.structs import (
 )
 from pageinspect_py.decode.common import Field, Region, RegionKind, Span
 from pageinspect_py.decode.heap import ItemPointer
+from pageinspect_py.decode.indexpage import Contents
 from pageinspect_py.decode.page import (
     DiagnosticLog,
     ItemId,
@@ -107,7 +108,7 @@ def btree_contents(
     kind: PageKind,
     log: DiagnosticLog,
     options: BtreeDecodeOptions | None = None,
-) -> tuple[type[Page], tuple[ItemId, ...], list[Region], dict[str, Any]]:
+) -> Contents:
     """Decode a btree page after its header: the model class, line pointers, region claims
     and the model's own fields. Never raises on bad bytes."""
     options = options or BtreeDecodeOptions()

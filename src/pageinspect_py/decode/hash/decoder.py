@@ -15,7 +15,6 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from pageinspect_py import constants as C
 from pageinspect_py.decode.common import Region, RegionKind, Span
@@ -35,10 +34,10 @@ from pageinspect_py.decode.hash.model import (
     page_type_of,
 )
 from pageinspect_py.decode.heap import ItemPointer
+from pageinspect_py.decode.indexpage import Contents
 from pageinspect_py.decode.page import (
     DiagnosticLog,
     ItemId,
-    Page,
     PageHeader,
     PageKind,
     check_header,
@@ -202,9 +201,6 @@ def bitmap_info(
 
 # ----------------------------------------------------------------------------------------------
 # the page
-
-
-Contents = tuple[type[Page], tuple[ItemId, ...], list[Region], dict[str, Any]]
 
 
 def hash_contents(

@@ -1,0 +1,27 @@
+"""BRIN index output, per page: the JSON keys pageinspect names and the text rows.
+
+``render/json.py`` merges :func:`brin_page_json` into a block's object and ``render/text.py``
+lays out :func:`brin_page_rows`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pageinspect_py.decode.common import Span
+from pageinspect_py.decode.page import Page
+
+JSONObject = dict[str, Any]
+#: (indent, text, byte range) rows, laid out by render/text.py
+TextRow = tuple[int, str, Span | None]
+
+
+def brin_page_json(page: Page) -> JSONObject | None:
+    """The page's BRIN keys, None for a page that is not a decoded BRIN page."""
+    return None
+
+
+def brin_page_rows(page: Page) -> Iterator[TextRow]:
+    """The text rows of a decoded BRIN page (nothing for other pages)."""
+    yield from ()
