@@ -262,3 +262,72 @@ HASHO_PAGE_ID: Final = 0xFF80
 GIST_PAGE_ID: Final = 0xFF81
 SPGIST_PAGE_ID: Final = 0xFF82
 SEQUENCE_MAGIC: Final = 0x1717  #: commands/sequence.c: sequence_magic in a 4-byte special space
+
+
+# --- BRIN (access/brin_page.h, access/brin_tuple.h) ---
+BRIN_EVACUATE_PAGE: Final = 1 << 0  #: BrinPageFlags: the page is being emptied (its tuples move)
+BRIN_CURRENT_VERSION: Final = 1  #: brinVersion
+BRIN_META_MAGIC: Final = 0xA8109CFA  #: brinMagic
+BRIN_METAPAGE_BLKNO: Final = 0
+BRIN_OFFSET_MASK: Final = 0x1F  #: bt_info: offset of the data (hoff)
+BRIN_EMPTY_RANGE_MASK: Final = 0x20  #: bt_info: the range holds no tuples (16+; unused before)
+BRIN_PLACEHOLDER_MASK: Final = 0x40  #: bt_info: a placeholder tuple (summarization running)
+BRIN_NULLS_MASK: Final = 0x80  #: bt_info: a null bitmap follows the header
+#: BRIN_*_MASK bits of bt_info by name, in bit order
+BRIN_INFO_FLAG_NAMES: Final = (
+    (BRIN_EMPTY_RANGE_MASK, "BRIN_EMPTY_RANGE_MASK"),
+    (BRIN_PLACEHOLDER_MASK, "BRIN_PLACEHOLDER_MASK"),
+    (BRIN_NULLS_MASK, "BRIN_NULLS_MASK"),
+)
+BRIN_EMPTY_RANGE_MAJOR: Final = 16  #: the first major that sets BRIN_EMPTY_RANGE_MASK
+
+# --- GIN (access/ginblock.h, access/gin_private.h, access/gin.h, utils/jsonb.h) ---
+GIN_DATA: Final = 1 << 0  #: a posting-tree page (else an entry-tree page)
+GIN_LEAF: Final = 1 << 1
+GIN_DELETED: Final = 1 << 2
+GIN_META: Final = 1 << 3
+GIN_LIST: Final = 1 << 4  #: a pending-list page
+GIN_LIST_FULLROW: Final = 1 << 5  #: makes sense only on GIN_LIST page
+GIN_INCOMPLETE_SPLIT: Final = 1 << 6  #: page was split, but parent not updated
+GIN_COMPRESSED: Final = 1 << 7
+#: the flag names in the order gin_page_opaque_info() prints them
+GIN_FLAG_NAMES: Final = (
+    (GIN_DATA, "data"),
+    (GIN_LEAF, "leaf"),
+    (GIN_DELETED, "deleted"),
+    (GIN_META, "meta"),
+    (GIN_LIST, "list"),
+    (GIN_LIST_FULLROW, "list_fullrow"),
+    (GIN_INCOMPLETE_SPLIT, "incomplete_split"),
+    (GIN_COMPRESSED, "compressed"),
+)
+GIN_METAPAGE_BLKNO: Final = 0
+GIN_ROOT_BLKNO: Final = 1
+GIN_CURRENT_VERSION: Final = 2  #: ginVersion of 9.4+ indexes (compressed posting lists)
+GIN_ITUP_COMPRESSED: Final = 1 << 31  #: in an entry tuple's t_tid block: posting list compressed
+GIN_TREE_POSTING: Final = 0xFFFF  #: an entry tuple's t_tid offset: points to a posting tree
+GIN_CAT_NORM_KEY: Final = 0  #: normal, non-null key value
+GIN_CAT_NULL_KEY: Final = 1  #: null key value
+GIN_CAT_EMPTY_ITEM: Final = 2  #: placeholder for zero-key item
+GIN_CAT_NULL_ITEM: Final = 3  #: placeholder for null item
+GIN_CAT_NAMES: Final = {
+    GIN_CAT_NORM_KEY: "GIN_CAT_NORM_KEY",
+    GIN_CAT_NULL_KEY: "GIN_CAT_NULL_KEY",
+    GIN_CAT_EMPTY_ITEM: "GIN_CAT_EMPTY_ITEM",
+    GIN_CAT_NULL_ITEM: "GIN_CAT_NULL_ITEM",
+}
+MaxHeapTuplesPerPageBits: Final = 11  #: ginpostinglist.c: bits of the offset in a packed TID
+JGINFLAG_KEY: Final = 0x01  #: key (or string array element)
+JGINFLAG_NULL: Final = 0x02  #: null value
+JGINFLAG_BOOL: Final = 0x03  #: boolean value
+JGINFLAG_NUM: Final = 0x04  #: numeric value
+JGINFLAG_STR: Final = 0x05  #: string value (if not an array element)
+JGINFLAG_HASHED: Final = 0x10  #: OR'd into flag if value was hashed
+JGIN_MAXLENGTH: Final = 125  #: max length of text part before hashing
+JGINFLAG_NAMES: Final = {
+    JGINFLAG_KEY: "JGINFLAG_KEY",
+    JGINFLAG_NULL: "JGINFLAG_NULL",
+    JGINFLAG_BOOL: "JGINFLAG_BOOL",
+    JGINFLAG_NUM: "JGINFLAG_NUM",
+    JGINFLAG_STR: "JGINFLAG_STR",
+}
