@@ -331,3 +331,60 @@ JGINFLAG_NAMES: Final = {
     JGINFLAG_NUM: "JGINFLAG_NUM",
     JGINFLAG_STR: "JGINFLAG_STR",
 }
+
+# --- SP-GiST (access/spgist_private.h) ---
+SPGIST_DELETED: Final = 1 << 1  #: never set, but kept for backwards compatibility
+SPGIST_LEAF: Final = 1 << 2
+SPGIST_NULLS: Final = 1 << 3
+#: (bit, name) of SpGistPageOpaqueData.flags
+SPGIST_FLAG_NAMES: Final = (
+    (SPGIST_META, "META"),
+    (SPGIST_DELETED, "DELETED"),
+    (SPGIST_LEAF, "LEAF"),
+    (SPGIST_NULLS, "NULLS"),
+)
+SPGIST_METAPAGE_BLKNO: Final = 0  #: metapage
+SPGIST_ROOT_BLKNO: Final = 1  #: root for normal entries
+SPGIST_NULL_BLKNO: Final = 2  #: root for null-value entries
+SPGIST_LAST_FIXED_BLKNO: Final = SPGIST_NULL_BLKNO
+SPGIST_MAGIC_NUMBER: Final = 0xBA0BABEE
+SPGIST_CACHED_PAGES: Final = 8  #: cachedPage[] entries: indexes match SpGistGetBuffer flags
+GBUF_LEAF: Final = 0x03  #: cachedPage index of a leaf page (inner pages: GBUF_INNER_PARITY)
+GBUF_NULLS: Final = 0x04  #: OR'd in for pages of the nulls tree
+GBUF_PARITY_MASK: Final = 0x03
+#: values of tupstate
+SPGIST_LIVE: Final = 0  #: normal live tuple (either inner or leaf)
+SPGIST_REDIRECT: Final = 1  #: temporary redirection placeholder
+SPGIST_DEAD: Final = 2  #: dead, cannot be removed because of links
+SPGIST_PLACEHOLDER: Final = 3  #: placeholder, used to preserve offsets
+SPGIST_TUPSTATE_NAMES: Final = ("LIVE", "REDIRECT", "DEAD", "PLACEHOLDER")
+#: 14+: SpGistLeafTupleData.t_info = nextOffset (14 bits) | has-nulls-bitmap flag
+SGLT_NEXTOFFSET_MASK: Final = 0x3FFF
+SGLT_HASNULLMASK: Final = 0x8000
+SGLT_FLAG_MASK: Final = 0xC000
+SGITMAXNNODES: Final = 0x1FFF
+SGITMAXPREFIXSIZE: Final = 0xFFFF
+SGITMAXSIZE: Final = 0xFFFF
+#: the major whose leaf tuples first kept nextOffset in t_info (INCLUDE columns)
+SPGIST_LEAF_T_INFO_MAJOR: Final = 14
+
+# --- GiST (access/gist.h, access/gist_private.h) ---
+F_LEAF: Final = 1 << 0  #: leaf page
+F_DELETED: Final = 1 << 1  #: the page has been deleted
+F_TUPLES_DELETED: Final = 1 << 2  #: some tuples on the page were deleted
+F_FOLLOW_RIGHT: Final = 1 << 3  #: page to the right has no downlink
+F_HAS_GARBAGE: Final = 1 << 4  #: some tuples on the page are dead, but not deleted yet
+#: GISTPageOpaqueData.flags bits with the names gist_page_opaque_info() gives them
+GIST_FLAG_NAMES: Final = (
+    (F_LEAF, "leaf"),
+    (F_DELETED, "deleted"),
+    (F_TUPLES_DELETED, "tuples_deleted"),
+    (F_FOLLOW_RIGHT, "follow_right"),
+    (F_HAS_GARBAGE, "has_garbage"),
+)
+GIST_ROOT_BLKNO: Final = 0  #: the root page is always block 0
+#: gist_private.h: the t_tid offset of a downlink (internal page tuple)
+TUPLE_IS_VALID: Final = 0xFFFF
+#: gist_private.h: the t_tid offset of a pre-9.1 "invalid" tuple left by crash recovery
+TUPLE_IS_INVALID: Final = 0xFFFE
+SizeOfGISTPageOpaqueData: Final = 16  #: MAXALIGN(sizeof(GISTPageOpaqueData))
