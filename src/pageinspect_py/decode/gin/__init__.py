@@ -1,34 +1,81 @@
-"""GIN index pages.
+"""GIN index pages, in modules that are each one thing:
 
-:func:`gin_contents` is what ``decode_page`` (``decode/dispatch.py``) calls for a page of
-kind ``gin`` after the page header: it returns the model class, the line pointers, the regions
-claimed and the model's fields (see :data:`~pageinspect_py.decode.indexpage.Contents`).
-``GinDecodeOptions`` carries what is known about the index beyond the page (its key types);
-pass it as ``decode_page(..., gin=...)``.
+* :mod:`.model` -- the page models (special space, metapage, entry tuples and keys, posting
+  lists, PostingItems);
+* :mod:`.postinglist` -- the varbyte-compressed posting list segments (ginpostinglist.c);
+* :mod:`.keys` -- entry keys typed through the index description (opclass storage types,
+  jsonb_ops flags, jsonb_path_ops hashes);
+* :mod:`.decoder` -- bytes to models after the page header (:func:`gin_contents`), the
+  options that carry the index description (:func:`gin_options`);
+* :mod:`.pageinspect` -- ``gin_page_opaque_info``, ``gin_metapage_info``,
+  ``gin_leafpage_items`` from the models.
+
+``decode_page`` (``decode/dispatch.py``) calls :func:`gin_contents` for every page of kind
+``gin``; pass ``gin=gin_options(index_description)`` to type the keys.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pageinspect_py.decode.gin.decoder import (
+    GinDecodeOptions,
+    gin_contents,
+    gin_options,
+    parse_meta,
+    parse_opaque,
+)
+from pageinspect_py.decode.gin.keys import KeyColumn, compare_keys, key_columns
+from pageinspect_py.decode.gin.model import (
+    EntryKind,
+    GinDataPage,
+    GinEntry,
+    GinEntryPage,
+    GinKey,
+    GinMeta,
+    GinMetaPage,
+    GinPage,
+    GinPageOpaque,
+    GinPageType,
+    GinPostingItem,
+    GinPostingSegment,
+    KeyKind,
+    tid_key,
+)
+from pageinspect_py.decode.gin.pageinspect import (
+    GinLeafPageItem,
+    GinMetapageInfo,
+    GinPageOpaqueInfo,
+    gin_leafpage_items,
+    gin_metapage_info,
+    gin_page_opaque_info,
+)
 
-from pageinspect_py.decode.indexpage import Contents, opaque_index_contents
-from pageinspect_py.decode.page import DiagnosticLog, PageHeader
-
-
-@dataclass(frozen=True, slots=True)
-class GinDecodeOptions:
-    """What is known about the GIN index beyond its page."""
-
-
-def gin_contents(
-    data: bytes,
-    header: PageHeader,
-    blkno: int,
-    log: DiagnosticLog,
-    options: GinDecodeOptions | None = None,
-) -> Contents:
-    """The page after its header: line pointers and opaque items for now."""
-    return opaque_index_contents(data, header, "gin", log)
-
-
-__all__ = ["GinDecodeOptions", "gin_contents"]
+__all__ = [
+    "EntryKind",
+    "GinDataPage",
+    "GinDecodeOptions",
+    "GinEntry",
+    "GinEntryPage",
+    "GinKey",
+    "GinLeafPageItem",
+    "GinMeta",
+    "GinMetaPage",
+    "GinMetapageInfo",
+    "GinPage",
+    "GinPageOpaque",
+    "GinPageOpaqueInfo",
+    "GinPageType",
+    "GinPostingItem",
+    "GinPostingSegment",
+    "KeyColumn",
+    "KeyKind",
+    "compare_keys",
+    "gin_contents",
+    "gin_leafpage_items",
+    "gin_metapage_info",
+    "gin_options",
+    "gin_page_opaque_info",
+    "key_columns",
+    "parse_meta",
+    "parse_opaque",
+    "tid_key",
+]
