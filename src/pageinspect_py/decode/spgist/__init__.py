@@ -1,34 +1,74 @@
-"""SP-GiST index pages.
+"""SP-GiST index pages, in modules that are each one thing:
+
+* :mod:`.opclass` -- the spgConfig types (prefix, label, leaf) of the in-core opclasses and
+  text_ops' label rules;
+* :mod:`.model` -- the page models (special space, metapage, inner/node/leaf/dead tuples);
+* :mod:`.decoder` -- bytes to models after the page header (:func:`spgist_contents`) and the
+  options (:func:`spgist_options` from an ``IndexDescription``).
 
 :func:`spgist_contents` is what ``decode_page`` (``decode/dispatch.py``) calls for a page of
-kind ``spgist`` after the page header: it returns the model class, the line pointers, the regions
-claimed and the model's fields (see :data:`~pageinspect_py.decode.indexpage.Contents`).
-``SpGistDecodeOptions`` carries what is known about the index beyond the page (its key types);
-pass it as ``decode_page(..., spgist=...)``.
+kind ``spgist`` after the page header; pass ``spgist=spgist_options(index, major)`` to type
+the datums.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pageinspect_py.decode.spgist.decoder import (
+    SpGistDecodeOptions,
+    page_opaque,
+    parse_meta,
+    parse_opaque,
+    spgist_contents,
+    spgist_options,
+)
+from pageinspect_py.decode.spgist.model import (
+    SpGistDatum,
+    SpGistDeadTuple,
+    SpGistInnerTuple,
+    SpGistLastUsed,
+    SpGistLeafTuple,
+    SpGistMeta,
+    SpGistNode,
+    SpGistPage,
+    SpGistPageOpaque,
+    SpGistPageType,
+    SpGistTuple,
+    cached_page_role,
+    flag_names,
+    tid_text,
+    tupstate_name,
+)
+from pageinspect_py.decode.spgist.opclass import (
+    SPGIST_OPCLASS_CONFIGS,
+    SpGistConfig,
+    config_of,
+    text_label_bytes,
+)
 
-from pageinspect_py.decode.indexpage import Contents, opaque_index_contents
-from pageinspect_py.decode.page import DiagnosticLog, PageHeader
-
-
-@dataclass(frozen=True, slots=True)
-class SpGistDecodeOptions:
-    """What is known about the SP-GiST index beyond its page."""
-
-
-def spgist_contents(
-    data: bytes,
-    header: PageHeader,
-    blkno: int,
-    log: DiagnosticLog,
-    options: SpGistDecodeOptions | None = None,
-) -> Contents:
-    """The page after its header: line pointers and opaque items for now."""
-    return opaque_index_contents(data, header, "spgist", log)
-
-
-__all__ = ["SpGistDecodeOptions", "spgist_contents"]
+__all__ = [
+    "SPGIST_OPCLASS_CONFIGS",
+    "SpGistConfig",
+    "SpGistDatum",
+    "SpGistDeadTuple",
+    "SpGistDecodeOptions",
+    "SpGistInnerTuple",
+    "SpGistLastUsed",
+    "SpGistLeafTuple",
+    "SpGistMeta",
+    "SpGistNode",
+    "SpGistPage",
+    "SpGistPageOpaque",
+    "SpGistPageType",
+    "SpGistTuple",
+    "cached_page_role",
+    "config_of",
+    "flag_names",
+    "page_opaque",
+    "parse_meta",
+    "parse_opaque",
+    "spgist_contents",
+    "spgist_options",
+    "text_label_bytes",
+    "tid_text",
+    "tupstate_name",
+]
