@@ -106,7 +106,7 @@ def test_pages_equal_pageinspect(rel: FixtureRelation) -> None:
         if _error(want["brin_page_items"]):
             assert items is None, where
         else:
-            assert items == want["brin_page_items"], where
+            assert items is not None and items == want["brin_page_items"], where
             rows += len(items)
             # the "empty" column exists from 16
             assert ("empty" in items[0]) == (rel.major >= 16)
