@@ -24,7 +24,8 @@ What changed between versions, and how the factories below choose:
 
 from __future__ import annotations
 
-from functools import cache
+import operator
+from functools import cache, reduce
 from typing import Any
 
 from construct import (
@@ -49,11 +50,13 @@ from pageinspect_py.constants import (
     BT_IS_POSTING,
     BT_OFFSET_MASK,
     BT_PIVOT_HEAP_TID_ATTR,
+    BTP_FLAG_NAMES,
     BTREE_NOVAC_VERSION,
     INDEX_ALT_TID_MASK,
     INDEX_NULL_MASK,
     INDEX_SIZE_MASK,
     SizeOfIndexAttributeBitMapData,
+    maxalign,
 )
 from pageinspect_py.layouts._util import field_docs, field_offsets
 from pageinspect_py.layouts.heap import ItemPointerData
@@ -148,6 +151,8 @@ BTPageOpaqueData12 = Struct(
 )
 BT_OPAQUE_OFFSETS = field_offsets(BTPageOpaqueData)
 BT_OPAQUE_DOCS = field_docs(BTPageOpaqueData)
+#: every btpo_flags bit nbtree.h defines (others are unknown)
+KNOWN_BTP_FLAGS = reduce(operator.or_, (bit for bit, _ in BTP_FLAG_NAMES), 0)
 
 
 def bt_page_opaque_data(major: int | None) -> Any:
@@ -181,6 +186,9 @@ IndexTupleData = Struct(
 )
 INDEX_TUPLE_OFFSETS = field_offsets(IndexTupleData)
 INDEX_TUPLE_DOCS = field_docs(IndexTupleData)
+#: IndexInfoFindDataOffset: MAXALIGN(sizeof(IndexTupleData) [+ sizeof(IndexAttributeBitMapData)])
+INDEX_DATA_OFFSET = maxalign(IndexTupleData.sizeof())
+INDEX_DATA_OFFSET_NULLS = maxalign(IndexTupleData.sizeof() + SizeOfIndexAttributeBitMapData)
 
 #: ``t_info`` split into its bits (little-endian uint16, fields from the high bit down).
 IndexTupleInfo = ByteSwapped(

@@ -19,7 +19,18 @@ import numpy as np
 import numpy.typing as npt
 
 from pageinspect_py import constants as C
-from pageinspect_py.layouts.heap import HEAP_TUPLE_HEADER_OFFSETS, HeapTupleHeaderData
+from pageinspect_py.layouts.btree import (
+    INDEX_DATA_OFFSET,
+    INDEX_DATA_OFFSET_NULLS,
+    KNOWN_BTP_FLAGS,
+    BTPageOpaqueData,
+    IndexTupleData,
+)
+from pageinspect_py.layouts.heap import (
+    HEAP_TUPLE_HEADER_OFFSETS,
+    HeapTupleHeaderData,
+    ItemPointerData,
+)
 from pageinspect_py.layouts.page import (
     LP_FLAGS_MASK,
     LP_FLAGS_SHIFT,
@@ -102,6 +113,7 @@ class Kind(enum.IntEnum):
     IRREGULAR = 0  #: hand it to the per-page decoder
     NEW = 1  #: all zeroes
     HEAP = 2  #: a heap page on which every rule holds
+    BTREE = 3  #: a live btree page (not the metapage) on which every rule holds
 
 
 Checksum = Verdict  #: checksum verdict codes (page/checksum.py)
@@ -254,20 +266,20 @@ def classify(
     flags = head["pd_flags"].astype(np.int64)
     version = head["pd_pagesize_version"].astype(np.int64)
     partial = (lower - C.SizeOfPageHeaderData) % C.SizeOfItemIdData
-    heap = (
+    sound = (
         ~zero
         & (upper != 0)
         & (flags & ~C.PD_VALID_FLAG_BITS == 0)
         & (lower >= C.SizeOfPageHeaderData)
         & (lower <= upper)
         & (upper <= special)
-        & (special == size)
         & (version == (size | C.PG_PAGE_LAYOUT_VERSION))
         & (partial == 0)
         # a mismatch (or a size the checksum does not apply to) is reported per page
         & (status != Checksum.MISMATCH)
         & (status != Checksum.NOT_APPLICABLE)
     )
+    heap = sound & (special == size)
     candidates = np.flatnonzero(heap)
     if len(candidates) == n:  # the usual case: no copy of the pages
         heap = _items_regular(pages, lower, upper, blknos)
@@ -276,6 +288,10 @@ def classify(
             pages[candidates], lower[candidates], upper[candidates], blknos[candidates]
         )
     kind[heap] = Kind.HEAP
+    btree = np.flatnonzero(sound & (special == size - _BT_OPAQUE_SIZE))
+    if len(btree):
+        sub = pages if len(btree) == n else pages[btree]
+        kind[btree[_btree_regular(sub, lower[btree], upper[btree])]] = Kind.BTREE
     return kind, status
 
 
@@ -416,6 +432,121 @@ def _chains_regular(
         & (im & C.HEAP_XMIN_COMMITTED != 0)
     )
     ok[row[root]] = False
+
+
+# ----------------------------------------------------------------------------------------------
+# btree pages (decode/btree/decoder.py and checks.py, the rules of one page without options)
+
+_BT_OPAQUE_SIZE: Final = BTPageOpaqueData.sizeof()
+_BT_OPAQUE_FIELDS: Final = _leaf_offsets(BTPageOpaqueData)
+_INDEX_TUPLE_FIELDS: Final = _leaf_offsets(IndexTupleData)
+_INDEX_TUPLE_SIZE: Final = IndexTupleData.sizeof()
+_TID_FIELDS: Final = _leaf_offsets(ItemPointerData)
+_TID_SIZE: Final = ItemPointerData.sizeof()
+_NOT_LIVE: Final = C.BTP_META | C.BTP_DELETED | C.BTP_HALF_DEAD
+
+
+def _field_at(pages: U8, at: I64, field: tuple[int, int]) -> I64:
+    """The little-endian unsigned field (offset, size) of the structs at flat byte offsets
+    ``at``, read a byte at a time (index tuples' TIDs are 2-byte aligned at best)."""
+    flat = pages.reshape(-1)
+    offset, size = field
+    value = np.zeros(len(at), dtype=np.int64)
+    for k in range(size):
+        value |= flat[at + offset + k].astype(np.int64) << (8 * k)
+    return value
+
+
+def _btree_regular(pages: U8, lower: I64, upper: I64) -> Bools:
+    """For pages with a sound header and a 16-byte special space: is each a live btree page
+    (neither the metapage nor deleted nor half-dead) whose opaque data, line pointers and
+    index tuples break no rule of the btree decoder -- so that decoding it would report
+    nothing? Conservative: anything unusual (LP_UNUSED or LP_REDIRECT pointers, a posting
+    list on an internal page) goes to the decoder."""
+    n, size = pages.shape
+    special = size - _BT_OPAQUE_SIZE
+    base = np.arange(n, dtype=np.int64) * size + special
+    opaque = {name: _field_at(pages, base, f) for name, f in _BT_OPAQUE_FIELDS.items()}
+    flags, level = opaque["btpo_flags"], opaque["btpo_level"]
+    leaf = flags & C.BTP_LEAF != 0
+    rightmost = opaque["btpo_next"] == C.P_NONE
+    ok: Bools = (
+        (flags & ~KNOWN_BTP_FLAGS == 0)
+        & (flags & _NOT_LIVE == 0)
+        & (opaque["btpo_cycleid"] <= C.MAX_BT_CYCLE_ID)
+        & (leaf == (level == 0))
+        & ~((opaque["btpo_prev"] == opaque["btpo_next"]) & ~rightmost)
+    )
+    counts = np.where(ok, (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData, 0)
+    items = FlatItems(pages, counts)
+    row, off, length, lp_flags = items.row, items.lp_off, items.lp_len, items.lp_flags
+    dead = lp_flags == C.LP_DEAD
+    bad = ~((lp_flags == C.LP_NORMAL) | dead)
+    bad |= (length < _INDEX_TUPLE_SIZE) | (off < upper[row]) | (off + length > special)
+    bad |= off & _MAXALIGN_MASK != 0
+    ok[row[bad]] = False
+    keep = np.flatnonzero(ok[row])
+    row, off, length, dead = row[keep], off[keep], length[keep], dead[keep]
+    number = items.index[keep] + 1
+    at = row * size + off
+    t_info = _field_at(pages, at, _INDEX_TUPLE_FIELDS["t_info"])
+    posid = _field_at(pages, at, _INDEX_TUPLE_FIELDS["ip_posid"])
+    block = (_field_at(pages, at, _INDEX_TUPLE_FIELDS["bi_hi"]) << 16) | _field_at(
+        pages, at, _INDEX_TUPLE_FIELDS["bi_lo"]
+    )
+    data_off = np.where(t_info & C.INDEX_NULL_MASK != 0, INDEX_DATA_OFFSET_NULLS, INDEX_DATA_OFFSET)
+    alt = t_info & C.INDEX_ALT_TID_MASK != 0
+    posting = alt & (posid & C.BT_IS_POSTING != 0)
+    natts = posid & C.BT_OFFSET_MASK
+    # the item kinds of decode/btree/decoder._classify
+    high_key = (number == C.P_HIKEY) & ~rightmost[row]
+    internal = ~leaf[row]
+    first_data = np.where(rightmost, C.P_HIKEY, C.P_FIRSTKEY)[row]
+    minus_infinity = internal & ~high_key & (number == first_data)
+    pivot = internal & ~high_key & ~minus_infinity
+    leaf_item = ~internal & ~high_key & ~posting
+    bad = (t_info & C.INDEX_SIZE_MASK != length) | (length < data_off)
+    bad |= dead & (high_key | internal)  # LP_DEAD on a pivot tuple
+    bad |= leaf_item & alt  # a pivot among the data items
+    bad |= posting & (high_key | internal)
+    bad |= minus_infinity & alt & (natts != 0)
+    bad |= pivot & alt & (natts == 0)
+    pivot_tid = alt & ~posting & (posid & C.BT_PIVOT_HEAP_TID_ATTR != 0)
+    bad |= pivot_tid & (length - C.maxalign(_TID_SIZE) < data_off)
+    bad |= leaf_item & (posid == 0)  # heap TID offset 0
+    # posting lists: a MAXALIGNed offset between the key data and the end, room for the
+    # TIDs, at least two of them, each with an offset, in strictly increasing order
+    bad |= posting & (
+        (block < data_off)
+        | (block > length)
+        | (block & _MAXALIGN_MASK != 0)
+        | (natts * _TID_SIZE > length - block)
+        | (natts < 2)
+    )
+    ok[row[bad]] = False
+    lists = np.flatnonzero(posting & ~bad & ok[row])
+    if len(lists):
+        count = natts[lists]
+        first = np.cumsum(count) - count
+        which = np.repeat(np.arange(len(lists)), count)
+        tid_at = np.repeat(at[lists] + block[lists], count) + _TID_SIZE * (
+            np.arange(len(which)) - first[which]
+        )
+        tid_off = _field_at(pages, tid_at, _TID_FIELDS["ip_posid"])
+        tid_block = (_field_at(pages, tid_at, _TID_FIELDS["bi_hi"]) << 16) | _field_at(
+            pages, tid_at, _TID_FIELDS["bi_lo"]
+        )
+        key = (tid_block << 16) | tid_off
+        wrong = tid_off == 0
+        wrong[1:] |= (which[1:] == which[:-1]) & (key[1:] <= key[:-1])
+        ok[row[lists[which[wrong]]]] = False
+    # no two items overlap
+    order = np.argsort((row << 16) | off)
+    page_of, begin = row[order], off[order]
+    end = begin + length[order]
+    overlap = (page_of[1:] == page_of[:-1]) & (begin[1:] < end[:-1])
+    ok[page_of[1:][overlap]] = False
+    return ok
 
 
 # ----------------------------------------------------------------------------------------------

@@ -32,7 +32,6 @@ from pageinspect_py.decode.btree import (
     BtreePage,
 )
 from pageinspect_py.decode.btree.keys import KeyValue
-from pageinspect_py.decode.btree.model import KNOWN_BTP_FLAGS
 from pageinspect_py.decode.btree.structs import (
     DATA_OFFSET,
     DATA_OFFSET_NULLS,
@@ -47,6 +46,7 @@ from pageinspect_py.decode.common import RegionKind
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.heap import ItemPointer
 from pageinspect_py.decode.page import Page, PageKind
+from pageinspect_py.layouts.btree import KNOWN_BTP_FLAGS
 from pageinspect_py.page import arrays
 from pageinspect_py.page.checksum import Verdict, page_checksum, verdict
 from pageinspect_py.page.header import header_problems, read_header

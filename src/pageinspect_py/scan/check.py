@@ -63,7 +63,11 @@ CHUNK_PAGES = 1024
 TASK_BLOCKS = parallel.TASK_BLOCKS
 PARALLEL_MIN_BLOCKS = parallel.PARALLEL_MIN_BLOCKS
 
-_KIND_NAMES = {arrays.Kind.NEW: str(PageKind.NEW), arrays.Kind.HEAP: str(PageKind.HEAP)}
+_KIND_NAMES = {
+    arrays.Kind.NEW: str(PageKind.NEW),
+    arrays.Kind.HEAP: str(PageKind.HEAP),
+    arrays.Kind.BTREE: str(PageKind.BTREE),
+}
 _CHECKSUM_NAMES = {code: str(ChecksumStatus[code.name]) for code in arrays.Checksum}
 
 

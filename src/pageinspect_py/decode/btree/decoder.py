@@ -24,7 +24,6 @@ from pageinspect_py.decode.btree.keys import (
     split_attributes,
 )
 from pageinspect_py.decode.btree.model import (
-    KNOWN_BTP_FLAGS,
     BtDeleted,
     BtItemKind,
     BTPageOpaque,
@@ -56,6 +55,7 @@ from pageinspect_py.decode.page import (
 )
 from pageinspect_py.layouts._util import field_offsets
 from pageinspect_py.layouts.btree import (
+    KNOWN_BTP_FLAGS,
     BTDeletedPageData,
     BTPageOpaqueData,
     bt_meta_page_data,

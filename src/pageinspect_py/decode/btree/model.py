@@ -45,11 +45,6 @@ def _flag_names(flags: int) -> tuple[str, ...]:
     return tuple(name for bit, name in C.BTP_FLAG_NAMES if flags & bit)
 
 
-#: every btpo_flags bit PostgreSQL defines
-KNOWN_BTP_FLAGS = 0
-for _bit, _name in C.BTP_FLAG_NAMES:
-    KNOWN_BTP_FLAGS |= _bit
-
 # ----------------------------------------------------------------------------------------------
 # special space and metapage
 

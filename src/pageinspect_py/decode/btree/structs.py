@@ -8,7 +8,12 @@ import struct
 
 from pageinspect_py import constants as C
 from pageinspect_py.layouts._util import struct_format
-from pageinspect_py.layouts.btree import BTPageOpaqueData, IndexTupleData
+from pageinspect_py.layouts.btree import (
+    INDEX_DATA_OFFSET,
+    INDEX_DATA_OFFSET_NULLS,
+    BTPageOpaqueData,
+    IndexTupleData,
+)
 from pageinspect_py.layouts.heap import ItemPointerData
 
 #: IndexTupleData: bi_hi, bi_lo, ip_posid, t_info
@@ -20,8 +25,8 @@ TID_SIZE = TID.size
 #: BTPageOpaqueData: btpo_prev, btpo_next, btpo_level, btpo_flags, btpo_cycleid
 OPAQUE = struct.Struct(struct_format(BTPageOpaqueData))
 OPAQUE_SIZE = OPAQUE.size
-#: IndexInfoFindDataOffset: MAXALIGN(sizeof(IndexTupleData) [+ sizeof(IndexAttributeBitMapData)])
-DATA_OFFSET = C.maxalign(INDEX_TUPLE_SIZE)
-DATA_OFFSET_NULLS = C.maxalign(INDEX_TUPLE_SIZE + C.SizeOfIndexAttributeBitMapData)
+#: IndexInfoFindDataOffset (layouts/btree.py)
+DATA_OFFSET = INDEX_DATA_OFFSET
+DATA_OFFSET_NULLS = INDEX_DATA_OFFSET_NULLS
 
 assert C.SizeOfBTPageOpaqueData == OPAQUE_SIZE
