@@ -149,9 +149,7 @@ def test_untyped_decoding_tiles_the_same(rel: FixtureRelation) -> None:
         ]
         if isinstance(alone, SpGistPage) and isinstance(typed, SpGistPage):
             assert len(alone.tuples()) == len(typed.tuples())
-            assert all(
-                (t.datum is None or t.datum.typname is None) for t in alone.leaf_tuples
-            )
+            assert all((t.datum is None or t.datum.typname is None) for t in alone.leaf_tuples)
 
 
 @pytest.mark.parametrize("rel", SPGIST, ids=str)

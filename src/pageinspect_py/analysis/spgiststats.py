@@ -24,8 +24,8 @@ from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.heap import ItemPointer
 from pageinspect_py.decode.page import Page, PageKind
 from pageinspect_py.decode.spgist import (
-    SpGistDecodeOptions,
     SpGistDeadTuple,
+    SpGistDecodeOptions,
     SpGistInnerTuple,
     SpGistLeafTuple,
     SpGistPage,
@@ -35,7 +35,6 @@ from pageinspect_py.decode.spgist import (
     text_label_bytes,
 )
 from pageinspect_py.page.raw import PageSource
-
 
 #: off.h: FirstOffsetNumber, where an inner root's tuple is
 FIRST_OFFSET_NUMBER = 1
@@ -134,9 +133,7 @@ def scan_spgist_index(source: PageSource, options: SpGistDecodeOptions | None) -
 
 class _Index:
     def __init__(self, pages: Sequence[Page]) -> None:
-        self.pages: dict[int, SpGistPage] = {
-            p.blkno: p for p in pages if isinstance(p, SpGistPage)
-        }
+        self.pages: dict[int, SpGistPage] = {p.blkno: p for p in pages if isinstance(p, SpGistPage)}
         self._tuples: dict[int, dict[int, SpGistTuple]] = {}
         self.nblocks = max((p.blkno for p in pages), default=-1) + 1
 
@@ -214,11 +211,13 @@ def walk_spgist(pages: Sequence[Page]) -> SpGistWalk:
             current = offnum
             while current:
                 if current in visited:
-                    find("spgist-chain-cycle", blkno, f"the leaf chain from {offnum} loops", current)
+                    find(
+                        "spgist-chain-cycle", blkno, f"the leaf chain from {offnum} loops", current
+                    )
                     break
                 visited.add(current)
-                tup = tuples.get(current)
-                if tup is None:
+                chained = tuples.get(current)
+                if chained is None:
                     find(
                         "spgist-chain",
                         blkno,
@@ -227,41 +226,41 @@ def walk_spgist(pages: Sequence[Page]) -> SpGistWalk:
                         current,
                     )
                     break
-                if isinstance(tup, SpGistDeadTuple):
+                if isinstance(chained, SpGistDeadTuple):
                     if current != offnum:
                         find(
                             "spgist-chain",
                             blkno,
-                            f"a {tup.state} tuple inside a leaf chain (only its head may be)",
+                            f"a {chained.state} tuple inside a leaf chain (only its head may be)",
                             current,
                         )
-                    elif tup.is_redirect:
-                        _follow(tup, path, depth, nulls, stack, index, find, blkno)
-                    elif tup.tupstate == C.SPGIST_PLACEHOLDER:
+                    elif chained.is_redirect:
+                        _follow(chained, path, depth, nulls, stack, index, find, blkno)
+                    elif chained.tupstate == C.SPGIST_PLACEHOLDER:
                         find("spgist-chain", blkno, f"{origin} points at a PLACEHOLDER", current)
                     break
-                if isinstance(tup, SpGistInnerTuple):
+                if isinstance(chained, SpGistInnerTuple):
                     find("spgist-chain", blkno, "an inner tuple on a leaf page", current)
                     break
-                _reach(tup, blkno, path, depth, opclass, seen_leaf, leaves, find)
+                _reach(chained, blkno, path, depth, opclass, seen_leaf, leaves, find)
                 length += 1
-                current = tup.nextOffset
+                current = chained.nextOffset
             if length:
                 chains.append(length)
                 depth_max = max(depth_max, depth)
             continue
         # an inner page
-        tup = tuples.get(offnum)
-        if tup is None:
+        target = tuples.get(offnum)
+        if target is None:
             find("spgist-downlink", blkno, f"{origin} names offset {offnum}: no tuple", offnum)
             continue
-        if isinstance(tup, SpGistDeadTuple):
-            if tup.is_redirect:
-                _follow(tup, path, depth, nulls, stack, index, find, blkno)
+        if isinstance(target, SpGistDeadTuple):
+            if target.is_redirect:
+                _follow(target, path, depth, nulls, stack, index, find, blkno)
             else:
-                find("spgist-downlink", blkno, f"{origin} points at a {tup.state} tuple", offnum)
+                find("spgist-downlink", blkno, f"{origin} points at a {target.state} tuple", offnum)
             continue
-        if isinstance(tup, SpGistLeafTuple):
+        if isinstance(target, SpGistLeafTuple):
             find("spgist-downlink", blkno, f"{origin} points at a leaf tuple on an inner page")
             continue
         if (blkno, offnum) in seen_inner:
@@ -269,10 +268,10 @@ def walk_spgist(pages: Sequence[Page]) -> SpGistWalk:
             continue
         seen_inner.add((blkno, offnum))
         prefix = b""
-        if config is not None and config.reconstructs and tup.prefix is not None:
-            value = tup.prefix.value
+        if config is not None and config.reconstructs and target.prefix is not None:
+            value = target.prefix.value
             prefix = value if isinstance(value, bytes) else b""
-        for node in tup.nodes:
+        for node in target.nodes:
             if not node.has_downlink:
                 continue
             label = node.label.value if node.label is not None else None
@@ -294,9 +293,7 @@ def walk_spgist(pages: Sequence[Page]) -> SpGistWalk:
             if count == 0:
                 find("spgist-unreachable", blkno, "a live leaf tuple no root reaches", leaf.offnum)
     leaves.sort(key=lambda v: (v.block, v.offset))
-    return SpGistWalk(
-        tuple(leaves), tuple(findings), tuple(chains), depth_max, len(seen_inner)
-    )
+    return SpGistWalk(tuple(leaves), tuple(findings), tuple(chains), depth_max, len(seen_inner))
 
 
 def _reach(
@@ -348,7 +345,9 @@ def _follow(
 # findings and statistics
 
 
-def spgist_index_findings(pages: Sequence[Page], walk: SpGistWalk | None = None) -> list[SpGistFinding]:
+def spgist_index_findings(
+    pages: Sequence[Page], walk: SpGistWalk | None = None
+) -> list[SpGistFinding]:
     """Cross-page findings: the walk's (downlinks, chains, redirects, reachability), the
     metapage's cache against the pages it names, and every REDIRECT's target."""
     walk = walk or walk_spgist(pages)
@@ -381,8 +380,7 @@ def spgist_index_findings(pages: Sequence[Page], walk: SpGistWalk | None = None)
                         Severity.WARNING,
                         "spgist-meta-cache",
                         0,
-                        f"{where}: a {'nulls ' if page.stores_nulls else ''}"
-                        f"{page.page_type} page",
+                        f"{where}: a {'nulls ' if page.stores_nulls else ''}{page.page_type} page",
                     )
                 )
     for blkno, page in index.pages.items():

@@ -140,9 +140,7 @@ def spgist_page_json(page: Page) -> JSONObject | None:
         row: JSONObject = {"offset": t.offnum, "span": [t.offset, t.offset + t.lp.lp_len]}
         if isinstance(t, SpGistInnerTuple):
             row["prefix"] = _datum(t.prefix)
-            row["nodes"] = [
-                {"span": _span(n.span), "label": _datum(n.label)} for n in t.nodes
-            ]
+            row["nodes"] = [{"span": _span(n.span), "label": _datum(n.label)} for n in t.nodes]
         elif isinstance(t, SpGistLeafTuple):
             row["datum"] = _datum(t.datum)
             if t.included is not None:

@@ -169,7 +169,10 @@ def spgist_contents(
         start = header.pd_special if header.pd_upper <= header.pd_special <= offset else offset
         claims.append(Region(RegionKind.SPECIAL, Span(start, size), label="SpGistPageOpaqueData"))
         _check_flags(opaque, blkno, log)
-    extra = {"opaque": opaque, "opclass": options.opclass if options.config else None}
+    extra: dict[str, object] = {
+        "opaque": opaque,
+        "opclass": options.opclass if options.config else None,
+    }
     if opaque is not None and opaque.is_meta:
         return _meta_contents(data, header, blkno, claims, log, extra)
     return _tuple_contents(data, header, blkno, opaque, claims, log, options, extra)
@@ -462,7 +465,9 @@ class _Reader:
         shift, mask = LEAF_MASKS["size"]
         size = (word >> shift) & mask
         if size != lp.lp_len:
-            log.error("spgist-size", f"{name}: size {size} differs from lp_len {lp.lp_len}", lp.span)
+            log.error(
+                "spgist-size", f"{name}: size {size} differs from lp_len {lp.lp_len}", lp.span
+            )
         next_offset = t_info & C.SGLT_NEXTOFFSET_MASK
         has_nulls = bool(t_info & C.SGLT_HASNULLMASK)
         t_info_at = Span(start + 4, start + 6)
@@ -476,7 +481,9 @@ class _Reader:
             has_nulls = False
             next_offset = t_info
         elif t_info & C.SGLT_FLAG_MASK & ~C.SGLT_HASNULLMASK:
-            log.warning("spgist-t-info", f"{name}: t_info 0x{t_info:04x} has the unused bit", t_info_at)
+            log.warning(
+                "spgist-t-info", f"{name}: t_info 0x{t_info:04x} has the unused bit", t_info_at
+            )
         if blkno in (C.SPGIST_ROOT_BLKNO, C.SPGIST_NULL_BLKNO) and next_offset:
             log.warning(
                 "spgist-root-chain",
@@ -529,9 +536,7 @@ class _Reader:
             else:
                 datum, length = self._datum(data_at, room, self.leaf_type, as_datum)
             if length:
-                regions.append(
-                    Region(RegionKind.TUPLE_DATA, datum.span, lp.lp, "leaf datum")
-                )
+                regions.append(Region(RegionKind.TUPLE_DATA, datum.span, lp.lp, "leaf datum"))
             cursor = data_at + length
         if cursor < end:
             after = C.maxalign(cursor - start) + start
@@ -539,9 +544,7 @@ class _Reader:
                 # more than MAXALIGN padding: INCLUDE columns (14+), not decoded here
                 self._pad(regions, lp.lp, cursor, after)
                 included = Span(after, end)
-                regions.append(
-                    Region(RegionKind.TUPLE_DATA, included, lp.lp, "INCLUDE columns")
-                )
+                regions.append(Region(RegionKind.TUPLE_DATA, included, lp.lp, "INCLUDE columns"))
                 cursor = end
         self._pad(regions, lp.lp, cursor, stop)
         tup = SpGistLeafTuple(
@@ -578,15 +581,22 @@ class _Reader:
         bits = {k: (word >> s) & m for k, (s, m) in INNER_MASKS.items()}
         prefix_size, nnodes = bits["prefixSize"], bits["nNodes"]
         if size != lp.lp_len:
-            log.error("spgist-size", f"{name}: size {size} differs from lp_len {lp.lp_len}", lp.span)
+            log.error(
+                "spgist-size", f"{name}: size {size} differs from lp_len {lp.lp_len}", lp.span
+            )
         regions = [
             Region(
-                RegionKind.TUPLE_HEADER, Span(start, start + _INNER_HDR), lp.lp, "SpGistInnerTupleData"
+                RegionKind.TUPLE_HEADER,
+                Span(start, start + _INNER_HDR),
+                lp.lp,
+                "SpGistInnerTupleData",
             ),
         ]
         if SGITHDRSZ > _INNER_HDR:
             regions.append(
-                Region(RegionKind.HEADER_PADDING, Span(start + _INNER_HDR, start + SGITHDRSZ), lp.lp)
+                Region(
+                    RegionKind.HEADER_PADDING, Span(start + _INNER_HDR, start + SGITHDRSZ), lp.lp
+                )
             )
         cursor = start + SGITHDRSZ
         prefix = None
@@ -638,8 +648,7 @@ class _Reader:
                 if self.config is not None and self.label_type is None:
                     log.error(
                         "spgist-label",
-                        f"{name}: node {i} has a label, but {self.config.opclass} labels are "
-                        "void",
+                        f"{name}: node {i} has a label, but {self.config.opclass} labels are void",
                         Span(cursor, cursor + SGNTHDRSZ),
                     )
                 label, length = self._datum(label_at, room, self.label_type, True)
@@ -659,7 +668,9 @@ class _Reader:
             )
             cursor += node_size
         if nnodes == 0:
-            log.error("spgist-nodes", f"{name}: an inner tuple with no nodes", Span(start, start + 4))
+            log.error(
+                "spgist-nodes", f"{name}: an inner tuple with no nodes", Span(start, start + 4)
+            )
         self._pad(regions, lp.lp, cursor, stop)
         tup = SpGistInnerTuple(
             lp,

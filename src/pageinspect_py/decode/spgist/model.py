@@ -80,8 +80,8 @@ class SpGistPageOpaque:
 
     offset: int
     flags: int
-    nRedirection: int  # noqa: N815 -- the C field names
-    nPlaceholder: int  # noqa: N815
+    nRedirection: int
+    nPlaceholder: int
     spgist_page_id: int
 
     @property
@@ -133,7 +133,7 @@ class SpGistLastUsed:
 
     index: int
     blkno: int
-    freeSpace: int  # noqa: N815
+    freeSpace: int
     span: Span
 
     @property
@@ -157,8 +157,8 @@ class SpGistLastUsed:
 class SpGistMeta:
     """SpGistMetaPageData."""
 
-    magicNumber: int  # noqa: N815
-    cachedPage: tuple[SpGistLastUsed, ...]  # noqa: N815
+    magicNumber: int
+    cachedPage: tuple[SpGistLastUsed, ...]
     span: Span
 
     def fields(self) -> tuple[Field, ...]:
@@ -266,9 +266,9 @@ class SpGistInnerTuple:
     lp: ItemId
     offset: int
     tupstate: int
-    allTheSame: bool  # noqa: N815
-    nNodes: int  # noqa: N815
-    prefixSize: int  # noqa: N815
+    allTheSame: bool
+    nNodes: int
+    prefixSize: int
     size: int
     prefix: SpGistDatum | None
     nodes: tuple[SpGistNode, ...]
@@ -312,9 +312,9 @@ class SpGistLeafTuple:
     tupstate: int
     size: int
     t_info: int  #: 12/13: the whole uint16 is nextOffset
-    nextOffset: int  # noqa: N815
-    hasNullMask: bool  # noqa: N815 -- SGLT_GET_HASNULLMASK
-    heapPtr: ItemPointer  # noqa: N815
+    nextOffset: int
+    hasNullMask: bool
+    heapPtr: ItemPointer
     datum: SpGistDatum | None  #: None for a NULL key (a tuple of the nulls tree)
     isnull: bool
     #: bytes after the key datum (INCLUDE columns, 14+), not decoded

@@ -33,9 +33,9 @@ class SpGistConfig:
     """The types of an opclass's spgConfigOut (None: VOIDOID, nothing stored)."""
 
     opclass: str
-    prefixType: str | None  # noqa: N815 -- spgConfigOut's field names
-    labelType: str | None  # noqa: N815
-    leafType: str  # noqa: N815
+    prefixType: str | None
+    labelType: str | None
+    leafType: str
     source: str  #: the C function the values are copied from
     #: the leaf's value is rebuilt from the path (prefixes and labels) plus the leaf datum
     reconstructs: bool = False
