@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from pageinspect_py.decode.gist.decoder import GistDecodeOptions, gist_contents, parse_opaque
 from pageinspect_py.decode.gist.keys import (
-    GistColumn,
     decode_keys,
     key_description,
     quote_identifier,
     split_attributes,
 )
 from pageinspect_py.decode.gist.model import (
+    GistColumn,
     GistDeletedPage,
     GistIndexTuple,
     GistItem,

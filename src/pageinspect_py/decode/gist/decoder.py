@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from pageinspect_py import constants as C
 from pageinspect_py.decode.common import Region, RegionKind, Span
-from pageinspect_py.decode.gist.keys import GistColumn, decode_keys
+from pageinspect_py.decode.gist.keys import decode_keys
 from pageinspect_py.decode.gist.model import (
     KNOWN_GIST_FLAGS,
+    GistColumn,
     GistDeletedPage,
     GistIndexTuple,
     GistItem,
@@ -109,7 +110,11 @@ def gist_contents(
     size = len(data)
     claims = [Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData))]
     opaque = _special(data, header, log, claims)
-    fields: dict[str, object] = {"opaque": opaque, "typed": options.typed}
+    fields: dict[str, object] = {
+        "opaque": opaque,
+        "typed": options.typed,
+        "columns": options.columns,
+    }
     if opaque is not None:
         _check_flags(opaque, log)
     if opaque is not None and opaque.is_deleted:

@@ -16,13 +16,12 @@ import catalog).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from pageinspect_py.decode.align import att_align_pointer
 from pageinspect_py.decode.btree.keys import varlena_size
 from pageinspect_py.decode.common import Span
-from pageinspect_py.decode.gist.model import GistKey
-from pageinspect_py.decode.output import TypeInfo, datum_text
+from pageinspect_py.decode.gist.model import GistColumn, GistKey
+from pageinspect_py.decode.output import datum_text
 from pageinspect_py.decode.output.usertypes import _RECORD_SPECIAL, _quote
 from pageinspect_py.errors import DatumError
 
@@ -209,21 +208,6 @@ def quote_identifier(name: str) -> str:
     if safe and name not in QUOTED_KEYWORDS:
         return name
     return '"' + name.replace('"', '""') + '"'
-
-
-@dataclass(frozen=True, slots=True)
-class GistColumn:
-    """One attribute of the index's tuple descriptor (pg_attribute of the index)."""
-
-    attnum: int
-    name: str
-    typname: str  #: the stored type: the opclass's storage type
-    attlen: int
-    attalign: str
-    #: what the output function needs; None: no output function is tried (bytes shown)
-    info: TypeInfo | None
-    key: bool = True  #: False for an INCLUDE column (stored on leaves only)
-    opclass: str | None = None  #: pg_opclass.opcname of a key column, when known
 
 
 def split_attributes(

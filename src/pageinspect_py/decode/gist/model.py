@@ -13,11 +13,12 @@ Sources: ``access/gist.h`` (GISTPageOpaqueData, F_*, GISTDeletedPageContents),
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pageinspect_py import constants as C
 from pageinspect_py.decode.common import Field, Span
 from pageinspect_py.decode.heap import ItemPointer
+from pageinspect_py.decode.output import TypeInfo
 from pageinspect_py.decode.page import ItemId, Page
 from pageinspect_py.layouts.gist import (
     GIST_DELETED_DOCS,
@@ -47,6 +48,25 @@ def gist_flag_names(flags: int) -> tuple[str, ...]:
     if unknown:
         names.append(f"{unknown:x}")
     return tuple(names)
+
+
+# ----------------------------------------------------------------------------------------------
+# the index's tuple descriptor
+
+
+@dataclass(frozen=True, slots=True)
+class GistColumn:
+    """One attribute of the index's tuple descriptor (pg_attribute of the index)."""
+
+    attnum: int
+    name: str
+    typname: str  #: the stored type: the opclass's storage type
+    attlen: int
+    attalign: str
+    #: what the output function needs; None: no output function is tried (bytes shown)
+    info: TypeInfo | None
+    key: bool = True  #: False for an INCLUDE column (stored on leaves only)
+    opclass: str | None = None  #: pg_opclass.opcname of a key column, when known
 
 
 # ----------------------------------------------------------------------------------------------
@@ -326,6 +346,16 @@ class GistPage(Page):
     deleted: GistDeletedPage | None = None
     #: whether the keys were typed by the index's tuple descriptor (GistDecodeOptions)
     typed: bool = False
+    #: the index's tuple descriptor the page was decoded with (empty: untyped)
+    columns: tuple[GistColumn, ...] = field(default=(), repr=False)
+
+    @property
+    def nkeyatts(self) -> int:
+        return sum(1 for c in self.columns if c.key)
+
+    def columns_of_page(self) -> tuple[GistColumn, ...]:
+        """The attributes this page's tuples store: all on a leaf, key columns otherwise."""
+        return self.columns if self.is_leaf else tuple(c for c in self.columns if c.key)
 
     @property
     def is_leaf(self) -> bool:

@@ -115,20 +115,21 @@ def gist_page_items(
     page: Page, options: GistDecodeOptions | None = None
 ) -> tuple[GistPageItem, ...] | None:
     """``gist_page_items(page, index)`` of a page decoded with the index's tuple descriptor
-    (``options``: the same the page was decoded with; the keys are the page's own)."""
+    (``GistDecodeOptions`` with columns; the keys are the page's own, ``options`` only says
+    the page must have been typed). None for a page decoded without it."""
     p = _verified(page)
     if p is None:
         return None
     if p.is_deleted:
         return ()
-    if options is None or not options.typed or not p.typed or not _rows_ok(p):
+    if (options is not None and not options.typed) or not p.typed or not _rows_ok(p):
         return None
-    columns = options.columns_of(p.is_leaf)
+    columns = p.columns_of_page()
     out = []
     for item in p.items:
         t = item.tuple
         assert t is not None
-        keys = key_description(columns, t.keys, options.nkeyatts)
+        keys = key_description(columns, t.keys, p.nkeyatts)
         if keys is None:
             return None
         out.append(GistPageItem(item.offnum, str(t.t_tid), t.size, item.dead, keys))
