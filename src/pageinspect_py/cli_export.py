@@ -52,7 +52,24 @@ _FLUSH_AT = 1 << 16
     "postgresql.auto.conf, or the live session's).",
 )
 @click.option(
-    "--datestyle", help="DateStyle (default: the configuration's; only ISO output is made)."
+    "--datestyle",
+    metavar="STYLE",
+    help="DateStyle, as SET DateStyle takes it: ISO, SQL, Postgres or German, and/or DMY, MDY "
+    "or YMD (default: the configuration's, or the live session's).",
+)
+@click.option(
+    "--intervalstyle",
+    metavar="STYLE",
+    help="IntervalStyle: postgres, postgres_verbose, sql_standard or iso_8601 (default: the "
+    "configuration's, or the live session's).",
+)
+@click.option(
+    "--extra-float-digits",
+    "extra_float_digits",
+    metavar="N",
+    help="extra_float_digits, -15 to 3: 1 or more prints floats in the shortest exact form, "
+    "0 or less with 15 + N (float4: 6 + N) significant digits (default: the "
+    "configuration's, or the live session's).",
 )
 @click.option("--strict", is_flag=True, help="Stop at the first damaged page or tuple.")
 @click.option(
@@ -68,12 +85,19 @@ def export(
     all_versions: bool,
     timezone: str | None,
     datestyle: str | None,
+    intervalstyle: str | None,
+    extra_float_digits: str | None,
     strict: bool,
     quiet: bool,
 ) -> None:
     """Write the rows of RELATION in a data directory as COPY relation TO STDOUT would, with
     no server: in physical order, only the rows a query would see (pg_xact and pg_multixact
     decide), values as each type's output function prints them, TOAST values detoasted.
+
+    Values print with the settings a new session there would have (postgresql.conf and
+    postgresql.auto.conf, or the live session's TimeZone, DateStyle, IntervalStyle and
+    extra_float_digits); --timezone, --datestyle, --intervalstyle and --extra-float-digits
+    change them as SET would.
 
     A damaged page or an undecodable tuple is left out with one line on stderr naming its
     block and line pointer, and the exit code is 1 (--strict stops there).
@@ -100,12 +124,18 @@ def export(
             )
     elif relation is None:
         _fail(f"{pgdata}: name the RELATION to export (schema.name, an OID or a file number)")
+    styles = {
+        "timezone": timezone,
+        "datestyle": datestyle,
+        "intervalstyle": intervalstyle,
+        "extra_float_digits": extra_float_digits,
+    }
     try:
         if dsn is not None or live:
-            opened = open_live_export(dsn, pgdata, timezone=timezone, datestyle=datestyle)
+            opened = open_live_export(dsn, pgdata, **styles)
         else:
             assert relation is not None
-            opened = open_export(pgdata, database, relation, timezone=timezone, datestyle=datestyle)
+            opened = open_export(pgdata, database, relation, **styles)
     except PageInspectError as exc:
         _fail(str(exc))
     problems = False

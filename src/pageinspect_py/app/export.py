@@ -38,12 +38,18 @@ from pageinspect_py.decode.output import (
     missing_value_text,
     output_function,
 )
-from pageinspect_py.decode.output.settings import OutputSettings, session
+from pageinspect_py.decode.output.settings import (
+    DEFAULT_DATESTYLE,
+    OutputSettings,
+    parse_datestyle,
+    parse_extra_float_digits,
+    session,
+)
 from pageinspect_py.decode.page import PageKind
 from pageinspect_py.decode.toast import ToastRelation
 from pageinspect_py.decode.tuple import AttributeStatus, decode_tuple_values
 from pageinspect_py.decode.varlena import inline_payload
-from pageinspect_py.errors import DataDirectoryError, PageInspectError, SchemaError
+from pageinspect_py.errors import DataDirectoryError, PageInspectError
 from pageinspect_py.page.heaptuple import tuple_header_problems
 from pageinspect_py.page.raw import PageSource, SourceProblem
 from pageinspect_py.sources.datadir.config import read_settings
@@ -169,33 +175,33 @@ class Export:
 
 
 def output_settings(
-    gucs: dict[str, str], *, timezone: str | None = None, datestyle: str | None = None
+    gucs: dict[str, str],
+    *,
+    timezone: str | None = None,
+    datestyle: str | None = None,
+    intervalstyle: str | None = None,
+    extra_float_digits: str | int | None = None,
 ) -> OutputSettings:
     """The settings a session with ``gucs`` (lower-case names: a data directory's
-    configuration files, or a live session's) prints values with; ``timezone`` and
-    ``datestyle`` override them. A setting whose output we do not reproduce (a DateStyle
-    other than ISO, an IntervalStyle other than postgres, extra_float_digits below 1) is a
-    SchemaError naming it, so that no export silently differs from COPY's."""
+    configuration files, or a live session's) prints values with; the keyword arguments
+    override them as a ``SET`` in that session would (a DateStyle naming only a style or only
+    an order keeps the other from the configuration's). A value the server would reject is a
+    SchemaError naming the setting."""
     zone = timezone or gucs.get("timezone") or "GMT"  # the server's default when unset
-    style = datestyle or gucs.get("datestyle") or "ISO, MDY"
-    if style.replace(" ", "").split(",")[0].upper() != "ISO":
-        raise SchemaError(
-            f"DateStyle {style!r}: only ISO output is reproduced here; give --datestyle ISO "
-            "to export with it instead"
-        )
-    interval = gucs.get("intervalstyle") or "postgres"
-    if interval.lower() != "postgres":
-        raise SchemaError(f"IntervalStyle {interval!r}: only postgres output is reproduced here")
-    digits = gucs.get("extra_float_digits") or "1"
-    try:
-        if int(digits) < 1:
-            raise ValueError
-    except ValueError:
-        raise SchemaError(
-            f"extra_float_digits {digits!r}: only 1 or more (shortest exact floats) is "
-            "reproduced here"
-        ) from None
-    settings = OutputSettings(timezone=zone)
+    configured = parse_datestyle(gucs.get("datestyle") or DEFAULT_DATESTYLE)
+    style = parse_datestyle(datestyle, configured) if datestyle is not None else configured
+    interval = intervalstyle or gucs.get("intervalstyle") or "postgres"
+    digits = (
+        extra_float_digits if extra_float_digits is not None else gucs.get("extra_float_digits")
+    )
+    settings = OutputSettings(
+        timezone=zone,
+        datestyle=style,
+        intervalstyle=interval,
+        extra_float_digits=(
+            digits if isinstance(digits, int) else parse_extra_float_digits(digits or "1")
+        ),
+    )
     with session(settings):  # a TimeZone that is not a zone fails here, once
         pass
     return settings
@@ -208,17 +214,24 @@ def open_export(
     *,
     timezone: str | None = None,
     datestyle: str | None = None,
+    intervalstyle: str | None = None,
+    extra_float_digits: str | int | None = None,
 ) -> Export:
     """The relation ``relation`` of ``database`` in the data directory ``pgdata``, opened,
     with the output settings a new session there would get (its postgresql.conf and
-    postgresql.auto.conf; ``timezone``/``datestyle`` override them).
+    postgresql.auto.conf; ``timezone``, ``datestyle``, ``intervalstyle`` and
+    ``extra_float_digits`` override them: :func:`output_settings`).
 
     Raises :class:`DataDirectoryError` (or another PageInspectError) when it cannot be: not a
     data directory, no such database or relation, not a heap, its file missing.
     """
     cluster = pgdata if isinstance(pgdata, Cluster) else open_cluster(pgdata)
     settings = output_settings(
-        read_settings(cluster.datadir.root), timezone=timezone, datestyle=datestyle
+        read_settings(cluster.datadir.root),
+        timezone=timezone,
+        datestyle=datestyle,
+        intervalstyle=intervalstyle,
+        extra_float_digits=extra_float_digits,
     )
     found = find_relation(cluster, database, relation)
     cls = found.cls
@@ -268,7 +281,13 @@ def _file_problems(source: FileSource) -> list[SourceProblem]:
 
 
 def open_live_export(
-    dsn: str | None, relation: str, *, timezone: str | None = None, datestyle: str | None = None
+    dsn: str | None,
+    relation: str,
+    *,
+    timezone: str | None = None,
+    datestyle: str | None = None,
+    intervalstyle: str | None = None,
+    extra_float_digits: str | int | None = None,
 ) -> Export:
     """``relation`` on the server ``dsn`` names (None: the PG* environment), read through
     get_raw_page: its description and TOAST table from the catalog, the verdicts from the
@@ -305,6 +324,8 @@ def open_live_export(
             },
             timezone=timezone,
             datestyle=datestyle,
+            intervalstyle=intervalstyle,
+            extra_float_digits=extra_float_digits,
         )
     except BaseException:
         stack.close()

@@ -1,5 +1,8 @@
-"""Date and time (adt/datetime.c, timestamp.c, date.c) with DateStyle ISO, IntervalStyle
-postgres and the session's TimeZone (UTC unless :func:`.settings.session` says otherwise)."""
+"""Date and time (adt/datetime.c, timestamp.c, date.c) in the session's DateStyle (ISO, SQL,
+Postgres, German; DMY, MDY or YMD order), IntervalStyle (postgres, postgres_verbose,
+sql_standard, iso_8601) and TimeZone, the defaults ISO, postgres and UTC unless
+:func:`.settings.session` says otherwise. time and timetz print the same in every style
+(EncodeTimeOnly's style only matters for XSD, which no DateStyle selects)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import struct
 
 from pageinspect_py.decode.output.base import TypeInfo, fixed
 from pageinspect_py.decode.output.registry import register
-from pageinspect_py.decode.output.settings import current, utc_offset_seconds
+from pageinspect_py.decode.output.settings import OutputSettings, current, local_time
 from pageinspect_py.errors import DatumError
 from pageinspect_py.layouts import datums as L
 
@@ -18,6 +21,9 @@ USECS_PER_HOUR = 60 * USECS_PER_MINUTE
 USECS_PER_DAY = 24 * USECS_PER_HOUR
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAXTZLEN = 10  #: the longest zone abbreviation EncodeDateTime prints
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 
 
 def _trunc_div(a: int, b: int) -> int:
@@ -44,13 +50,27 @@ def j2date(jd: int) -> tuple[int, int, int]:
     return year, month, day
 
 
-def _date_part(year: int, month: int, day: int) -> str:
-    return f"{year if year > 0 else -(year - 1):04d}-{month:02d}-{day:02d}"
+def _year(year: int) -> str:
+    """The year as EncodeDateOnly/EncodeDateTime print it: at least 4 digits, BC unsigned."""
+    return f"{year if year > 0 else -(year - 1):04d}"
 
 
-def append_seconds(sec: int, fsec: int) -> str:
-    """AppendSeconds() with precision 6 and zero fill: trailing fraction zeros dropped."""
-    text = f"{abs(sec):02d}"
+def encode_date(year: int, month: int, day: int, settings: OutputSettings) -> str:
+    """EncodeDateOnly()'s date fields (no " BC") in ``settings``' DateStyle."""
+    style, order = settings.date_style, settings.date_order
+    if style == "ISO":
+        return f"{_year(year)}-{month:02d}-{day:02d}"
+    if style == "German":
+        return f"{day:02d}.{month:02d}.{_year(year)}"
+    sep = "/" if style == "SQL" else "-"
+    first, second = (day, month) if order == "DMY" else (month, day)
+    return f"{first:02d}{sep}{second:02d}{sep}{_year(year)}"
+
+
+def append_seconds(sec: int, fsec: int, fillzeros: bool = True) -> str:
+    """AppendSeconds() with precision 6: |sec| (two digits with ``fillzeros``), then any
+    fraction with its trailing zeros dropped."""
+    text = f"{abs(sec):02d}" if fillzeros else str(abs(sec))
     if fsec:
         text += "." + f"{abs(fsec):06d}".rstrip("0")
     return text
@@ -85,29 +105,39 @@ def date_text(days: int) -> str:
     if jd < 0:
         raise DatumError(f"date {days} is out of range")
     year, month, day = j2date(jd)
-    return _date_part(year, month, day) + (" BC" if year <= 0 else "")
+    return encode_date(year, month, day, current()) + (" BC" if year <= 0 else "")
 
 
 def timestamp_text(usecs: int, with_tz: bool) -> str:
-    """timestamp_out / timestamptz_out with DateStyle ISO; timestamptz in the session's
-    TimeZone (:mod:`.settings`)."""
+    """timestamp_out / timestamptz_out (EncodeDateTime) in the session's DateStyle;
+    timestamptz in its TimeZone (:mod:`.settings`), with the numeric offset (ISO) or the
+    zone's abbreviation at that instant (SQL, German, Postgres: ``CEST``, ``LMT``, ``UTC``)."""
     if usecs == INT64_MIN:
         return "-infinity"
     if usecs == INT64_MAX:
         return "infinity"
-    offset = 0
-    if with_tz:
-        settings = current()
-        if not settings.is_utc:
-            offset = utc_offset_seconds(usecs, settings.timezone)
+    settings = current()
+    offset, abbrev = local_time(usecs, settings.timezone) if with_tz else (0, "")
     date, time = divmod(usecs + offset * USECS_PER_SEC, USECS_PER_DAY)  # floor: time >= 0
     jd = date + POSTGRES_EPOCH_JDATE
     if jd < 0 or jd > INT32_MAX:
         raise DatumError(f"timestamp {usecs} is out of range")
     year, month, day = j2date(jd)
-    text = _date_part(year, month, day) + " " + _time_of_day(time)
-    if with_tz:
-        text += encode_timezone(-offset)
+    clock = _time_of_day(time)
+    style = settings.date_style
+    if style == "ISO":
+        text = f"{encode_date(year, month, day, settings)} {clock}"
+        if with_tz:
+            text += encode_timezone(-offset)
+    elif style == "Postgres":
+        dow = DAYS[(jd + 1) % 7]  # j2day()
+        mon = MONTHS[month - 1]
+        dm = f"{day:02d} {mon}" if settings.date_order == "DMY" else f"{mon} {day:02d}"
+        text = f"{dow} {dm} {clock} {_year(year)}"
+    else:  # SQL, German
+        text = f"{encode_date(year, month, day, settings)} {clock}"
+    if with_tz and style != "ISO":
+        text += " " + abbrev[:MAXTZLEN]
     return text + (" BC" if year <= 0 else "")
 
 
@@ -139,7 +169,7 @@ def _out_timestamp(payload: bytes, info: TypeInfo) -> str:
 
 
 def interval_text(time: int, day: int, month: int) -> str:
-    """interval_out with IntervalStyle postgres (EncodeInterval, AddPostgresIntPart)."""
+    """interval_out (interval2itm, EncodeInterval) in the session's IntervalStyle."""
     if time == INT64_MIN and day == INT32_MIN and month == INT32_MIN:
         return "-infinity"
     if time == INT64_MAX and day == INT32_MAX and month == INT32_MAX:
@@ -151,6 +181,14 @@ def interval_text(time: int, day: int, month: int) -> str:
     time -= minute * USECS_PER_MINUTE
     sec = _trunc_div(time, USECS_PER_SEC)
     fsec = time - sec * USECS_PER_SEC
+    fields = (year, mon, day, hour, minute, sec, fsec)
+    return _INTERVAL_STYLES[current().intervalstyle](*fields)
+
+
+def _interval_postgres(
+    year: int, mon: int, day: int, hour: int, minute: int, sec: int, fsec: int
+) -> str:
+    """INTSTYLE_POSTGRES (AddPostgresIntPart): ``1 year 2 mons -3 days +04:05:06``."""
     parts: list[str] = []
     is_before = False
     for value, unit in ((year, "year"), (mon, "mon"), (day, "day")):
@@ -158,7 +196,7 @@ def interval_text(time: int, day: int, month: int) -> str:
             continue
         plus = "+" if is_before and value > 0 else ""
         parts.append(f"{plus}{value} {unit}{'' if value == 1 else 's'}")
-        is_before = value < 0
+        is_before = value < 0  # each field sets it for the next one only
     is_zero = not parts
     text = " ".join(parts)
     if is_zero or hour or minute or sec or fsec:
@@ -167,6 +205,101 @@ def interval_text(time: int, day: int, month: int) -> str:
         text += ("" if is_zero else " ") + f"{sign}{abs(hour):02d}:{abs(minute):02d}:"
         text += append_seconds(sec, fsec)
     return text
+
+
+def _interval_verbose(
+    year: int, mon: int, day: int, hour: int, minute: int, sec: int, fsec: int
+) -> str:
+    """INTSTYLE_POSTGRES_VERBOSE (AddVerboseIntPart): ``@ 1 year 2 mons -3 days ago``; the
+    first field's sign says "ago", later fields are shown relative to it."""
+    text = "@"
+    is_zero, is_before = True, False
+    for field, unit in (
+        (year, "year"),
+        (mon, "mon"),
+        (day, "day"),
+        (hour, "hour"),
+        (minute, "min"),
+    ):
+        if field == 0:
+            continue
+        if is_zero:
+            is_before = field < 0
+            value = abs(field)
+        else:
+            value = -field if is_before else field
+        text += f" {value} {unit}{'' if value == 1 else 's'}"
+        is_zero = False
+    if sec or fsec:
+        text += " "
+        if sec < 0 or (sec == 0 and fsec < 0):
+            if is_zero:
+                is_before = True
+            elif not is_before:
+                text += "-"
+        elif is_before:
+            text += "-"
+        text += append_seconds(sec, fsec, fillzeros=False)
+        text += " sec" + ("s" if abs(sec) != 1 or fsec != 0 else "")
+        is_zero = False
+    if is_zero:
+        text += " 0"
+    if is_before:
+        text += " ago"
+    return text
+
+
+def _interval_sql_standard(
+    year: int, mon: int, day: int, hour: int, minute: int, sec: int, fsec: int
+) -> str:
+    """INTSTYLE_SQL_STANDARD: ``1-2``, ``3 4:05:06``, ``-4:05:06``; values that mix signs or
+    year-month with day-time fields get every part signed: ``+1-2 -3 +4:05:06``."""
+    values = (year, mon, day, hour, minute, sec, fsec)
+    has_negative = any(v < 0 for v in values)
+    has_positive = any(v > 0 for v in values)
+    has_year_month = year != 0 or mon != 0
+    has_day_time = any(v != 0 for v in values[2:])
+    standard = not (has_negative and has_positive) and not (has_year_month and has_day_time)
+    text = ""
+    if has_negative and standard:
+        text = "-"
+        year, mon, day, hour, minute, sec, fsec = (-v for v in values)
+    if not has_negative and not has_positive:
+        return "0"
+    if not standard:
+        year_sign = "-" if year < 0 or mon < 0 else "+"
+        day_sign = "-" if day < 0 else "+"
+        sec_sign = "-" if hour < 0 or minute < 0 or sec < 0 or fsec < 0 else "+"
+        return (
+            f"{year_sign}{abs(year)}-{abs(mon)} {day_sign}{abs(day)} "
+            f"{sec_sign}{abs(hour)}:{abs(minute):02d}:" + append_seconds(sec, fsec)
+        )
+    if has_year_month:
+        return f"{text}{year}-{mon}"
+    clock = f"{hour}:{minute:02d}:" + append_seconds(sec, fsec)
+    return f"{text}{day} {clock}" if day != 0 else text + clock
+
+
+def _interval_iso_8601(
+    year: int, mon: int, day: int, hour: int, minute: int, sec: int, fsec: int
+) -> str:
+    """INTSTYLE_ISO_8601 (AddISO8601IntPart): ``P1Y2M-3DT4H5M6.5S``, ``PT0S`` for zero."""
+    if not any((year, mon, day, hour, minute, sec, fsec)):
+        return "PT0S"
+    text = "P" + "".join(f"{v}{u}" for v, u in ((year, "Y"), (mon, "M"), (day, "D")) if v)
+    if hour or minute or sec or fsec:
+        text += "T" + "".join(f"{v}{u}" for v, u in ((hour, "H"), (minute, "M")) if v)
+    if sec or fsec:
+        text += ("-" if sec < 0 or fsec < 0 else "") + append_seconds(sec, fsec, False) + "S"
+    return text
+
+
+_INTERVAL_STYLES = {
+    "postgres": _interval_postgres,
+    "postgres_verbose": _interval_verbose,
+    "sql_standard": _interval_sql_standard,
+    "iso_8601": _interval_iso_8601,
+}
 
 
 @register("interval")

@@ -1,5 +1,10 @@
-"""float4 and float8 (adt/float.c float4out/float8out): the shortest text that reads back to
-the same value, as PostgreSQL's Ryu prints it (common/d2s.c, f2s.c, to_chars)."""
+"""float4 and float8 (adt/float.c float4out/float8out_internal), as the session's
+``extra_float_digits`` asks: above 0 the shortest text that reads back to the same value, as
+PostgreSQL's Ryu prints it (common/d2s.c, f2s.c, to_chars); 0 or below ``%.*g`` with
+``DBL_DIG``/``FLT_DIG`` + extra_float_digits significant digits (pg_strfromd in
+port/snprintf.c: at least 1, NaN, [-]Infinity and -0 spelled out, the rest the C library's
+``%g``, which Python's ``%g`` formats identically: correctly rounded, trailing zeros dropped,
+a two-digit exponent at least)."""
 
 from __future__ import annotations
 
@@ -9,6 +14,10 @@ from fractions import Fraction
 
 from pageinspect_py.decode.output.base import TypeInfo, fixed
 from pageinspect_py.decode.output.registry import register
+from pageinspect_py.decode.output.settings import current
+
+DBL_DIG = 15
+FLT_DIG = 6
 
 
 def _format_shortest(digits: str, exponent: int, negative: bool, sci_from: int) -> str:
@@ -82,8 +91,22 @@ def _ryu_digits(bits: int, mantissa_bits: int, bias: int) -> tuple[str, int]:
     return stripped, e10 + len(digits) - len(stripped)
 
 
+def strfromd(value: float, precision: int) -> str:
+    """pg_strfromd(): ``value`` with ``precision`` significant digits (clamped to 1..32)."""
+    if math.isnan(value):
+        return "NaN"
+    sign = "-" if math.copysign(1.0, value) < 0 else ""
+    if math.isinf(value):
+        return sign + "Infinity"
+    return sign + format(abs(value), f".{min(max(precision, 1), 32)}g")
+
+
 def float8_text(value: float) -> str:
-    """float8out with extra_float_digits > 0: double_to_shortest_decimal (Ryu d2s)."""
+    """float8out_internal() with the session's extra_float_digits: above 0
+    double_to_shortest_decimal (Ryu d2s), else pg_strfromd at DBL_DIG + extra_float_digits."""
+    extra = current().extra_float_digits
+    if extra <= 0:
+        return strfromd(value, DBL_DIG + extra)
     special = _special_float(value)
     if special is not None:
         return special
@@ -93,8 +116,12 @@ def float8_text(value: float) -> str:
 
 
 def float4_text(raw: bytes) -> str:
-    """float4out with extra_float_digits > 0: float_to_shortest_decimal (Ryu f2s)."""
+    """float4out() of the IEEE single ``raw`` with the session's extra_float_digits: above 0
+    float_to_shortest_decimal (Ryu f2s), else pg_strfromd at FLT_DIG + extra_float_digits."""
     (value,) = struct.unpack("<f", raw)
+    extra = current().extra_float_digits
+    if extra <= 0:
+        return strfromd(value, FLT_DIG + extra)
     special = _special_float(value)
     if special is not None:
         return special
