@@ -127,9 +127,10 @@ def test_regions_tile_and_agree_with_the_header(rel: FixtureRelation) -> None:
         elif isinstance(page, GinEntryPage):
             assert len(page.entries) == len(page.line_pointers) == (header["lower"] - 24) // 4
         elif isinstance(page, GinDataPage) and page.opaque is not None and page.opaque.is_leaf:
-            assert page.bytes_in(RegionKind.POSTING_LIST) + page.bytes_in(
-                RegionKind.ALIGNMENT_PADDING
-            ) == header["lower"] - 24 - 6
+            assert (
+                page.bytes_in(RegionKind.POSTING_LIST) + page.bytes_in(RegionKind.ALIGNMENT_PADDING)
+                == header["lower"] - 24 - 6
+            )
 
 
 @pytest.mark.parametrize("rel", GIN, ids=str)
@@ -201,7 +202,7 @@ def _jsonb_keys(value: Any, in_array: bool = False) -> list[tuple[int, str]]:
 
 
 def _expected_map(rel: FixtureRelation) -> dict[KeyId, set[str]]:
-    column = [a["attname"] for a in rel.meta["table"]["attributes"] if a["attname"] != "id"][0]
+    column = next(a["attname"] for a in rel.meta["table"]["attributes"] if a["attname"] != "id")
     out: dict[KeyId, set[str]] = {}
 
     def add(key: GinKey, ctid: str) -> None:

@@ -21,6 +21,7 @@ Findings (cross-page):
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -157,9 +158,14 @@ def _walk(root: int, by_block: dict[int, Page], data: bool, what: str) -> _Walk:
         pages = []
         for blkno in level:
             page = by_block.get(blkno)
-            if blkno in seen or not isinstance(page, GinPage) or page.page_type not in (
-                internal_type,
-                leaf_type,
+            if (
+                blkno in seen
+                or not isinstance(page, GinPage)
+                or page.page_type
+                not in (
+                    internal_type,
+                    leaf_type,
+                )
             ):
                 kind = "seen before" if blkno in seen else getattr(page, "page_type", "missing")
                 walk.findings.append(
@@ -174,7 +180,12 @@ def _walk(root: int, by_block: dict[int, Page], data: bool, what: str) -> _Walk:
                 continue
             if page.deleted:
                 walk.findings.append(
-                    GinFinding(Severity.ERROR, "gin-tree-deleted", blkno, f"{what}: a downlink to a deleted page")
+                    GinFinding(
+                        Severity.ERROR,
+                        "gin-tree-deleted",
+                        blkno,
+                        f"{what}: a downlink to a deleted page",
+                    )
                 )
             seen.add(blkno)
             pages.append(page)
@@ -189,7 +200,7 @@ def _walk(root: int, by_block: dict[int, Page], data: bool, what: str) -> _Walk:
                     f"(blocks {level})",
                 )
             )
-        for a, b in zip(pages, pages[1:] + [None], strict=True):
+        for a, b in zip(pages, [*pages[1:], None], strict=True):
             assert a.opaque is not None
             want = b.blkno if b is not None else C.InvalidBlockNumber
             if a.opaque.rightlink != want:
@@ -266,7 +277,9 @@ def _posting_tree_tids(
     return out
 
 
-def _entry_leaves(by_block: dict[int, Page], findings: list[GinFinding] | None) -> Iterator[GinEntryPage]:
+def _entry_leaves(
+    by_block: dict[int, Page], findings: list[GinFinding] | None
+) -> Iterator[GinEntryPage]:
     if C.GIN_ROOT_BLKNO not in by_block:
         return
     walk = _walk(C.GIN_ROOT_BLKNO, by_block, False, "entry tree")
@@ -290,14 +303,20 @@ def _pending_chain(
     seen: set[int] = set()
     while blkno != C.InvalidBlockNumber:
         page = by_block.get(blkno)
-        if blkno in seen or not isinstance(page, GinEntryPage) or page.page_type is not GinPageType.LIST:
+        if (
+            blkno in seen
+            or not isinstance(page, GinEntryPage)
+            or page.page_type is not GinPageType.LIST
+        ):
             if findings is not None:
                 findings.append(
                     GinFinding(
                         Severity.ERROR,
                         "gin-pending-chain",
                         blkno,
-                        "the pending list loops" if blkno in seen else "the pending list reaches a page that is not GIN_LIST",
+                        "the pending list loops"
+                        if blkno in seen
+                        else "the pending list reaches a page that is not GIN_LIST",
                     )
                 )
             break
@@ -316,11 +335,21 @@ def _pending_findings(m: object, chain: list[GinEntryPage], findings: list[GinFi
     assert isinstance(m, GinMeta)
     if chain and chain[-1].blkno != m.tail:
         findings.append(
-            GinFinding(Severity.ERROR, "gin-pending-tail", chain[-1].blkno, f"the pending list ends here, the metapage's tail is {m.tail}")
+            GinFinding(
+                Severity.ERROR,
+                "gin-pending-tail",
+                chain[-1].blkno,
+                f"the pending list ends here, the metapage's tail is {m.tail}",
+            )
         )
     if len(chain) != m.nPendingPages:
         findings.append(
-            GinFinding(Severity.ERROR, "gin-pending-pages", 0, f"nPendingPages {m.nPendingPages}, the chain has {len(chain)} pages")
+            GinFinding(
+                Severity.ERROR,
+                "gin-pending-pages",
+                0,
+                f"nPendingPages {m.nPendingPages}, the chain has {len(chain)} pages",
+            )
         )
     heap = sum(p.opaque.maxoff for p in chain if p.opaque is not None)
     if heap != m.nPendingHeapTuples:
@@ -329,7 +358,8 @@ def _pending_findings(m: object, chain: list[GinEntryPage], findings: list[GinFi
                 Severity.ERROR,
                 "gin-pending-tuples",
                 0,
-                f"nPendingHeapTuples {m.nPendingHeapTuples}, the chain's pages count {heap} heap tuples (maxoff)",
+                f"nPendingHeapTuples {m.nPendingHeapTuples}, the chain's pages count {heap} "
+                "heap tuples (maxoff)",
             )
         )
     if chain:
@@ -438,24 +468,24 @@ def gin_index_findings(pages: Sequence[Page]) -> list[GinFinding]:
         for entry in page.entries:
             if entry.kind is EntryKind.POSTING_TREE:
                 _posting_tree_tids(entry.bi_block, by_block, out)
-    for page in pages:
-        if isinstance(page, GinEntryPage) and page.page_type in (
+    for any_page in pages:
+        if isinstance(any_page, GinEntryPage) and any_page.page_type in (
             GinPageType.ENTRY_LEAF,
             GinPageType.ENTRY_INTERNAL,
         ):
-            out.extend(_key_order(page))
+            out.extend(_key_order(any_page))
     _pending_chain(pages, by_block, out)
     return out
 
 
 def _key_order(page: GinEntryPage) -> Iterator[GinFinding]:
     entries = page.entries
-    if page.page_type is GinPageType.ENTRY_INTERNAL and page.opaque is not None:
-        if page.opaque.rightmost:
-            # entryLocateEntry: the last key of the rightmost internal page is "right
-            # infinity"; whatever it holds is never compared
-            entries = entries[:-1]
-    for a, b in zip(entries, entries[1:], strict=False):
+    internal = page.page_type is GinPageType.ENTRY_INTERNAL
+    if internal and page.opaque is not None and page.opaque.rightmost:
+        # entryLocateEntry: the last key of the rightmost internal page is "right
+        # infinity"; whatever it holds is never compared
+        entries = entries[:-1]
+    for a, b in itertools.pairwise(entries):
         order = compare_keys(a.key, b.key)
         if order is not None and order >= 0:
             yield GinFinding(

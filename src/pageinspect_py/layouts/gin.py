@@ -53,15 +53,11 @@ GinMetaPageData = Struct(
     * "Pointers to head and tail of pending list, which consists of GIN_LIST pages. These "
     "store fast-inserted entries that haven't yet been moved into the regular GIN structure.",
     "tail" / Int32ul * "tail of the pending list",
-    "tailFreeSize"
-    / Int32ul
-    * "Free space in bytes in the pending list's tail page.",
+    "tailFreeSize" / Int32ul * "Free space in bytes in the pending list's tail page.",
     "nPendingPages" / Int32ul * "We store both number of pages and number of heap tuples that "
     "are in the pending list.",
     "nPendingHeapTuples" / Int64sl * "heap tuples in the pending list",
-    "nTotalPages"
-    / Int32ul
-    * "Statistics for planner use (accurate as of last VACUUM)",
+    "nTotalPages" / Int32ul * "Statistics for planner use (accurate as of last VACUUM)",
     "nEntryPages" / Int32ul * "entry-tree pages (as of the last VACUUM)",
     "nDataPages" / Int32ul * "posting-tree pages (as of the last VACUUM)",
     Padding(4),
@@ -74,7 +70,7 @@ GinMetaPageData = Struct(
 )
 GIN_META_OFFSETS = field_offsets(GinMetaPageData)
 GIN_META_DOCS = field_docs(GinMetaPageData)
-GIN_META_SIZE = GinMetaPageData.sizeof()
+GIN_META_SIZE: int = GinMetaPageData.sizeof()
 
 # ----------------------------------------------------------------------------------------------
 # posting-tree pages
@@ -88,11 +84,11 @@ PostingItem = Struct(
 )
 POSTING_ITEM_OFFSETS = field_offsets(PostingItem)
 POSTING_ITEM_DOCS = field_docs(PostingItem)
-POSTING_ITEM_SIZE = PostingItem.sizeof()
+POSTING_ITEM_SIZE: int = PostingItem.sizeof()
 
 #: GinDataPageGetRightBound: the ItemPointerData at PageGetContents()
 RIGHT_BOUND_OFFSET = SizeOfPageHeaderData
-ITEM_POINTER_SIZE = ItemPointerData.sizeof()
+ITEM_POINTER_SIZE: int = ItemPointerData.sizeof()
 #: GinDataPageGetData: PageGetContents() + MAXALIGN(sizeof(ItemPointerData))
 GIN_DATA_OFFSET = SizeOfPageHeaderData + maxalign(ITEM_POINTER_SIZE)
 
@@ -107,7 +103,7 @@ POSTING_LIST_DOCS = {
     **field_docs(GinPostingListHeader),
     "bytes": "varbyte encoded items",
 }
-POSTING_LIST_HEADER_SIZE = GinPostingListHeader.sizeof()
+POSTING_LIST_HEADER_SIZE: int = GinPostingListHeader.sizeof()
 
 # ----------------------------------------------------------------------------------------------
 # entry tuples

@@ -24,7 +24,6 @@ from pageinspect_py.decode.gin.model import (
     GinDataPage,
     GinEntry,
     GinEntryPage,
-    GinKey,
     GinMeta,
     GinMetaPage,
     GinPage,
@@ -88,7 +87,9 @@ class GinDecodeOptions:
         return self.columns or key_columns(self.index)
 
 
-def gin_options(index: IndexDescription | None, values: ValueDecoder = builtin_value) -> GinDecodeOptions:
+def gin_options(
+    index: IndexDescription | None, values: ValueDecoder = builtin_value
+) -> GinDecodeOptions:
     """The options of a GIN index described by ``index`` (None: keys untyped)."""
     return GinDecodeOptions(index, values, key_columns(index))
 
@@ -311,7 +312,7 @@ def _data_contents(
     size = len(data)
     limit = opaque.offset
     fields: dict[str, object] = {"opaque": opaque}
-    if GIN_DATA_OFFSET > limit:
+    if limit < GIN_DATA_OFFSET:
         log.error("gin-data-size", "the page has no room for the right bound")
         claims.append(Region(RegionKind.UNKNOWN, Span(C.SizeOfPageHeaderData, limit)))
         return GinDataPage, (), claims, fields
@@ -372,8 +373,10 @@ def _posting_items(
         items.append(item)
         claims.append(Region(RegionKind.ITEM, item.span, i + 1, "PostingItem"))
     for i, item in enumerate(items):
-        if item.child_blkno == C.InvalidBlockNumber or item.child_blkno == C.GIN_METAPAGE_BLKNO:
-            log.error("gin-downlink", f"PostingItem {i + 1} points to block {item.child_blkno}", item.span)
+        if item.child_blkno in (C.InvalidBlockNumber, C.GIN_METAPAGE_BLKNO):
+            log.error(
+                "gin-downlink", f"PostingItem {i + 1} points to block {item.child_blkno}", item.span
+            )
     keys = [it.key for it in items if not it.infinite]
     check_increasing(tuple(keys), log, "PostingItem keys", Span(start, end))
     for it in items[:-1]:
@@ -419,13 +422,13 @@ def _claim_segments(
         b = seg.bytes_span
         if b.length:
             claims.append(
-                Region(
-                    RegionKind.POSTING_LIST, b, item, f"segment {n}: {len(seg.tids) - 1} deltas"
-                )
+                Region(RegionKind.POSTING_LIST, b, item, f"segment {n}: {len(seg.tids) - 1} deltas")
             )
         if seg.span.stop > b.stop:
             claims.append(
-                Region(RegionKind.ALIGNMENT_PADDING, Span(b.stop, seg.span.stop), item, "SHORTALIGN")
+                Region(
+                    RegionKind.ALIGNMENT_PADDING, Span(b.stop, seg.span.stop), item, "SHORTALIGN"
+                )
             )
 
 
@@ -504,12 +507,19 @@ def _decode_entry(
     stop = lp.item_span.stop
     item = lp.lp
     if lp.lp_len < C.SizeOfIndexTupleData:
-        log.error("gin-item-short", f"{name}: lp_len {lp.lp_len} is shorter than IndexTupleData", lp.span)
+        log.error(
+            "gin-item-short", f"{name}: lp_len {lp.lp_len} is shorter than IndexTupleData", lp.span
+        )
         return None, [Region(RegionKind.ITEM, lp.item_span, item, "undecodable item")]
     bi_hi, bi_lo, posid, t_info = _TUPLE.unpack_from(data, start)
     bi_block = (bi_hi << 16) | bi_lo
     regions = [
-        Region(RegionKind.TUPLE_HEADER, Span(start, start + C.SizeOfIndexTupleData), item, "IndexTupleData")
+        Region(
+            RegionKind.TUPLE_HEADER,
+            Span(start, start + C.SizeOfIndexTupleData),
+            item,
+            "IndexTupleData",
+        )
     ]
     t_info_span = Span(start + 6, start + 8)
     if t_info & C.INDEX_SIZE_MASK != lp.lp_len:
@@ -562,15 +572,23 @@ def _decode_entry(
         kind_of = RegionKind.ALIGNMENT_PADDING if label == "padding" else RegionKind.TUPLE_DATA
         regions.append(Region(kind_of, span, item, label))
     if key.category not in C.GIN_CAT_NAMES:
-        log.error("gin-category", f"{name}: GinNullCategory {key.category} is not one GIN stores", lp.item_span)
+        log.error(
+            "gin-category",
+            f"{name}: GinNullCategory {key.category} is not one GIN stores",
+            lp.item_span,
+        )
     if key.category != C.GIN_CAT_NORM_KEY and not has_nulls:
-        log.error("gin-category", f"{name}: a non-normal category without INDEX_NULL_MASK", t_info_span)
+        log.error(
+            "gin-category", f"{name}: a non-normal category without INDEX_NULL_MASK", t_info_span
+        )
     segments: tuple[GinPostingSegment, ...] = ()
     uncompressed: tuple[ItemPointer, ...] | None = None
     end = key_end
     if posting_at is not None:
         if key_end < posting_at:
-            regions.append(Region(RegionKind.ALIGNMENT_PADDING, Span(key_end, posting_at), item, "SHORTALIGN"))
+            regions.append(
+                Region(RegionKind.ALIGNMENT_PADDING, Span(key_end, posting_at), item, "SHORTALIGN")
+            )
         where = f"{name} posting list"
         if bi_block & C.GIN_ITUP_COMPRESSED:
             segments = decode_segments(data, posting_at, stop, log, where, posid)
@@ -583,7 +601,11 @@ def _decode_entry(
             uncompressed = decode_tid_array(data, posting_at, count)
             end = posting_at + count * TID_SIZE
             if count:
-                regions.append(Region(RegionKind.POSTING_LIST, Span(posting_at, end), item, "ItemPointerData[]"))
+                regions.append(
+                    Region(
+                        RegionKind.POSTING_LIST, Span(posting_at, end), item, "ItemPointerData[]"
+                    )
+                )
             check_increasing(uncompressed, log, where, Span(posting_at, end))
         if count != posid:
             log.error(
@@ -594,13 +616,21 @@ def _decode_entry(
     if end < stop:
         regions.append(Region(RegionKind.ALIGNMENT_PADDING, Span(end, stop), item, "padding"))
     if ekind is EntryKind.DOWNLINK and posid != _INVALID_OFFSET:
-        log.warning("gin-downlink", f"{name}: a downlink whose t_tid offset is {posid}, not 0", Span(start, start + 6))
+        log.warning(
+            "gin-downlink",
+            f"{name}: a downlink whose t_tid offset is {posid}, not 0",
+            Span(start, start + 6),
+        )
     if ekind in (EntryKind.DOWNLINK, EntryKind.POSTING_TREE) and bi_block in (
         C.GIN_METAPAGE_BLKNO,
         C.InvalidBlockNumber,
     ):
         log.error("gin-downlink", f"{name}: {ekind} to block {bi_block}", Span(start, start + 4))
     if ekind is EntryKind.PENDING and (bi_block == C.InvalidBlockNumber or posid == 0):
-        log.error("gin-heap-tid", f"{name}: heap TID ({bi_block},{posid}) is not valid", Span(start, start + 6))
+        log.error(
+            "gin-heap-tid",
+            f"{name}: heap TID ({bi_block},{posid}) is not valid",
+            Span(start, start + 6),
+        )
     entry = GinEntry(lp, start, bi_block, posid, t_info, ekind, key, segments, uncompressed)
     return entry, regions

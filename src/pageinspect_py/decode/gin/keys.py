@@ -108,16 +108,20 @@ def read_key(
     if key_null:
         # GinCategoryOffset: where the NULL key's data would be
         if cursor >= stop:
-            return GinKey(C.GIN_CAT_NULL_KEY, attnum, problem="no room for the category"), cursor, spans
+            return (
+                GinKey(C.GIN_CAT_NULL_KEY, attnum, problem="no room for the category"),
+                cursor,
+                spans,
+            )
         category = int.from_bytes(data[cursor : cursor + 1], "little", signed=True)
         spans.append(("category", Span(cursor, cursor + 1)))
         kind = column.kind if column is not None else KeyKind.UNTYPED
         return GinKey(category, attnum, kind=kind), cursor + 1, spans
     if column is None or column.attribute is None:
         # untyped: everything up to the posting list (or the tuple's end) is the key
-        span = Span(cursor, stop)
-        spans.append(("key", span))
-        return GinKey(C.GIN_CAT_NORM_KEY, attnum, span, data[cursor:stop]), stop, spans
+        whole = Span(cursor, stop)
+        spans.append(("key", whole))
+        return GinKey(C.GIN_CAT_NORM_KEY, attnum, whole, data[cursor:stop]), stop, spans
     attribute = column.attribute
     ((span, problem),) = split_attributes(data, cursor, stop, [attribute], [False])
     if span is None:
@@ -148,20 +152,22 @@ def _typed_key(
             flag = payload[0]
             rest = payload[1:]
             text = rest.decode("utf-8", errors="backslashreplace")
-            return GinKey(norm, attnum, span, raw, kind, text, flag, (payload if column.comparable else None))
+            return GinKey(
+                norm, attnum, span, raw, kind, text, flag, (payload if column.comparable else None)
+            )
         if kind is KeyKind.JSONB_HASH:
             number = int.from_bytes(raw[:4], "little", signed=True)
             return GinKey(norm, attnum, span, raw, kind, str(number), None, number)
     except PageInspectError as exc:
         return GinKey(norm, attnum, span, raw, kind, problem=str(exc))
-    value, text = values(column.attribute, raw)
+    value, shown = values(column.attribute, raw)
     order: object | None = value if column.comparable else None
     if column.comparable and column.opclass in _BYTEWISE_OPCLASSES:
         try:
             order = _payload(raw)
         except PageInspectError:
             order = None
-    return GinKey(norm, attnum, span, raw, kind, text, None, order)
+    return GinKey(norm, attnum, span, raw, kind, shown, None, order)
 
 
 def compare_keys(a: GinKey, b: GinKey) -> int | None:

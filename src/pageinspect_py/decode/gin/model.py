@@ -146,14 +146,14 @@ class GinMeta:
 
     head: int
     tail: int
-    tailFreeSize: int  # noqa: N815 - the C name
-    nPendingPages: int  # noqa: N815
-    nPendingHeapTuples: int  # noqa: N815
-    nTotalPages: int  # noqa: N815
-    nEntryPages: int  # noqa: N815
-    nDataPages: int  # noqa: N815
-    nEntries: int  # noqa: N815
-    ginVersion: int  # noqa: N815
+    tailFreeSize: int
+    nPendingPages: int
+    nPendingHeapTuples: int
+    nTotalPages: int
+    nEntryPages: int
+    nDataPages: int
+    nEntries: int
+    ginVersion: int
     span: Span
 
     @property
@@ -271,7 +271,9 @@ class GinKey:
     def jsonb_flag_name(self) -> str | None:
         if self.jsonb_flag is None:
             return None
-        base = C.JGINFLAG_NAMES.get(self.jsonb_flag & ~C.JGINFLAG_HASHED, f"0x{self.jsonb_flag:02x}")
+        base = C.JGINFLAG_NAMES.get(
+            self.jsonb_flag & ~C.JGINFLAG_HASHED, f"0x{self.jsonb_flag:02x}"
+        )
         return base + "|JGINFLAG_HASHED" if self.jsonb_flag & C.JGINFLAG_HASHED else base
 
     @property

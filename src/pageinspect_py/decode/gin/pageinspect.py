@@ -107,6 +107,5 @@ def gin_leafpage_items(page: Page) -> tuple[GinLeafPageItem, ...] | None:
     if not isinstance(gin, GinDataPage):
         return None
     return tuple(
-        GinLeafPageItem(str(s.first), s.nbytes, tuple(str(t) for t in s.tids))
-        for s in gin.segments
+        GinLeafPageItem(str(s.first), s.nbytes, tuple(str(t) for t in s.tids)) for s in gin.segments
     )

@@ -9,6 +9,7 @@ high bit set while more bytes follow (the 7th byte, if reached, uses all 8 bits)
 
 from __future__ import annotations
 
+import itertools
 import struct
 
 from pageinspect_py import constants as C
@@ -30,9 +31,7 @@ MAX_VARBYTE = 7
 
 def uint64_to_tid(value: int) -> ItemPointer:
     """ginpostinglist.c uint64_to_itemptr."""
-    return ItemPointer(
-        (value >> C.MaxHeapTuplesPerPageBits) & 0xFFFFFFFF, value & _OFFSET_MASK
-    )
+    return ItemPointer((value >> C.MaxHeapTuplesPerPageBits) & 0xFFFFFFFF, value & _OFFSET_MASK)
 
 
 def decode_varbyte(data: bytes, pos: int, stop: int) -> tuple[int, int] | None:
@@ -109,7 +108,9 @@ def decode_segment(
         end = min(end, stop)
         size = stop - offset
     if not first.offset:
-        log.error("gin-tid-invalid", f"{where}: first TID {first} has offset 0", Span(offset, start))
+        log.error(
+            "gin-tid-invalid", f"{where}: first TID {first} has offset 0", Span(offset, start)
+        )
     tids = [first]
     value = tid_key(first)
     pos = start
@@ -168,7 +169,7 @@ def decode_tid_array(data: bytes, start: int, count: int) -> tuple[ItemPointer, 
 def check_increasing(
     tids: tuple[ItemPointer, ...], log: DiagnosticLog, where: str, span: Span | None
 ) -> None:
-    for a, b in zip(tids, tids[1:], strict=False):
+    for a, b in itertools.pairwise(tids):
         if tid_key(b) <= tid_key(a):
             log.error("gin-tid-order", f"{where}: TID {b} follows {a}: not increasing", span)
             return
