@@ -92,7 +92,7 @@ def _page(
     return page
 
 
-def _decode(page: bytes, blkno: int = 1) -> Page:
+def _decode(page: bytes | bytearray, blkno: int = 1) -> Page:
     return decode_page(bytes(page), blkno)
 
 
@@ -106,18 +106,18 @@ def _tiles(page: Page) -> None:
 
 def test_metapage() -> None:
     page = _page(24 + GIN_META_SIZE, SPECIAL, C.GIN_META)
-    meta = dict(
-        head=5,
-        tail=7,
-        tailFreeSize=100,
-        nPendingPages=3,
-        nPendingHeapTuples=42,
-        nTotalPages=9,
-        nEntryPages=4,
-        nDataPages=2,
-        nEntries=77,
-        ginVersion=2,
-    )
+    meta = {
+        "head": 5,
+        "tail": 7,
+        "tailFreeSize": 100,
+        "nPendingPages": 3,
+        "nPendingHeapTuples": 42,
+        "nTotalPages": 9,
+        "nEntryPages": 4,
+        "nDataPages": 2,
+        "nEntries": 77,
+        "ginVersion": 2,
+    }
     page[24 : 24 + GIN_META_SIZE] = GinMetaPageData.build(meta)
     decoded = _decode(page, 0)
     assert isinstance(decoded, GinMetaPage) and decoded.diagnostics == ()
