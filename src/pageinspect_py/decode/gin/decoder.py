@@ -70,8 +70,6 @@ _TUPLE = struct.Struct(struct_format(GinIndexTupleData))
 _POSTING_ITEM = struct.Struct(struct_format(PostingItem))
 _FLAGS_AT, _FLAGS_SIZE = GIN_OPAQUE_OFFSETS["flags"]
 _MAXOFF_AT, _MAXOFF_SIZE = GIN_OPAQUE_OFFSETS["maxoff"]
-#: the hole-free runs of GinMetaPageData: (start, stop) of fields, the rest is padding
-_META_FIELDS = sorted((off, off + size) for off, size in GIN_META_OFFSETS.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,19 +227,9 @@ def _meta_contents(
         meta = None
     else:
         end = meta.span.stop
-        start = meta.span.start
-        cursor = start
-        for a, b in _merge(_META_FIELDS):
-            if start + a > cursor:
-                claims.append(
-                    Region(RegionKind.ALIGNMENT_PADDING, Span(cursor, start + a), label="padding")
-                )
-            claims.append(
-                Region(RegionKind.METADATA, Span(start + a, start + b), label="GinMetaPageData")
-            )
-            cursor = start + b
-        if cursor < end:
-            claims.append(Region(RegionKind.ALIGNMENT_PADDING, Span(cursor, end), label="padding"))
+        # one region for the struct, its two 4-byte holes included (GinMeta.fields() names
+        # them as padding), so the field tree nests inside it
+        claims.append(Region(RegionKind.METADATA, meta.span, label="GinMetaPageData"))
         _check_meta(meta, header, log)
     if header.pd_lower != end and meta is not None:
         log.warning(
@@ -254,16 +242,6 @@ def _meta_contents(
     if header.pd_lower > end and header.pd_lower <= header.pd_upper:
         claims.append(Region(RegionKind.UNKNOWN, Span(end, header.pd_lower)))
     return GinMetaPage, (), claims, {"opaque": opaque, "meta": meta}
-
-
-def _merge(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for a, b in runs:
-        if out and out[-1][1] == a:
-            out[-1] = (out[-1][0], b)
-        else:
-            out.append((a, b))
-    return out
 
 
 def _meta_field(meta: GinMeta, name: str) -> Span:

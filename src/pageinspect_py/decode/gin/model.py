@@ -139,6 +139,8 @@ class GinPageOpaque:
 # ----------------------------------------------------------------------------------------------
 # the metapage
 
+_PADDING_DOC = "alignment padding: the int64 fields are 8-aligned"
+
 
 @dataclass(frozen=True, slots=True)
 class GinMeta:
@@ -161,12 +163,25 @@ class GinMeta:
         return self.head != C.InvalidBlockNumber
 
     def fields(self) -> tuple[Field, ...]:
+        """Every field with its bytes, and the struct's alignment holes as ``padding``."""
         start = self.span.start
-        return tuple(
-            Field(name, getattr(self, name), Span(start + off, start + off + size), doc)
-            for name, (off, size) in GIN_META_OFFSETS.items()
-            for doc in (GIN_META_DOCS[name],)
-        )
+        out: list[Field] = []
+        cursor = start
+        for name, (off, size) in GIN_META_OFFSETS.items():
+            if start + off > cursor:
+                out.append(Field("padding", 0, Span(cursor, start + off), _PADDING_DOC))
+            out.append(
+                Field(
+                    name,
+                    getattr(self, name),
+                    Span(start + off, start + off + size),
+                    GIN_META_DOCS[name],
+                )
+            )
+            cursor = start + off + size
+        if cursor < self.span.stop:
+            out.append(Field("padding", 0, Span(cursor, self.span.stop), _PADDING_DOC))
+        return tuple(out)
 
 
 # ----------------------------------------------------------------------------------------------
