@@ -276,10 +276,10 @@ def fill_from_page(page: Page, values: PageValues | None = None) -> PageFill:
 #: line pointer codes that change nothing the fill counts (a warning, no storage)
 _HARMLESS_LP_CODES = ("lp-unused-nonzero",)
 
-#: page kinds the bulk path decodes itself; everything else goes to decode_page()
-#: (btree pages are decoded in full: decode/btree.py checks every index tuple, and 14+ deleted
-#: pages hold BTDeletedPageData where line pointers would be)
-_FAST_KINDS = frozenset({PageKind.HEAP, PageKind.SEQUENCE, PageKind.GIST, PageKind.SPGIST})
+#: page kinds the bulk path decodes itself; everything else goes to decode_page() (index
+#: pages are decoded in full: each access method's decoder checks its tuples, and deleted
+#: pages hold other structs where line pointers would be)
+_FAST_KINDS = frozenset({PageKind.HEAP, PageKind.SEQUENCE})
 
 
 class _Unsure(Exception):

@@ -291,7 +291,7 @@ def classify(
     btree = np.flatnonzero(sound & (special == size - _BT_OPAQUE_SIZE))
     if len(btree):
         sub = pages if len(btree) == n else pages[btree]
-        kind[btree[_btree_regular(sub, lower[btree], upper[btree])]] = Kind.BTREE
+        kind[btree[btree_pages(sub, lower[btree], upper[btree])[0]]] = Kind.BTREE
     return kind, status
 
 
@@ -457,96 +457,152 @@ def _field_at(pages: U8, at: I64, field: tuple[int, int]) -> I64:
     return value
 
 
-def _btree_regular(pages: U8, lower: I64, upper: I64) -> Bools:
-    """For pages with a sound header and a 16-byte special space: is each a live btree page
-    (neither the metapage nor deleted nor half-dead) whose opaque data, line pointers and
-    index tuples break no rule of the btree decoder -- so that decoding it would report
-    nothing? Conservative: anything unusual (LP_UNUSED or LP_REDIRECT pointers, a posting
-    list on an internal page) goes to the decoder."""
-    n, size = pages.shape
-    special = size - _BT_OPAQUE_SIZE
-    base = np.arange(n, dtype=np.int64) * size + special
-    opaque = {name: _field_at(pages, base, f) for name, f in _BT_OPAQUE_FIELDS.items()}
-    flags, level = opaque["btpo_flags"], opaque["btpo_level"]
-    leaf = flags & C.BTP_LEAF != 0
-    rightmost = opaque["btpo_next"] == C.P_NONE
-    ok: Bools = (
-        (flags & ~KNOWN_BTP_FLAGS == 0)
-        & (flags & _NOT_LIVE == 0)
-        & (opaque["btpo_cycleid"] <= C.MAX_BT_CYCLE_ID)
-        & (leaf == (level == 0))
-        & ~((opaque["btpo_prev"] == opaque["btpo_next"]) & ~rightmost)
-    )
-    counts = np.where(ok, (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData, 0)
-    items = FlatItems(pages, counts)
-    row, off, length, lp_flags = items.row, items.lp_off, items.lp_len, items.lp_flags
-    dead = lp_flags == C.LP_DEAD
-    bad = ~((lp_flags == C.LP_NORMAL) | dead)
-    bad |= (length < _INDEX_TUPLE_SIZE) | (off < upper[row]) | (off + length > special)
-    bad |= off & _MAXALIGN_MASK != 0
-    ok[row[bad]] = False
-    keep = np.flatnonzero(ok[row])
-    row, off, length, dead = row[keep], off[keep], length[keep], dead[keep]
-    number = items.index[keep] + 1
-    at = row * size + off
-    t_info = _field_at(pages, at, _INDEX_TUPLE_FIELDS["t_info"])
-    posid = _field_at(pages, at, _INDEX_TUPLE_FIELDS["ip_posid"])
-    block = (_field_at(pages, at, _INDEX_TUPLE_FIELDS["bi_hi"]) << 16) | _field_at(
-        pages, at, _INDEX_TUPLE_FIELDS["bi_lo"]
-    )
-    data_off = np.where(t_info & C.INDEX_NULL_MASK != 0, INDEX_DATA_OFFSET_NULLS, INDEX_DATA_OFFSET)
-    alt = t_info & C.INDEX_ALT_TID_MASK != 0
-    posting = alt & (posid & C.BT_IS_POSTING != 0)
-    natts = posid & C.BT_OFFSET_MASK
-    # the item kinds of decode/btree/decoder._classify
-    high_key = (number == C.P_HIKEY) & ~rightmost[row]
-    internal = ~leaf[row]
-    first_data = np.where(rightmost, C.P_HIKEY, C.P_FIRSTKEY)[row]
-    minus_infinity = internal & ~high_key & (number == first_data)
-    pivot = internal & ~high_key & ~minus_infinity
-    leaf_item = ~internal & ~high_key & ~posting
-    bad = (t_info & C.INDEX_SIZE_MASK != length) | (length < data_off)
-    bad |= dead & (high_key | internal)  # LP_DEAD on a pivot tuple
-    bad |= leaf_item & alt  # a pivot among the data items
-    bad |= posting & (high_key | internal)
-    bad |= minus_infinity & alt & (natts != 0)
-    bad |= pivot & alt & (natts == 0)
-    pivot_tid = alt & ~posting & (posid & C.BT_PIVOT_HEAP_TID_ATTR != 0)
-    bad |= pivot_tid & (length - C.maxalign(_TID_SIZE) < data_off)
-    bad |= leaf_item & (posid == 0)  # heap TID offset 0
-    # posting lists: a MAXALIGNed offset between the key data and the end, room for the
-    # TIDs, at least two of them, each with an offset, in strictly increasing order
-    bad |= posting & (
-        (block < data_off)
-        | (block > length)
-        | (block & _MAXALIGN_MASK != 0)
-        | (natts * _TID_SIZE > length - block)
-        | (natts < 2)
-    )
-    ok[row[bad]] = False
-    lists = np.flatnonzero(posting & ~bad & ok[row])
-    if len(lists):
-        count = natts[lists]
-        first = np.cumsum(count) - count
-        which = np.repeat(np.arange(len(lists)), count)
-        tid_at = np.repeat(at[lists] + block[lists], count) + _TID_SIZE * (
-            np.arange(len(which)) - first[which]
+class BtreeOpaque:
+    """BTPageOpaqueData of many pages (fields named as nbtree.h, by the layout's offsets)."""
+
+    __slots__ = ("btpo_cycleid", "btpo_flags", "btpo_level", "btpo_next", "btpo_prev")
+
+    def __init__(self, pages: U8) -> None:
+        n, size = pages.shape
+        base = np.arange(n, dtype=np.int64) * size + (size - _BT_OPAQUE_SIZE)
+        for name, at in _BT_OPAQUE_FIELDS.items():
+            setattr(self, name, _field_at(pages, base, at))
+        self.btpo_prev: I64
+        self.btpo_next: I64
+        self.btpo_level: I64
+        self.btpo_flags: I64
+        self.btpo_cycleid: I64
+
+    @property
+    def leaf(self) -> Bools:
+        out: Bools = self.btpo_flags & C.BTP_LEAF != 0
+        return out
+
+    @property
+    def rightmost(self) -> Bools:
+        out: Bools = self.btpo_next == C.P_NONE
+        return out
+
+    def live_and_sound(self) -> Bools:
+        """The opaque data of a live page (not the metapage, deleted or half-dead) that the
+        btree decoder has nothing to say about."""
+        flags = self.btpo_flags
+        out: Bools = (
+            (flags & ~KNOWN_BTP_FLAGS == 0)
+            & (flags & _NOT_LIVE == 0)
+            & (self.btpo_cycleid <= C.MAX_BT_CYCLE_ID)
+            & (self.leaf == (self.btpo_level == 0))
+            & ~((self.btpo_prev == self.btpo_next) & ~self.rightmost)
         )
-        tid_off = _field_at(pages, tid_at, _TID_FIELDS["ip_posid"])
-        tid_block = (_field_at(pages, tid_at, _TID_FIELDS["bi_hi"]) << 16) | _field_at(
-            pages, tid_at, _TID_FIELDS["bi_lo"]
+        return out
+
+
+class BtreeItems:
+    """Every line pointer and index tuple header of many btree pages as flat arrays, with
+    each item's kind as ``decode/btree/decoder._classify`` gives it and where its parts lie:
+    key data from ``data_at`` to ``key_end``, a posting list at ``posting_at`` (``natts``
+    TIDs), a pivot's heap TID at ``key_end + 2``. ``bad`` marks the items a rule of the btree
+    decoder would report (or that the kernel leaves to it)."""
+
+    def __init__(self, pages: U8, lower: I64, upper: I64, opaque: BtreeOpaque, ok: Bools) -> None:
+        size = pages.shape[1]
+        special = size - _BT_OPAQUE_SIZE
+        counts = np.where(ok, (lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData, 0)
+        self.counts: I64 = counts
+        items = FlatItems(pages, counts)
+        self.row: I64 = items.row
+        self.number: I64 = items.index + 1
+        off, length = items.lp_off, items.lp_len
+        self.off, self.length = off, length
+        self.dead: Bools = items.lp_flags == C.LP_DEAD
+        row = items.row
+        bad = ~((items.lp_flags == C.LP_NORMAL) | self.dead)
+        bad |= (length < _INDEX_TUPLE_SIZE) | (off < upper[row]) | (off + length > special)
+        bad |= off & _MAXALIGN_MASK != 0
+        # header fields only where a whole IndexTupleData lies inside the page
+        at = row * size + np.where(bad, 0, off)
+        self.at: I64 = at
+        t_info = _field_at(pages, at, _INDEX_TUPLE_FIELDS["t_info"])
+        posid = _field_at(pages, at, _INDEX_TUPLE_FIELDS["ip_posid"])
+        block = (_field_at(pages, at, _INDEX_TUPLE_FIELDS["bi_hi"]) << 16) | _field_at(
+            pages, at, _INDEX_TUPLE_FIELDS["bi_lo"]
         )
-        key = (tid_block << 16) | tid_off
-        wrong = tid_off == 0
-        wrong[1:] |= (which[1:] == which[:-1]) & (key[1:] <= key[:-1])
-        ok[row[lists[which[wrong]]]] = False
+        self.t_info, self.posid, self.block = t_info, posid, block
+        self.nulls: Bools = t_info & C.INDEX_NULL_MASK != 0
+        data_off = np.where(self.nulls, INDEX_DATA_OFFSET_NULLS, INDEX_DATA_OFFSET)
+        alt = t_info & C.INDEX_ALT_TID_MASK != 0
+        posting = alt & (posid & C.BT_IS_POSTING != 0)
+        natts = posid & C.BT_OFFSET_MASK
+        self.alt, self.posting, self.natts = alt, posting, natts
+        high_key = (self.number == C.P_HIKEY) & ~opaque.rightmost[row]
+        internal = ~opaque.leaf[row]
+        first_data = np.where(opaque.rightmost, C.P_HIKEY, C.P_FIRSTKEY)[row]
+        self.high_key: Bools = high_key
+        self.minus_infinity: Bools = internal & ~high_key & (self.number == first_data)
+        self.pivot: Bools = internal & ~high_key & ~self.minus_infinity
+        self.leaf_item: Bools = ~internal & ~high_key & ~posting
+        self.pivot_tid: Bools = alt & ~posting & (posid & C.BT_PIVOT_HEAP_TID_ATTR != 0)
+        stop = off + length
+        self.data_at: I64 = off + data_off
+        self.posting_at: I64 = off + block
+        tid_room = C.maxalign(_TID_SIZE)
+        self.key_end: I64 = np.where(
+            posting, self.posting_at, np.where(self.pivot_tid, stop - tid_room, stop)
+        )
+        bad |= (t_info & C.INDEX_SIZE_MASK != length) | (length < data_off)
+        bad |= self.dead & (high_key | internal)  # LP_DEAD on a pivot tuple
+        bad |= self.leaf_item & alt  # a pivot among the data items
+        bad |= posting & (high_key | internal)
+        bad |= self.minus_infinity & alt & (natts != 0)
+        bad |= self.pivot & alt & ~posting & (natts == 0)
+        bad |= self.pivot_tid & (length - tid_room < data_off)
+        bad |= self.leaf_item & (posid == 0)  # heap TID offset 0
+        # posting lists: a MAXALIGNed offset between the key data and the end, room for
+        # the TIDs, at least two of them, each with an offset, in strictly increasing order
+        bad |= posting & (
+            (block < data_off)
+            | (block > length)
+            | (block & _MAXALIGN_MASK != 0)
+            | (natts * _TID_SIZE > length - block)
+            | (natts < 2)
+        )
+        lists = np.flatnonzero(posting & ~bad)
+        if len(lists):
+            count = natts[lists]
+            first = np.cumsum(count) - count
+            which = np.repeat(np.arange(len(lists)), count)
+            tid_at = np.repeat(at[lists] + block[lists], count) + _TID_SIZE * (
+                np.arange(len(which)) - first[which]
+            )
+            tid_off = _field_at(pages, tid_at, _TID_FIELDS["ip_posid"])
+            tid_block = (_field_at(pages, tid_at, _TID_FIELDS["bi_hi"]) << 16) | _field_at(
+                pages, tid_at, _TID_FIELDS["bi_lo"]
+            )
+            key = (tid_block << 16) | tid_off
+            wrong = tid_off == 0
+            wrong[1:] |= (which[1:] == which[:-1]) & (key[1:] <= key[:-1])
+            bad[lists[which[wrong]]] = True
+        self.bad: Bools = bad
+
+
+def btree_pages(pages: U8, lower: I64, upper: I64) -> tuple[Bools, BtreeOpaque, BtreeItems]:
+    """For pages with a sound header and a 16-byte special space: ``(regular, opaque,
+    items)``, ``regular`` true for a live btree page (neither the metapage nor deleted nor
+    half-dead) whose opaque data, line pointers and index tuples break no rule of the btree
+    decoder -- so that decoding it would report nothing. Conservative: anything unusual
+    (LP_UNUSED or LP_REDIRECT pointers, a posting list on an internal page) goes to the
+    decoder."""
+    opaque = BtreeOpaque(pages)
+    ok = opaque.live_and_sound()
+    items = BtreeItems(pages, lower, upper, opaque, ok)
+    ok[items.row[items.bad]] = False
     # no two items overlap
-    order = np.argsort((row << 16) | off)
-    page_of, begin = row[order], off[order]
-    end = begin + length[order]
+    order = np.argsort((items.row << 16) | items.off)
+    page_of, begin = items.row[order], items.off[order]
+    end = begin + items.length[order]
     overlap = (page_of[1:] == page_of[:-1]) & (begin[1:] < end[:-1])
     ok[page_of[1:][overlap]] = False
-    return ok
+    return ok, opaque, items
 
 
 # ----------------------------------------------------------------------------------------------

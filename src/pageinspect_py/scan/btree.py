@@ -15,7 +15,6 @@ fixture page and on damaged ones):
 
 from __future__ import annotations
 
-import struct
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,11 +32,8 @@ from pageinspect_py.decode.btree import (
 )
 from pageinspect_py.decode.btree.keys import KeyValue
 from pageinspect_py.decode.btree.structs import (
-    DATA_OFFSET,
     DATA_OFFSET_NULLS,
-    INDEX_TUPLE,
     INDEX_TUPLE_SIZE,
-    OPAQUE,
     OPAQUE_SIZE,
     TID,
     TID_SIZE,
@@ -46,11 +42,7 @@ from pageinspect_py.decode.common import RegionKind
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.heap import ItemPointer
 from pageinspect_py.decode.page import Page, PageKind
-from pageinspect_py.layouts.btree import KNOWN_BTP_FLAGS
 from pageinspect_py.page import arrays
-from pageinspect_py.page.checksum import Verdict, page_checksum, verdict
-from pageinspect_py.page.header import header_problems, read_header
-from pageinspect_py.page.items import item_id_count
 from pageinspect_py.page.raw import Chunk, PageSource, RawPage
 
 
@@ -298,237 +290,172 @@ class FastPage:
         return self.summary
 
 
-class _Irregular(Exception):
-    """The page has something only the full decoder reports faithfully."""
-
-
-def fast_page(raw: RawPage, checksum: int | None = None) -> FastPage | None:
-    """The bulk path for one live (neither deleted nor half-dead) btree page whose every
-    pointer, tuple and posting list is well formed and whose checksum holds; None for
-    anything else, which the caller decodes in full. ``checksum`` is the page's
-    pg_checksum_page when the caller computed it already (the kernel's array form, for a run
-    of pages at once)."""
+def fast_page(raw: RawPage) -> FastPage | None:
+    """The bulk path for one page (see :func:`fast_pages`)."""
     chunk = Chunk(raw.blkno, raw.data, "main", len(raw.data))
-    pointers = _item_pointers(chunk)[0]
-    return _attempt(raw.data, raw.blkno, raw.checksum_verifiable, checksum, pointers)
+    return fast_pages(chunk, raw.checksum_verifiable)[0]
 
 
-def _attempt(
-    data: bytes,
-    blkno: int,
-    verifiable: bool,
-    checksum: int | None,
-    pointers: Sequence[tuple[int, int, int]] | None,
-) -> FastPage | None:
-    if pointers is None:
-        return None
-    try:
-        return _fast(data, blkno, verifiable, checksum, pointers)
-    except (_Irregular, struct.error, IndexError):
-        return None
-
-
-def _item_pointers(chunk: Chunk) -> list[list[tuple[int, int, int]] | None]:
-    """Per page of the chunk, its line pointers as ``(lp_off, lp_flags, lp_len)`` (the
-    kernel's array split, ``page.arrays.FlatItems``) when every one of them is a pointer a
-    healthy btree page has -- ``LP_NORMAL`` or ``LP_DEAD`` with at least an IndexTupleData of
-    storage, MAXALIGNed, inside the page, for which ``page.items.item_id_problems`` finds
-    nothing -- else None (the page goes to the full decoder, which reports the rest)."""
+def fast_pages(chunk: Chunk, verifiable: bool) -> list[FastPage | None]:
+    """The bulk path over a run of pages: for each live (neither deleted nor half-dead)
+    btree page the kernel calls regular (``page.arrays.btree_pages``: every pointer, tuple
+    and posting list well formed, the checksum no mismatch) and whose items tile pd_upper ..
+    pd_special exactly, its summary, level figures and key widths; None for anything else
+    (the metapage included), which the caller decodes in full. The figures are array sums;
+    only the few items a summary names (high key, first and last data item, an internal
+    page's downlinks) are read one by one."""
     pages = arrays.pages_array(chunk)
     n, size = pages.shape
-    lower = arrays.headers(pages)["pd_lower"].astype(np.int64)
-    capacity = (size - C.SizeOfPageHeaderData) // C.SizeOfItemIdData
-    counts = np.clip((lower - C.SizeOfPageHeaderData) // C.SizeOfItemIdData, 0, capacity)
-    items = arrays.FlatItems(pages, counts)
-    off, flags, length = items.lp_off, items.lp_flags, items.lp_len
-    sound = (
-        ((flags == C.LP_NORMAL) | (flags == C.LP_DEAD))
-        & (length >= INDEX_TUPLE_SIZE)
-        & (off >= C.SizeOfPageHeaderData)
-        & (off + length <= size)
-        & (off % C.MAXIMUM_ALIGNOF == 0)
-    )
-    regular = np.ones(n, dtype=bool)
-    regular[items.row[~sound]] = False
-    triples = list(zip(off.tolist(), flags.tolist(), length.tolist(), strict=True))
-    starts = items.first.tolist()
-    return [
-        triples[start : start + count] if ok else None
-        for start, count, ok in zip(starts, counts.tolist(), regular.tolist(), strict=True)
-    ]
+    blknos = np.arange(chunk.first, chunk.first + n, dtype=np.int64)
+    kinds, _ = arrays.classify(pages, blknos, fork="main", verifiable=verifiable)
+    out: list[FastPage | None] = [None] * n
+    chosen = np.flatnonzero((kinds == arrays.Kind.BTREE) & (blknos != C.BTREE_METAPAGE))
+    if not len(chosen):
+        return out
+    sub = pages[chosen]
+    head = arrays.headers(sub)
+    lower = head["pd_lower"].astype(np.int64)
+    upper = head["pd_upper"].astype(np.int64)
+    regular, opaque, it = arrays.btree_pages(sub, lower, upper)
+    special = size - OPAQUE_SIZE
+    # the items must tile pd_upper .. pd_special exactly (no gap): else the decoder's
+    # regions (padding or unused bytes between items) are the figures to take
+    order = np.lexsort((it.off, it.row))
+    row_o, begin, end = it.row[order], it.off[order], (it.off + it.length)[order]
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = row_o[1:] == row_o[:-1]
+    previous_end = np.empty(len(order), dtype=np.int64)
+    previous_end[1:] = end[:-1]
+    previous_end[~same] = upper[row_o[~same]]
+    regular[row_o[begin != previous_end]] = False
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = ~same[1:]
+    regular[row_o[last & (end != special)]] = False
+    empty = it.counts == 0
+    regular[empty & (upper != special)] = False
+    figures = _figures(it, len(chosen))
+    stop = it.off + it.length
+    key_len = np.maximum(0, it.key_end - it.data_at)
+    widths_of = it.leaf_item | (it.posting & ~it.high_key)
+    width_rows, width_values = it.row[widths_of], key_len[widths_of]
+    width_bounds = np.searchsorted(width_rows, np.arange(len(chosen) + 1))
+    first_item = np.searchsorted(it.row, np.arange(len(chosen) + 1))
+    leaf = opaque.leaf
+    for j in np.flatnonzero(regular).tolist():
+        index = int(chosen[j])
+        data = chunk.page(index)
+        level = int(opaque.btpo_level[j])
+        stats = LevelStats(level, pages=1, page_bytes=special - C.SizeOfPageHeaderData)
+        stats.free_bytes = int(upper[j] - lower[j])
+        for name, column in figures.items():
+            setattr(stats, name, int(column[j]))
+        lo, hi = int(first_item[j]), int(first_item[j + 1])
+        is_leaf = bool(leaf[j])
+        nitems = hi - lo
+        high = first = last_ref = None
+        links: list[tuple[KeyRef, int]] = []
+        named: Sequence[int] = range(lo, hi)  # an internal page: every downlink
+        if is_leaf and nitems:  # a leaf: the high key, the first and the last data item
+            named = sorted({lo, min(lo + int(it.high_key[lo]), hi - 1), hi - 1})
+        for k in named:
+            is_high = bool(it.high_key[k])
+            ref = _key_ref_at(data, it, k, is_leaf, int(key_len[k]), int(stop[k]))
+            if is_high:
+                high = ref
+                continue
+            if first is None:
+                first = ref
+            last_ref = ref
+            if not is_leaf:
+                links.append((ref, int(it.block[k])))
+        flags = int(opaque.btpo_flags[j])
+        summary = PageSummary(
+            blkno=chunk.first + index,
+            kind=PageKind.BTREE,
+            page_type="l" if is_leaf else ("r" if flags & C.BTP_ROOT else "i"),
+            btpo_prev=int(opaque.btpo_prev[j]),
+            btpo_next=int(opaque.btpo_next[j]),
+            level=level,
+            btpo_flags=flags,
+            pd_lower=int(lower[j]),
+            pd_upper=int(upper[j]),
+            pd_special=special,
+            size=size,
+            nitems=nitems,
+            high_key=high,
+            first_data=first,
+            last_data=last_ref,
+            downlinks=tuple(links),
+        )
+        widths = tuple(width_values[width_bounds[j] : width_bounds[j + 1]].tolist())
+        out[index] = FastPage(summary, stats, widths)
+    return out
 
 
-def _fast(
-    data: bytes,
-    blkno: int,
-    verifiable: bool,
-    checksum: int | None,
-    pointers: Sequence[tuple[int, int, int]],
-) -> FastPage:
-    size = len(data)
-    words = read_header(data)
-    lower, upper, special = words.pd_lower, words.pd_upper, words.pd_special
-    nitems, partial = item_id_count(lower, size)
-    if (
-        header_problems(words, size)
-        or special != size - OPAQUE_SIZE
-        or partial
-        or nitems != len(pointers)
-    ):
-        raise _Irregular
-    prev, nxt, level, flags, cycleid = OPAQUE.unpack_from(data, special)
-    leaf = bool(flags & C.BTP_LEAF)
-    if (
-        flags & ~KNOWN_BTP_FLAGS
-        or flags & _IGNORE
-        or cycleid > C.MAX_BT_CYCLE_ID
-        or (prev == nxt != C.P_NONE)
-        or leaf != (level == 0)
-    ):
-        raise _Irregular
-    if verifiable and words.pd_checksum and size % 128 == 0:
-        # a mismatch is the decoder's to report (page/checksum.verdict, one rule for both)
-        computed = checksum if checksum is not None else page_checksum(data, blkno)
-        if verdict(words.pd_checksum, computed, verifiable) is Verdict.MISMATCH:
-            raise _Irregular
-    rightmost = nxt == C.P_NONE
-    first_data = C.P_HIKEY if rightmost else C.P_FIRSTKEY
-    stats = LevelStats(
-        level, pages=1, page_bytes=special - C.SizeOfPageHeaderData, free_bytes=upper - lower
+def _figures(it: arrays.BtreeItems, pages: int) -> dict[str, arrays.I64]:
+    """The LevelStats counters of each page, summed over its items (bincount per row)."""
+    row = it.row
+    stop = it.off + it.length
+    posting = it.posting & ~it.high_key & ~it.bad
+    tids = np.where(posting, it.natts, 0)
+
+    def per_page(values: arrays.I64 | arrays.Bools) -> arrays.I64:
+        counted: arrays.I64 = np.bincount(row, weights=values, minlength=pages).astype(np.int64)
+        return counted
+
+    padding = (
+        np.where(it.nulls, _BITMAP_PADDING, 0)
+        + np.where(posting, stop - (it.posting_at + tids * TID_SIZE), 0)
+        + np.where(it.pivot_tid, (stop - TID_SIZE) - it.key_end, 0)
     )
-    widths: list[int] = []
-    extents: list[tuple[int, int]] = []
-    high = first = last = None
-    links: list[tuple[KeyRef, int]] = []
-    for offnum, (off, lp_flags, length) in enumerate(pointers, 1):
-        dead = lp_flags == C.LP_DEAD
-        extents.append((off, off + length))
-        bi_hi, bi_lo, posid, t_info = INDEX_TUPLE.unpack_from(data, off)
-        if t_info & C.INDEX_SIZE_MASK != length:
-            raise _Irregular
-        stop = off + length
-        data_at = off + DATA_OFFSET
-        if t_info & C.INDEX_NULL_MASK:
-            data_at = off + DATA_OFFSET_NULLS
-            if data_at > stop:
-                raise _Irregular
-            stats.padding_bytes += _BITMAP_PADDING
-        block = (bi_hi << 16) | bi_lo
-        alt = bool(t_info & C.INDEX_ALT_TID_MASK)
-        posting = alt and bool(posid & C.BT_IS_POSTING)
-        if offnum == C.P_HIKEY and not rightmost:
-            kind = BtItemKind.HIGH_KEY
-        elif not leaf:
-            kind = BtItemKind.MINUS_INFINITY if offnum == first_data else BtItemKind.PIVOT
-        else:
-            kind = BtItemKind.POSTING if posting else BtItemKind.LEAF
-        if dead and kind.is_pivot:
-            raise _Irregular
-        key_end = stop
-        natts: int | None = None
-        heap_tid: ItemPointer | None = None
-        last_tid: ItemPointer | None = None
-        stats.items += 1
-        stats.tuple_bytes += length
-        if dead:
-            stats.dead_items += 1
-        else:
-            stats.live_items += 1
-        if posting:
-            if kind is not BtItemKind.POSTING:
-                raise _Irregular
-            count = posid & C.BT_OFFSET_MASK
-            at = off + block
-            if block & 7 or not data_at <= at <= stop or count < 2 or at + count * TID_SIZE > stop:
-                raise _Irregular
-            tids = list(TID.iter_unpack(data[at : at + count * TID_SIZE]))
-            previous = (-1, -1)
-            for t_hi, t_lo, t_off in tids:
-                current = ((t_hi << 16) | t_lo, t_off)
-                if t_off == 0 or current <= previous:
-                    raise _Irregular
-                previous = current
-            key_end = at
-            stats.padding_bytes += stop - (at + count * TID_SIZE)
-            stats.posting_tuples += 1
-            stats.posting_tids += count
-            stats.heap_tids += count
-            stats.dedup_saved_bytes += count * (block + C.SizeOfItemIdData) - (
-                length + C.SizeOfItemIdData
-            )
-            head = tids[0]
-            heap_tid = ItemPointer((head[0] << 16) | head[1], head[2])
-            tail = tids[-1]
-            last_tid = ItemPointer((tail[0] << 16) | tail[1], tail[2])
-        elif alt:
-            if kind is BtItemKind.LEAF:
-                raise _Irregular
-            natts = posid & C.BT_OFFSET_MASK
-            if (kind is BtItemKind.MINUS_INFINITY and natts) or (
-                kind is BtItemKind.PIVOT and natts == 0
-            ):
-                raise _Irregular
-            if posid & C.BT_PIVOT_HEAP_TID_ATTR:
-                tid_at = stop - TID_SIZE
-                key_end = stop - C.maxalign(TID_SIZE)
-                if key_end < data_at:
-                    raise _Irregular
-                stats.padding_bytes += tid_at - key_end
-                t_hi, t_lo, t_off = TID.unpack_from(data, tid_at)
-                heap_tid = ItemPointer((t_hi << 16) | t_lo, t_off)
-        elif kind is BtItemKind.LEAF or (kind is BtItemKind.HIGH_KEY and leaf):
-            if kind is BtItemKind.LEAF and posid == 0:
-                raise _Irregular
-            heap_tid = ItemPointer(block, posid)
-        if kind is BtItemKind.LEAF:
-            stats.leaf_tuples += 1
-            stats.heap_tids += 1
-        key_len = max(0, key_end - data_at)
-        stats.key_bytes += key_len
-        if kind in (BtItemKind.LEAF, BtItemKind.POSTING):
-            widths.append(key_len)
-        needs_ref = kind is BtItemKind.HIGH_KEY or not leaf or offnum in (first_data, nitems)
-        if not needs_ref:
-            continue
-        ref = KeyRef(offnum, data[data_at : data_at + key_len], natts, heap_tid, None, last_tid)
-        if kind is BtItemKind.HIGH_KEY:
-            stats.high_keys += 1
-            high = ref
-            continue
-        if first is None:
-            first = ref
-        last = ref
-        if not leaf:
-            stats.pivots += 1
-            links.append((ref, block))
-    # the items must tile pd_upper .. pd_special exactly (no gap, no overlap)
-    extents.sort()
-    cursor = upper
-    for start, stop in extents:
-        if start != cursor:
-            raise _Irregular
-        cursor = stop
-    if cursor != special:
-        raise _Irregular
-    summary = PageSummary(
-        blkno=blkno,
-        kind=PageKind.BTREE,
-        page_type="l" if leaf else ("r" if flags & C.BTP_ROOT else "i"),
-        btpo_prev=prev,
-        btpo_next=nxt,
-        level=level,
-        btpo_flags=flags,
-        pd_lower=lower,
-        pd_upper=upper,
-        pd_special=special,
-        size=size,
-        nitems=nitems,
-        high_key=high,
-        first_data=first,
-        last_data=last,
-        downlinks=tuple(links),
+    saved = np.where(
+        posting, tids * (it.block + C.SizeOfItemIdData) - (it.length + C.SizeOfItemIdData), 0
     )
-    return FastPage(summary, stats, tuple(widths))
+    heap_tids = np.where(it.leaf_item, 1, 0) + tids
+    return {
+        "items": per_page(np.ones(len(row), dtype=np.int64)),
+        "tuple_bytes": per_page(it.length),
+        "dead_items": per_page(it.dead),
+        "live_items": per_page(~it.dead),
+        "padding_bytes": per_page(padding),
+        "posting_tuples": per_page(posting),
+        "posting_tids": per_page(tids),
+        "heap_tids": per_page(heap_tids),
+        "dedup_saved_bytes": per_page(saved),
+        "leaf_tuples": per_page(it.leaf_item),
+        "key_bytes": per_page(np.maximum(0, it.key_end - it.data_at)),
+        "high_keys": per_page(it.high_key),
+        "pivots": per_page(it.pivot | it.minus_infinity),
+    }
+
+
+def _key_ref_at(
+    data: bytes, it: arrays.BtreeItems, k: int, leaf: bool, key_len: int, stop: int
+) -> KeyRef:
+    """The KeyRef of item ``k`` (flat index into ``it``) of the page ``data``."""
+    data_at = int(it.data_at[k])
+    natts: int | None = None
+    heap_tid: ItemPointer | None = None
+    last_tid: ItemPointer | None = None
+    if it.posting[k]:
+        at = int(it.posting_at[k])
+        heap_tid = _tid_at(data, at)
+        last_tid = _tid_at(data, at + (int(it.natts[k]) - 1) * TID_SIZE)
+    elif it.alt[k]:
+        natts = int(it.natts[k])
+        if it.pivot_tid[k]:
+            heap_tid = _tid_at(data, stop - TID_SIZE)
+    elif it.leaf_item[k] or (it.high_key[k] and leaf):
+        # a plain tuple's t_tid is its heap TID (a leaf's plain high key too)
+        heap_tid = ItemPointer(int(it.block[k]), int(it.posid[k]))
+    return KeyRef(
+        int(it.number[k]), data[data_at : data_at + key_len], natts, heap_tid, None, last_tid
+    )
+
+
+def _tid_at(data: bytes, offset: int) -> ItemPointer:
+    hi, lo, posid = TID.unpack_from(data, offset)
+    return ItemPointer((hi << 16) | lo, posid)
 
 
 def index_pages(
@@ -543,20 +470,12 @@ def index_pages(
         return
     verifiable = source.checksum_verifiable
     for chunk in source.chunks("main", pages=CHUNK_PAGES):
-        pointers = _item_pointers(chunk)
-        sums: list[int | None] = [None] * chunk.count
-        if verifiable and chunk.block_size % 128 == 0:
-            first = chunk.first
-            blknos = np.arange(first, first + chunk.count, dtype=np.int64)
-            sums = arrays.checksums(arrays.pages_array(chunk), blknos).tolist()
+        quick = fast_pages(chunk, verifiable)
         for index in range(chunk.count):
             blkno = chunk.first + index
-            data = chunk.page(index)
-            quick = None
-            if blkno != C.BTREE_METAPAGE:
-                quick = _attempt(data, blkno, verifiable, sums[index], pointers[index])
-            if quick is not None:
-                yield blkno, quick
+            found = quick[index]
+            if found is not None:
+                yield blkno, found
             else:
-                raw = RawPage(blkno, data, "main", source.origin(blkno), verifiable)
+                raw = RawPage(blkno, chunk.page(index), "main", source.origin(blkno), verifiable)
                 yield blkno, decode_page(raw, btree=options)
