@@ -296,7 +296,16 @@ def brin_index_findings(pages: Sequence[Page]) -> list[BrinFinding]:
         return [BrinFinding(Severity.ERROR, "brin-no-metapage", 0, "block 0 is no metapage")]
     by_block = {page.blkno: page for page in pages}
     revmaps = [p for p in pages if isinstance(p, BrinRevmapPage)]
-    for blkno in meta.revmap_blocks:
+    if meta.lastRevmapPage >= len(pages):
+        out.append(
+            BrinFinding(
+                Severity.ERROR,
+                "brin-revmap-missing",
+                0,
+                f"lastRevmapPage {meta.lastRevmapPage} is past the index's {len(pages)} blocks",
+            )
+        )
+    for blkno in range(1, min(meta.lastRevmapPage + 1, len(pages))):
         page = by_block.get(blkno)
         if not isinstance(page, BrinRevmapPage):
             what = "missing" if page is None else f"a {_type_of(page)} page"

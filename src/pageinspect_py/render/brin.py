@@ -126,7 +126,6 @@ def brin_page_json(page: Page) -> JSONObject | None:
                 "brinVersion": m.brinVersion,
                 "pagesPerRange": m.pagesPerRange,
                 "lastRevmapPage": m.lastRevmapPage,
-                "revmap_blocks": list(m.revmap_blocks),
                 "span": _span(m.span),
             }
         )
