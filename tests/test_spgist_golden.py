@@ -17,13 +17,14 @@ from pageinspect_py import constants as C
 from pageinspect_py.analysis.spgiststats import (
     scan_spgist_index,
     spgist_index_findings,
+    spgist_index_options,
     spgist_index_statistics,
     walk_spgist,
 )
 from pageinspect_py.catalog.index import index_from_manifest
 from pageinspect_py.decode.common import RegionKind
 from pageinspect_py.decode.page import Page, PageKind
-from pageinspect_py.decode.spgist import SpGistPage, SpGistPageType, spgist_options
+from pageinspect_py.decode.spgist import SpGistPage, SpGistPageType
 from pageinspect_py.page.checksum import as_int16
 from pageinspect_py.render.spgist import spgist_page_json, spgist_page_rows
 from pageinspect_py.sources.file import FileSource
@@ -36,7 +37,7 @@ _CACHE: dict[str, list[Page]] = {}
 def _pages(rel: FixtureRelation, typed: bool = True) -> list[Page]:
     key = f"{rel}:{typed}"
     if key not in _CACHE:
-        options = spgist_options(index_from_manifest(rel.meta) if typed else None, rel.major)
+        options = spgist_index_options(index_from_manifest(rel.meta) if typed else None, rel.major)
         with FileSource(rel.file("main")) as source:
             _CACHE[key] = scan_spgist_index(source, options)
     return _CACHE[key]

@@ -12,11 +12,15 @@ from goldens import relations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pageinspect_py.analysis.spgiststats import spgist_index_statistics
+from pageinspect_py.analysis.spgiststats import (
+    spgist_decode_options,
+    spgist_index_options,
+    spgist_index_statistics,
+)
 from pageinspect_py.catalog.index import index_from_manifest
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.page import Page
-from pageinspect_py.decode.spgist import SpGistDecodeOptions, spgist_options
+from pageinspect_py.decode.spgist import SpGistDecodeOptions
 from pageinspect_py.errors import CorruptPageError
 from pageinspect_py.render.spgist import spgist_page_json, spgist_page_rows
 from pageinspect_py.sources.file import FileSource
@@ -28,7 +32,7 @@ def seeds() -> tuple[tuple[bytes, SpGistDecodeOptions, int], ...]:
     for rel in relations("spgist"):
         if rel.major not in (12, 17):
             continue
-        options = spgist_options(index_from_manifest(rel.meta), rel.major)
+        options = spgist_index_options(index_from_manifest(rel.meta), rel.major)
         with FileSource(rel.file("main")) as source:
             for raw in source.pages("main"):
                 if raw.blkno < 8:
@@ -79,7 +83,7 @@ def test_mutated_pages_never_raise(
     buf = bytearray(data)
     for at, value in changes:
         buf[at] = value
-    used = SpGistDecodeOptions(options.opclass if typed else None, major)
+    used = spgist_decode_options(options.opclass if typed else None, major)
     check(bytes(buf), blkno, used)
 
 

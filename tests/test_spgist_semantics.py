@@ -10,14 +10,17 @@ import pytest
 from goldens import FixtureRelation, relations
 
 from pageinspect_py import constants as C
-from pageinspect_py.analysis.spgiststats import spgist_index_findings, walk_spgist
+from pageinspect_py.analysis.spgiststats import (
+    spgist_index_findings,
+    spgist_index_options,
+    walk_spgist,
+)
 from pageinspect_py.catalog.index import index_from_manifest
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.page import Page
 from pageinspect_py.decode.spgist import (
     SpGistDecodeOptions,
     SpGistPage,
-    spgist_options,
 )
 from pageinspect_py.sources.file import FileSource
 
@@ -45,7 +48,7 @@ def _codes(page: Page) -> set[str]:
 @pytest.fixture(scope="module")
 def text14() -> tuple[list[bytes], SpGistDecodeOptions]:
     rel = _rel("spgist_text", 14)
-    return _raw(rel), spgist_options(index_from_manifest(rel.meta), 14)
+    return _raw(rel), spgist_index_options(index_from_manifest(rel.meta), 14)
 
 
 def _leaf_block(blocks: list[bytes], options: SpGistDecodeOptions) -> tuple[int, SpGistPage]:
@@ -114,8 +117,8 @@ def test_dead_tuple_rules(text14: tuple[list[bytes], SpGistDecodeOptions]) -> No
 def test_old_major_rejects_flag_bits() -> None:
     rel = _rel("spgist_text", 12)
     blocks = _raw(rel)
-    old = spgist_options(index_from_manifest(rel.meta), 12)
-    new = spgist_options(index_from_manifest(rel.meta), 14)
+    old = spgist_index_options(index_from_manifest(rel.meta), 12)
+    new = spgist_index_options(index_from_manifest(rel.meta), 14)
     blkno, page = _leaf_block(blocks, old)
     leaf = page.leaf_tuples[0]
     wrong = _patch(blocks[blkno], leaf.offset + 4, "<H", leaf.t_info | 0x4000)
@@ -175,7 +178,7 @@ def test_cross_page_findings(text14: tuple[list[bytes], SpGistDecodeOptions]) ->
 
 def test_walk_of_the_quad_tree_reaches_every_row() -> None:
     rel = _rel("spgist_quad", 14)
-    options = spgist_options(index_from_manifest(rel.meta), 14)
+    options = spgist_index_options(index_from_manifest(rel.meta), 14)
     pages = [_decode(d, b, options) for b, d in enumerate(_raw(rel))]
     walk = walk_spgist(pages)
     assert len(walk.leaves) == len(rel.oracle["table_rows"])

@@ -20,8 +20,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from pageinspect_py import constants as C
+from pageinspect_py.catalog.index import IndexDescription
+from pageinspect_py.catalog.types import BUILTIN_TYPES
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.heap import ItemPointer
+from pageinspect_py.decode.output.base import TypeInfo
 from pageinspect_py.decode.page import Page, PageKind
 from pageinspect_py.decode.spgist import (
     SpGistDeadTuple,
@@ -120,6 +123,39 @@ class SpGistIndexStatistics:
     @property
     def longest_chain(self) -> int:
         return max(self.chain_lengths, default=0)
+
+
+def _type_info(typname: str | None) -> TypeInfo | None:
+    """A built-in type as the output functions see it (pg_type's facts from catalog.types)."""
+    if typname is None or typname not in BUILTIN_TYPES:
+        return None
+    t = BUILTIN_TYPES[typname]
+    return TypeInfo(t.typname, t.typlen, t.typalign, t.typbyval, typoid=t.oid)
+
+
+def spgist_decode_options(opclass: str | None, major: int | None = None) -> SpGistDecodeOptions:
+    """Decode options for an index whose key column has ``opclass`` (pg_opclass.opcname): the
+    spgConfig types of the in-core opclasses (decode/spgist/opclass.py); any other opclass, or
+    None, decodes datums as bytes."""
+    config = config_of(opclass)
+    if config is None:
+        return SpGistDecodeOptions(opclass, major)
+    return SpGistDecodeOptions(
+        opclass,
+        major,
+        _type_info(config.prefixType),
+        _type_info(config.labelType),
+        _type_info(config.leafType),
+    )
+
+
+def spgist_index_options(
+    index: IndexDescription | None, major: int | None = None
+) -> SpGistDecodeOptions:
+    """Decode options of the index ``index`` describes (its first key column's opclass)."""
+    if index is None or not index.columns:
+        return SpGistDecodeOptions(major=major)
+    return spgist_decode_options(index.columns[0].opclass, major)
 
 
 def scan_spgist_index(source: PageSource, options: SpGistDecodeOptions | None) -> list[Page]:

@@ -4,11 +4,12 @@
   text_ops' label rules;
 * :mod:`.model` -- the page models (special space, metapage, inner/node/leaf/dead tuples);
 * :mod:`.decoder` -- bytes to models after the page header (:func:`spgist_contents`) and the
-  options (:func:`spgist_options` from an ``IndexDescription``).
+  options (:class:`SpGistDecodeOptions`; built from an ``IndexDescription`` by
+  ``analysis.spgiststats.spgist_index_options``).
 
 :func:`spgist_contents` is what ``decode_page`` (``decode/dispatch.py``) calls for a page of
-kind ``spgist`` after the page header; pass ``spgist=spgist_options(index, major)`` to type
-the datums.
+kind ``spgist`` after the page header; pass ``spgist=spgist_index_options(index, major)``
+(analysis/spgiststats.py) to type the datums.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from pageinspect_py.decode.spgist.decoder import (
     parse_meta,
     parse_opaque,
     spgist_contents,
-    spgist_options,
 )
 from pageinspect_py.decode.spgist.model import (
     SpGistDatum,
@@ -67,7 +67,6 @@ __all__ = [
     "parse_meta",
     "parse_opaque",
     "spgist_contents",
-    "spgist_options",
     "text_label_bytes",
     "tid_text",
     "tupstate_name",

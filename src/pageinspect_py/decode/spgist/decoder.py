@@ -18,7 +18,6 @@ import struct
 from dataclasses import dataclass
 
 from pageinspect_py import constants as C
-from pageinspect_py.catalog.index import IndexDescription
 from pageinspect_py.decode.common import Region, RegionKind, Span
 from pageinspect_py.decode.heap import ItemPointer
 from pageinspect_py.decode.indexpage import Contents
@@ -45,7 +44,7 @@ from pageinspect_py.decode.spgist.model import (
     SpGistPageOpaque,
     tupstate_name,
 )
-from pageinspect_py.decode.spgist.opclass import SpGistConfig, config_of, type_info
+from pageinspect_py.decode.spgist.opclass import SpGistConfig, config_of
 from pageinspect_py.decode.varlena import varsize_any
 from pageinspect_py.errors import DatumError
 from pageinspect_py.layouts._util import struct_format
@@ -81,26 +80,21 @@ _INNER_HDR = _INNER.size  # 6: tupstate..prefixSize word and size
 
 @dataclass(frozen=True, slots=True)
 class SpGistDecodeOptions:
-    """What is known about the SP-GiST index beyond its page: the key column's opclass (the
-    spgConfig types of its datums; None: untyped) and the server major (the leaf tuple's
-    ``nextOffset`` / ``t_info``)."""
+    """What is known about the SP-GiST index beyond its page: the key column's opclass, the
+    types of its spgConfig (prefixType, labelType, leafType; None: untyped bytes) and the
+    server major (the leaf tuple's ``nextOffset`` / ``t_info``). Build it with
+    ``analysis.spgiststats.spgist_index_options(index, major)`` (or
+    ``spgist_decode_options(opclass, major)``), which fills the types from the opclass."""
 
     opclass: str | None = None
     major: int | None = None
-    #: the indexed column's type (leafType when the opclass leaves it unset); from the index
-    attribute_type: str | None = None
+    prefix_type: TypeInfo | None = None
+    label_type: TypeInfo | None = None
+    leaf_type: TypeInfo | None = None
 
     @property
     def config(self) -> SpGistConfig | None:
         return config_of(self.opclass)
-
-
-def spgist_options(index: IndexDescription | None, major: int | None = None) -> SpGistDecodeOptions:
-    """The options of an index described by ``index`` (its first key column's opclass)."""
-    if index is None or not index.columns:
-        return SpGistDecodeOptions(major=major)
-    column = index.columns[0]
-    return SpGistDecodeOptions(column.opclass, major, column.attribute.typname)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -338,9 +332,9 @@ class _Reader:
         self.major = options.major
         config = options.config
         self.config = config
-        self.prefix_type = type_info(config.prefixType) if config else None
-        self.label_type = type_info(config.labelType) if config else None
-        self.leaf_type = type_info(config.leafType) if config else None
+        self.prefix_type = options.prefix_type if config else None
+        self.label_type = options.label_type if config else None
+        self.leaf_type = options.leaf_type if config else None
         self.nulls = nulls
 
     # -- datums ---------------------------------------------------------------------------

@@ -17,15 +17,14 @@ below copies those of the in-core opclasses:
   only when it is > 0.
 
 ``leafType`` is unset (0: the indexed type) in all three. An opclass not in the table (or not
-known) gets untyped datums (bytes).
+known) gets untyped datums (bytes). The types are named here (typname); their pg_type facts
+(length, alignment, by value) come with the decode options
+(``analysis.spgiststats.spgist_decode_options``, from ``catalog.types``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from pageinspect_py.catalog.types import BUILTIN_TYPES
-from pageinspect_py.decode.output.base import TypeInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +55,6 @@ SPGIST_OPCLASS_CONFIGS: dict[str, SpGistConfig] = {
 #: spgtextproc.c's special labels
 TEXT_LABEL_END = -1  #: the string ends at this node
 TEXT_LABEL_DUMMY = -2  #: the upper tuple's one node after an allTheSame split
-
-
-def type_info(typname: str | None) -> TypeInfo | None:
-    """The built-in type as the output functions see it."""
-    if typname is None or typname not in BUILTIN_TYPES:
-        return None
-    t = BUILTIN_TYPES[typname]
-    return TypeInfo(t.typname, t.typlen, t.typalign, t.typbyval, typoid=t.oid)
 
 
 def config_of(opclass: str | None) -> SpGistConfig | None:
