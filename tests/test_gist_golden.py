@@ -112,7 +112,11 @@ def test_pgstattuple_equals_the_server(rel: FixtureRelation) -> None:
     assert summary.problems == () and summary.unreachable == ()
     assert summary.pages_per_level[0] == 1 and summary.height == 2
     assert sum(summary.pages_per_level) + summary.deleted_pages == len(pages)
-    assert gist_index_findings(pages) == []
+    # relpages is an estimate (0 before the first VACUUM/ANALYZE on 18): at least the block
+    # after the last live row
+    last = max(int(row["ctid"][1:].split(",")[0]) for row in rel.oracle["table_rows"])
+    heap_blocks = max(int(rel.meta["table"]["relpages"]), last + 1)
+    assert gist_index_findings(pages, heap_blocks=heap_blocks) == []
 
 
 @pytest.mark.parametrize("rel", GIST, ids=str)

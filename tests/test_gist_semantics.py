@@ -388,3 +388,11 @@ def test_an_incomplete_split_is_reported(flags: int) -> None:
     pages = _index([root, page([Tup((0, 1))], flags, rightlink=2), page([Tup((0, 2))])])
     found = {(f.code, f.block) for f in gist_index_findings(pages)}
     assert ("gist-follow-right", 1) in found and ("gist-unreachable", 2) in found
+
+
+def test_heap_tids_twice_or_past_the_table() -> None:
+    root = page([Tup((1, C.TUPLE_IS_VALID)), Tup((2, C.TUPLE_IS_VALID))], 0)
+    pages = _index([root, page([Tup((0, 1)), Tup((9, 1))]), page([Tup((0, 1))])])
+    found = {(f.code, f.block) for f in gist_index_findings(pages, heap_blocks=5)}
+    assert found == {("gist-heap-tid-twice", 2), ("gist-heap-tid-range", 1)}
+    assert {f.code for f in gist_index_findings(pages)} == {"gist-heap-tid-twice"}

@@ -314,7 +314,9 @@ class _Findings:
         self.out.append(GistFinding(Severity.WARNING, code, block, message))
 
 
-def gist_index_findings(pages: Sequence[Page]) -> list[GistFinding]:
+def gist_index_findings(
+    pages: Sequence[Page], *, heap_blocks: int | None = None
+) -> list[GistFinding]:
     """The tree from the root (each page's own diagnostics are the decoder's):
 
     * every downlink names a block inside the index that is a GiST page, not deleted;
@@ -322,7 +324,10 @@ def gist_index_findings(pages: Sequence[Page]) -> list[GistFinding]:
     * an internal page's children are all leaves or all internal pages, and every leaf is at
       the same depth;
     * right links stay inside the index; an NSN is no later than its page's LSN;
-    * leaf heap TIDs have valid offsets (the decoder reports each bad one).
+    * leaf heap TIDs have valid offsets (the decoder reports each bad one), lie inside the
+      table when its size is known (``heap_blocks``), and no heap TID is on two live leaf
+      items (an index holds each heap tuple once; a TID is reused only after VACUUM removed
+      its old entries).
     """
     f = _Findings()
     by_block = _gist_pages(pages)
@@ -373,7 +378,38 @@ def gist_index_findings(pages: Sequence[Page]) -> list[GistFinding]:
             f.error("gist-unreachable", blkno, "a page no downlink from the root reaches")
     f.out.extend(_level_findings(by_block, levels))
     f.out.extend(_link_findings(by_block, n))
+    f.out.extend(_heap_tid_findings(by_block, heap_blocks))
     return f.out
+
+
+def _heap_tid_findings(
+    by_block: dict[int, GistPage], heap_blocks: int | None
+) -> Iterable[GistFinding]:
+    seen: dict[tuple[int, int], int] = {}
+    for blkno, page in sorted(by_block.items()):
+        if not page.is_leaf or page.is_deleted:
+            continue
+        for item in page.items:
+            tid = item.heap_tid
+            if tid is None or item.dead:
+                continue
+            if heap_blocks is not None and tid.block >= heap_blocks:
+                yield GistFinding(
+                    Severity.ERROR,
+                    "gist-heap-tid-range",
+                    blkno,
+                    f"item {item.offnum}: heap TID {tid} is past the table's {heap_blocks} blocks",
+                )
+            key = (tid.block, tid.offset)
+            if key in seen:
+                yield GistFinding(
+                    Severity.WARNING,
+                    "gist-heap-tid-twice",
+                    blkno,
+                    f"item {item.offnum}: heap TID {tid} is also on leaf block {seen[key]}",
+                )
+            else:
+                seen[key] = blkno
 
 
 def _level_findings(by_block: dict[int, GistPage], levels: dict[int, int]) -> Iterable[GistFinding]:
