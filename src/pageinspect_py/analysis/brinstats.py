@@ -264,7 +264,7 @@ def _summary(
                 BloomFill(first, column.attnum, f.nhashes, f.nbits, f.nbits_set, f.bits_counted)
             )
         elif column.family is OpclassFamily.MINMAX_MULTI:
-            r = parse_ranges(payload)
+            r = parse_ranges(payload)  # the header only
             multi.append(MultiRanges(first, column.attnum, r.nranges, r.nvalues, r.maxvalues))
     except PageInspectError:
         return

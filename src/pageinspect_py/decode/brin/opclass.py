@@ -64,13 +64,19 @@ BOOL = _builtin("bool")
 BLOOM_SUMMARY = TypeInfo(
     "pg_brin_bloom_summary", -1, "i", False, typoid=_summary_out.PG_BRIN_BLOOM_SUMMARY_OID
 )
-MINMAX_MULTI_SUMMARY = TypeInfo(
-    "pg_brin_minmax_multi_summary",
-    -1,
-    "i",
-    False,
-    typoid=_summary_out.PG_BRIN_MINMAX_MULTI_SUMMARY_OID,
-)
+
+
+def minmax_multi_summary(values: TypeInfo) -> TypeInfo:
+    """pg_brin_minmax_multi_summary whose values are of type ``values`` (as ``elem``: what
+    brin_minmax_multi_summary_out finds from the summary's typid)."""
+    return TypeInfo(
+        "pg_brin_minmax_multi_summary",
+        -1,
+        "i",
+        False,
+        elem=values,
+        typoid=_summary_out.PG_BRIN_MINMAX_MULTI_SUMMARY_OID,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,4 +103,4 @@ def stored_values(column: IndexColumn) -> tuple[StoredValue, ...] | None:
         )
     if family is OpclassFamily.BLOOM:
         return (StoredValue("bloom", BLOOM_SUMMARY),)
-    return (StoredValue("ranges", MINMAX_MULTI_SUMMARY),)
+    return (StoredValue("ranges", minmax_multi_summary(own)),)

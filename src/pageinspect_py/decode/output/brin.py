@@ -7,7 +7,9 @@ the structures are ``BloomFilter`` and ``SerializedRanges`` of ``layouts/brin.py
 * bloom: ``{mode: hashed  nhashes: N  nbits: N  nbits_set: N}`` (two spaces between items);
 * minmax-multi: ``{nranges: N  nvalues: N  maxvalues: N ranges: {...} values: {...}}``, the
   ranges as a text array of ``"min ... max"`` and the single values as a text array, each
-  element printed by the output function of ``typid`` (array_out's quoting).
+  element printed by the output function of ``typid`` (array_out's quoting). That type is
+  the indexed column's: the summary's TypeInfo carries it as ``elem``
+  (``decode/brin/opclass.py``), as the server looks it up in pg_type.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from pageinspect_py.catalog.types import BUILTIN_BY_OID
 from pageinspect_py.decode.align import att_addlength_pointer
 from pageinspect_py.decode.output.arrays import _array_quote
 from pageinspect_py.decode.output.base import TypeInfo
@@ -75,24 +76,16 @@ class RangesSummary:
     #: (offset, length) of each value within the payload
     offsets: tuple[tuple[int, int], ...] = ()
 
-    def element_type(self) -> TypeInfo:
-        builtin = BUILTIN_BY_OID.get(self.typid)
-        if builtin is None:
-            raise DatumError(f"minmax-multi values of type {self.typid}: not a built-in type")
-        return TypeInfo(
-            builtin.typname, builtin.typlen, builtin.typalign, builtin.typbyval,
-            typoid=builtin.oid,
-        )  # fmt: skip
-
-    def texts(self) -> list[str]:
-        """Each value as the type's output function prints it."""
-        info = self.element_type()
-        return [datum_text(info, raw) for raw in self.values]
+    def texts(self, element: TypeInfo) -> list[str]:
+        """Each value as the output function of ``element`` (the type ``typid`` names)
+        prints it."""
+        return [datum_text(element, raw) for raw in self.values]
 
 
-def parse_ranges(payload: bytes) -> RangesSummary:
+def parse_ranges(payload: bytes, element: TypeInfo | None = None) -> RangesSummary:
     """SerializedRanges after its varlena header (brin_range_deserialize); DatumError when
-    the counts are impossible or the values run past the payload."""
+    the counts are impossible or the values run past the payload. The values are split by
+    ``element``'s typlen (the type of ``typid``; without it only the header is read)."""
     if len(payload) < _RANGES.size:
         raise DatumError(
             f"a minmax-multi summary needs {_RANGES.size} header bytes, got {len(payload)}"
@@ -104,14 +97,18 @@ def parse_ranges(payload: bytes) -> RangesSummary:
             f"nranges {nranges}, nvalues {nvalues}: 2 * nranges + nvalues must be between 0 "
             f"and maxvalues {maxvalues}"
         )
-    builtin = BUILTIN_BY_OID.get(typid)
-    if builtin is None:
-        raise DatumError(f"minmax-multi values of type {typid}: not a built-in type")
+    if element is None:
+        return RangesSummary(typid, nranges, nvalues, maxvalues, ())
+    if element.typoid and element.typoid != typid:
+        raise DatumError(
+            f"the summary holds values of type {typid}, the column is {element.typname} "
+            f"({element.typoid})"
+        )
     offset = _RANGES.size
     values: list[bytes] = []
     offsets: list[tuple[int, int]] = []
     for _ in range(count):
-        end = att_addlength_pointer(offset, builtin.typlen, payload)
+        end = att_addlength_pointer(offset, element.typlen, payload)
         if end > len(payload):
             raise DatumError(f"value at byte {offset} runs past the summary ({len(payload)})")
         values.append(payload[offset:end])
@@ -126,8 +123,12 @@ def _text_array(items: list[str]) -> str:
 
 @register("pg_brin_minmax_multi_summary", PG_BRIN_MINMAX_MULTI_SUMMARY_OID)
 def brin_minmax_multi_summary_out(payload: bytes, info: TypeInfo) -> str:
-    ranges = parse_ranges(payload)
-    texts = ranges.texts()
+    """``info.elem`` is the type of the values (the indexed column's: what the server finds
+    by ``getTypeOutputInfo(ranges->typid)``)."""
+    if info.elem is None:
+        raise DatumError("a minmax-multi summary is printed with the type of its values")
+    ranges = parse_ranges(payload, info.elem)
+    texts = ranges.texts(info.elem)
     out = f"{{nranges: {ranges.nranges}  nvalues: {ranges.nvalues}  maxvalues: {ranges.maxvalues}"
     bounds = texts[: 2 * ranges.nranges]
     if ranges.nranges:
