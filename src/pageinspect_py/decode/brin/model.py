@@ -312,6 +312,12 @@ class BrinPage(Page):
     major: int | None = None
 
     @property
+    def opaque(self) -> BrinSpecial | None:
+        """The special space under the name the field tree (render/tree.py) shows any index
+        page's special-space fields by."""
+        return self.special
+
+    @property
     def page_type(self) -> int | None:
         return self.special.page_type if self.special is not None else None
 
