@@ -396,3 +396,35 @@ def test_heap_tids_twice_or_past_the_table() -> None:
     found = {(f.code, f.block) for f in gist_index_findings(pages, heap_blocks=5)}
     assert found == {("gist-heap-tid-twice", 2), ("gist-heap-tid-range", 1)}
     assert {f.code for f in gist_index_findings(pages)} == {"gist-heap-tid-twice"}
+
+
+def _varlena(payload: bytes) -> bytes:
+    """A datum with a 4-byte varlena header (VARSIZE << 2)."""
+    return struct.pack("<I", (len(payload) + 4) << 2) + payload
+
+
+def test_keys_of_types_without_an_output_function_are_bytes() -> None:
+    col = GistColumn(1, "t", "ltree_gist", -1, "i", TypeInfo("ltree_gist", -1, "i", False))
+    datum = _varlena(b"\x01\x00\x00\x00abcd")
+    p = decode(page([Tup((0, 1), datum)]), options=GistDecodeOptions((col,)))
+    (key,) = p.items[0].keys
+    assert key.text is None and key.raw == datum and key.display() == "\\x" + datum.hex()
+    assert key.problem is not None and "shown as bytes" in key.problem
+    assert p.diagnostics == () and gist_page_items(p) is None
+
+
+def test_gtsvector_keys_count_words_or_bits() -> None:
+    """gtsvectorout: ARRKEY counts word hashes, SIGNKEY counts bits, ALLISTRUE has none."""
+    col = GistColumn(1, "tsv", "gtsvector", -1, "i", TypeInfo("gtsvector", -1, "i", False))
+    options = GistDecodeOptions((col,))
+    words = _varlena(struct.pack("<i3i", 0x01, 7, 8, 9))
+    sign = _varlena(struct.pack("<i", 0x02) + b"\xff\x01" + bytes(6))
+    alltrue = _varlena(struct.pack("<i", 0x02 | 0x04))
+    p = decode(page([Tup((0, 1), words), Tup((0, 2), sign), Tup((0, 3), alltrue)]), options=options)
+    assert [i.keys[0].text for i in p.items] == [
+        "3 unique words",
+        "9 true bits, 55 false bits",
+        "0 true bits, 0 false bits",
+    ]
+    rows = gist_page_items(p)
+    assert rows is not None and rows[0].keys == '(tsv)=("3 unique words")'

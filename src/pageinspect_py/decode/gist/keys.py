@@ -22,6 +22,9 @@ from pageinspect_py.decode.btree.keys import varlena_size
 from pageinspect_py.decode.common import Span
 from pageinspect_py.decode.gist.model import GistColumn, GistKey
 from pageinspect_py.decode.output import datum_text
+
+# registers gtsvector (tsvector_ops' storage type); decode/output/__init__ does not import it
+from pageinspect_py.decode.output import gtsvector as _gtsvector  # noqa: F401
 from pageinspect_py.decode.output.usertypes import _RECORD_SPECIAL, _quote
 from pageinspect_py.errors import DatumError
 
