@@ -16,6 +16,7 @@ import itertools
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pgcluster
@@ -49,12 +50,17 @@ DATESTYLES = [f"{style}, {order}" for style in DATE_STYLES for order in DATE_ORD
 ZONES = ["UTC", "GMT", "Europe/Paris", "America/New_York", "Asia/Kathmandu", "-3.5"]
 FLOAT_DIGITS = [-15, -5, 0, 1, 3]
 
-RANDOM = settings(
-    max_examples=8,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+#: examples per random test; the slow run takes RANDOM_SLOW
+RANDOM_FAST, RANDOM_SLOW = 8, 60
+
+
+def random_settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
 
 
 class Table:
@@ -257,7 +263,16 @@ datetime_row = st.fixed_dictionaries(
 
 
 def test_datestyles_random_values(pg_conn: Conn, table: Any) -> None:
-    @RANDOM
+    random_datestyles(table, RANDOM_FAST)
+
+
+@pytest.mark.slow
+def test_datestyles_random_values_more(pg_conn: Conn, table: Any) -> None:
+    random_datestyles(table, RANDOM_SLOW)
+
+
+def random_datestyles(table: Any, examples: int) -> None:
+    @random_settings(examples)
     @given(rows=st.lists(datetime_row, min_size=1, max_size=10), zone=st.sampled_from(ZONES))
     def check(rows: list[dict[str, str]], zone: str) -> None:
         t = table({k: DATETIME_COLUMNS[k] for k in ("d", "ts", "tz", "t", "ttz")})
@@ -325,7 +340,16 @@ intervals = st.tuples(
 
 
 def test_intervalstyles_random_values(pg_conn: Conn, table: Any) -> None:
-    @RANDOM
+    random_intervalstyles(table, RANDOM_FAST)
+
+
+@pytest.mark.slow
+def test_intervalstyles_random_values_more(pg_conn: Conn, table: Any) -> None:
+    random_intervalstyles(table, RANDOM_SLOW)
+
+
+def random_intervalstyles(table: Any, examples: int) -> None:
+    @random_settings(examples)
     @given(values=st.lists(intervals, min_size=1, max_size=15))
     def check(values: list[str]) -> None:
         t = table({"iv": "interval"})
@@ -429,7 +453,16 @@ float8_bits = st.integers(0, 2**64 - 1).map(
 
 
 def test_extra_float_digits_random_values(pg_conn: Conn, table: Any) -> None:
-    @RANDOM
+    random_extra_float_digits(table, RANDOM_FAST)
+
+
+@pytest.mark.slow
+def test_extra_float_digits_random_values_more(pg_conn: Conn, table: Any) -> None:
+    random_extra_float_digits(table, RANDOM_SLOW)
+
+
+def random_extra_float_digits(table: Any, examples: int) -> None:
+    @random_settings(examples)
     @given(
         rows=st.lists(
             st.fixed_dictionaries(
@@ -490,49 +523,89 @@ def pgpage(*args: str) -> subprocess.CompletedProcess[bytes]:
     )
 
 
-def test_export_equals_copy_under_other_styles(pg_cluster: pgcluster.Cluster) -> None:
-    """A cluster whose postgresql.conf sets Postgres/DMY, sql_standard, extra_float_digits
-    -3 and Europe/Paris; its COPY then (and under the styles the options give) against
-    ``pgpage export`` of its data directory once it is cleanly stopped."""
-    cluster = pgcluster.Cluster(
-        pg_cluster.bindir,
-        settings={
-            "datestyle": "'Postgres, DMY'",
-            "intervalstyle": "'sql_standard'",
-            "extra_float_digits": "-3",
-            "timezone": "'Europe/Paris'",
-        },
-    )
+#: what the cluster's postgresql.conf sets
+CONFIGURED = {
+    "datestyle": "'Postgres, DMY'",
+    "intervalstyle": "'sql_standard'",
+    "extra_float_digits": "-3",
+    "timezone": "'Europe/Paris'",
+}
+#: (DateStyle, IntervalStyle, extra_float_digits, TimeZone) set in a session over it, and given
+#: to pgpage export as options; "SQL" alone keeps the configuration's DMY, as SET does
+COMBOS = [
+    ("SQL", "iso_8601", "0", "America/New_York"),
+    ("German", "postgres_verbose", "-15", "Asia/Kathmandu"),
+    ("ISO, YMD", "postgres", "3", "-3.5"),
+    ("Postgres, MDY", "sql_standard", "-5", "UTC"),
+]
+
+
+def check_export(bindir: Path, combos: Sequence[tuple[str, str, str, str]]) -> None:
+    """A cluster of ``bindir`` configured with CONFIGURED; its COPY under that configuration and
+    under each of ``combos`` against ``pgpage export`` of its data directory once it is cleanly
+    stopped (no options, then each combination's)."""
+    cluster = pgcluster.Cluster(bindir, settings=CONFIGURED)
     cluster.start()
     try:
         with psycopg.connect(cluster.dsn, autocommit=True) as conn:
             conn.execute(f"CREATE TABLE styled ({EXPORT_COLUMNS})")
             conn.execute(EXPORT_ROWS)
             configured = _copy(conn, "styled")
-            conn.execute("SET DateStyle = 'SQL'")  # over Postgres, DMY: SQL, DMY
-            conn.execute("SET IntervalStyle = iso_8601")
-            conn.execute("SET extra_float_digits = 0")
-            conn.execute("SET TimeZone = 'America/New_York'")
-            optioned = _copy(conn, "styled")
+            expected = []
+            for datestyle, intervalstyle, digits, zone in combos:
+                conn.execute("RESET ALL")
+                for name, value in (
+                    ("DateStyle", datestyle),
+                    ("IntervalStyle", intervalstyle),
+                    ("extra_float_digits", digits),
+                    ("TimeZone", zone),
+                ):
+                    conn.execute(
+                        sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value))
+                    )
+                expected.append(_copy(conn, "styled"))
             conn.execute("CHECKPOINT")
         cluster.stop_server()
         base = ("export", str(cluster.datadir), "--db", "postgres", "styled", "-q")
         out = pgpage(*base)
         assert out.returncode == 0, out.stderr.decode()
-        assert out.stdout == configured
-        out = pgpage(
-            *base,
-            "--datestyle",
-            "SQL",
-            "--intervalstyle",
-            "iso_8601",
-            "--extra-float-digits",
-            "0",
-            "--timezone",
-            "America/New_York",
-        )
-        assert out.returncode == 0, out.stderr.decode()
-        assert out.stdout == optioned
-        assert b"/" in optioned and b"P" in optioned and configured != optioned
+        assert out.stdout == configured, f"{cluster.major} {CONFIGURED}"
+        for (datestyle, intervalstyle, digits, zone), copy in zip(combos, expected, strict=True):
+            out = pgpage(
+                *base,
+                "--datestyle",
+                datestyle,
+                "--intervalstyle",
+                intervalstyle,
+                "--extra-float-digits",
+                digits,
+                "--timezone",
+                zone,
+            )
+            assert out.returncode == 0, out.stderr.decode()
+            assert out.stdout == copy, (
+                f"{cluster.major} {datestyle} {intervalstyle} {digits} {zone}"
+            )
+            assert copy != configured
     finally:
         cluster.stop()
+
+
+def test_export_equals_copy_under_other_styles(pg_cluster: pgcluster.Cluster) -> None:
+    check_export(pg_cluster.bindir, COMBOS[:1])
+
+
+@pytest.mark.slow
+@pytest.mark.live
+@pytest.mark.parametrize("major", range(12, 19))
+def test_export_equals_copy_under_other_styles_every_major(major: int) -> None:
+    """The same on every major found in $PGPAGE_PG_ROOT/<major>/bin or installed by the
+    distribution (they need no pageinspect: export reads the stopped cluster's files), under
+    every combination."""
+    bindir = pgcluster.bindir_for_major(major)
+    debian = pgcluster.debian_bindir()
+    if bindir is None and debian is not None and f"/{major}/" in str(debian):
+        bindir = debian  # the distribution's server, /usr/lib/postgresql/<major>/bin
+    if bindir is None:
+        pytest.skip(f"no PostgreSQL {major} in ${pgcluster.PG_ROOT_ENV}/{major}/bin")
+    check_export(bindir, COMBOS)

@@ -4,7 +4,7 @@ One module a type family, as PostgreSQL splits ``src/backend/utils/adt/``:
 
 =============  ==========================================================================
 ``numeric``    int2, int4, int8, oid, xid, cid, xid8, numeric, money
-``floats``     float4, float8 (Ryu, shortest round-trip text)
+``floats``     float4, float8 (Ryu shortest round-trip text, or %g by extra_float_digits)
 ``text``       text, varchar, bpchar, json, xml, name, "char", unknown, cstring
 ``misc``       bool, bytea, bit, varbit, tid, uuid
 ``datetime``   date, time, timetz, timestamp, timestamptz, interval
@@ -28,7 +28,8 @@ The server settings assumed are the defaults of a fresh cluster: ``DateStyle = I
 ``IntervalStyle = postgres``, ``TimeZone = UTC`` (timestamptz is shown in UTC, as ``+00``),
 ``extra_float_digits = 1`` (floats in the shortest text that reads back to the same value,
 PostgreSQL 12+), ``bytea_output = hex``, ``lc_monetary = C`` (``$``, ``,`` and ``.``) and a
-UTF-8 database encoding.
+UTF-8 database encoding. DateStyle, IntervalStyle, TimeZone and extra_float_digits can be any
+value the server accepts: run the functions inside :func:`.settings.session`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Geometric types (adt/geo_ops.c): pair_encode / path_encode with float8out for every
-number."""
+"""Geometric types (adt/geo_ops.c): pair_encode / path_encode with float8out_internal for
+every number (so the session's extra_float_digits applies, as on the server)."""
 
 from __future__ import annotations
 
