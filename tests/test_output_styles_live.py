@@ -565,6 +565,22 @@ def check_export(bindir: Path, combos: Sequence[tuple[str, str, str, str]]) -> N
                     )
                 expected.append(_copy(conn, "styled"))
             conn.execute("CHECKPOINT")
+            available = conn.execute(
+                "SELECT 1 FROM pg_available_extensions WHERE name = 'pageinspect'"
+            ).fetchone()
+            if available is not None:  # --dsn: the live session's settings, then the options
+                conn.execute("CREATE EXTENSION pageinspect")
+                live = ("export", "--dsn", cluster.dsn, "styled", "-q")
+                out = pgpage(*live)
+                assert out.returncode == 0, out.stderr.decode()
+                assert out.stdout == configured, f"{cluster.major} --dsn"
+                datestyle, intervalstyle, digits, zone = combos[0]
+                out = pgpage(
+                    *live,
+                    *("--datestyle", datestyle, "--intervalstyle", intervalstyle),
+                    *("--extra-float-digits", digits, "--timezone", zone),
+                )
+                assert out.stdout == expected[0], f"{cluster.major} --dsn {combos[0]}"
         cluster.stop_server()
         base = ("export", str(cluster.datadir), "--db", "postgres", "styled", "-q")
         out = pgpage(*base)
