@@ -428,3 +428,18 @@ def test_gtsvector_keys_count_words_or_bits() -> None:
     ]
     rows = gist_page_items(p)
     assert rows is not None and rows[0].keys == '(tsv)=("3 unique words")'
+
+
+def test_include_columns_are_stored_on_leaves_only() -> None:
+    """Leaf tuples carry the INCLUDE attributes, internal tuples only the keys (gistFormTuple
+    with the non-leaf tuple descriptor); gist_page_items prints them after ') INCLUDE ('."""
+    ident = GistColumn(2, "id", "int4", 4, "i", TypeInfo("int4", 4, "i", True), key=False)
+    options = GistDecodeOptions((BOX, ident))
+    leaf = decode(page([Tup((0, 1), box(1, 2, 1, 2) + struct.pack("<i", 5))]), options=options)
+    assert leaf.diagnostics == () and [k.text for k in leaf.items[0].keys] == ["(1,2),(1,2)", "5"]
+    rows = gist_page_items(leaf)
+    assert rows is not None and rows[0].keys == '(b, id)=("(1,2),(1,2)") INCLUDE (5)'
+    inner = decode(page([Tup((2, C.TUPLE_IS_VALID))], 0), options=options)
+    assert inner.diagnostics == () and [k.name for k in inner.items[0].keys] == ["b"]
+    rows = gist_page_items(inner)
+    assert rows is not None and rows[0].keys == '(b)=("(1,2),(1,2)")'
