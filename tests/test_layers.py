@@ -57,7 +57,25 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("pageinspect_py.decode.align", "pageinspect_py.catalog.attributes"): (
         _DECODE_NEEDS_DESCRIPTIONS
     ),
+    ("pageinspect_py.decode.brin.decoder", "pageinspect_py.catalog.index"): (
+        _DECODE_NEEDS_DESCRIPTIONS
+    ),
+    ("pageinspect_py.decode.brin.opclass", "pageinspect_py.catalog.index"): (
+        _DECODE_NEEDS_DESCRIPTIONS
+    ),
+    ("pageinspect_py.decode.brin.opclass", "pageinspect_py.catalog.types"): (
+        _DECODE_NEEDS_DESCRIPTIONS + " (bool's type facts, for the inclusion opclass's flags)"
+    ),
     ("pageinspect_py.decode.btree.checks", "pageinspect_py.catalog.index"): (
+        _DECODE_NEEDS_DESCRIPTIONS
+    ),
+    ("pageinspect_py.decode.gin.decoder", "pageinspect_py.catalog.index"): (
+        _DECODE_NEEDS_DESCRIPTIONS
+    ),
+    ("pageinspect_py.decode.gin.keys", "pageinspect_py.catalog.attributes"): (
+        _DECODE_NEEDS_DESCRIPTIONS
+    ),
+    ("pageinspect_py.decode.gin.keys", "pageinspect_py.catalog.index"): (
         _DECODE_NEEDS_DESCRIPTIONS
     ),
     ("pageinspect_py.decode.btree.decoder", "pageinspect_py.catalog.index"): (

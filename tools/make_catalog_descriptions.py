@@ -42,6 +42,7 @@ CATALOGS = (
     "pg_index",
     "pg_am",
     "pg_sequence",
+    "pg_opclass",
 )
 OUT = Path(__file__).resolve().parent.parent / "src" / "pageinspect_py" / "catalog" / "bootstrap"
 

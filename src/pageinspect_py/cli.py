@@ -326,6 +326,7 @@ def dump(
                 if given or no_values or found.relation is None
                 else found.relation.index,
                 xacts=xacts,
+                major=None if found.relation is None else found.relation.catalog.datadir.major,
             )
             code = _write_dump(opened, start, stop, fmt, strict, xacts, found.warnings)
     except PageInspectError as exc:
@@ -604,8 +605,10 @@ def btree(
             include=include,
             c_collation=c_collation,
         )
-        if keys.index is None and found.relation is not None and found.relation.index:
-            keys = use_case.KeyColumns(found.relation.index, found.relation.catalog.datadir.major)
+        index = found.relation.index if found.relation is not None else None
+        if keys.index is None and index is not None and index.amname in (None, "btree"):
+            assert found.relation is not None
+            keys = use_case.KeyColumns(index, found.relation.catalog.datadir.major)
         if find is not None and keys.index is not None:
             use_case.parse_find(find, keys.index)
         elif find is not None and not is_live(dsn, live):
@@ -860,7 +863,8 @@ def check(
 @click.option(
     "--major",
     type=click.IntRange(min=12),
-    help="Index: compute pgstatindex() as this PostgreSQL major does (default 18).",
+    help="Index: compute pgstatindex() (btree) or pgstattuple() (GiST) as this PostgreSQL "
+    "major does (default: the data directory's or server's major, else 18).",
 )
 @JOBS_OPTION
 @QUIET_OPTION
@@ -894,6 +898,8 @@ def stats(
         found = _resolve(target, relation, database, dsn is not None or live)
         # a data directory's relation: unhinted tuples' status from its pg_xact
         xacts = None if found.relation is None else found.relation.catalog.datadir.xacts
+        if major is None and found.relation is not None:  # as the cluster's server computes
+            major = found.relation.catalog.datadir.major
         with _open_source(found.path, dsn, live, None, None) as source:
             total = source.nblocks("main")
             with progress_bar(total, "measuring", enabled=wanted(quiet)) as advance:

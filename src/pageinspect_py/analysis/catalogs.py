@@ -492,6 +492,11 @@ class DatabaseCatalog:
         return {_int(r["oid"]): r["amname"] or "" for r, _ in self.rows("pg_am")}
 
     @cached_property
+    def opclasses(self) -> dict[int, str]:
+        """pg_opclass: OID -> opcname (an index key column's opclass, indclass)."""
+        return {_int(r["oid"]): r["opcname"] or "" for r, _ in self.rows("pg_opclass")}
+
+    @cached_property
     def types(self) -> dict[int, TypeRow]:
         out = {}
         for r, _ in self.rows("pg_type"):

@@ -16,10 +16,15 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pageinspect_py.app.open import is_btree_index
-from pageinspect_py.decode.page import ChecksumStatus, PageKind
+from pageinspect_py.app.indexes import (
+    INDEX_CHECK_MAX_BLOCKS,
+    INDEX_CHECKS,
+    IndexCheck,
+    access_method_of,
+)
+from pageinspect_py.decode.page import ChecksumStatus, Page, PageKind
 from pageinspect_py.page.raw import FORKS, Fork, PageSource
-from pageinspect_py.scan.check import Finding, check_fork
+from pageinspect_py.scan.check import Finding, Tally, check_fork
 from pageinspect_py.scan.parallel import Progress
 
 if TYPE_CHECKING:
@@ -33,13 +38,7 @@ XID_BOUNDS_CHECK = "xids and multixacts against the cluster's bounds"
 
 #: page kinds whose contents are not decoded (yet): their pages are checked as far as the
 #: header, line pointers and checksum go, and the report says how many there were
-NOT_DECODED: tuple[PageKind, ...] = (
-    PageKind.GIST,
-    PageKind.SPGIST,
-    PageKind.GIN,
-    PageKind.BRIN,
-    PageKind.UNKNOWN,
-)
+NOT_DECODED: tuple[PageKind, ...] = (PageKind.UNKNOWN,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +82,8 @@ class CheckReport:
     #: why some hint bits could not be checked (pg_xact segments missing), once each; None
     #: when no transaction status was given (not a relation of a data directory)
     xact_problems: tuple[str, ...] | None = None
+    #: checks that did not run, and why (an index too large for its cross-page check)
+    unchecked: tuple[tuple[str, str], ...] = ()
 
     @property
     def problems(self) -> bool:
@@ -102,6 +103,7 @@ class CheckReport:
             "findings": [_finding_json(f) for f in self.findings],
             "source_problems": list(self.source_problems),
             "checks": dict(self.checks),
+            "unchecked": dict(self.unchecked),
             "problems": self.problems,
         }
 
@@ -150,10 +152,32 @@ def check_relation(
     hint_findings = 0
     bound_findings = 0
     xact_problems: dict[str, None] = {}
+    amname = access_method_of(source)
+    index_check = INDEX_CHECKS.get(amname or "")
+    index_pages: list[Page] | None = None
+    unchecked: list[tuple[str, str]] = []
     for fork in FORKS:
         if source.nblocks(fork) == 0:
             continue
-        tally = check_fork(source, fork, jobs=jobs, progress=progress, xacts=xacts, bounds=bounds)
+        if fork == "main" and index_check is not None and amname is not None:
+            if source.nblocks(fork) <= INDEX_CHECK_MAX_BLOCKS:
+                # one pass: the pages decoded as the method's check wants them are the
+                # pages checked one by one too (the kernel leaves such pages to the decoder)
+                tally, index_pages = _index_pass(index_check, amname, source, progress)
+            else:
+                unchecked.append(
+                    (
+                        index_check.name,
+                        f"the index has {source.nblocks(fork)} blocks, more than the "
+                        f"{INDEX_CHECK_MAX_BLOCKS} the cross-page check holds in memory; "
+                        "every page was checked on its own",
+                    )
+                )
+                tally = check_fork(source, fork, jobs=jobs, progress=progress)
+        else:
+            tally = check_fork(
+                source, fork, jobs=jobs, progress=progress, xacts=xacts, bounds=bounds
+            )
         hint_findings += tally.hint_findings
         bound_findings += tally.bound_findings
         xact_problems.update(dict.fromkeys(tally.xact_problems))
@@ -176,9 +200,14 @@ def check_relation(
         checks.append((HINT_CHECK, hint_findings))
     if bounds is not None and any(s.kinds.get(PageKind.HEAP) for s in summaries):
         checks.append((XID_BOUNDS_CHECK, bound_findings))
-    if is_btree_index(source):
+    structural: list[Finding] | None = None
+    if amname == "btree":
         structural = btree_findings(source)
         checks.append(("btree structure", len(structural)))
+    elif index_check is not None and index_pages is not None:
+        structural = [_index_finding(source, f) for f in index_check.findings(index_pages)]
+        checks.append((index_check.name, len(structural)))
+    if structural is not None:
         findings.extend(structural)
         findings.sort(key=lambda f: (FORKS.index(f.fork), f.block))
     return CheckReport(
@@ -188,6 +217,40 @@ def check_relation(
         tuple(str(problem) for problem in source.problems if not problem.harmless),
         tuple(checks),
         tuple(xact_problems) if hints else None,
+        tuple(unchecked),
+    )
+
+
+def _index_pass(
+    check: IndexCheck, amname: str, source: PageSource, progress: Progress | None
+) -> tuple[Tally, list[Page]]:
+    """The main fork of an index whose method has a cross-page check: each page decoded
+    once, tallied as the kernel pass tallies the pages it decodes, and kept for the check."""
+    tally = Tally()
+    pages = []
+    for page in check.pages(amname, source):
+        tally.add_page(page)
+        if page.kind is not PageKind.NEW:
+            tally.irregular += 1
+        pages.append(page)
+        if progress is not None:
+            progress(1)
+    return tally, pages
+
+
+def _index_finding(source: PageSource, f: Any) -> Finding:
+    """A cross-page finding of an access method's index check (severity, code, block,
+    message, ``describe()``) as one of check's findings."""
+    block = f.block if f.block is not None else 0
+    return Finding(
+        "main",
+        block,
+        source.origin(block, "main") if f.block is not None else source.name,
+        str(f.severity),
+        f.code,
+        None,
+        f.message,
+        f.describe(),
     )
 
 

@@ -134,10 +134,12 @@ def default_collation_is_c(cluster: Cluster, database: Database) -> bool | None:
 
 
 def describe_index(cluster: Cluster, db: DatabaseCatalog, cls: ClassRow) -> IndexDescription | None:
-    """A btree index's description from pg_attribute and pg_index (None: not a btree)."""
+    """An index's description from pg_attribute, pg_index and pg_opclass (the key columns'
+    opclasses, which GIN keys and BRIN values are read by); None: not an index."""
     from pageinspect_py.catalog.index import index_description
 
-    if cls.relkind != "i" or db.access_methods.get(cls.relam) != "btree":
+    amname = db.access_methods.get(cls.relam)
+    if cls.relkind != "i" or amname is None:
         return None
     wanted = str(cls.oid)
     row = next(
@@ -160,6 +162,8 @@ def describe_index(cluster: Cluster, db: DatabaseCatalog, cls: ClassRow) -> Inde
         unique=row.get("indisunique") == "t",
         default_collation_is_c=default_collation_is_c(cluster, db.database),
         extra=dict(desc.extra),
+        opclasses=[db.opclasses.get(int(x)) for x in (row.get("indclass") or "").split()],
+        amname=amname,
     )
 
 

@@ -53,10 +53,14 @@ class DumpRelation:
     fork: Fork
     #: tuple values of heap pages (None: no description given or found)
     attributes: Attributes | None = None
-    #: typed keys on every page of a btree index (None: not an index, or no key columns)
+    #: typed keys on every page of an index (None: not an index, or no key columns)
     keys: IndexDescription | None = None
     #: transaction status for each heap tuple's verdict (None: no data directory)
     xacts: XactSource | None = None
+    #: the index access method (pg_am.amname; None: not an index)
+    amname: str | None = None
+    #: the server major the pages come from, when known (pageinspect's columns by version)
+    major: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,34 +116,46 @@ def open_dump(
     description: RelationDescription | None = None,
     index: IndexDescription | None = None,
     xacts: XactSource | None = None,
+    major: int | None = None,
 ) -> DumpRelation:
     """Open TARGET (closed with ``stack``) and find what its pages are decoded with.
 
     ``description`` is the relation's, found in a data directory's catalogs: used when
     neither ``schema_file`` nor ``columns`` is given; ``index`` likewise for a btree index;
-    ``xacts`` that data directory's transaction status, for each heap tuple's verdict."""
+    ``xacts`` that data directory's transaction status, for each heap tuple's verdict;
+    ``major`` its server major (a live server's and a schema file's are read here)."""
+    from pageinspect_py.app.btree import recorded_major
+    from pageinspect_py.app.indexes import access_method_of
+
+    if major is None and schema_file is not None:
+        major = recorded_major(schema_file)
+
     if is_live(dsn, live):
         server = stack.enter_context(open_server(dsn, target))
         fork_name = cast("Fork", fork or server.given_fork)
+        amname = access_method_of(server)
         keys = _live_index_keys(server, target, fork_name, schema_file, columns, no_values)
         attrs = (
             None
-            if keys is not None
+            if amname is not None
             else _live_attributes(
                 server, fork_name, schema_file, columns, toast_path, no_values, stack
             )
         )
-        return DumpRelation(server, fork_name, attrs, keys)
+        return DumpRelation(server, fork_name, attrs, keys, None, amname, server.server.major)
     source = stack.enter_context(open_file(target, first_block, block_size))
     fork_name = cast("Fork", fork or source.given_fork)
-    keys = _file_index_keys(source, target, fork_name, schema_file, columns)
+    amname = access_method_of(source)
+    keys = _file_index_keys(amname, target, fork_name, schema_file, columns)
     if keys is None and index is not None and fork_name == "main":
         keys = index
     attrs = None
-    if keys is None:
+    if amname is None:
         desc = _given_description(source, schema_file, columns) or description
         attrs = _attributes(desc, toast_path, stack)
-    return DumpRelation(source, fork_name, attrs, keys, xacts if fork_name == "main" else None)
+    return DumpRelation(
+        source, fork_name, attrs, keys, xacts if fork_name == "main" else None, amname, major
+    )
 
 
 def dump_pages(
@@ -182,24 +198,21 @@ def _check_range(source: PageSource, fork: Fork, start: int, stop: int | None) -
 def _records(
     relation: DumpRelation, start: int, stop: int | None, strict: bool
 ) -> Iterator[DumpRecord]:
-    from pageinspect_py.analysis.hashstats import hash_index_options
+    from pageinspect_py.app.indexes import decode_options
     from pageinspect_py.decode.dispatch import decode_page
     from pageinspect_py.decode.heap import HeapPage
     from pageinspect_py.decode.tuple import decode_page_values
 
     source, fork, attrs = relation.source, relation.fork, relation.attributes
     raws = source.pages(fork, start, None if stop is None else stop + 1)
-    pages: Iterator[Page]
-    if relation.keys is not None:  # a btree index with known key columns: typed keys
-        from pageinspect_py.decode.btree import BtreeDecodeOptions
-
-        options = BtreeDecodeOptions(index=relation.keys)
-        pages = (decode_page(raw, strict=strict, btree=options) for raw in raws)
-    elif fork == "main" and (hashed := hash_index_options(source)) is not None:
-        # a hash index: buckets checked against the metapage's masks, hash_bitmap_info
-        pages = (decode_page(raw, strict=strict, hash=hashed) for raw in raws)
-    else:
-        pages = (decode_page(raw, strict=strict) for raw in raws)
+    # an index's pages: typed keys where the key columns are known, a hash index's buckets
+    # against its metapage's masks
+    options = (
+        decode_options(relation.amname, relation.keys, source, major=relation.major)
+        if fork == "main"
+        else {}
+    )
+    pages: Iterator[Page] = (decode_page(raw, strict=strict, **options) for raw in raws)
     for page in pages:
         values = None
         if attrs is not None and isinstance(page, HeapPage):
@@ -262,20 +275,11 @@ def _attributes(
 
 
 def _file_index_keys(
-    source: PageSource, target: str, fork: Fork, schema_file: str | None, columns: str | None
+    amname: str | None, target: str, fork: Fork, schema_file: str | None, columns: str | None
 ) -> IndexDescription | None:
-    """Key columns when the file is a btree index and --schema or --columns gives them
-    (a schema file, a manifest entry or a whole manifest: the index TARGET's directory names)."""
-    if fork != "main" or (schema_file is None and columns is None):
-        return None
-    from pageinspect_py.decode.dispatch import detect_kind
-    from pageinspect_py.decode.page import PageKind, parse_header
-
-    first = source.read_page(0, "main").data if source.nblocks("main") else b""
-    if (
-        len(first) < 24
-        or detect_kind(first, parse_header(first), "main") is not PageKind.BTREE_META
-    ):
+    """Key columns when the file is an index and --schema or --columns gives them (a schema
+    file, a manifest entry or a whole manifest: the index TARGET's directory names)."""
+    if fork != "main" or amname is None or (schema_file is None and columns is None):
         return None
     return _given_index_keys(target, schema_file, columns)
 
@@ -292,6 +296,10 @@ def _given_index_keys(
     return None
 
 
+#: the access methods whose index tuples hold typed keys (hash keeps hash codes)
+_TYPED_KEYS = ("btree", "gin", "gist", "spgist", "brin")
+
+
 def _live_index_keys(
     server: LiveSource,
     target: str,
@@ -300,8 +308,8 @@ def _live_index_keys(
     columns: str | None,
     no_values: bool,
 ) -> IndexDescription | None:
-    """Key columns of a live btree index: --schema, --columns, else the catalog."""
-    if fork != "main" or server.relation.amname != "btree":
+    """Key columns of a live index: --schema, --columns, else the catalog."""
+    if fork != "main" or server.relation.amname not in _TYPED_KEYS:
         return None
     given = _given_index_keys(target, schema_file, columns)
     if given is not None or no_values:

@@ -42,7 +42,9 @@ def relation_stats(
     xacts: DataDirectoryXacts | None = None,
 ) -> StatsReport:
     """pgstattuple() of a heap, pgstatindex() of a btree index, pgstathashindex() of a hash
-    index (told by block 0); ``xacts``
+    index, pgstatginindex() of a GIN index, pgstattuple() of a GiST index, our own figures
+    of SP-GiST and BRIN indexes (told by
+    block 0, or the server's pg_am); ``xacts``
     is the transaction status of the data directory the heap is a relation of."""
     if source.nblocks("main") == 0:
         raise BlockOutOfRangeError(f"{source.name}: the main fork has no blocks")
@@ -57,16 +59,14 @@ def relation_stats(
             asdict(stats.pgstatindex),
             {"pgstatindex_major": stats.pgstatindex_major},
         )
-    from pageinspect_py.analysis.hashstats import (
-        hash_index_options,
-        pgstathashindex,
-        scan_hash_index,
-    )
+    from pageinspect_py.app.indexes import access_method_of, index_statistics
 
-    if hash_index_options(source) is not None:
-        found = pgstathashindex(scan_hash_index(source))
-        if found is not None:
-            return StatsReport(source.name, "pgstathashindex", asdict(found), {})
+    if major is None:  # a live server's own arithmetic
+        major = getattr(getattr(source, "server", None), "major", None)
+    amname = access_method_of(source)
+    found = index_statistics(amname, source, major=major)
+    if found is not None:
+        return StatsReport(source.name, found.function, found.values, found.ours)
     heap = heap_stats(source, jobs=jobs, progress=progress, xacts=xacts)
     return StatsReport(source.name, "pgstattuple", heap.pgstattuple(), _ours(heap), _notes(heap))
 

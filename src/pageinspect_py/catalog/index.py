@@ -47,7 +47,7 @@ class IndexColumn:
 
 @dataclass(frozen=True, slots=True)
 class IndexDescription:
-    """A btree index's tuple descriptor and key ordering."""
+    """An index's tuple descriptor and key ordering (btree), key opclasses (all methods)."""
 
     relname: str
     columns: tuple[IndexColumn, ...]
@@ -56,6 +56,8 @@ class IndexDescription:
     #: Text keys under any other collation are not compared (their order needs ICU/libc).
     default_collation_is_c: bool | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    #: pg_am.amname (None: not said; a description typed by hand is a btree's)
+    amname: str | None = None
 
     @property
     def natts(self) -> int:
@@ -132,6 +134,7 @@ def index_description(
     default_collation_is_c: bool | None = None,
     extra: dict[str, object] | None = None,
     opclasses: Sequence[str | None] = (),
+    amname: str | None = None,
 ) -> IndexDescription:
     """Build a description from catalog values (``indoption``/``indcollation``/opclass
     names per key)."""
@@ -158,7 +161,7 @@ def index_description(
             )
         )
     return IndexDescription(
-        relname, tuple(columns), unique, default_collation_is_c, dict(extra or {})
+        relname, tuple(columns), unique, default_collation_is_c, dict(extra or {}), amname
     )
 
 
@@ -182,6 +185,7 @@ def index_from_manifest(
             opclasses=[
                 c.get("opcname") for c in entry.get("index_columns") or () if isinstance(c, dict)
             ],
+            amname=entry.get("amname"),
         )
     except (KeyError, TypeError) as exc:
         raise SchemaError(f"not an index entry: missing {exc}") from exc
@@ -209,6 +213,8 @@ def index_from_json(
         nkey = int(index.get("indnkeyatts", desc.natts))
     except (TypeError, ValueError) as exc:
         raise SchemaError(f"{source}: indnkeyatts is not an integer") from exc
+    columns = obj.get("index_columns") if isinstance(obj.get("index_columns"), list) else []
+    amname = obj.get("amname")
     return index_description(
         desc.relname,
         desc.attributes,
@@ -218,6 +224,8 @@ def index_from_json(
         unique=bool(index.get("indisunique", False)),
         default_collation_is_c=default_collation_is_c,
         extra=dict(desc.extra),
+        opclasses=[c.get("opcname") if isinstance(c, dict) else None for c in columns],
+        amname=amname if isinstance(amname, str) else None,
     )
 
 

@@ -39,4 +39,6 @@ def check_report_text(report: CheckReport) -> str:
         lines.append(f"{report.relation}: no blocks (an empty relation file): nothing to check")
     for name, found in report.checks:
         lines.append(f"{name}: checked, {_plural(found, 'finding')}")
+    for name, why in report.unchecked:
+        lines.append(f"{name}: not checked: {why}")
     return "".join(f"{line}\n" for line in lines)

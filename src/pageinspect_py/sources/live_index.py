@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pageinspect_py.catalog.index import IndexDescription, index_description
-from pageinspect_py.errors import RelationNotFoundError, SchemaError, SourceError
+from pageinspect_py.errors import RelationNotFoundError, SourceError
 from pageinspect_py.sources.live_catalog import describe_relation
 
 if TYPE_CHECKING:
@@ -31,7 +31,8 @@ def default_collation_is_c(
 
 
 def describe_index(conn: psycopg.Connection[Any], oid: int) -> IndexDescription:
-    """The tuple descriptor and key ordering of index ``oid``."""
+    """The tuple descriptor, key ordering and key opclasses of index ``oid`` (of any access
+    method)."""
     import psycopg
 
     from pageinspect_py.sources.queries.pages import index_catalog
@@ -43,8 +44,6 @@ def describe_index(conn: psycopg.Connection[Any], oid: int) -> IndexDescription:
         raise SourceError(f"reading pg_index for OID {oid}: {exc}") from exc
     if row is None:
         raise RelationNotFoundError(f"relation OID {oid} is not an index")
-    if row.amname not in (None, "btree"):
-        raise SchemaError(f"{desc.relname} is a {row.amname} index, not btree")
     return index_description(
         desc.relname,
         desc.attributes,
@@ -56,4 +55,6 @@ def describe_index(conn: psycopg.Connection[Any], oid: int) -> IndexDescription:
             row.datcollate, row.datlocprovider, row.datlocale
         ),
         extra=dict(desc.extra),
+        opclasses=row.opclasses,
+        amname=row.amname,
     )

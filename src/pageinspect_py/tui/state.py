@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pageinspect_py.analysis.pagefill import (
     FillTotals,
@@ -92,6 +92,8 @@ class PageStore:
         self.description = description
         self.index = index
         self.toast = toast
+        #: decode_page's options for main-fork pages (app/indexes.py), found on first use
+        self._options: dict[str, Any] | None = None
         self._io = threading.Lock()
         self._cache_lock = threading.Lock()
         self._cache: OrderedDict[int, PageDetail] = OrderedDict()
@@ -153,12 +155,16 @@ class PageStore:
         return detail
 
     def decode(self, raw: RawPage) -> Page:
-        """Decode one page: as a btree page with typed keys when the index is described."""
-        if self.index is not None and raw.fork == "main":
-            from pageinspect_py.decode.btree import BtreeDecodeOptions
+        """Decode one page: an index's with its method's options (typed keys when the index
+        is described, a hash index's metapage, a BRIN index's)."""
+        if raw.fork != "main":
+            return decode_page(raw)
+        if self._options is None:
+            from pageinspect_py.app.indexes import access_method_of, decode_options
 
-            return decode_page(raw, btree=BtreeDecodeOptions(index=self.index, major=self.major))
-        return decode_page(raw)
+            amname = access_method_of(self.source)
+            self._options = decode_options(amname, self.index, self.source, major=self.major)
+        return decode_page(raw, **self._options)
 
     # -- fills (the page map) ---------------------------------------------------------------
 
@@ -503,6 +509,13 @@ def open_session(spec: OpenSpec) -> Session:
                 major = live.server.major
         else:
             major = live.server.major
+            if index is None and live.relation.amname in ("gin", "gist", "spgist", "brin"):
+                try:  # typed keys and values from the catalog
+                    from pageinspect_py.sources.live_index import describe_index
+
+                    index = describe_index(live.connection, live.relation.oid)
+                except PageInspectError as exc:
+                    warnings.append(f"index keys: {exc}")
             if description is None and (
                 live.relation.amname == "heap" or live.relation.relkind == "S"
             ):

@@ -37,9 +37,11 @@ from __future__ import annotations
 # the family modules register their functions when imported
 from pageinspect_py.decode.output import (  # noqa: F401
     arrays,
+    brin,
     datetime,
     floats,
     geometric,
+    gtsvector,
     jsonb,
     misc,
     network,

@@ -454,6 +454,7 @@ class IndexCatalog:
     datcollate: str | None
     datlocprovider: str | None  #: c libc, i icu (15+), b builtin (17+); None before 15
     datlocale: str | None  #: builtin/ICU locale (daticulocale 15-16, datlocale 17+)
+    opclasses: list[str]  #: pg_opclass.opcname per key column (indclass)
 
 
 def index_catalog(conn: Connection[Any], oid: int) -> IndexCatalog | None:
@@ -475,7 +476,12 @@ def index_catalog(conn: Connection[Any], oid: int) -> IndexCatalog | None:
                pg_catalog.to_jsonb(d) ->> 'datcollate' AS datcollate,
                pg_catalog.to_jsonb(d) ->> 'datlocprovider' AS datlocprovider,
                coalesce(pg_catalog.to_jsonb(d) ->> 'datlocale',
-                        pg_catalog.to_jsonb(d) ->> 'daticulocale') AS datlocale
+                        pg_catalog.to_jsonb(d) ->> 'daticulocale') AS datlocale,
+               ARRAY(SELECT oc.opcname::text
+                     FROM pg_catalog.unnest(i.indclass::pg_catalog.oid[])
+                          WITH ORDINALITY AS u(opc, n)
+                     JOIN pg_catalog.pg_opclass oc ON oc.oid = u.opc
+                     ORDER BY u.n) AS opclasses
         FROM pg_catalog.pg_index i
         JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
         LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
