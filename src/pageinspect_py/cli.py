@@ -248,6 +248,11 @@ def main() -> None:
     "or a fixture manifest entry).",
 )
 @click.option(
+    "--force",
+    is_flag=True,
+    help="Use --schema even when it records another relation's relfilenode than the file's.",
+)
+@click.option(
     "--columns",
     help="Decode tuple values with a hand-typed column list, e.g. "
     '"id int8, name text, -dropped_col int4, price numeric".',
@@ -278,6 +283,7 @@ def dump(
     columns: str | None,
     toast_path: str | None,
     no_values: bool,
+    force: bool,
 ) -> None:
     """Decode the pages of a relation file (TARGET is a path), of a relation in a data
     directory (TARGET is PGDATA, then RELATION and --db) or of a live relation.
@@ -327,6 +333,7 @@ def dump(
                 else found.relation.index,
                 xacts=xacts,
                 major=None if found.relation is None else found.relation.catalog.datadir.major,
+                force=force,
             )
             code = _write_dump(opened, start, stop, fmt, strict, xacts, found.warnings)
     except PageInspectError as exc:
@@ -683,6 +690,11 @@ def _btree(
     "it (pgpage schema writes one).",
 )
 @click.option(
+    "--force",
+    is_flag=True,
+    help="Use --schema even when it records another relation's relfilenode than the file's.",
+)
+@click.option(
     "--sample-rows",
     type=click.IntRange(min=1),
     default=10_000,
@@ -738,6 +750,7 @@ def layout_advice(
     want_sql: bool,
     want_verify: bool,
     search_seconds: float,
+    force: bool,
 ) -> None:
     """Find the column order that stores TABLE in the fewest pages, and prove it.
 
@@ -775,6 +788,7 @@ def layout_advice(
             want_sql=want_sql,
             want_verify=want_verify,
             search_seconds=search_seconds,
+            force=force,
         )
     except PageInspectError as exc:
         _fail(str(exc))

@@ -53,6 +53,7 @@ def run_layout_advice(
     err: TextIO | None = None,
     description: RelationDescription | None = None,
     visible: Callable[[HeapTupleHeader], bool] | None = None,
+    force: bool = False,
 ) -> int:
     """Advise on ``target``; returns the exit code. Errors raise PageInspectError."""
     out = out or sys.stdout
@@ -69,6 +70,7 @@ def run_layout_advice(
         search_seconds=search_seconds,
         description=description,
         visible=visible,
+        force=force,
     ):
         if isinstance(report, Notice):
             err.write(f"pgpage: {report.message}\n")

@@ -130,6 +130,7 @@ def layout_advice(
     search_seconds: float,
     description: RelationDescription | None = None,
     visible: Callable[[HeapTupleHeader], bool] | None = None,
+    force: bool = False,
 ) -> Iterator[TableAdvice | Notice]:
     """Advise on ``target`` (a relation file with ``schema_file``, else a table on the
     server ``dsn`` names), report by report as each table is done. Errors raise
@@ -142,7 +143,7 @@ def layout_advice(
             )
         schema = schema_file if schema_file is not None else description
         assert schema is not None
-        yield advise_file(target, schema, keep_first, search_seconds, visible)
+        yield advise_file(target, schema, keep_first, search_seconds, visible, force=force)
         return
     if dsn is None and Path(target).is_file():
         raise SourceError(
@@ -167,6 +168,8 @@ def advise_file(
     keep_first: Sequence[str],
     search_seconds: float,
     visible: Callable[[HeapTupleHeader], bool] | None = None,
+    *,
+    force: bool = False,
 ) -> TableAdvice:
     """Advice from the live tuples of a relation file described by ``schema`` (a schema
     file, or a description read from a data directory's catalogs, whose pg_xact then says
@@ -177,7 +180,9 @@ def advise_file(
     from pageinspect_py.decode.heap import HeapPage
     from pageinspect_py.sources.file import FileSource
 
-    desc = load_schema(schema, relation_file=path) if isinstance(schema, str) else schema
+    desc = (
+        load_schema(schema, relation_file=path, force=force) if isinstance(schema, str) else schema
+    )
     with FileSource(path) as source:
         pages = (decode_page(raw) for raw in source.pages("main"))
         heap_pages = (p for p in pages if isinstance(p, HeapPage))

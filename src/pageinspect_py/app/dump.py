@@ -117,6 +117,7 @@ def open_dump(
     index: IndexDescription | None = None,
     xacts: XactSource | None = None,
     major: int | None = None,
+    force: bool = False,
 ) -> DumpRelation:
     """Open TARGET (closed with ``stack``) and find what its pages are decoded with.
 
@@ -151,7 +152,7 @@ def open_dump(
         keys = index
     attrs = None
     if amname is None:
-        desc = _given_description(source, schema_file, columns) or description
+        desc = _given_description(source, schema_file, columns, force) or description
         attrs = _attributes(desc, toast_path, stack)
     return DumpRelation(
         source, fork_name, attrs, keys, xacts if fork_name == "main" else None, amname, major
@@ -238,13 +239,14 @@ def page_visibility(page: HeapPage, xacts: XactSource) -> dict[int, Visibility]:
 
 
 def _given_description(
-    source: PageSource, schema_file: str | None, columns: str | None
+    source: PageSource, schema_file: str | None, columns: str | None, force: bool = False
 ) -> RelationDescription | None:
-    """The relation description from --schema or --columns, if either was given."""
+    """The relation description from --schema or --columns, if either was given (a schema
+    of another relation refused unless ``force``)."""
     from pageinspect_py.catalog.schema import description_from_columns, load_schema
 
     if schema_file is not None:
-        return load_schema(schema_file, relation_file=source.path)
+        return load_schema(schema_file, relation_file=source.path, force=force)
     if columns is not None:
         return description_from_columns(columns)
     return None

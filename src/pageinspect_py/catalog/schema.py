@@ -12,6 +12,7 @@ The short form (``--columns "id int8, name text, price numeric(10,2)"``) is like
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -166,9 +167,38 @@ def read_schema_json(path: str | Path, relation_file: str | Path | None = None) 
     return obj
 
 
-def load_schema(path: str | Path, relation_file: str | Path | None = None) -> RelationDescription:
-    """Read a heap relation's description from a schema file (see :func:`read_schema_json`)."""
-    return description_from_json(read_schema_json(path, relation_file), source=str(path))
+def load_schema(
+    path: str | Path, relation_file: str | Path | None = None, *, force: bool = False
+) -> RelationDescription:
+    """Read a heap relation's description from a schema file (see :func:`read_schema_json`).
+    When the schema records the relation's relfilenode and ``relation_file`` is named by
+    another one (``16384``, ``16384.1``, ``16384.gz``), the schema describes another relation:
+    a SchemaError unless ``force``."""
+    desc = description_from_json(read_schema_json(path, relation_file), source=str(path))
+    if not force and relation_file is not None:
+        check_describes(desc, relation_file, path)
+    return desc
+
+
+_RELFILENODE_NAME = re.compile(r"^(\d+)(?:_(?:fsm|vm|init))?(?:\.\d+)?(?:\.gz)?$")
+
+
+def check_describes(
+    desc: RelationDescription, relation_file: str | Path, schema: str | Path
+) -> None:
+    """SchemaError when ``desc`` records a relfilenode that the file's name contradicts
+    (a file not named by a relfilenode says nothing, and passes)."""
+    recorded = desc.extra.get("relfilenode")
+    match = _RELFILENODE_NAME.match(Path(relation_file).name)
+    if match is None or not isinstance(recorded, int) or isinstance(recorded, bool):
+        return
+    named = int(match.group(1))
+    if recorded and named != recorded:
+        raise SchemaError(
+            f"{schema} describes {desc.relname} (relfilenode {recorded}), but "
+            f"{Path(relation_file).name} is relfilenode {named}: the schema is another "
+            "relation's (give --force to decode with it anyway)"
+        )
 
 
 def attribute_json(att: Attribute) -> dict[str, Any]:
