@@ -70,7 +70,7 @@ def test_every_major_has_the_brin_fixtures() -> None:
         names[rel.major].add(rel.name)
     assert sorted(names) == list(range(12, 19))
     for major, found in names.items():
-        want = {"brin_minmax", "brin_inclusion"}
+        want = {"brin_minmax", "brin_inclusion", "brin_empty"}
         if major >= 14:
             want |= {"brin_bloom", "brin_multi"}
         assert found == want, major

@@ -44,7 +44,7 @@ from pageinspect_py.sources.file import FileSource
 
 GIN = list(relations("gin"))
 MAJORS = list(range(12, 19))
-NAMES = {"gin_tsvector", "gin_array", "gin_jsonb", "gin_jsonb_path", "gin_deleted"}
+NAMES = {"gin_tsvector", "gin_array", "gin_jsonb", "gin_jsonb_path", "gin_deleted", "gin_multi"}
 
 
 def _error(value: Any) -> bool:

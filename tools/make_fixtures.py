@@ -209,14 +209,17 @@ GIN: `gin_tsvector` (a posting tree under an internal page, inline posting lists
 tree of two levels, rows deleted and VACUUMed, 300 rows in the pending list), `gin_array`
 (int4[], NULL arrays, empty arrays, NULL elements), `gin_jsonb` (jsonb_ops),
 `gin_jsonb_path` (jsonb_path_ops), `gin_deleted` (one key of 40000 rows, the middle half
-deleted and VACUUMed: deleted posting-tree leaves; no `table_rows`).
+deleted and VACUUMed: deleted posting-tree leaves; no `table_rows`), `gin_multi` (two
+columns: entry tuples with their attribute number).
 GiST: `gist_point` (deleted pages after VACUUM, LP_DEAD items and F_HAS_GARBAGE after index
 scans), `gist_box` (NULLs), `gist_range` (int4range: empty, unbounded, NULL).
 SP-GiST: `spgist_quad` (quad_point_ops, duplicates, NULLs), `spgist_kd` (kd_point_ops, the
-same rows), `spgist_text` (radix tree of URLs; a quarter deleted and VACUUMed).
+same rows), `spgist_text` (radix tree of URLs; a quarter deleted and VACUUMed),
+`spgist_same` (one point 2000 times: allTheSame inner tuples).
 BRIN: `brin_minmax` (int8, timestamp, text; pages_per_range 1; all-NULL and some-NULL
 ranges; unsummarized ranges at the end), `brin_inclusion` (box and inet inclusion),
-`brin_bloom` and `brin_multi` (14+: bloom and minmax-multi opclasses; skipped before).
+`brin_bloom` and `brin_multi` (14+: bloom and minmax-multi opclasses; skipped before),
+`brin_empty` (ranges whose rows were deleted before the build: empty ranges, 16+).
 
 TOAST: `toast_values` (inline compressed, external uncompressed, external pglz and, where
 the build has lz4, inline/external lz4) and its TOAST table `toast_values_toast`.
@@ -1122,6 +1125,20 @@ def build_gin_deleted(b: Build) -> None:
     b.relations.append(Relation(name, name, "gin", table=table, table_rows=False))
 
 
+def build_gin_multi(b: Build) -> None:
+    """GIN on two columns (int4[] and text[]): entry tuples carry their attribute number
+    (the key's column) before the key; NULL arrays in either column."""
+    name = "gin_multi"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, a int4[], t text[])")
+    b.run(
+        f"INSERT INTO {table} SELECT i, CASE WHEN i % 53 = 0 THEN NULL "
+        "ELSE ARRAY[i % 40, 500 + i % 11] END, CASE WHEN i % 59 = 0 THEN NULL "
+        "ELSE ARRAY['t' || (i % 30), 'all'] END FROM generate_series(1, 3000) i"
+    )
+    _index(b, name, "gin", table, "USING gin (a, t) WITH (fastupdate = off)")
+
+
 def build_gist_point(b: Build) -> None:
     """GiST on point (a 100 x 80 grid, two levels): the rows of a quarter of the grid
     deleted and VACUUMed (emptied leaves: deleted pages on 13+); every third row of another
@@ -1183,6 +1200,19 @@ def build_spgist_quad(b: Build) -> None:
     _index(b, name, "spgist", table, "USING spgist (p)")
 
 
+def build_spgist_same(b: Build) -> None:
+    """SP-GiST quad tree on point where one point repeats 2000 times: the picksplit cannot
+    separate them, so inner tuples are allTheSame (every node the same)."""
+    name = "spgist_same"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int4, p point)")
+    b.run(
+        f"INSERT INTO {table} SELECT i, CASE WHEN i <= 2000 THEN point(7, 7) "
+        "ELSE point(i % 50, i / 50) END FROM generate_series(1, 3000) i"
+    )
+    _index(b, name, "spgist", table, "USING spgist (p)")
+
+
 def build_spgist_kd(b: Build) -> None:
     """SP-GiST k-d tree on point (kd_point_ops), the quad tree's rows."""
     name = "spgist_kd"
@@ -1230,6 +1260,19 @@ def build_brin_minmax(b: Build) -> None:
     nblocks = int(b.scalar(f"SELECT pg_relation_size('{name}') / 8192"))
     b.note(name, f"{nblocks} blocks")
     b.relations.append(Relation(name, name, "brin", table=table))
+
+
+def build_brin_empty(b: Build) -> None:
+    """BRIN minmax whose first ranges' rows were all deleted and VACUUMed before the index
+    was built: the summary of a range with no rows (16+: the empty flag, bt_info 0x20;
+    before 16 all columns all-NULL)."""
+    name = "brin_empty"
+    table = f"{name}_tbl"
+    b.run(f"CREATE TABLE {table} (id int8, v int4) WITH (autovacuum_enabled = off)")
+    b.run(f"INSERT INTO {table} SELECT i, i % 100 FROM generate_series(1, 3000) i")
+    b.run(f"DELETE FROM {table} WHERE ctid < '(3,0)'")
+    b.run(f"VACUUM {table}")
+    _index(b, name, "brin", table, "USING brin (id, v) WITH (pages_per_range = 1)")
 
 
 def build_brin_inclusion(b: Build) -> None:
@@ -1334,6 +1377,9 @@ BUILDERS: tuple[Callable[[Build], None], ...] = (
     build_brin_inclusion,
     build_brin_bloom,
     build_brin_multi,
+    build_gin_multi,  # added later still, each with --only
+    build_spgist_same,
+    build_brin_empty,
 )
 
 #: builders whose relations are not named ``build_<relation>``

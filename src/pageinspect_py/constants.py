@@ -279,7 +279,8 @@ BRIN_INFO_FLAG_NAMES: Final = (
     (BRIN_PLACEHOLDER_MASK, "BRIN_PLACEHOLDER_MASK"),
     (BRIN_NULLS_MASK, "BRIN_NULLS_MASK"),
 )
-BRIN_EMPTY_RANGE_MAJOR: Final = 16  #: the first major that sets BRIN_EMPTY_RANGE_MASK
+#: the first major whose brin_page_items shows ``empty`` (the bit is written from 12.15 on)
+BRIN_EMPTY_RANGE_MAJOR: Final = 16
 
 # --- GIN (access/ginblock.h, access/gin_private.h, access/gin.h, utils/jsonb.h) ---
 GIN_DATA: Final = 1 << 0  #: a posting-tree page (else an entry-tree page)

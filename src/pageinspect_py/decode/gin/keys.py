@@ -89,8 +89,10 @@ def read_key(
     """The key of the tuple whose data area starts at ``start`` (page offset, MAXALIGNed) and
     must end by ``stop``: the key, where its bytes end, and the named spans it covers
     (``attnum``, ``key``, ``category``). ``null_bits`` is the first byte of the null bitmap
-    (1 = not null)."""
-    multi = len(columns) > 1
+    (1 = not null). Without a description a tuple says it is a multi-column index's only
+    when it is a NULL-category one: a one-column index sets INDEX_NULL_MASK only for a NULL
+    key (bit 0 clear), a multi-column one keeps its attnum not null (bit 0 set)."""
+    multi = len(columns) > 1 or (not columns and has_nulls and bool(null_bits & 1))
     spans: list[tuple[str, Span]] = []
     attnum: int | None = None
     cursor = start
@@ -172,7 +174,10 @@ def _typed_key(
 
 def compare_keys(a: GinKey, b: GinKey) -> int | None:
     """ginCompareAttEntries: attnum, then category, then the key (normal keys only); None
-    when the keys cannot be compared here."""
+    when the keys cannot be compared here (one read as a multi-column index's, with its
+    attnum, the other not: an undescribed index's tuples say which only when NULL)."""
+    if (a.attnum is None) != (b.attnum is None):
+        return None
     if a.attnum != b.attnum and a.attnum is not None and b.attnum is not None:
         return -1 if a.attnum < b.attnum else 1
     if a.category != b.category:
