@@ -629,3 +629,51 @@ def test_lost_connection_is_a_message() -> None:
         assert app.is_running
 
     drive(PgPageApp(session=session), scenario)
+
+
+# -- links between pages (issue 13: walking an index tree by hand) ---------------------------
+
+
+def test_links_follow_a_gin_entry_to_its_posting_tree_and_back() -> None:
+    """``l`` lists the blocks the page names (each access method's links: analysis/links.py);
+    Enter follows one, Backspace comes back. On gin_tsvector the entry leaf holding
+    ``common`` names its posting tree's root, whose PostingItems name the leaves."""
+    from pageinspect_py.analysis.links import page_links
+    from pageinspect_py.decode.dispatch import decode_page
+    from pageinspect_py.decode.gin import GinDataPage
+    from pageinspect_py.tui.dialogs import LinksDialog
+
+    rel = fixture("gin_tsvector")
+    with FileSource(rel.file()) as source:
+        pages = [decode_page(raw) for raw in source.pages("main")]
+    leaf, link = next(
+        (p.blkno, link)
+        for p in pages
+        for link in page_links(p)
+        if link.label.startswith("posting tree")
+    )
+    root = pages[link.blkno]
+    assert isinstance(root, GinDataPage) and root.posting_items
+
+    async def scenario(pilot: Pilot[Any], app: PgPageApp) -> None:
+        await jump(pilot, str(leaf))
+        await press(pilot, "enter")
+        page = page_screen(app)
+        assert page.blkno == leaf
+        await press(pilot, "l")
+        dialog = app.screen
+        assert isinstance(dialog, LinksDialog)
+        wanted = next(i for i, text in enumerate(dialog.labels) if "posting tree" in text)
+        assert dialog.labels[wanted] == f"block {link.blkno}: {link.label}"
+        for _ in range(wanted):
+            await press(pilot, "down")
+        await press(pilot, "enter")
+        assert page_screen(app).blkno == link.blkno
+        await press(pilot, "l")  # the root names its children
+        assert isinstance(app.screen, LinksDialog)
+        assert all("PostingItem" in text for text in app.screen.labels)
+        await press(pilot, "escape")
+        await press(pilot, "backspace")
+        assert page_screen(app).blkno == leaf
+
+    drive(app_for("gin_tsvector"), scenario)

@@ -135,6 +135,39 @@ class RelatedDialog(ModalScreen[int | None]):
         self.dismiss(None)
 
 
+class LinksDialog(ModalScreen[int | None]):
+    """Choose a block the page links to (siblings, downlinks, posting trees, overflow pages,
+    summary pages); dismissed with the chosen index in ``labels``, or None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Close", id="dialog.close"),
+    ]
+    DEFAULT_CSS = (
+        _DIALOG_CSS.format(name="LinksDialog")
+        + """
+    LinksDialog OptionList { height: auto; max-height: 16; }
+    """
+    )
+
+    def __init__(self, title: str, labels: list[str]) -> None:
+        super().__init__(id="links-dialog")
+        self.title_text = title
+        self.labels = labels
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text)
+            yield OptionList(*self.labels, id="links-list")
+            yield Static("Enter follows the link, Escape closes.", classes="hint")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option_index)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
 class HelpScreen(ModalScreen[None]):
     """Help for the focused pane and every key that works there, with binding ids."""
 

@@ -209,6 +209,8 @@ class PageScreen(BaseScreen):
         Binding("r", "reload", "Reload", show=False, id="page.reload"),
         Binding("b", "btree", "B-tree", show=False, id="page.btree"),
         Binding("t", "toast", "TOAST", show=False, id="page.toast"),
+        Binding("l", "links", "Links", id="page.links"),
+        Binding("backspace", "link_back", "Back", show=False, id="page.link_back"),
     ]
 
     DEFAULT_CSS = """
@@ -234,6 +236,8 @@ class PageScreen(BaseScreen):
         self._from_hex: int | None = None
         self._keep_key: str | None = None
         self._error: str | None = None
+        #: blocks left by following links (``l``), for Back
+        self._trail: list[int] = []
 
     def compose(self) -> ComposeResult:
         yield Static(f"block {self.blkno}: reading…", id="page-title")
@@ -464,6 +468,35 @@ class PageScreen(BaseScreen):
             )
             return
         self.load(target)
+
+    def action_links(self) -> None:
+        """The blocks this page links to (siblings, downlinks, a GIN posting tree, a hash
+        bucket's overflow chain, BRIN's summary pages): choose one to go there."""
+        from pageinspect_py.analysis.links import page_links
+        from pageinspect_py.tui.dialogs import LinksDialog
+
+        if self.detail is None:
+            return
+        links = page_links(self.detail.page)
+        if not links:
+            self.notify("this page links to no other block", timeout=3)
+            return
+        start = self.blkno
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self._trail.append(start)
+                self.load(links[index].blkno)
+
+        labels = [f"block {link.blkno}: {link.label}" for link in links]
+        self.app.push_screen(LinksDialog(f"Block {start} links to", labels), chosen)
+
+    def action_link_back(self) -> None:
+        """Back to the block a followed link left; with none followed, back as Escape."""
+        if self._trail:
+            self.load(self._trail.pop())
+        else:
+            self.action_back()
 
     def action_btree(self) -> None:
         """The B-tree screen at this block."""
