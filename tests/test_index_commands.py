@@ -118,3 +118,39 @@ def test_an_untyped_dump_says_so_and_still_decodes() -> None:
     assert blocks[0]["gist_page_opaque_info"]["flags"] == ["leaf"]
     assert blocks[0]["gist_page_items_bytea"]
     assert blocks[0].get("gist_page_items") is None
+
+
+@pytest.mark.parametrize("rel", INDEXES + list(relations("btree")), ids=str)
+def test_page_links_name_blocks_of_the_index(rel: FixtureRelation) -> None:
+    """Every link of every page names a block of the index that is not the page itself;
+    every page but the root is named by some page (downlinks, siblings, the BRIN map) in the
+    tree methods, and what each link says it is, it is: a downlink's child is a page of its
+    method, a GIN posting tree's root a data page."""
+    from pageinspect_py.analysis.links import page_links
+    from pageinspect_py.app.indexes import decode_options
+    from pageinspect_py.decode.dispatch import decode_page
+    from pageinspect_py.decode.gin import GinDataPage
+
+    with FileSource(rel.file("main")) as source:
+        options = decode_options(access_method_of(source), None, source)
+        pages = [decode_page(raw, **options) for raw in source.pages("main")]
+    named: set[int] = set()
+    for page in pages:
+        for link in page_links(page):
+            assert 0 <= link.blkno < len(pages) and link.blkno != page.blkno, (page.blkno, link)
+            named.add(link.blkno)
+            target = pages[link.blkno]
+            if "downlink" in link.label or "child" in link.label:
+                assert target.kind == page.kind, (page.blkno, link)
+            if link.label.startswith("posting tree"):
+                assert isinstance(target, GinDataPage), (page.blkno, link)
+    kind = rel.meta["kind"]
+    live = {
+        p.blkno
+        for p in pages
+        if p.kind is not PageKind.NEW
+        and not getattr(p, "deleted", False)
+        and not (getattr(getattr(p, "opaque", None), "ignore", False))
+    }
+    if kind in ("gist", "brin"):  # GiST's root and BRIN's metapage are block 0
+        assert live - {0} <= named

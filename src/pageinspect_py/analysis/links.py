@@ -31,7 +31,7 @@ MAX_LINKS = 400
 
 
 def page_links(page: Page) -> list[PageLink]:
-    """The blocks ``page`` links to, in page order (siblings first); each block once."""
+    """The other blocks ``page`` links to, in page order (siblings first); each once."""
     links: list[PageLink] = []
     if isinstance(page, BtreePage) and page.opaque is not None:
         o = page.opaque
@@ -75,7 +75,7 @@ def page_links(page: Page) -> list[PageLink]:
     elif isinstance(page, BrinRevmapPage):
         for slot in page.summarized():
             links.append(PageLink(f"summary of range {slot.range_index}", slot.tid.block))
-    return _once(links)
+    return _once(links, page.blkno)
 
 
 def _sibling(links: list[PageLink], label: str, blkno: int, none: int) -> None:
@@ -83,9 +83,10 @@ def _sibling(links: list[PageLink], label: str, blkno: int, none: int) -> None:
         links.append(PageLink(label, blkno))
 
 
-def _once(links: list[PageLink]) -> list[PageLink]:
-    """Each block once (its first link names it), at most MAX_LINKS."""
-    seen: set[int] = set()
+def _once(links: list[PageLink], here: int) -> list[PageLink]:
+    """Each block once (its first link names it), not the page itself (an SP-GiST node may
+    point into its own page), at most MAX_LINKS."""
+    seen: set[int] = {here}
     out = []
     for link in links:
         if link.blkno not in seen:
