@@ -393,15 +393,37 @@ def _gap(previous: Region | None, span: Span) -> Region:
     return Region(RegionKind.UNUSED, span)
 
 
+def line_pointer_claims(
+    header: PageHeader, line_pointers: Sequence[ItemId], size: int, *, free_space: bool = True
+) -> list[Region]:
+    """The line pointers and the free space after them (PageGetExactFreeSpace's bytes, when
+    pd_upper lies in the page)."""
+    claims = [Region(RegionKind.LINE_POINTER, lp.span, lp.lp) for lp in line_pointers]
+    lower = C.SizeOfPageHeaderData + len(line_pointers) * C.SizeOfItemIdData
+    if free_space and lower <= header.pd_upper <= size:
+        claims.append(Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper)))
+    return claims
+
+
+def free_space_after(
+    header: PageHeader, end: int, size: int, *, past_lower: bool = True
+) -> Region | None:
+    """The free space of a page whose contents end at ``end`` (a metapage's struct, a deleted
+    page's contents, a data area): from pd_lower (or ``end``, if later; ``end`` itself when
+    not ``past_lower``) to pd_upper, when that is a non-empty range inside the page; None
+    otherwise."""
+    lower = max(header.pd_lower, end) if past_lower else end
+    if lower < header.pd_upper <= size:
+        return Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper))
+    return None
+
+
 def frame_claims(
     header: PageHeader, line_pointers: Sequence[ItemId], size: int, *, free_space: bool = True
 ) -> list[Region]:
     """Header, line pointers, free space and special space: the page's frame."""
     claims = [Region(RegionKind.PAGE_HEADER, Span(0, C.SizeOfPageHeaderData))]
-    claims.extend(Region(RegionKind.LINE_POINTER, lp.span, lp.lp) for lp in line_pointers)
-    lower = C.SizeOfPageHeaderData + len(line_pointers) * C.SizeOfItemIdData
-    if free_space and lower <= header.pd_upper <= size:
-        claims.append(Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper)))
+    claims.extend(line_pointer_claims(header, line_pointers, size, free_space=free_space))
     if header.pd_upper <= header.pd_special < size:
         claims.append(Region(RegionKind.SPECIAL, Span(header.pd_special, size)))
     return claims

@@ -45,6 +45,8 @@ from pageinspect_py.decode.page import (
     PageHeader,
     check_header,
     check_line_pointer,
+    free_space_after,
+    line_pointer_claims,
     parse_line_pointers,
 )
 from pageinspect_py.errors import DatumError, PageInspectError
@@ -203,12 +205,6 @@ def _special(
     return special
 
 
-def _free(header: PageHeader, lower: int, size: int, claims: list[Region]) -> None:
-    lower = max(header.pd_lower, lower)
-    if lower < header.pd_upper <= size:
-        claims.append(Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper)))
-
-
 def _meta_contents(
     data: bytes,
     header: PageHeader,
@@ -229,7 +225,8 @@ def _meta_contents(
         _check_meta(meta, header, log)
     if blkno != C.BRIN_METAPAGE_BLKNO:
         log.error("brin-meta-block", f"a BRIN metapage at block {blkno}, not block 0")
-    _free(header, end, size, claims)
+    if (free := free_space_after(header, end, size)) is not None:
+        claims.append(free)
     return BrinMetaPage, (), claims, {**extra, "meta": meta}
 
 
@@ -383,8 +380,7 @@ def _regular_contents(
 ) -> Contents:
     size = len(data)
     lps = parse_line_pointers(data, header, log)
-    claims.extend(Region(RegionKind.LINE_POINTER, lp.span, lp.lp) for lp in lps)
-    _free(header, C.SizeOfPageHeaderData + len(lps) * C.SizeOfItemIdData, size, claims)
+    claims.extend(line_pointer_claims(header, lps, size))
     if blkno <= C.BRIN_METAPAGE_BLKNO:
         log.error("brin-regular-block", f"a regular BRIN page at block {blkno}")
     elif options.meta is not None and blkno <= options.meta.lastRevmapPage:

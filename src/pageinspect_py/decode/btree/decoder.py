@@ -51,6 +51,8 @@ from pageinspect_py.decode.page import (
     PageKind,
     check_header,
     check_line_pointer,
+    free_space_after,
+    line_pointer_claims,
     parse_line_pointers,
 )
 from pageinspect_py.layouts._util import field_offsets
@@ -193,9 +195,8 @@ def _meta_contents(
         )
         claims.append(Region(RegionKind.METADATA, Span(start, end), label="BTMetaPageData"))
         check_meta(meta, opaque, log)
-    lower = max(header.pd_lower, end)
-    if lower < header.pd_upper <= size:
-        claims.append(Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper)))
+    if (free := free_space_after(header, end, size)) is not None:
+        claims.append(free)
     return BtreeMetaPage, (), claims, {"meta": meta, "opaque": opaque}
 
 
@@ -221,10 +222,7 @@ def _page_contents(
     if opaque is not None and opaque.is_deleted and opaque.has_fullxid:
         return _deleted_contents(data, header, log, claims, extra)
     lps = parse_line_pointers(data, header, log)
-    claims.extend(Region(RegionKind.LINE_POINTER, lp.span, lp.lp) for lp in lps)
-    lower = C.SizeOfPageHeaderData + len(lps) * C.SizeOfItemIdData
-    if lower <= header.pd_upper <= size:
-        claims.append(Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper)))
+    claims.extend(line_pointer_claims(header, lps, size))
     items = []
     for lp in lps:
         item, item_claims = _decode_item(data, lp, len(lps), opaque, log, options)
@@ -251,9 +249,8 @@ def _deleted_contents(
             f"pd_lower {end}, not {header.pd_lower}",
             Span(12, 14),
         )
-    lower = max(header.pd_lower, end)
-    if lower < header.pd_upper <= len(data):
-        claims.append(Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper)))
+    if (free := free_space_after(header, end, len(data))) is not None:
+        claims.append(free)
     return BtreePage, (), claims, extra
 
 

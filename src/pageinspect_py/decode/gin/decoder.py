@@ -47,6 +47,8 @@ from pageinspect_py.decode.page import (
     PageHeader,
     check_header,
     check_line_pointer,
+    free_space_after,
+    line_pointer_claims,
     parse_line_pointers,
 )
 from pageinspect_py.layouts._util import compiled, struct_format
@@ -206,11 +208,6 @@ def _check_flags(opaque: GinPageOpaque, blkno: int, log: DiagnosticLog) -> None:
         log.error("gin-meta-block", "block 0 of a GIN index is not its metapage (GIN_META)", span)
 
 
-def _free_space(header: PageHeader, size: int, claims: list[Region], lower: int) -> None:
-    if lower <= header.pd_upper <= size and lower < header.pd_upper:
-        claims.append(Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper)))
-
-
 def _meta_contents(
     data: bytes,
     header: PageHeader,
@@ -238,7 +235,8 @@ def _meta_contents(
             f"({end})",
             Span(12, 14),
         )
-    _free_space(header, size, claims, max(end, header.pd_lower))
+    if (free := free_space_after(header, end, size)) is not None:
+        claims.append(free)
     if header.pd_lower > end and header.pd_lower <= header.pd_upper:
         claims.append(Region(RegionKind.UNKNOWN, Span(end, header.pd_lower)))
     return GinMetaPage, (), claims, {"opaque": opaque, "meta": meta}
@@ -312,7 +310,8 @@ def _data_contents(
     lower = max(end, min(header.pd_lower, limit))
     if end < lower:
         claims.append(Region(RegionKind.UNKNOWN, Span(end, lower), label="past the data"))
-    _free_space(header, size, claims, max(start, lower))
+    if (free := free_space_after(header, max(start, lower), size, past_lower=False)) is not None:
+        claims.append(free)
     return GinDataPage, (), claims, fields
 
 
@@ -447,9 +446,7 @@ def _entry_contents(
 ) -> Contents:
     size = len(data)
     lps = parse_line_pointers(data, header, log)
-    claims.extend(Region(RegionKind.LINE_POINTER, lp.span, lp.lp) for lp in lps)
-    lower = C.SizeOfPageHeaderData + len(lps) * C.SizeOfItemIdData
-    _free_space(header, size, claims, lower)
+    claims.extend(line_pointer_claims(header, lps, size))
     kind = opaque.page_type
     columns = options.key_columns()
     entries: list[GinEntry] = []

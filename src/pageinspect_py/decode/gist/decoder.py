@@ -34,6 +34,8 @@ from pageinspect_py.decode.page import (
     PageHeader,
     check_header,
     check_line_pointer,
+    free_space_after,
+    line_pointer_claims,
     parse_line_pointers,
 )
 from pageinspect_py.layouts._util import compiled, struct_format
@@ -122,10 +124,7 @@ def gist_contents(
         return GistPage, (), claims, fields
     leaf = opaque.is_leaf if opaque is not None else True
     lps = parse_line_pointers(data, header, log)
-    claims.extend(Region(RegionKind.LINE_POINTER, lp.span, lp.lp) for lp in lps)
-    lower = C.SizeOfPageHeaderData + len(lps) * C.SizeOfItemIdData
-    if lower <= header.pd_upper <= size:
-        claims.append(Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper)))
+    claims.extend(line_pointer_claims(header, lps, size))
     items: list[GistItem] = []
     for lp in lps:
         item, regions = _decode_item(data, lp, len(lps), leaf, blkno, log, options)
@@ -212,8 +211,8 @@ def _deleted(
                     label="not GISTDeletedPageContents",
                 )
             )
-    if stop <= header.pd_upper <= size:
-        claims.append(Region(RegionKind.FREE_SPACE, Span(stop, header.pd_upper)))
+    if (free := free_space_after(header, stop, size, past_lower=False)) is not None:
+        claims.append(free)
     if header.pd_upper < header.pd_special:
         log.warning(
             "gist-deleted-items",

@@ -42,6 +42,8 @@ from pageinspect_py.decode.page import (
     PageKind,
     check_header,
     check_line_pointer,
+    free_space_after,
+    line_pointer_claims,
     parse_line_pointers,
 )
 from pageinspect_py.layouts._util import compiled, struct_format
@@ -280,13 +282,6 @@ def _check_flags(opaque: HashPageOpaque, log: DiagnosticLog) -> None:
         log.warning("hash-flags", f"LH_PAGE_HAS_DEAD_TUPLES on a {kind} page", flag_span)
 
 
-def _free_space(header: PageHeader, lower: int, size: int) -> Region | None:
-    lower = max(header.pd_lower, lower)
-    if lower < header.pd_upper <= size:
-        return Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper))
-    return None
-
-
 def _meta_contents(
     data: bytes,
     header: PageHeader,
@@ -309,7 +304,7 @@ def _meta_contents(
         log.error("hash-meta-block", f"a hash metapage at block {blkno}, not block 0")
     if opaque is not None:
         _check_no_chain(opaque, "metapage", log)
-    free = _free_space(header, end, size)
+    free = free_space_after(header, end, size)
     if free is not None:
         claims.append(free)
     return HashMetaPage, (), claims, {"meta": meta, "opaque": opaque}
@@ -476,7 +471,7 @@ def _bitmap_contents(
     bitmap = parse_bitmap(data, max(0, min(bmsize, room)))
     if bitmap.span.length:
         claims.append(Region(RegionKind.METADATA, bitmap.span, label="bitmap"))
-    free = _free_space(header, bitmap.span.stop, size)
+    free = free_space_after(header, bitmap.span.stop, size)
     if free is not None:
         claims.append(free)
     if opaque is not None:
@@ -513,10 +508,7 @@ def _item_contents(
     size = len(data)
     meta = options.meta
     lps = parse_line_pointers(data, header, log)
-    claims.extend(Region(RegionKind.LINE_POINTER, lp.span, lp.lp) for lp in lps)
-    lower = C.SizeOfPageHeaderData + len(lps) * C.SizeOfItemIdData
-    if lower <= header.pd_upper <= size:
-        claims.append(Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper)))
+    claims.extend(line_pointer_claims(header, lps, size))
     kind = opaque.page_type if opaque is not None else HashPageType.INVALID
     items: list[HashItem] = []
     previous: int | None = None

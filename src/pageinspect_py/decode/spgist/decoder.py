@@ -29,6 +29,8 @@ from pageinspect_py.decode.page import (
     PageHeader,
     check_header,
     check_line_pointer,
+    free_space_after,
+    line_pointer_claims,
     parse_line_pointers,
 )
 from pageinspect_py.decode.spgist.model import (
@@ -229,9 +231,8 @@ def _meta_contents(
                     f"cachedPage[{page.index}] names block {page.blkno}, the metapage",
                     page.span,
                 )
-    lower = max(header.pd_lower, end)
-    if lower < header.pd_upper <= size:
-        claims.append(Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper)))
+    if (free := free_space_after(header, end, size)) is not None:
+        claims.append(free)
     extra = dict(extra, meta=meta)
     return SpGistPage, (), claims, extra
 
@@ -248,10 +249,7 @@ def _tuple_contents(
 ) -> Contents:
     size = len(data)
     lps = parse_line_pointers(data, header, log)
-    claims.extend(Region(RegionKind.LINE_POINTER, lp.span, lp.lp) for lp in lps)
-    lower = C.SizeOfPageHeaderData + len(lps) * C.SizeOfItemIdData
-    if lower <= header.pd_upper <= size:
-        claims.append(Region(RegionKind.FREE_SPACE, Span(lower, header.pd_upper)))
+    claims.extend(line_pointer_claims(header, lps, size))
     leaf_page = opaque is None or opaque.is_leaf
     nulls = opaque is not None and opaque.stores_nulls
     inner: list[SpGistInnerTuple] = []
