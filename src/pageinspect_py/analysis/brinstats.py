@@ -20,13 +20,13 @@ Sources: ``access/brin/brin_revmap.c`` (revmap_get_blkno, brinGetTupleForHeapBlo
 
 from __future__ import annotations
 
-import enum
 import math
 import struct
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from pageinspect_py.analysis.findings import IndexFinding, Severity
 from pageinspect_py.catalog.index import IndexDescription
 from pageinspect_py.decode.brin import (
     BrinColumn,
@@ -46,24 +46,8 @@ from pageinspect_py.decode.varlena import parse_varlena, plain_payload
 from pageinspect_py.errors import PageInspectError
 from pageinspect_py.page.raw import PageSource
 
-
-class Severity(enum.StrEnum):
-    WARNING = "warning"
-    ERROR = "error"
-
-
-@dataclass(frozen=True, slots=True)
-class BrinFinding:
-    """Something the pages of a BRIN index say about each other."""
-
-    severity: Severity
-    code: str
-    block: int | None
-    message: str
-
-    def describe(self) -> str:
-        where = f"block {self.block}: " if self.block is not None else ""
-        return f"{self.severity}: {self.code}: {where}{self.message}"
+#: the cross-page findings of this access method (analysis/findings.py)
+BrinFinding = IndexFinding
 
 
 @dataclass(frozen=True, slots=True)

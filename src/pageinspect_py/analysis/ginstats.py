@@ -20,12 +20,12 @@ Findings (cross-page):
 
 from __future__ import annotations
 
-import enum
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from pageinspect_py import constants as C
+from pageinspect_py.analysis.findings import IndexFinding, Severity
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.gin import (
     EntryKind,
@@ -52,23 +52,8 @@ class PgStatGinIndex:
     pending_tuples: int
 
 
-class Severity(enum.StrEnum):
-    WARNING = "warning"
-    ERROR = "error"
-
-
-@dataclass(frozen=True, slots=True)
-class GinFinding:
-    """Something the pages of a GIN index say about each other."""
-
-    severity: Severity
-    code: str
-    block: int | None
-    message: str
-
-    def describe(self) -> str:
-        where = f"block {self.block}: " if self.block is not None else ""
-        return f"{self.severity}: {self.code}: {where}{self.message}"
+#: the cross-page findings of this access method (analysis/findings.py)
+GinFinding = IndexFinding
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,11 +22,11 @@ tuple descriptor, with the built-in range types' subtypes so range keys print).
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pageinspect_py import constants as C
+from pageinspect_py.analysis.findings import IndexFinding, Severity
 from pageinspect_py.catalog.attributes import (
     TYPTYPE_BASE,
     TYPTYPE_RANGE,
@@ -284,23 +284,8 @@ def gist_index_statistics(
 # across pages
 
 
-class Severity(enum.StrEnum):
-    WARNING = "warning"
-    ERROR = "error"
-
-
-@dataclass(frozen=True, slots=True)
-class GistFinding:
-    """Something the pages of a GiST index say about each other."""
-
-    severity: Severity
-    code: str
-    block: int | None
-    message: str
-
-    def describe(self) -> str:
-        where = f"block {self.block}: " if self.block is not None else ""
-        return f"{self.severity}: {self.code}: {where}{self.message}"
+#: the cross-page findings of this access method (analysis/findings.py)
+GistFinding = IndexFinding
 
 
 @dataclass

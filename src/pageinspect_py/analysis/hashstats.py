@@ -13,11 +13,11 @@ page is left out and the reason kept in ``problems``.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pageinspect_py import constants as C
+from pageinspect_py.analysis.findings import IndexFinding, Severity
 from pageinspect_py.decode.dispatch import decode_page
 from pageinspect_py.decode.hash import (
     HashBitmapPage,
@@ -45,23 +45,8 @@ class PgStatHashIndex:
     free_percent: float
 
 
-class Severity(enum.StrEnum):
-    WARNING = "warning"
-    ERROR = "error"
-
-
-@dataclass(frozen=True, slots=True)
-class HashFinding:
-    """Something the pages of a hash index say about each other."""
-
-    severity: Severity
-    code: str
-    block: int | None
-    message: str
-
-    def describe(self) -> str:
-        where = f"block {self.block}: " if self.block is not None else ""
-        return f"{self.severity}: {self.code}: {where}{self.message}"
+#: the cross-page findings of this access method (analysis/findings.py)
+HashFinding = IndexFinding
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,12 @@ keys; an inner root's tuple is at offset 1 (FirstOffsetNumber), as spgscan start
 
 from __future__ import annotations
 
-import enum
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from pageinspect_py import constants as C
+from pageinspect_py.analysis.findings import IndexFinding, Severity
 from pageinspect_py.catalog.index import IndexDescription
 from pageinspect_py.catalog.types import BUILTIN_TYPES
 from pageinspect_py.decode.dispatch import decode_page
@@ -45,29 +45,8 @@ FIRST_OFFSET_NUMBER = 1
 _Find = Callable[..., None]
 
 
-class Severity(enum.StrEnum):
-    WARNING = "warning"
-    ERROR = "error"
-
-
-@dataclass(frozen=True, slots=True)
-class SpGistFinding:
-    """Something the pages of an SP-GiST index say about each other."""
-
-    severity: Severity
-    code: str
-    block: int | None
-    message: str
-    offset: int | None = None
-
-    def describe(self) -> str:
-        where = ""
-        if self.block is not None:
-            where = f"block {self.block}"
-            if self.offset is not None:
-                where += f" lp {self.offset}"
-            where += ": "
-        return f"{self.severity}: {self.code}: {where}{self.message}"
+#: the cross-page findings of this access method (analysis/findings.py)
+SpGistFinding = IndexFinding
 
 
 @dataclass(frozen=True, slots=True)

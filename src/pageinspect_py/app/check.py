@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pageinspect_py.analysis.findings import IndexFinding
 from pageinspect_py.app.indexes import (
     INDEX_CHECK_MAX_BLOCKS,
     INDEX_CHECKS,
@@ -238,7 +239,7 @@ def _index_pass(
     return tally, pages
 
 
-def _index_finding(source: PageSource, f: Any) -> Finding:
+def _index_finding(source: PageSource, f: IndexFinding) -> Finding:
     """A cross-page finding of an access method's index check (severity, code, block,
     message, ``describe()``) as one of check's findings."""
     block = f.block if f.block is not None else 0

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from pageinspect_py.analysis.findings import IndexFinding
 from pageinspect_py.decode.page import Page
 from pageinspect_py.page.raw import PageSource
 
@@ -97,19 +98,6 @@ def decode_options(
     return {}
 
 
-class _Finding(Protocol):
-    """What every access method's cross-page findings carry."""
-
-    @property
-    def severity(self) -> Any: ...
-    @property
-    def code(self) -> str: ...
-    @property
-    def block(self) -> int | None: ...
-    @property
-    def message(self) -> str: ...
-
-
 #: the largest index whose cross-page check runs: the check holds every decoded page of the
 #: index (100-200 kB each) until it has seen them all
 INDEX_CHECK_MAX_BLOCKS = 16384
@@ -121,7 +109,7 @@ class IndexCheck:
     method's options (the metapage where one rules the others), then compared."""
 
     name: str  #: as ``pgpage check`` lists it ("hash structure")
-    findings: Callable[[Sequence[Page]], Sequence[_Finding]]
+    findings: Callable[[Sequence[Page]], Sequence[IndexFinding]]
 
     def pages(self, amname: str, source: PageSource) -> Iterator[Page]:
         """Every main-fork page of the index, decoded as its method's checks want it."""
@@ -132,31 +120,31 @@ class IndexCheck:
             yield decode_page(raw, **options)
 
 
-def _hash_findings(pages: Sequence[Page]) -> Sequence[_Finding]:
+def _hash_findings(pages: Sequence[Page]) -> Sequence[IndexFinding]:
     from pageinspect_py.analysis.hashstats import hash_index_findings
 
     return hash_index_findings(pages)
 
 
-def _gin_findings(pages: Sequence[Page]) -> Sequence[_Finding]:
+def _gin_findings(pages: Sequence[Page]) -> Sequence[IndexFinding]:
     from pageinspect_py.analysis.ginstats import gin_index_findings
 
     return gin_index_findings(pages)
 
 
-def _gist_findings(pages: Sequence[Page]) -> Sequence[_Finding]:
+def _gist_findings(pages: Sequence[Page]) -> Sequence[IndexFinding]:
     from pageinspect_py.analysis.giststats import gist_index_findings
 
     return gist_index_findings(pages)
 
 
-def _spgist_findings(pages: Sequence[Page]) -> Sequence[_Finding]:
+def _spgist_findings(pages: Sequence[Page]) -> Sequence[IndexFinding]:
     from pageinspect_py.analysis.spgiststats import spgist_index_findings
 
     return spgist_index_findings(pages)
 
 
-def _brin_findings(pages: Sequence[Page]) -> Sequence[_Finding]:
+def _brin_findings(pages: Sequence[Page]) -> Sequence[IndexFinding]:
     from pageinspect_py.analysis.brinstats import brin_index_findings
 
     return brin_index_findings(pages)
