@@ -430,6 +430,29 @@ def test_rows_copied_into_another_order_are_toasted_again(conn: Conn, advice_dsn
         assert measured["tuples_matching_prediction"] == measured["rows"] == 2
 
 
+def test_verify_says_why_it_did_not_read_the_pages(pg_cluster: pgcluster.Cluster) -> None:
+    """Without pageinspect in the database the scratch tables are still measured (pages,
+    WAL), and the report says why the tuple lengths were not read (issue 15, item 13)."""
+    with psycopg.connect(pg_cluster.dsn, autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS advice_noext")
+        admin.execute("CREATE DATABASE advice_noext")
+    dsn = make_conninfo(pg_cluster.dsn, dbname="advice_noext")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        _mixed_table(c, "plain", 500)
+    code, out, err = run_cli("--dsn", dsn, "plain", "--verify")
+    assert code == 0, err
+    line = next(x for x in out.splitlines() if "verified in" in x)
+    assert line.endswith(
+        "tuple lengths not read: pageinspect is not installed in this database "
+        "(CREATE EXTENSION pageinspect)"
+    )
+    code, out, err = run_cli("--dsn", dsn, "plain", "--verify", "--format", "json")
+    verify = json.loads(out)["verify"]
+    assert verify["tuple_lengths_from"] is None
+    assert verify["tuple_lengths_not_read"].startswith("pageinspect is not installed")
+    assert all(m["pages"] > 0 for m in verify["layouts"])
+
+
 def test_verify_measures_what_it_predicts(conn: Conn, advice_dsn: str) -> None:
     _mixed_table(conn, "verified", 4000)
     code, out, err = run_cli("--dsn", advice_dsn, "verified", "--verify", "--format", "json")

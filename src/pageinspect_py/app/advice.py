@@ -84,13 +84,15 @@ class VerifiedLayout:
 class Verification:
     layouts: tuple[VerifiedLayout, ...]
     where: str  #: "a scratch schema" / "temporary tables"
-    tuple_source: str  #: how lp_len was read
+    tuple_source: str | None  #: how lp_len was read (None: not read)
     notes: tuple[str, ...]
+    unread_because: str | None = None  #: why the tuple lengths were not read
 
     def to_json(self) -> dict[str, object]:
         return {
             "where": self.where,
             "tuple_lengths_from": self.tuple_source,
+            "tuple_lengths_not_read": self.unread_because,
             "layouts": [v.to_json() for v in self.layouts],
             "notes": list(self.notes),
         }
@@ -517,15 +519,11 @@ def verify(live: LiveTable, advice: Advice) -> Verification:
         )
     if live.table.geometry.fillfactor != HEAP_DEFAULT_FILLFACTOR:
         notes.append(f"fillfactor {live.table.geometry.fillfactor} is applied to both")
-    tuple_source = (
-        "get_raw_page + pgpage's decoder"
-        if built.pages_read
-        else "not read (needs a superuser with pageinspect)"
-    )
+    tuple_source = "get_raw_page + pgpage's decoder" if built.pages_read else None
     result = tuple(
         _verified(layout, scratch) for layout, scratch in zip(layouts, built.tables, strict=True)
     )
-    return Verification(result, built.where, tuple_source, tuple(notes))
+    return Verification(result, built.where, tuple_source, tuple(notes), built.unread_because)
 
 
 def _tuple_lengths(scratch: ScratchTable) -> list[int] | None:

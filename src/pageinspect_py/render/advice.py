@@ -107,10 +107,13 @@ def render_advice(
 
 
 def _verify_lines(verify: Mapping[str, object]) -> list[str]:
-    out = [
-        f"  verified in {verify.get('where')}; tuple lengths from "
-        f"{verify.get('tuple_lengths_from')}"
-    ]
+    source = verify.get("tuple_lengths_from")
+    lengths = (
+        f"tuple lengths from {source}"
+        if source
+        else f"tuple lengths not read: {verify.get('tuple_lengths_not_read') or 'no pages'}"
+    )
+    out = [f"  verified in {verify.get('where')}; {lengths}"]
     out.append(
         f"  {'order':<14}{'rows':>8}{'pages':>14}{'rows/page':>18}{'tuple B':>18}{'WAL B/row':>11}"
     )

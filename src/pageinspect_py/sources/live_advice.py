@@ -244,6 +244,8 @@ class ScratchBuild:
     where: str  #: "scratch schema ... (rolled back)" / "temporary tables (rolled back)"
     pages_read: bool  #: whether :attr:`ScratchTable.chunks` are there
     notes: tuple[str, ...]
+    #: why the pages were not read (None when they were)
+    unread_because: str | None = None
 
 
 class _Rollback(Exception):
@@ -278,7 +280,7 @@ def build_scratch(
     tables: list[ScratchTable] = []
     where = ""
     staged = 0
-    read_variants = _raw_page_variants(conn, catalog.server)
+    read_variants, unread_because = _raw_page_variants(conn, catalog.server)
     stage = f"pgpage_stage_{os.getpid()}"
     try:
         with server_errors(conn, "building the scratch tables for --verify"), conn.transaction():
@@ -331,19 +333,23 @@ def build_scratch(
             raise _Rollback
     except _Rollback:
         pass
-    return ScratchBuild(tuple(tables), staged, where, read_variants is not None, tuple(notes))
+    return ScratchBuild(
+        tuple(tables), staged, where, read_variants is not None, tuple(notes), unread_because
+    )
 
 
-def _raw_page_variants(conn: psycopg.Connection[Any], server: ServerInfo) -> Variants | None:
-    """The variants to read raw pages with, or None when get_raw_page is out of reach
-    (pageinspect missing, or not a superuser)."""
+def _raw_page_variants(
+    conn: psycopg.Connection[Any], server: ServerInfo
+) -> tuple[Variants | None, str | None]:
+    """The variants to read raw pages with, or None and why get_raw_page is out of reach
+    (not a superuser, or pageinspect not installed in this database)."""
     if not server.is_superuser:
-        return None
+        return None, "get_raw_page needs a superuser"
     with server_errors(conn, "checking for pageinspect"):
         ext = extension(conn, "pageinspect")
     if ext.schema is None:
-        return None
-    return choose_variants(server, ext)
+        return None, "pageinspect is not installed in this database (CREATE EXTENSION pageinspect)"
+    return choose_variants(server, ext), None
 
 
 def _read_pages(
