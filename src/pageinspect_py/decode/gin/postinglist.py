@@ -12,9 +12,6 @@ from __future__ import annotations
 import itertools
 import struct
 
-import numpy as np
-import numpy.typing as npt
-
 from pageinspect_py import constants as C
 from pageinspect_py.decode.common import Span
 from pageinspect_py.decode.gin.model import GinPostingSegment, tid_key
@@ -51,38 +48,6 @@ def decode_varbyte(data: bytes, pos: int, stop: int) -> tuple[int, int] | None:
         if not c & 0x80:
             return value, pos
     return value, pos  # pragma: no cover - the loop always returns
-
-
-#: the most bytes of an integer the array path decodes (the 7th byte's rule differs)
-_FAST_VARBYTE = MAX_VARBYTE - 1
-
-
-def _deltas(data: bytes, start: int, end: int) -> npt.NDArray[np.uint64] | None:
-    """Every varbyte integer of ``data[start:end]`` at once (:func:`decode_varbyte` over
-    arrays), or None when the bytes need the one-at-a-time path and its diagnostics: an
-    integer cut at ``end``, one of 7 bytes, a delta of 0."""
-    if end <= start:
-        return np.zeros(0, dtype=np.uint64)
-    body = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
-    more = body >= 0x80
-    if more[-1]:
-        return None
-    last = np.flatnonzero(~more)
-    first = np.empty_like(last)
-    first[0] = 0
-    first[1:] = last[:-1] + 1
-    lengths = last - first + 1
-    if int(lengths.max()) > _FAST_VARBYTE:
-        return None
-    shift = (
-        np.arange(len(body), dtype=np.uint64) - np.repeat(first, lengths).astype(np.uint64)
-    ) * np.uint64(7)
-    deltas: npt.NDArray[np.uint64] = np.add.reduceat(
-        (body & 0x7F).astype(np.uint64) << shift, first
-    )
-    if not deltas.all():
-        return None
-    return deltas
 
 
 def encode_varbyte(value: int) -> bytes:
@@ -148,15 +113,6 @@ def decode_segment(
         )
     tids = [first]
     value = tid_key(first)
-    fast = _deltas(data, start, end)
-    if fast is not None:  # every integer whole and within 6 bytes, every delta positive
-        packed = np.cumsum(fast, dtype=np.uint64) + np.uint64(value)
-        blocks = (
-            (packed >> np.uint64(C.MaxHeapTuplesPerPageBits)) & np.uint64(0xFFFFFFFF)
-        ).tolist()
-        offsets = (packed & np.uint64(_OFFSET_MASK)).tolist()
-        tids.extend(map(ItemPointer, blocks, offsets))
-        return GinPostingSegment(offset, first, nbytes, tuple(tids), size)
     pos = start
     while pos < end:
         got = decode_varbyte(data, pos, end)
