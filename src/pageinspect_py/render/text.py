@@ -30,15 +30,37 @@ RANGE_WIDTH = 13  #: "0x0018-0x001b"
 
 
 def _line(indent: int, text: str, span: Span | None = None) -> str:
-    """``text`` indented, with the byte range right-aligned at column 80 when it fits."""
-    left = "  " * indent + text
-    if span is None:
-        return left
-    rng = span.hex()
-    room = WIDTH - len(rng) - 1
+    """``text`` indented, with the byte range right-aligned at column 80; text too long for
+    the line goes on in continuation lines (indented two more), cut after a space where one
+    is near, so no line is wider than 80 columns and every character is kept (the pieces,
+    joined, are ``text``)."""
+    prefix = "  " * indent
+    left = prefix + text
+    rng = span.hex() if span is not None else ""
+    room = WIDTH - len(rng) - 1 if rng else WIDTH
     if len(left) <= room:
-        return f"{left:<{room}} {rng}"
-    return f"{left}  {rng}"
+        return f"{left:<{room}} {rng}" if rng else left
+    more = prefix + "    "
+    pieces = _cut(text, max(room - len(prefix), 8), max(WIDTH - len(more), 8))
+    first = prefix + pieces[0]
+    lines = [f"{first:<{room}} {rng}" if rng else first]
+    lines.extend(more + piece for piece in pieces[1:])
+    return "\n".join(lines)
+
+
+def _cut(text: str, first: int, width: int) -> list[str]:
+    """``text`` in pieces of at most ``first`` then ``width`` characters, each ending after
+    a space when one lies in its second half."""
+    pieces = []
+    size = first
+    while len(text) > size:
+        at = text.rfind(" ", size // 2, size)
+        cut = at + 1 if at >= 0 else size
+        pieces.append(text[:cut])
+        text = text[cut:]
+        size = width
+    pieces.append(text)
+    return pieces
 
 
 _CHECKSUM_NOTES = {
