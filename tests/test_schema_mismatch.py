@@ -60,3 +60,26 @@ def test_the_right_schema_and_an_unnamed_file_pass(tmp_path: Path, other_schema:
     shutil.copy(REL.file("main"), copied)
     out = pgpage("dump", str(copied), "--schema", str(other_schema), "--block", "0")
     assert "relfilenode" not in out.stderr  # nothing to contradict: decoded as told
+
+
+def test_a_manifest_finds_the_relation_by_its_path_when_file_names_repeat() -> None:
+    """Fixture manifests merged from several clusters repeat relfilenodes (pg16's
+    heap_wide_nulls and gin_tsvector are both 16453): the entry whose listed file is the
+    very file wins; a bare name that several entries share is refused."""
+    from pageinspect_py.catalog.schema import read_schema_json
+    from pageinspect_py.errors import SchemaError
+
+    manifest = REL.version_dir / "manifest.json"
+    entries = json.loads(manifest.read_text(encoding="utf-8"))["relations"]
+    by_name: dict[str, list[str]] = {}
+    for name, entry in entries.items():
+        for f in (entry.get("files") or {}).values():
+            by_name.setdefault(Path(f).name, []).append(name)
+    shared = {k: v for k, v in by_name.items() if len(v) > 1}
+    assert shared  # the fixtures do repeat file names
+    file_name, names = next(iter(shared.items()))
+    for name in names:
+        path = REL.version_dir / name / file_name
+        assert read_schema_json(manifest, path)["relname"] == entries[name]["relname"]
+    with pytest.raises(SchemaError, match="several relations"):
+        read_schema_json(manifest, Path("/elsewhere") / file_name)

@@ -159,12 +159,34 @@ def read_schema_json(path: str | Path, relation_file: str | Path | None = None) 
     obj = read_json_file(p)
     if isinstance(obj, dict) and isinstance(obj.get("relations"), dict):
         wanted = Path(relation_file).name if relation_file is not None else None
+        named = []
         for entry in obj["relations"].values():
             files = entry.get("files") if isinstance(entry, dict) else None
-            if isinstance(files, dict) and any(Path(f).name == wanted for f in files.values()):
-                return entry
+            if not isinstance(files, dict):
+                continue
+            paths = [Path(f) for f in files.values() if isinstance(f, str)]
+            if relation_file is not None and any(
+                _same_file(p.parent / f, Path(relation_file)) for f in paths
+            ):
+                return entry  # the very file the manifest lists
+            if any(f.name == wanted for f in paths):
+                named.append(entry)
+        if len(named) == 1:
+            return named[0]
+        if named:  # relfilenodes repeat across a manifest's relations: the path must say
+            raise SchemaError(
+                f"{p}: several relations in this manifest have a file named {wanted}; give "
+                "the file inside the manifest's directory, or that relation's entry"
+            )
         raise SchemaError(f"{p}: no relation in this manifest has the file {wanted}")
     return obj
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def load_schema(
