@@ -14,14 +14,11 @@ stops.
 from __future__ import annotations
 
 import os
-import struct
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-
-from construct import ConstructError
 
 from pageinspect_py import constants as C
 from pageinspect_py.analysis.visibility import Visibility, XactSource, tuple_visibility
@@ -38,6 +35,7 @@ from pageinspect_py.decode.output import (
     missing_value_text,
     output_function,
 )
+from pageinspect_py.decode.output.registry import BAD_BYTES
 from pageinspect_py.decode.output.settings import (
     DEFAULT_DATESTYLE,
     OutputSettings,
@@ -345,16 +343,8 @@ def open_live_export(
     )
 
 
-#: what an output function or the byte walk may raise on bad bytes (the registry's list)
-_BAD_BYTES = (
-    PageInspectError,
-    ValueError,
-    ArithmeticError,
-    LookupError,
-    struct.error,
-    ConstructError,
-    RecursionError,
-)
+#: what an output function or the byte walk may raise on bad bytes
+_BAD_BYTES: tuple[type[Exception], ...] = (PageInspectError, *BAD_BYTES)
 
 
 class _FastValues:

@@ -108,16 +108,3 @@ def open_source(
     if is_live(dsn, live):
         return open_server(dsn, target)
     return open_file(target, first_block, block_size)
-
-
-def is_btree_index(source: PageSource) -> bool:
-    """The relation is a btree index: block 0 of its main fork is a btree metapage."""
-    from pageinspect_py.decode.dispatch import detect_kind
-    from pageinspect_py.decode.page import PageKind, parse_header
-
-    if source.nblocks("main") == 0:
-        return False
-    data = source.read_page(0, "main").data
-    if len(data) < 24:
-        return False
-    return detect_kind(data, parse_header(data), "main") is PageKind.BTREE_META

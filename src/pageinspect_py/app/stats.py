@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from pageinspect_py.analysis.heapstats import HeapStats, heap_stats
-from pageinspect_py.app.open import is_btree_index
 from pageinspect_py.errors import BlockOutOfRangeError
 from pageinspect_py.page.raw import PageSource
 from pageinspect_py.scan.parallel import Progress
@@ -43,12 +42,14 @@ def relation_stats(
 ) -> StatsReport:
     """pgstattuple() of a heap, pgstatindex() of a btree index, pgstathashindex() of a hash
     index, pgstatginindex() of a GIN index, pgstattuple() of a GiST index, our own figures
-    of SP-GiST and BRIN indexes (told by
-    block 0, or the server's pg_am); ``xacts``
-    is the transaction status of the data directory the heap is a relation of."""
+    of SP-GiST and BRIN indexes (told by block 0, or the server's pg_am); ``xacts`` is the
+    transaction status of the data directory the heap is a relation of."""
+    from pageinspect_py.app.indexes import access_method_of, index_statistics
+
     if source.nblocks("main") == 0:
         raise BlockOutOfRangeError(f"{source.name}: the main fork has no blocks")
-    if is_btree_index(source):
+    amname = access_method_of(source)
+    if amname == "btree":
         from pageinspect_py.app.btree import KeyColumns, index_report
 
         report = index_report(source, KeyColumns(None), major)
@@ -59,11 +60,8 @@ def relation_stats(
             asdict(stats.pgstatindex),
             {"pgstatindex_major": stats.pgstatindex_major},
         )
-    from pageinspect_py.app.indexes import access_method_of, index_statistics
-
     if major is None:  # a live server's own arithmetic
         major = getattr(getattr(source, "server", None), "major", None)
-    amname = access_method_of(source)
     found = index_statistics(amname, source, major=major)
     if found is not None:
         return StatsReport(source.name, found.function, found.values, found.ours)

@@ -105,6 +105,17 @@ def has_output(info: TypeInfo) -> bool:
     return _own_function(info) is not None
 
 
+#: what an output function (or a walk over a datum's bytes) may raise on bad bytes
+BAD_BYTES: tuple[type[Exception], ...] = (
+    ValueError,
+    ArithmeticError,
+    LookupError,
+    struct.error,
+    ConstructError,
+    RecursionError,
+)
+
+
 @contextmanager
 def _as_datum_error(info: TypeInfo) -> Iterator[None]:
     """Anything an output function trips over on bad bytes becomes a DatumError."""
@@ -112,14 +123,7 @@ def _as_datum_error(info: TypeInfo) -> Iterator[None]:
         yield
     except DatumError:
         raise
-    except (
-        ValueError,
-        ArithmeticError,
-        LookupError,
-        struct.error,
-        ConstructError,
-        RecursionError,
-    ) as exc:
+    except BAD_BYTES as exc:
         raise DatumError(f"{info.typname}: {type(exc).__name__}: {exc}") from exc
 
 
