@@ -13,6 +13,7 @@ no diagnostic, the same kind and the same checksum status.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -229,10 +230,37 @@ class TupleHeaders:
         self.natts: I64 = self.t_infomask2 & C.HEAP_NATTS_MASK
 
 
+@dataclass(frozen=True, slots=True)
+class BtreeRows:
+    """The pages :func:`classify_pages` tested as btree pages, and what it read of them:
+    ``rows`` index the chunk; ``regular``, ``opaque`` and ``items`` are over those rows."""
+
+    rows: I64
+    lower: I64
+    upper: I64
+    regular: Bools
+    opaque: BtreeOpaque
+    items: BtreeItems
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    kind: npt.NDArray[np.uint8]  #: :class:`Kind` per page
+    status: npt.NDArray[np.uint8]  #: :class:`Checksum` per page
+    btree: BtreeRows | None = None  #: the btree pages' arrays, when any page had a btree frame
+
+
 def classify(
     pages: U8, blknos: I64, *, fork: str, verifiable: bool
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
-    """``(kind, checksum)`` per page, as :class:`Kind` and :class:`Checksum` codes.
+    """``(kind, checksum)`` per page (see :func:`classify_pages`)."""
+    found = classify_pages(pages, blknos, fork=fork, verifiable=verifiable)
+    return found.kind, found.status
+
+
+def classify_pages(pages: U8, blknos: I64, *, fork: str, verifiable: bool) -> Classified:
+    """Kind and checksum per page, as :class:`Kind` and :class:`Checksum` codes, and the
+    arrays of the pages read as btree pages (the bulk btree scan sums them).
 
     A page is ``HEAP`` only when ``decode_page`` would find it a heap page with no diagnostic:
     a sane header (PageHeaderIsValid, page size, layout version, no special space), a whole
@@ -246,7 +274,7 @@ def classify(
     kind = np.zeros(n, dtype=np.uint8)
     status = np.zeros(n, dtype=np.uint8)
     if n == 0:
-        return kind, status
+        return Classified(kind, status)
     head = headers(pages)
     upper = head["pd_upper"].astype(np.int64)
     lower = head["pd_lower"].astype(np.int64)
@@ -262,7 +290,7 @@ def classify(
         status[:] = verdict(stored, computed, verifiable)
         status[zero] = Checksum.NOT_APPLICABLE
     if fork not in ("main", "init"):
-        return kind, status
+        return Classified(kind, status)
     flags = head["pd_flags"].astype(np.int64)
     version = head["pd_pagesize_version"].astype(np.int64)
     partial = (lower - C.SizeOfPageHeaderData) % C.SizeOfItemIdData
@@ -289,10 +317,14 @@ def classify(
         )
     kind[heap] = Kind.HEAP
     btree = np.flatnonzero(sound & (special == size - _BT_OPAQUE_SIZE))
-    if len(btree):
-        sub = pages if len(btree) == n else pages[btree]
-        kind[btree[btree_pages(sub, lower[btree], upper[btree])[0]]] = Kind.BTREE
-    return kind, status
+    if not len(btree):
+        return Classified(kind, status)
+    sub = pages if len(btree) == n else pages[btree]
+    rows = BtreeRows(
+        btree, lower[btree], upper[btree], *btree_pages(sub, lower[btree], upper[btree])
+    )
+    kind[btree[rows.regular]] = Kind.BTREE
+    return Classified(kind, status, rows)
 
 
 def _items_regular(pages: U8, lower: I64, upper: I64, blknos: I64) -> Bools:

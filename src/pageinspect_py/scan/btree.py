@@ -307,16 +307,19 @@ def fast_pages(chunk: Chunk, verifiable: bool) -> list[FastPage | None]:
     pages = arrays.pages_array(chunk)
     n, size = pages.shape
     blknos = np.arange(chunk.first, chunk.first + n, dtype=np.int64)
-    kinds, _ = arrays.classify(pages, blknos, fork="main", verifiable=verifiable)
+    found = arrays.classify_pages(pages, blknos, fork="main", verifiable=verifiable).btree
     out: list[FastPage | None] = [None] * n
-    chosen = np.flatnonzero((kinds == arrays.Kind.BTREE) & (blknos != C.BTREE_METAPAGE))
-    if not len(chosen):
+    if found is None:
         return out
-    sub = pages[chosen]
-    head = arrays.headers(sub)
-    lower = head["pd_lower"].astype(np.int64)
-    upper = head["pd_upper"].astype(np.int64)
-    regular, opaque, it = arrays.btree_pages(sub, lower, upper)
+    # the arrays classify read: one pass over the items serves the verdict and the figures
+    chosen, lower, upper, opaque, it = (
+        found.rows,
+        found.lower,
+        found.upper,
+        found.opaque,
+        found.items,
+    )
+    regular = found.regular & (blknos[chosen] != C.BTREE_METAPAGE)
     special = size - OPAQUE_SIZE
     # the items must tile pd_upper .. pd_special exactly (no gap): else the decoder's
     # regions (padding or unused bytes between items) are the figures to take
