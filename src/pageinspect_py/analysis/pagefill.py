@@ -48,7 +48,6 @@ from pageinspect_py.page.heaptuple import (
 )
 from pageinspect_py.page.items import item_id_count, item_id_problems, item_id_words, split_item_id
 from pageinspect_py.page.raw import Chunk
-from pageinspect_py.page.special import holds_line_pointers
 
 
 class Fill(enum.StrEnum):
@@ -313,11 +312,7 @@ def page_fill(
         counts = [0] * len(FILLS)
         counts[_INDEX[Fill.NEW]] = len(data)
         return PageFill(blkno, kind, len(data), tuple(counts))
-    if (
-        kind not in _FAST_KINDS
-        or header.version != C.PG_PAGE_LAYOUT_VERSION
-        or not holds_line_pointers(data, kind)
-    ):
+    if kind not in _FAST_KINDS or header.version != C.PG_PAGE_LAYOUT_VERSION:
         return full()
     log = DiagnosticLog()
     checksum = compute_checksum(data, header, blkno, checksum_verifiable, False, log)

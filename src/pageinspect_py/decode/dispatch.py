@@ -14,7 +14,6 @@ from pageinspect_py.decode.gin import GinDecodeOptions, gin_contents
 from pageinspect_py.decode.gist import GistDecodeOptions, gist_contents
 from pageinspect_py.decode.hash import HashDecodeOptions, claim_hash_kind, hash_contents
 from pageinspect_py.decode.heap import HeapPage, decode_heap_items
-from pageinspect_py.decode.indexpage import opaque_index_contents
 from pageinspect_py.decode.page import (
     ChecksumCheck,
     DiagnosticLog,
@@ -247,11 +246,7 @@ def _decode_map_page(frame: _Frame, log: DiagnosticLog) -> Page:
 def _decode_index_page(
     frame: _Frame, log: DiagnosticLog, btree: BtreeDecodeOptions | None = None
 ) -> Page:
-    """Btree pages in full (decode/btree.py); pages of other index kinds (none is left but
-    the ones :data:`_ACCESS_METHODS` names) as line pointers and opaque items."""
+    """Btree pages in full (decode/btree/): the one index kind not in :data:`_ACCESS_METHODS`."""
     data, header = frame.data, frame.header
-    if frame.kind in (PageKind.BTREE, PageKind.BTREE_META):
-        cls, btree_lps, btree_claims, extra = btree_contents(data, header, frame.kind, log, btree)
-        return frame.build(cls, btree_lps, tile(btree_claims, len(data), log), log, **extra)
-    cls, lps, claims, extra = opaque_index_contents(data, header, frame.kind, log)
-    return frame.build(cls, lps, tile(claims, len(data), log), log, **extra)
+    cls, btree_lps, btree_claims, extra = btree_contents(data, header, frame.kind, log, btree)
+    return frame.build(cls, btree_lps, tile(btree_claims, len(data), log), log, **extra)

@@ -48,17 +48,3 @@ def kind_without_page_id(data: bytes, special_size: int) -> str | None:
     if tail <= 0xFF:
         return "gin"
     return None
-
-
-def holds_line_pointers(data: bytes, kind: str) -> bool:
-    """False for pages of line-pointer access methods whose contents are one struct instead:
-    the hash metapage and bitmap pages (hasho_flag), the SP-GiST metapage (flags); GIN and
-    BRIN pages are not read as line pointers here at all (not decoded)."""
-    if kind == "hash":
-        flags = tail_u16(data, C.HASHO_FLAG_FROM_END)
-        return not flags & (C.LH_META_PAGE | C.LH_BITMAP_PAGE)
-    if kind == "spgist":
-        special = int.from_bytes(data[16:18], "little")
-        flags = int.from_bytes(data[special : special + 2], "little")
-        return not flags & C.SPGIST_META
-    return kind not in ("gin", "brin")
